@@ -1,0 +1,2 @@
+/* addr.c - placeholder until implemented */
+typedef int eg_placeholder_addr;

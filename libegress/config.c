@@ -1,0 +1,2 @@
+/* config.c - placeholder until implemented */
+typedef int eg_placeholder_config;

@@ -1,0 +1,2 @@
+/* ipc.c - placeholder until implemented */
+typedef int eg_placeholder_ipc;

@@ -1,0 +1,193 @@
+/*
+ * ipc.h - messages between the daemons and egressctl.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET under the runtime directory, one
+ * listening socket per daemon (netjaild.sock, connectd.sock, dohd.sock),
+ * mode 0660, group egressjail.  One datagram is one message: a fixed
+ * 12-byte header followed by exactly hdr.len payload bytes.  At most one
+ * file descriptor travels with a message (SCM_RIGHTS), and only on the
+ * types that declare one.
+ *
+ * All integers are in host byte order (both ends are on the same host).
+ * Every decoder checks the exact payload size for its type; anything off by
+ * one byte, an unknown type, a type the peer's role may not send, or an fd
+ * where none is expected is rejected and the peer disconnected.
+ */
+#ifndef EG_IPC_H
+#define EG_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "addr.h"
+
+#define EG_IPC_MAX_PAYLOAD	16384
+#define EG_IPC_MAX_MSG		(sizeof(struct eg_ipc_hdr) + EG_IPC_MAX_PAYLOAD)
+
+struct eg_ipc_hdr {
+	uint16_t type;		/* enum eg_msg */
+	uint16_t flags;		/* must be 0 */
+	uint32_t len;		/* payload bytes that follow */
+	uint32_t id;		/* request id, echoed in the reply */
+};
+
+enum eg_msg {
+	EG_MSG_NONE = 0,
+	EG_MSG_ERROR,		/* reply: struct eg_msg_error */
+	EG_MSG_STATUS_REQ,	/* empty */
+	EG_MSG_STATUS_REP,	/* struct eg_msg_status + text */
+	EG_MSG_RELOAD_REQ,	/* empty */
+	EG_MSG_RELOAD_REP,	/* struct eg_msg_result + text */
+	EG_MSG_SET_UPDATE,	/* struct eg_msg_set_update + elements */
+	EG_MSG_SET_ACK,		/* struct eg_msg_result */
+	EG_MSG_RESOLVE_REQ,	/* struct eg_msg_resolve_req + name */
+	EG_MSG_RESOLVE_REP,	/* struct eg_msg_resolve_rep + addresses */
+	EG_MSG_EXPLAIN_REQ,	/* struct eg_msg_explain_req + host */
+	EG_MSG_EXPLAIN_REP,	/* struct eg_msg_result + text */
+	EG_MSG_FD_PASS,		/* struct eg_msg_fd_pass, one fd attached */
+	EG_MSG__MAX
+};
+
+/* Who is at the other end, decided from SO_PEERCRED. */
+enum eg_role {
+	EG_ROLE_NONE = 0,
+	EG_ROLE_NETJAILD,
+	EG_ROLE_CONNECTD,
+	EG_ROLE_DOHD,
+	EG_ROLE_ADMIN,		/* root, or a member of the control group */
+	EG_ROLE__MAX
+};
+
+struct eg_msg_error {
+	int32_t code;		/* errno value */
+};
+
+struct eg_msg_result {
+	int32_t code;		/* 0 ok, else errno value */
+	uint32_t textlen;	/* bytes of text that follow (no NUL) */
+};
+
+/* Status: a flag and a text of "key=value\n" lines (printable ASCII). */
+struct eg_msg_status {
+	uint8_t ready;
+	uint8_t pad[3];
+	uint32_t generation;	/* config / ruleset generation */
+	uint32_t textlen;
+};
+
+enum eg_set {
+	EG_SET_DIRECT = 1,	/* direct endpoints learned by name (dohd) */
+	EG_SET_HOPS,		/* hop addresses learned by name (connectd) */
+	EG_SET_DOH,		/* DoH upstream addresses (dohd) */
+};
+
+enum eg_set_op { EG_SET_ADD = 1, EG_SET_DEL = 2 };
+
+struct eg_set_elem {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t pad;
+	uint16_t port;
+	uint32_t timeout_ms;	/* 0 = no timeout; capped per role */
+	uint8_t addr[16];
+};
+
+#define EG_SET_MAX_ELEMS 64
+
+struct eg_msg_set_update {
+	uint8_t set;		/* enum eg_set */
+	uint8_t op;		/* enum eg_set_op */
+	uint16_t count;		/* 1..EG_SET_MAX_ELEMS elements follow */
+};
+
+struct eg_msg_resolve_req {
+	uint16_t qtype;		/* 1 (A) or 28 (AAAA) */
+	uint16_t namelen;	/* 1..253, name bytes follow, no NUL */
+};
+
+#define EG_RESOLVE_MAX_ADDRS 16
+
+struct eg_msg_resolve_rep {
+	int32_t rcode;		/* DNS rcode, or -errno */
+	uint32_t ttl;
+	uint16_t count;		/* struct eg_ip entries follow */
+	uint16_t pad;
+};
+
+struct eg_msg_explain_req {
+	uint16_t port;		/* 0 = DNS view only */
+	uint16_t hostlen;	/* bytes of host that follow, no NUL */
+};
+
+struct eg_msg_fd_pass {
+	uint32_t what;		/* which listener: daemon-defined */
+};
+
+/* A decoded message: header, payload pointer into the receive buffer. */
+struct eg_ipc_msg {
+	struct eg_ipc_hdr hdr;
+	const uint8_t *payload;
+	int fd;			/* -1 when none */
+};
+
+/* Listening socket: created 0660, chowned to gid (or -1 to leave). */
+int eg_ipc_listen(const char *path, gid_t gid);
+/* Connect to a daemon's socket; returns fd or -1 with errno set. */
+int eg_ipc_connect(const char *path);
+/* Accept one peer and classify it by SO_PEERCRED. */
+int eg_ipc_accept(int lfd, enum eg_role *role, uid_t *uid, pid_t *pid);
+
+/* Who the uids of the config are, so a peer can be classified. */
+struct eg_ipc_roles {
+	uid_t netjaild_uid, connectd_uid, dohd_uid;
+	gid_t admin_gid;	/* control group; root is always admin */
+};
+enum eg_role eg_ipc_role_of(const struct eg_ipc_roles *roles, uid_t uid,
+    gid_t gid);
+
+/* May a peer of this role send this type to this daemon? */
+bool eg_ipc_allowed(enum eg_role daemon, enum eg_role peer, uint16_t type);
+
+/*
+ * Send one message (fd < 0: none).  Returns 0 or -1 with errno set.
+ */
+int eg_ipc_send(int sock, uint16_t type, uint32_t id, const void *payload,
+    size_t len, int fd);
+/*
+ * Receive one message into buf (EG_IPC_MAX_MSG bytes) and decode the
+ * header.  Returns 1 with msg filled, 0 on EOF, -1 on error (errno set;
+ * EBADMSG for a malformed message, which is also closed and not passed on).
+ */
+int eg_ipc_recv(int sock, uint8_t *buf, size_t buflen, struct eg_ipc_msg *msg);
+
+/*
+ * Pure decoder over a received datagram: header sanity, length equality,
+ * per-type payload checks.  Used by eg_ipc_recv and by the fuzzer.
+ * Returns 0 or -1 with errno EBADMSG.
+ */
+int eg_ipc_decode(const uint8_t *buf, size_t n, struct eg_ipc_msg *msg);
+
+/* Typed payload accessors: validate and return a pointer, or NULL. */
+const struct eg_msg_set_update *eg_ipc_set_update(const struct eg_ipc_msg *m,
+    const struct eg_set_elem **elems);
+const struct eg_msg_resolve_req *eg_ipc_resolve_req(const struct eg_ipc_msg *m,
+    char name[EG_NAME_MAX + 1]);
+const struct eg_msg_resolve_rep *eg_ipc_resolve_rep(const struct eg_ipc_msg *m,
+    const struct eg_ip **addrs);
+const struct eg_msg_status *eg_ipc_status(const struct eg_ipc_msg *m,
+    const char **text);
+const struct eg_msg_result *eg_ipc_result(const struct eg_ipc_msg *m,
+    const char **text);
+const struct eg_msg_explain_req *eg_ipc_explain_req(const struct eg_ipc_msg *m,
+    char host[EG_NAME_MAX + 1]);
+
+/* Blocking request/reply with a timeout, for egressctl and probes. */
+int eg_ipc_call(const char *path, uint16_t type, const void *payload,
+    size_t len, uint8_t *buf, size_t buflen, struct eg_ipc_msg *reply,
+    int timeout_ms);
+
+const char *eg_msg_name(uint16_t type);
+const char *eg_role_name(enum eg_role r);
+
+#endif

@@ -1,0 +1,2 @@
+/* log.c - placeholder until implemented */
+typedef int eg_placeholder_log;

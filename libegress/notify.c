@@ -1,0 +1,2 @@
+/* notify.c - placeholder until implemented */
+typedef int eg_placeholder_notify;

@@ -1,0 +1,2 @@
+/* policy.c - placeholder until implemented */
+typedef int eg_placeholder_policy;

@@ -1,0 +1,110 @@
+/*
+ * policy.h - the one allowlist engine, used by connectd and dohd alike.
+ *
+ * Rule grammar (one per `allow =` value or allow-file line):
+ *
+ *   PATTERN[:PORTS] [qtype=TYPE[,TYPE...]]
+ *
+ *   PATTERN   example.com       that name only
+ *             *.example.com     exactly one more label
+ *             **.example.com    any depth (explicit opt-in: labels can carry data)
+ *   PORTS     none = 443; "80,443"; "8000-8100"; "*"; combinations "80,8000-8100"
+ *   qtype=    DNS types allowed beyond the default A, AAAA, CNAME, HTTPS
+ *             (e.g. qtype=TXT,MX); "qtype=*" allows every type except
+ *             AXFR/IXFR/ANY, which are never answered.
+ *
+ * Names compare case-insensitively without a trailing dot; IDNA only as
+ * given (punycode).  An IP literal in any spelling is never a name.
+ *
+ * Before any allow: the deny list (loopback, link-local, RFC 1918, CGNAT,
+ * ULA, multicast, unspecified, broadcast, v4-mapped/NAT64/6to4 forms of
+ * those, plus the host's own and the bridge gateway addresses the daemon
+ * adds).  permit_cidr carves exceptions out of the built-in list only: the
+ * host's own addresses and listeners can never be permitted.
+ *
+ * Lookup cost does not grow with the number of rules: exact names and the
+ * suffixes of wildcard rules live in hash tables and a lookup walks the
+ * labels of the queried name.
+ */
+#ifndef EG_POLICY_H
+#define EG_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+
+enum eg_match { EG_MATCH_EXACT, EG_MATCH_ONE_LABEL, EG_MATCH_ANY_DEPTH };
+
+#define EG_RULE_MAX_PORTRANGES 16
+
+struct eg_rule {
+	enum eg_match match;
+	char suffix[EG_NAME_MAX + 1];	/* name, or the part after "*." / "**." */
+	struct eg_portrange ports[EG_RULE_MAX_PORTRANGES];
+	uint8_t nports;
+	bool qtype_any;			/* qtype=* */
+	uint16_t *qtypes;		/* extra qtypes, sorted */
+	uint8_t nqtypes;
+	struct eg_origin at;
+};
+
+enum eg_verdict { EG_DENY = 0, EG_ALLOW = 1 };
+
+enum eg_reason {
+	EG_R_RULE,		/* allowed by a rule */
+	EG_R_DIRECT,		/* allowed: a [jail] direct endpoint */
+	EG_R_NO_RULE,		/* no rule names this host */
+	EG_R_PORT,		/* a rule names the host but not this port */
+	EG_R_IP_LITERAL,	/* host is an IP literal and not a direct endpoint */
+	EG_R_DENY_CIDR,		/* address in the built-in deny list */
+	EG_R_HOST_ADDR,		/* the host's own / gateway / listener address */
+	EG_R_BAD_NAME,		/* not a valid name, too long, too many labels */
+	EG_R_QTYPE,		/* DNS type not allowed for this name */
+	EG_R_EMPTY,		/* the allowlist is empty */
+};
+
+struct eg_decision {
+	enum eg_verdict verdict;	/* what to do (report mode: ALLOW) */
+	enum eg_reason reason;		/* why the engine decided (enforce view) */
+	bool reported;			/* report mode let a denial through */
+	bool direct;			/* the target is a direct endpoint */
+	const struct eg_rule *rule;	/* the matching rule, or NULL */
+	const struct eg_cidr *cidr;	/* the deny CIDR that matched, or NULL */
+};
+
+struct eg_policy;
+
+/* Parse one rule; on error writes a reason quoting the bad part. */
+bool eg_rule_parse(const char *text, struct eg_rule *out, char *err);
+void eg_rule_clear(struct eg_rule *r);
+/* "file:line" into buf, or "-" when the rule has no origin. */
+const char *eg_rule_where(const struct eg_rule *r, char *buf, size_t len);
+
+/*
+ * Build the engine from a loaded config.  extra_deny are the host's own
+ * addresses, gateways and listener addresses (never permitted).  Returns
+ * NULL with err set on failure.
+ */
+struct eg_policy *eg_policy_new(const struct eg_config *cfg,
+    const struct eg_cidr *extra_deny, size_t nextra, char *err);
+void eg_policy_free(struct eg_policy *p);
+size_t eg_policy_nrules(const struct eg_policy *p);
+
+/* A TCP target as the client named it (name or IP literal, any spelling). */
+struct eg_decision eg_policy_check_host(const struct eg_policy *p,
+    const char *host, uint16_t port);
+/* A DNS question.  Names of direct endpoints are allowed for A/AAAA. */
+struct eg_decision eg_policy_check_dns(const struct eg_policy *p,
+    const char *name, uint16_t qtype);
+/* An address an allowed name resolved to, or a dial target. */
+struct eg_decision eg_policy_check_addr(const struct eg_policy *p,
+    const struct eg_ip *ip);
+/* True when name:port (or name, port 0 = any) is a [jail] direct name. */
+bool eg_policy_is_direct_name(const struct eg_policy *p, const char *name,
+    uint16_t port);
+
+const char *eg_reason_str(enum eg_reason r);
+
+#endif

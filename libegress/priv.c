@@ -1,0 +1,2 @@
+/* priv.c - placeholder until implemented */
+typedef int eg_placeholder_priv;

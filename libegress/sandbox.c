@@ -1,0 +1,2 @@
+/* sandbox.c - placeholder until implemented */
+typedef int eg_placeholder_sandbox;
