@@ -1,0 +1,2 @@
+/* ctl.c - placeholder until implemented */
+typedef int eg_placeholder_ctl;

@@ -1,0 +1,62 @@
+/*
+ * ctl.h - the control socket on a libuv loop, both ends.
+ *
+ * Server: accepts peers on RUNDIR/NAME.sock, classifies each by SO_PEERCRED
+ * (eg_ipc_role_of), reads one message per datagram with eg_ipc_recv, drops
+ * the peer on a malformed message or a type its role may not send
+ * (eg_ipc_allowed), and hands every good message to the daemon's handler.
+ * The handler answers with eg_ctl_reply now or later (it may keep the conn
+ * pointer until its on_close callback ran).
+ *
+ * Client: one connection to a peer daemon with request ids, a timeout per
+ * request, and automatic reconnect with backoff.  A request that times out
+ * or whose connection drops gets its callback with status -ETIMEDOUT or
+ * -ECONNRESET: callers must treat that as "no", never as "yes".
+ */
+#ifndef EG_CTL_H
+#define EG_CTL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "ipc.h"
+
+struct eg_ctl_server;
+struct eg_ctl_conn;
+
+typedef void (*eg_ctl_handler)(struct eg_ctl_conn *c, enum eg_role role,
+    const struct eg_ipc_msg *msg, void *arg);
+
+struct eg_ctl_server *eg_ctl_server_start(uv_loop_t *loop, const char *path,
+    gid_t gid, const struct eg_ipc_roles *roles, enum eg_role self,
+    eg_ctl_handler handler, void *arg, char *err, size_t errlen);
+void eg_ctl_server_stop(struct eg_ctl_server *s);
+
+int eg_ctl_reply(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
+    const void *payload, size_t len);
+/* Reply with a header struct followed by a variable part (text, elements). */
+int eg_ctl_reply2(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
+    const void *head, size_t headlen, const void *tail, size_t taillen);
+uid_t eg_ctl_peer_uid(const struct eg_ctl_conn *c);
+/* Keep a conn alive across an asynchronous answer. */
+void eg_ctl_conn_ref(struct eg_ctl_conn *c);
+void eg_ctl_conn_unref(struct eg_ctl_conn *c);
+int eg_ctl_conn_closed(const struct eg_ctl_conn *c);
+
+struct eg_ctl_client;
+
+/* status: 0 and msg set on a reply; -errno (msg NULL) otherwise. */
+typedef void (*eg_ctl_reply_cb)(int status, const struct eg_ipc_msg *msg,
+    void *arg);
+
+struct eg_ctl_client *eg_ctl_client_new(uv_loop_t *loop, const char *path);
+void eg_ctl_client_free(struct eg_ctl_client *cl);
+int eg_ctl_client_connected(const struct eg_ctl_client *cl);
+int eg_ctl_request(struct eg_ctl_client *cl, uint16_t type,
+    const void *payload, size_t len, uint64_t timeout_ms,
+    eg_ctl_reply_cb cb, void *arg);
+int eg_ctl_request2(struct eg_ctl_client *cl, uint16_t type,
+    const void *head, size_t headlen, const void *tail, size_t taillen,
+    uint64_t timeout_ms, eg_ctl_reply_cb cb, void *arg);
+
+#endif
