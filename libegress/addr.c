@@ -442,7 +442,7 @@ eg_cidr_parse(const char *s, struct eg_cidr *out, char *err)
 		c.plen = (uint8_t)plen;
 	}
 	if (!host_bits_clear(&c.ip, c.plen)) {
-		char ab[64];
+		char ab[80];
 		struct eg_cidr net = c;
 		size_t i;
 
