@@ -1,0 +1,227 @@
+/*
+ * netjaild - installs the jail's nftables table and policy routing, keeps
+ * its sets current, answers status.  main() is the start-up sequence.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include "ct.h"
+#include "daemon.h"
+#include "install.h"
+#include "log.h"
+#include "netjaild.h"
+#include "notify.h"
+#include "priv.h"
+#include "route.h"
+
+static const char *const extra_opts[] = { "--print", "--uninstall", NULL };
+
+/* What the loop needs beyond the base set: netlink and the status dump. */
+static const char *const nj_syscalls[] = {
+	"socket", "bind", "getsockname", "setsockopt", "getsockopt",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "poll", "ppoll",
+	"openat", "read", "close", "fstat", "newfstatat", "lseek",
+	"getuid", "getgid", "geteuid", "getegid", "time", "getrandom",
+	NULL
+};
+
+/*
+ * DNAT from a bridge to a listener on 127.0.0.1 needs route_localnet on
+ * that interface (and only there: never on "all").
+ */
+static void
+route_localnet(const struct eg_config *cfg)
+{
+	char path[128];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < cfg->jail.ninterfaces; i++) {
+		snprintf(path, sizeof(path),
+		    "/proc/sys/net/ipv4/conf/%s/route_localnet",
+		    cfg->jail.interfaces[i]);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
+		    write(fd, "1", 1) != 1)
+			eg_log(EG_LOG_WARN, "route_localnet", "iface=%s "
+			    "error=\"%s\" effect=\"its TCP and DNS to "
+			    "127.0.0.1 listeners fail closed until restart\"",
+			    cfg->jail.interfaces[i], strerror(errno));
+		if (fd != -1)
+			close(fd);
+	}
+}
+
+static void
+on_signal(uv_signal_t *h, int sig)
+{
+	struct nj_state *st = h->data;
+	char err[256];
+
+	if (sig == SIGHUP) {
+		eg_notify_reloading();
+		if (nj_reload(st, err, sizeof(err)) < 0)
+			eg_log(EG_LOG_ERR, "reload_failed", "error=\"%s\" "
+			    "kept=generation-%u", err, st->generation);
+		else
+			eg_log(EG_LOG_INFO, "reloaded", "generation=%u",
+			    st->generation);
+		eg_notify_ready();
+		return;
+	}
+	/* The rules stay: stopping netjaild never opens the jail. */
+	eg_notify_stopping();
+	eg_log(EG_LOG_INFO, "stopping", "signal=%d rules=kept", sig);
+	uv_stop(h->loop);
+}
+
+static int
+seccomp(void)
+{
+	const char **all;
+	size_t n = 0, m = 0, i;
+	char err[256];
+	int rc;
+
+	while (eg_sandbox_base_syscalls[n])
+		n++;
+	while (nj_syscalls[m])
+		m++;
+	if ((all = calloc(n + m + 1, sizeof(*all))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		all[i] = eg_sandbox_base_syscalls[i];
+	for (i = 0; i < m; i++)
+		all[n + i] = nj_syscalls[i];
+	rc = eg_sandbox_seccomp(all, err, sizeof(err));
+	free(all);
+	if (rc == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct eg_daemon d;
+	struct nj_state st;
+	struct eg_ipc_roles roles;
+	struct nj_ruleset *rs;
+	struct group *gr;
+	uv_loop_t *loop;
+	uv_signal_t sig[4];
+	const int caps[] = { CAP_NET_ADMIN };
+	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+	char err[512], sock[256];
+	bool print = false, uninstall = false;
+	int i, rc, n;
+
+	eg_daemon_init(&d, "netjaild", argc, argv, extra_opts,
+	    "  --print        print the ruleset as nft text and exit\n"
+	    "  --uninstall    remove the table, rules and routes and exit\n");
+	for (i = 0; i < d.argc; i++) {
+		if (strcmp(d.argv[i], "--print") == 0)
+			print = true;
+		else if (strcmp(d.argv[i], "--uninstall") == 0)
+			uninstall = true;
+		else
+			eg_fatal(EG_EXIT_CONFIG, "usage", "arg=\"%s\"",
+			    d.argv[i]);
+	}
+
+	if (print) {
+		/* never touches the kernel */
+		if ((rs = rules_build(d.cfg, err, sizeof(err))) == NULL)
+			eg_fatal(EG_EXIT_CONFIG, "ruleset", "error=\"%s\"", err);
+		rules_print(rs, stdout);
+		rules_free(rs);
+		return fflush(stdout) == 0 ? EG_EXIT_OK : EG_EXIT_RUNTIME;
+	}
+
+	memset(&st, 0, sizeof(st));
+	st.config_path = d.config_path;
+	st.cfg = d.cfg;
+	if (nl_open(&st.nl, NETLINK_NETFILTER, err, sizeof(err)) == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "netlink", "error=\"%s\"", err);
+
+	if (uninstall) {
+		rc = install_remove(&st.nl, err, sizeof(err));
+		if (rc < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
+			    err);
+		if (route_remove(d.cfg->jail.fwmark, d.cfg->jail.route_table,
+		    err, sizeof(err)) < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
+			    err);
+		eg_log(EG_LOG_INFO, "uninstalled", "table=%s", rc ?
+		    "removed" : "absent");
+		return EG_EXIT_OK;
+	}
+
+	/* table, sets, rules in one batch; read back; routes both families */
+	route_localnet(d.cfg);
+	if (nj_apply(&st, d.cfg, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "install", "error=\"%s\"", err);
+	eg_log(EG_LOG_INFO, "installed", "table=inet-%s rules=%zu "
+	    "generation=%u", NJ_TABLE, st.rs->nrules, st.generation);
+
+	/* connections opened before the jail must not outlive it */
+	if ((n = ct_flush_ifaces(d.cfg->jail.interfaces,
+	    d.cfg->jail.ninterfaces, err, sizeof(err))) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "conntrack_flush", "error=\"%s\"",
+		    err);
+	eg_log(EG_LOG_INFO, "conntrack_flushed", "entries=%d", n);
+
+	if (eg_daemon_rundir(d.cfg, err, sizeof(err)) == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "rundir", "error=\"%s\"", err);
+	loop = uv_default_loop();
+	st.loop = loop;
+	memset(&roles, 0, sizeof(roles));
+	roles.netjaild_uid = d.cfg->netjaild.user.uid;
+	roles.connectd_uid = d.cfg->connectd.user.uid;
+	roles.dohd_uid = d.cfg->dohd.user.uid;
+	gr = d.cfg->jail.group ? getgrnam(d.cfg->jail.group) : NULL;
+	roles.admin_gid = gr ? gr->gr_gid : (gid_t)-1;
+	eg_daemon_sock_path(d.cfg, "netjaild", sock, sizeof(sock));
+	st.srv = eg_ctl_server_start(loop, sock, roles.admin_gid, &roles,
+	    EG_ROLE_NETJAILD, nj_ctl_handler, &st, err, sizeof(err));
+	if (st.srv == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
+		    "error=\"%s\"", sock, err);
+	for (i = 0; i < 4; i++) {
+		uv_signal_init(loop, &sig[i]);
+		sig[i].data = &st;
+		uv_signal_start(&sig[i], on_signal, signals[i]);
+	}
+
+	/* from here on: only CAP_NET_ADMIN, as the configured user */
+	eg_daemon_drop(&d, d.cfg->netjaild.user.uid, d.cfg->netjaild.user.gid,
+	    caps, 1);
+	seccomp();
+
+	st.ready = true;
+	eg_notify_ready();
+	eg_notify_status("jail installed, generation %u", st.generation);
+	eg_log(EG_LOG_INFO, "ready", "socket=%s", sock);
+	uv_run(loop, UV_RUN_DEFAULT);
+
+	eg_ctl_server_stop(st.srv);
+	nl_close(&st.nl);
+	rules_free(st.rs);
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		free(st.learned[i].elems);
+		free(st.learned_until[i]);
+	}
+	if (st.cfg != d.cfg)
+		eg_config_free(st.cfg);
+	eg_config_free(d.cfg);
+	return EG_EXIT_OK;
+}

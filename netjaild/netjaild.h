@@ -1,0 +1,53 @@
+/*
+ * netjaild.h - the daemon's state, shared by netjaild.c and ctl.c.
+ */
+#ifndef NJ_NETJAILD_H
+#define NJ_NETJAILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "install.h"
+#include "nl.h"
+#include "rules.h"
+
+/* Longest life of a learned element, per role. */
+#define NJ_HOPS_CAP_MS		(24ULL * 3600 * 1000)
+#define NJ_DNS_GRACE_MS		(60ULL * 1000)
+
+struct nj_state {
+	const char *config_path;
+	struct eg_config *cfg;
+	struct nj_ruleset *rs;
+	struct nj_nl nl;
+	uint32_t generation;
+	bool ready;
+	/* elements learned over IPC, re-added when the table is replaced */
+	struct nj_set learned[NJ_SET__MAX];
+	uint64_t *learned_until[NJ_SET__MAX];	/* monotonic ms */
+	uv_loop_t *loop;
+	struct eg_ctl_server *srv;
+};
+
+/*
+ * Build the table from st->cfg, replace it in one batch (with the learned
+ * elements still alive), read it back and verify policy routing.  On
+ * failure the previous table, if any, is still in place.
+ */
+int nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
+    size_t errlen);
+int nj_reload(struct nj_state *st, char *err, size_t errlen);
+
+void nj_ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
+    const struct eg_ipc_msg *msg, void *arg);
+/* "key=value\n" lines for STATUS_REP and egressctl. */
+size_t nj_status_text(struct nj_state *st, char *buf, size_t len);
+
+/* Remember an element a peer added (or forget one it deleted). */
+void nj_learned_note(struct nj_state *st, int set, const struct nj_elem *e,
+    bool add);
+
+#endif

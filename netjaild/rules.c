@@ -1,0 +1,1604 @@
+/*
+ * rules.c - build the jail's table once, as a description, and emit it both
+ * as nft text (--print) and as libnftnl objects (the install batch).
+ *
+ * Every term of a rule knows its text and its expressions, so the two
+ * outputs cannot drift apart; tests/unit/netjaild checks that nft reads the
+ * text back to the same listing as the batch.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/rtnetlink.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "addr.h"
+#include "rules.h"
+
+#ifndef NF_NAT_RANGE_PROTO_SPECIFIED
+#define NF_NAT_RANGE_PROTO_SPECIFIED	(1 << 1)
+#endif
+
+#define NJ_PRIO_MANGLE	(-150)
+#define NJ_PRIO_DSTNAT	(-100)
+#define NJ_PRIO_FILTER	0
+
+const struct nj_chain nj_chains[NJ_CH__MAX] = {
+	[NJ_CH_PRE_MANGLE] = { "pre_mangle", "filter", NF_INET_PRE_ROUTING,
+	    NJ_PRIO_MANGLE, "bridge: only TCP, DNS, ND and direct endpoints "
+	    "enter; local users' marked TCP is handed to connectd by TPROXY" },
+	[NJ_CH_PRE_NAT] = { "pre_nat", "nat", NF_INET_PRE_ROUTING,
+	    NJ_PRIO_DSTNAT, "bridge: DNS to dohd, other TCP to connectd's "
+	    "transparent listener, direct endpoints untouched" },
+	[NJ_CH_INPUT] = { "input", "filter", NF_INET_LOCAL_IN,
+	    NJ_PRIO_FILTER, "bridge: the host is reachable only on the "
+	    "jail's listener ports" },
+	[NJ_CH_FORWARD] = { "forward", "filter", NF_INET_FORWARD,
+	    NJ_PRIO_FILTER, "bridge: nothing is routed out but direct "
+	    "endpoints, nothing in but replies" },
+	[NJ_CH_OUT_ROUTE] = { "out_route", "route", NF_INET_LOCAL_OUT,
+	    NJ_PRIO_MANGLE, "local users: mark TCP so policy routing loops "
+	    "it through lo to the TPROXY rule" },
+	[NJ_CH_OUT_NAT] = { "out_nat", "nat", NF_INET_LOCAL_OUT,
+	    NJ_PRIO_DSTNAT, "local users: DNS to dohd" },
+	[NJ_CH_OUT_FILTER] = { "out_filter", "filter", NF_INET_LOCAL_OUT,
+	    NJ_PRIO_FILTER, "owner-gating of hop and DoH addresses; local "
+	    "users: everything not diverted is dropped" },
+};
+
+const char *const nj_set_names[NJ_SET__MAX] = {
+	"jailed_ifaces", "jailed_uids", "hops4", "hops6", "doh4", "doh6",
+	"direct4", "direct6",
+};
+
+/* A listener as a NAT/TPROXY target for one family. */
+struct nj_target {
+	bool present;
+	int family;		/* NFPROTO_IPV4 / NFPROTO_IPV6 */
+	bool has_addr;		/* false: redirect / tproxy to the port only */
+	bool loopback;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+int
+rules_set_family(int set)
+{
+	switch (set) {
+	case NJ_SET_HOPS4: case NJ_SET_DOH4: case NJ_SET_DIRECT4:
+		return AF_INET;
+	case NJ_SET_HOPS6: case NJ_SET_DOH6: case NJ_SET_DIRECT6:
+		return AF_INET6;
+	}
+	return 0;
+}
+
+int
+rules_set_add(struct nj_set *s, const struct nj_elem *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->nelems; i++)
+		if (memcmp(&s->elems[i], e, sizeof(*e)) == 0)
+			return 0;	/* the config may repeat itself */
+	if (s->nelems == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 8;
+		struct nj_elem *n = reallocarray(s->elems, ncap, sizeof(*n));
+		if (n == NULL)
+			return -1;
+		s->elems = n;
+		s->cap = ncap;
+	}
+	s->elems[s->nelems++] = *e;
+	return 0;
+}
+
+void
+rules_elem_addr(struct nj_elem *e, int family, const uint8_t *addr, int plen,
+    uint16_t port)
+{
+	int alen = family == AF_INET ? 4 : 16, i;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->lo, addr, alen);
+	memcpy(e->hi, addr, alen);
+	if (plen < 0 || plen > alen * 8)
+		plen = alen * 8;
+	for (i = 0; i < alen * 8; i++) {
+		if (i < plen)
+			continue;
+		e->lo[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		e->hi[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	}
+	e->plen = (uint8_t)plen;
+	e->port = port;
+}
+
+static struct nj_rule *
+rule_new(struct nj_ruleset *rs, int chain)
+{
+	struct nj_rule *r;
+
+	if (rs->nrules == rs->cap) {
+		size_t ncap = rs->cap ? rs->cap * 2 : 64;
+		struct nj_rule *n = reallocarray(rs->rules, ncap, sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		rs->rules = n;
+		rs->cap = ncap;
+	}
+	r = &rs->rules[rs->nrules++];
+	memset(r, 0, sizeof(*r));
+	r->chain = chain;
+	rs->chain_used[chain] = true;
+	return r;
+}
+
+static struct nj_term *
+term(struct nj_rule *r, enum nj_term_kind k)
+{
+	struct nj_term *t;
+
+	/* The builder below never writes more terms than this. */
+	if (r->n >= NJ_MAX_TERMS)
+		abort();
+	t = &r->t[r->n++];
+	memset(t, 0, sizeof(*t));
+	t->kind = k;
+	return t;
+}
+
+/* Small constructors; each returns the rule so calls can chain. */
+static void
+m_simple(struct nj_rule *r, enum nj_term_kind k)
+{
+	term(r, k);
+}
+
+static void
+m_val(struct nj_rule *r, enum nj_term_kind k, uint32_t v)
+{
+	term(r, k)->val = v;
+}
+
+static void
+m_nfproto(struct nj_rule *r, int family)
+{
+	term(r, NJ_NFPROTO)->family = family;
+}
+
+static void
+m_l4(struct nj_rule *r, int proto)
+{
+	term(r, NJ_L4PROTO)->proto = proto;
+}
+
+static void
+m_dport(struct nj_rule *r, enum nj_term_kind k, int proto, uint16_t port)
+{
+	struct nj_term *t = term(r, k);
+
+	t->proto = proto;
+	t->val = port;
+}
+
+static void
+m_daddr(struct nj_rule *r, int family, const uint8_t *addr)
+{
+	struct nj_term *t = term(r, NJ_DADDR);
+
+	t->family = family;
+	t->has_addr = true;
+	memcpy(t->addr, addr, family == NFPROTO_IPV4 ? 4 : 16);
+}
+
+static void
+m_addrport(struct nj_rule *r, int family, int set)
+{
+	struct nj_term *t = term(r, NJ_ADDRPORT_SET);
+
+	t->family = family;
+	t->set = set;
+}
+
+static void
+m_set(struct nj_rule *r, enum nj_term_kind k, int set)
+{
+	term(r, k)->set = set;
+}
+
+static void
+m_str(struct nj_rule *r, enum nj_term_kind k, const char *s)
+{
+	struct nj_term *t = term(r, k);
+
+	snprintf(t->str, sizeof(t->str), "%s", s);
+}
+
+static void
+m_nat(struct nj_rule *r, enum nj_term_kind k, int family,
+    const struct nj_target *tg)
+{
+	struct nj_term *t = term(r, k);
+
+	t->family = family;
+	t->val = tg->port;
+	if (tg->has_addr) {
+		t->has_addr = true;
+		memcpy(t->addr, tg->addr, 16);
+	}
+}
+
+/*
+ * A counted drop: one rule that logs (rate-limited) and goes on, then the
+ * same match with counter and verdict.  The limit cannot sit in the drop
+ * rule itself: over the rate the rule would stop matching and the packet
+ * would fall through to the accept policy.
+ */
+static int
+drop_pair(struct nj_ruleset *rs, const struct nj_rule *match, const char *tag,
+    bool reject)
+{
+	struct nj_rule *r;
+	char prefix[48];
+
+	snprintf(prefix, sizeof(prefix), "egressjail drop %s: ", tag);
+	if ((r = rule_new(rs, match->chain)) == NULL)
+		return -1;
+	*r = *match;
+	m_val(r, NJ_LIMIT, NJ_LOG_RATE);
+	m_str(r, NJ_LOG, prefix);
+	if ((r = rule_new(rs, match->chain)) == NULL)
+		return -1;
+	*r = *match;
+	m_simple(r, NJ_COUNTER);
+	m_simple(r, reject ? NJ_REJECT : NJ_DROP);
+	snprintf(r->comment, sizeof(r->comment), "%s", tag);
+	return 0;
+}
+
+static bool
+ip_is_any(const struct eg_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->addr, zero, ip->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool
+ip_is_loopback(const struct eg_ip *ip)
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+
+	if (ip->family == AF_INET)
+		return ip->addr[0] == 127;
+	return memcmp(ip->addr, v6lo, 16) == 0;
+}
+
+/*
+ * Targets for one listener list: per family the first address of that
+ * family, or, failing one, the port alone (redirect / tproxy to the
+ * interface's address) so the family still goes to a listener or fails
+ * closed.
+ */
+static int
+targets(char *const *list, size_t n, struct nj_target *t4,
+    struct nj_target *t6, const char *what, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct eg_ip ip;
+	uint16_t port, first = 0;
+	char why[EG_ERR_MAX];
+	struct nj_target *t;
+	size_t i;
+
+	memset(t4, 0, sizeof(*t4));
+	memset(t6, 0, sizeof(*t6));
+	for (i = 0; i < n; i++) {
+		why[0] = '\0';
+		if (!eg_sockaddr_parse(list[i], &ss, &sl, why) ||
+		    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &ip, &port)) {
+			snprintf(err, errlen, "%s \"%s\": %s", what, list[i],
+			    why);
+			return -1;
+		}
+		if (first == 0)
+			first = port;
+		t = ip.family == AF_INET ? t4 : t6;
+		if (t->present)
+			continue;
+		t->present = true;
+		t->family = ip.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+		t->port = port;
+		t->loopback = ip_is_loopback(&ip);
+		if (!ip_is_any(&ip)) {
+			t->has_addr = true;
+			memcpy(t->addr, ip.addr, 16);
+		}
+	}
+	if (first == 0)
+		return 0;
+	if (!t4->present) {
+		t4->present = true;
+		t4->family = NFPROTO_IPV4;
+		t4->port = first;
+	}
+	if (!t6->present) {
+		t6->present = true;
+		t6->family = NFPROTO_IPV6;
+		t6->port = first;
+	}
+	return 0;
+}
+
+/* A listener accepted from a jailed source: by address, or any local one. */
+static void
+m_listener(struct nj_rule *r, int family, const struct nj_target *t,
+    int proto)
+{
+	if (t->has_addr)
+		m_daddr(r, family, t->addr);
+	else {
+		m_nfproto(r, family);
+		m_simple(r, NJ_FIB_LOCAL);
+	}
+	m_dport(r, NJ_DPORT, proto, t->port);
+}
+
+#define NEW(ch) do { if ((r = rule_new(rs, (ch))) == NULL) goto nomem; } while (0)
+#define DROP(m, tag, rej) do { if (drop_pair(rs, (m), (tag), (rej)) == -1) goto nomem; } while (0)
+
+static const uint8_t nd_types[] = { 133, 135, 136 };
+
+static int
+build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
+    const struct nj_target *dns4, const struct nj_target *dns6,
+    const struct nj_target *tp4, const struct nj_target *tp6,
+    const uint16_t *pports, size_t npports)
+{
+	bool v6 = cfg->jail.ipv6 == EG_IPV6_JAIL;
+	struct nj_rule *r, m;
+	const int protos[2] = { IPPROTO_UDP, IPPROTO_TCP };
+	size_t i;
+	int p;
+
+	/* pre_mangle */
+	for (i = 0; i < sizeof(nd_types); i++) {
+		NEW(NJ_CH_PRE_MANGLE);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_val(r, NJ_ICMPV6_TYPE, nd_types[i]);
+		m_simple(r, NJ_ACCEPT);
+	}
+	if (!v6) {
+		memset(&m, 0, sizeof(m));
+		m.chain = NJ_CH_PRE_MANGLE;
+		m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
+		m_nfproto(&m, NFPROTO_IPV6);
+		DROP(&m, "bridge ipv6", false);
+	}
+	NEW(NJ_CH_PRE_MANGLE);
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
+	m_simple(r, NJ_ACCEPT);
+	if (v6) {
+		NEW(NJ_CH_PRE_MANGLE);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
+		m_simple(r, NJ_ACCEPT);
+	}
+	NEW(NJ_CH_PRE_MANGLE);
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	m_l4(r, IPPROTO_TCP);
+	m_simple(r, NJ_ACCEPT);
+	NEW(NJ_CH_PRE_MANGLE);
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	m_dport(r, NJ_DPORT, IPPROTO_UDP, 53);
+	m_simple(r, NJ_ACCEPT);
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_PRE_MANGLE;
+	m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
+	DROP(&m, "bridge not tcp or dns", false);
+
+	/* pre_nat: DNS first, so port 53 of a direct endpoint is still dohd's */
+	for (p = 0; p < 2 && dns4->present; p++) {
+		NEW(NJ_CH_PRE_NAT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		if (dns4->has_addr) {
+			m_dport(r, NJ_DPORT, protos[p], 53);
+			m_nat(r, NJ_DNAT, NFPROTO_IPV4, dns4);
+		} else {
+			m_nfproto(r, NFPROTO_IPV4);
+			m_dport(r, NJ_DPORT, protos[p], 53);
+			m_nat(r, NJ_REDIRECT, 0, dns4);
+		}
+		if (!v6)
+			continue;
+		NEW(NJ_CH_PRE_NAT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_nfproto(r, NFPROTO_IPV6);
+		m_dport(r, NJ_DPORT, protos[p], 53);
+		/* IPv6 has no route_localnet: ::1 is not reachable from a bridge */
+		if (dns6->has_addr && !dns6->loopback)
+			m_nat(r, NJ_DNAT, NFPROTO_IPV6, dns6);
+		else
+			m_nat(r, NJ_REDIRECT, 0, dns6);
+	}
+	NEW(NJ_CH_PRE_NAT);
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
+	m_simple(r, NJ_ACCEPT);
+	if (v6) {
+		NEW(NJ_CH_PRE_NAT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
+		m_simple(r, NJ_ACCEPT);
+	}
+	for (i = 0; i < npports; i++) {
+		NEW(NJ_CH_PRE_NAT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_simple(r, NJ_FIB_LOCAL);
+		m_dport(r, NJ_DPORT, IPPROTO_TCP, pports[i]);
+		m_simple(r, NJ_ACCEPT);
+	}
+	if (tp4->present) {
+		NEW(NJ_CH_PRE_NAT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		if (tp4->has_addr) {
+			m_l4(r, IPPROTO_TCP);
+			m_nat(r, NJ_DNAT, NFPROTO_IPV4, tp4);
+		} else {
+			m_nfproto(r, NFPROTO_IPV4);
+			m_l4(r, IPPROTO_TCP);
+			m_nat(r, NJ_REDIRECT, 0, tp4);
+		}
+		if (v6) {
+			NEW(NJ_CH_PRE_NAT);
+			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+			m_nfproto(r, NFPROTO_IPV6);
+			m_l4(r, IPPROTO_TCP);
+			if (tp6->has_addr && !tp6->loopback)
+				m_nat(r, NJ_DNAT, NFPROTO_IPV6, tp6);
+			else
+				m_nat(r, NJ_REDIRECT, 0, tp6);
+		}
+	}
+
+	/* input */
+	NEW(NJ_CH_INPUT);
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	m_simple(r, NJ_CT_ESTREL);
+	m_simple(r, NJ_ACCEPT);
+	for (i = 0; i < sizeof(nd_types); i++) {
+		NEW(NJ_CH_INPUT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_val(r, NJ_ICMPV6_TYPE, nd_types[i]);
+		m_simple(r, NJ_ACCEPT);
+	}
+	for (p = 0; p < 2 && dns4->present; p++) {
+		NEW(NJ_CH_INPUT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_dport(r, NJ_DPORT, protos[p], dns4->port);
+		m_simple(r, NJ_ACCEPT);
+		if (dns6->port == dns4->port)
+			continue;
+		NEW(NJ_CH_INPUT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_dport(r, NJ_DPORT, protos[p], dns6->port);
+		m_simple(r, NJ_ACCEPT);
+	}
+	if (tp4->present) {
+		NEW(NJ_CH_INPUT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_dport(r, NJ_DPORT, IPPROTO_TCP, tp4->port);
+		m_simple(r, NJ_ACCEPT);
+		if (tp6->port != tp4->port) {
+			NEW(NJ_CH_INPUT);
+			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+			m_dport(r, NJ_DPORT, IPPROTO_TCP, tp6->port);
+			m_simple(r, NJ_ACCEPT);
+		}
+	}
+	for (i = 0; i < npports; i++) {
+		if (tp4->present && (pports[i] == tp4->port ||
+		    pports[i] == tp6->port))
+			continue;
+		NEW(NJ_CH_INPUT);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_dport(r, NJ_DPORT, IPPROTO_TCP, pports[i]);
+		m_simple(r, NJ_ACCEPT);
+	}
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_INPUT;
+	m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
+	DROP(&m, "bridge host", false);
+
+	/* forward */
+	NEW(NJ_CH_FORWARD);
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
+	m_simple(r, NJ_ACCEPT);
+	if (v6) {
+		NEW(NJ_CH_FORWARD);
+		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
+		m_simple(r, NJ_ACCEPT);
+	}
+	NEW(NJ_CH_FORWARD);
+	m_set(r, NJ_OIF_SET, NJ_SET_IFACES);
+	m_simple(r, NJ_CT_ESTREL);
+	m_simple(r, NJ_ACCEPT);
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_FORWARD;
+	m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
+	DROP(&m, "bridge forward", false);
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_FORWARD;
+	m_set(&m, NJ_OIF_SET, NJ_SET_IFACES);
+	DROP(&m, "bridge inbound", false);
+	return 0;
+nomem:
+	return -1;
+}
+
+static int
+build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
+    const struct nj_target *dns4, const struct nj_target *dns6,
+    const struct nj_target *tp4, const struct nj_target *tp6,
+    const struct nj_target *px4, size_t npx)
+{
+	bool v6 = cfg->jail.ipv6 == EG_IPV6_JAIL;
+	const int protos[2] = { IPPROTO_UDP, IPPROTO_TCP };
+	uint32_t mark = cfg->jail.fwmark;
+	struct nj_rule *r, m;
+	size_t i;
+	int p;
+
+	/* pre_mangle: the marked TCP comes back on lo; TPROXY or drop */
+	if (tp4->present) {
+		NEW(NJ_CH_PRE_MANGLE);
+		m_str(r, NJ_IIF_NAME, "lo");
+		m_val(r, NJ_MARK, mark);
+		m_l4(r, IPPROTO_TCP);
+		m_nat(r, NJ_TPROXY, NFPROTO_IPV4, tp4);
+		m_simple(r, NJ_ACCEPT);
+		if (v6) {
+			NEW(NJ_CH_PRE_MANGLE);
+			m_str(r, NJ_IIF_NAME, "lo");
+			m_val(r, NJ_MARK, mark);
+			m_l4(r, IPPROTO_TCP);
+			m_nat(r, NJ_TPROXY, NFPROTO_IPV6, tp6);
+			m_simple(r, NJ_ACCEPT);
+		}
+		/* a tproxy that finds no listener falls through */
+		memset(&m, 0, sizeof(m));
+		m.chain = NJ_CH_PRE_MANGLE;
+		m_str(&m, NJ_IIF_NAME, "lo");
+		m_val(&m, NJ_MARK, mark);
+		DROP(&m, "local no listener", false);
+
+		/* out_route */
+		NEW(NJ_CH_OUT_ROUTE);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
+		m_simple(r, NJ_ACCEPT);
+		if (v6) {
+			NEW(NJ_CH_OUT_ROUTE);
+			m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+			m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
+			m_simple(r, NJ_ACCEPT);
+		}
+		NEW(NJ_CH_OUT_ROUTE);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_dport(r, NJ_DPORT_NE, IPPROTO_TCP, 53);
+		m_simple(r, NJ_FIB_NOT_LOCAL);
+		m_val(r, NJ_MARK_SET, mark);
+	}
+
+	/* out_nat */
+	for (p = 0; p < 2 && dns4->present; p++) {
+		NEW(NJ_CH_OUT_NAT);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		if (dns4->has_addr) {
+			m_dport(r, NJ_DPORT, protos[p], 53);
+			m_nat(r, NJ_DNAT, NFPROTO_IPV4, dns4);
+		} else {
+			m_nfproto(r, NFPROTO_IPV4);
+			m_dport(r, NJ_DPORT, protos[p], 53);
+			m_nat(r, NJ_REDIRECT, 0, dns4);
+		}
+		if (!v6)
+			continue;
+		NEW(NJ_CH_OUT_NAT);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_nfproto(r, NFPROTO_IPV6);
+		m_dport(r, NJ_DPORT, protos[p], 53);
+		if (dns6->has_addr)
+			m_nat(r, NJ_DNAT, NFPROTO_IPV6, dns6);
+		else
+			m_nat(r, NJ_REDIRECT, 0, dns6);
+	}
+
+	/* out_filter, after the owner gates */
+	if (!v6) {
+		memset(&m, 0, sizeof(m));
+		m.chain = NJ_CH_OUT_FILTER;
+		m_set(&m, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_nfproto(&m, NFPROTO_IPV6);
+		DROP(&m, "local ipv6", false);
+	}
+	if (tp4->present) {
+		NEW(NJ_CH_OUT_FILTER);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_val(r, NJ_MARK, mark);
+		m_simple(r, NJ_ACCEPT);
+	}
+	NEW(NJ_CH_OUT_FILTER);
+	m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
+	m_simple(r, NJ_ACCEPT);
+	if (v6) {
+		NEW(NJ_CH_OUT_FILTER);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
+		m_simple(r, NJ_ACCEPT);
+	}
+	for (p = 0; p < 2 && dns4->present; p++) {
+		NEW(NJ_CH_OUT_FILTER);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_listener(r, NFPROTO_IPV4, dns4, protos[p]);
+		m_simple(r, NJ_ACCEPT);
+		if (!v6)
+			continue;
+		NEW(NJ_CH_OUT_FILTER);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_listener(r, NFPROTO_IPV6, dns6, protos[p]);
+		m_simple(r, NJ_ACCEPT);
+	}
+	for (i = 0; i < npx; i++) {
+		const struct nj_target *t = &px4[i];
+
+		if (t->family == NFPROTO_IPV6 && !v6)
+			continue;
+		NEW(NJ_CH_OUT_FILTER);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_listener(r, t->family, t, IPPROTO_TCP);
+		m_simple(r, NJ_ACCEPT);
+	}
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_OUT_FILTER;
+	m_set(&m, NJ_SKUID_SET, NJ_SET_UIDS);
+	DROP(&m, "local", false);
+	return 0;
+nomem:
+	return -1;
+}
+
+static int
+build_gates(struct nj_ruleset *rs, const struct eg_config *cfg)
+{
+	static const struct { int set; int fam; bool dns; const char *tag; }
+	    g[] = {
+		{ NJ_SET_HOPS4, NFPROTO_IPV4, false, "owner hops" },
+		{ NJ_SET_HOPS6, NFPROTO_IPV6, false, "owner hops6" },
+		{ NJ_SET_DOH4, NFPROTO_IPV4, true, "owner doh" },
+		{ NJ_SET_DOH6, NFPROTO_IPV6, true, "owner doh6" },
+	};
+	struct nj_rule m;
+	size_t i;
+
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.chain = NJ_CH_OUT_FILTER;
+		m_addrport(&m, g[i].fam, g[i].set);
+		m_val(&m, NJ_SKUID_NE, g[i].dns ? cfg->dohd.user.uid :
+		    cfg->connectd.user.uid);
+		if (drop_pair(rs, &m, g[i].tag, true) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+add_addr_elem(struct nj_ruleset *rs, int set4, const struct eg_ip *ip,
+    int plen, uint16_t port, uint64_t timeout_ms)
+{
+	struct nj_elem e;
+	int set = ip->family == AF_INET ? set4 : set4 + 1;
+
+	rules_elem_addr(&e, ip->family, ip->addr, plen, port);
+	e.timeout_ms = timeout_ms;
+	return rules_set_add(&rs->sets[set], &e);
+}
+
+struct nj_ruleset *
+rules_build(const struct eg_config *cfg, char *err, size_t errlen)
+{
+	struct nj_ruleset *rs;
+	struct nj_target dns4, dns6, tp4, tp6, px4[16];
+	char *tl[1];
+	uint16_t pports[16];
+	size_t npports = 0, npx = 0, i, j;
+	struct nj_elem e;
+
+	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rs->chains = nj_chains;
+	rs->mark = cfg->jail.fwmark;
+	rs->route_table = cfg->jail.route_table;
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		struct nj_set *s = &rs->sets[i];
+
+		s->name = nj_set_names[i];
+		switch (i) {
+		case NJ_SET_IFACES:
+			s->key = NJ_KEY_IFNAME;
+			break;
+		case NJ_SET_UIDS:
+			s->key = NJ_KEY_UID;
+			break;
+		default:
+			s->key = rules_set_family((int)i) == AF_INET ?
+			    NJ_KEY_V4PORT : NJ_KEY_V6PORT;
+			/* every address set takes learned, expiring elements */
+			s->timeout = true;
+			s->interval = i == NJ_SET_DIRECT4 ||
+			    i == NJ_SET_DIRECT6;
+		}
+	}
+
+	for (i = 0; i < cfg->jail.ninterfaces; i++) {
+		memset(&e, 0, sizeof(e));
+		if (strlen(cfg->jail.interfaces[i]) >= IFNAMSIZ) {
+			snprintf(err, errlen, "interface \"%.32s\": name too "
+			    "long", cfg->jail.interfaces[i]);
+			goto fail;
+		}
+		strncpy(e.ifname, cfg->jail.interfaces[i], IFNAMSIZ - 1);
+		if (rules_set_add(&rs->sets[NJ_SET_IFACES], &e) == -1)
+			goto nomem;
+	}
+	for (i = 0; i < cfg->jail.nusers; i++) {
+		memset(&e, 0, sizeof(e));
+		e.uid = cfg->jail.users[i].uid;
+		if (rules_set_add(&rs->sets[NJ_SET_UIDS], &e) == -1)
+			goto nomem;
+	}
+	for (i = 0; i < cfg->chain.nhops; i++) {
+		const struct eg_hop *h = &cfg->chain.hops[i];
+
+		if (h->host_is_ip && add_addr_elem(rs, NJ_SET_HOPS4, &h->ip,
+		    -1, h->port, 0) == -1)
+			goto nomem;
+	}
+	for (i = 0; i < cfg->dohd.nupstreams; i++) {
+		const struct eg_upstream *u = &cfg->dohd.upstreams[i];
+
+		for (j = 0; j < u->nbootstrap; j++)
+			if (add_addr_elem(rs, NJ_SET_DOH4, &u->bootstrap[j],
+			    -1, u->port ? u->port : 443, 0) == -1)
+				goto nomem;
+	}
+	for (i = 0; i < cfg->jail.ndirect; i++) {
+		const struct eg_endpoint *ep = &cfg->jail.direct[i].ep;
+
+		if (ep->is_name)
+			continue;	/* learned from dohd */
+		if (add_addr_elem(rs, NJ_SET_DIRECT4, &ep->cidr.ip,
+		    ep->cidr.plen, ep->port, 0) == -1)
+			goto nomem;
+	}
+
+	if (targets(cfg->dohd.listen, cfg->dohd.nlisten, &dns4, &dns6,
+	    "[dohd] listen", err, errlen) == -1)
+		goto fail;
+	tl[0] = cfg->connectd.transparent_listen;
+	if (targets(tl, tl[0] ? 1 : 0, &tp4, &tp6,
+	    "[connectd] transparent_listen", err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < cfg->connectd.nproxy_listen && i < 16; i++) {
+		struct nj_target a, b;
+
+		tl[0] = cfg->connectd.proxy_listen[i];
+		if (targets(tl, 1, &a, &b, "[connectd] proxy_listen", err,
+		    errlen) == -1)
+			goto fail;
+		/* keep the entry's own family: the other one is a fallback */
+		{
+			struct sockaddr_storage ss;
+			socklen_t sl;
+
+			px4[i] = eg_sockaddr_parse(tl[0], &ss, &sl, NULL) &&
+			    ss.ss_family == AF_INET6 ? b : a;
+		}
+		for (j = 0; j < npports; j++)
+			if (pports[j] == a.port)
+				break;
+		if (j == npports)
+			pports[npports++] = a.port;
+		npx++;
+	}
+
+	if (cfg->jail.ninterfaces > 0 && build_bridge(rs, cfg, &dns4, &dns6,
+	    &tp4, &tp6, pports, npports) == -1)
+		goto nomem;
+	if (build_gates(rs, cfg) == -1)
+		goto nomem;
+	if (cfg->jail.nusers > 0 && build_local(rs, cfg, &dns4, &dns6, &tp4,
+	    &tp6, px4, npx) == -1)
+		goto nomem;
+	return rs;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	rules_free(rs);
+	return NULL;
+}
+
+void
+rules_free(struct nj_ruleset *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < NJ_SET__MAX; i++)
+		free(rs->sets[i].elems);
+	free(rs->rules);
+	free(rs);
+}
+
+size_t
+rules_count(const struct nj_ruleset *rs, int chain)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].chain == chain)
+			n++;
+	return n;
+}
+
+/* ---- nft text ---- */
+
+static const char *
+hook_name(int hook)
+{
+	switch (hook) {
+	case NF_INET_PRE_ROUTING: return "prerouting";
+	case NF_INET_LOCAL_IN: return "input";
+	case NF_INET_FORWARD: return "forward";
+	case NF_INET_LOCAL_OUT: return "output";
+	case NF_INET_POST_ROUTING: return "postrouting";
+	}
+	return "?";
+}
+
+static const char *
+proto_name(int p)
+{
+	return p == IPPROTO_TCP ? "tcp" : "udp";
+}
+
+static void
+print_addr(int family, const uint8_t *a, FILE *out)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == NFPROTO_IPV4 || family == AF_INET ? AF_INET :
+	    AF_INET6, a, buf, sizeof(buf));
+	fputs(buf, out);
+}
+
+static void
+print_target(const struct nj_term *t, FILE *out)
+{
+	if (!t->has_addr)
+		fprintf(out, ":%u", t->val);
+	else if (t->family == NFPROTO_IPV4) {
+		print_addr(t->family, t->addr, out);
+		fprintf(out, ":%u", t->val);
+	} else {
+		fputc('[', out);
+		print_addr(t->family, t->addr, out);
+		fprintf(out, "]:%u", t->val);
+	}
+}
+
+static void
+print_term(const struct nj_term *t, FILE *out)
+{
+	const char *fam = t->family == NFPROTO_IPV4 ? "ip" : "ip6";
+
+	switch (t->kind) {
+	case NJ_IIF_SET:
+		fprintf(out, "iifname @%s", nj_set_names[t->set]);
+		break;
+	case NJ_OIF_SET:
+		fprintf(out, "oifname @%s", nj_set_names[t->set]);
+		break;
+	case NJ_IIF_NAME:
+		fprintf(out, "iifname \"%s\"", t->str);
+		break;
+	case NJ_NFPROTO:
+		fprintf(out, "meta nfproto %s",
+		    t->family == NFPROTO_IPV4 ? "ipv4" : "ipv6");
+		break;
+	case NJ_L4PROTO:
+		fprintf(out, "meta l4proto %s", proto_name(t->proto));
+		break;
+	case NJ_DPORT:
+		fprintf(out, "%s dport %u", proto_name(t->proto), t->val);
+		break;
+	case NJ_DPORT_NE:
+		fprintf(out, "%s dport != %u", proto_name(t->proto), t->val);
+		break;
+	case NJ_DADDR:
+		fprintf(out, "%s daddr ", fam);
+		print_addr(t->family, t->addr, out);
+		break;
+	case NJ_ADDRPORT_SET:
+		fprintf(out, "%s daddr . tcp dport @%s", fam,
+		    nj_set_names[t->set]);
+		break;
+	case NJ_MARK:
+		fprintf(out, "meta mark 0x%08x", t->val);
+		break;
+	case NJ_SKUID_SET:
+		fprintf(out, "meta skuid @%s", nj_set_names[t->set]);
+		break;
+	case NJ_SKUID_NE:
+		fprintf(out, "meta skuid != %u", t->val);
+		break;
+	case NJ_FIB_LOCAL:
+		fputs("fib daddr type local", out);
+		break;
+	case NJ_FIB_NOT_LOCAL:
+		fputs("fib daddr type != local", out);
+		break;
+	case NJ_CT_ESTREL:
+		fputs("ct state established,related", out);
+		break;
+	case NJ_ICMPV6_TYPE:
+		fprintf(out, "icmpv6 type %s", t->val == 133 ?
+		    "nd-router-solicit" : t->val == 135 ?
+		    "nd-neighbor-solicit" : "nd-neighbor-advert");
+		break;
+	case NJ_MARK_SET:
+		fprintf(out, "meta mark set 0x%08x", t->val);
+		break;
+	case NJ_COUNTER:
+		fputs("counter", out);
+		break;
+	case NJ_LIMIT:
+		fprintf(out, "limit rate %u/second", t->val);
+		break;
+	case NJ_LOG:
+		fprintf(out, "log prefix \"%s\"", t->str);
+		break;
+	case NJ_ACCEPT:
+		fputs("accept", out);
+		break;
+	case NJ_DROP:
+		fputs("drop", out);
+		break;
+	case NJ_REJECT:
+		fputs("reject with icmpx port-unreachable", out);
+		break;
+	case NJ_RETURN:
+		fputs("return", out);
+		break;
+	case NJ_DNAT:
+		fprintf(out, "dnat %s to ", fam);
+		print_target(t, out);
+		break;
+	case NJ_REDIRECT:
+		fprintf(out, "redirect to :%u", t->val);
+		break;
+	case NJ_TPROXY:
+		fprintf(out, "tproxy %s to ", fam);
+		print_target(t, out);
+		break;
+	}
+}
+
+void
+rules_print_elem(const struct nj_set *s, const struct nj_elem *e, FILE *out)
+{
+	int fam = s->key == NJ_KEY_V4PORT ? AF_INET : AF_INET6;
+
+	switch (s->key) {
+	case NJ_KEY_IFNAME:
+		fprintf(out, "\"%s\"", e->ifname);
+		break;
+	case NJ_KEY_UID:
+		fprintf(out, "%u", e->uid);
+		break;
+	case NJ_KEY_V4PORT:
+	case NJ_KEY_V6PORT:
+		print_addr(fam, e->lo, out);
+		if (e->plen != (fam == AF_INET ? 32 : 128))
+			fprintf(out, "/%u", e->plen);
+		fprintf(out, " . %u", e->port);
+		if (e->timeout_ms)
+			fprintf(out, " timeout %llums",
+			    (unsigned long long)e->timeout_ms);
+		break;
+	}
+}
+
+static const char *const key_text[] = {
+	[NJ_KEY_IFNAME] = "ifname",
+	[NJ_KEY_UID] = "uid",
+	[NJ_KEY_V4PORT] = "ipv4_addr . inet_service",
+	[NJ_KEY_V6PORT] = "ipv6_addr . inet_service",
+};
+
+void
+rules_print(const struct nj_ruleset *rs, FILE *out)
+{
+	size_t i, j;
+	int c, k;
+
+	fprintf(out, "# generated by netjaild; load with nft -f: the table "
+	    "is replaced in one transaction\n");
+	fprintf(out, "table inet %s\ndelete table inet %s\n\n", NJ_TABLE,
+	    NJ_TABLE);
+	fprintf(out, "table inet %s {\n", NJ_TABLE);
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		const struct nj_set *s = &rs->sets[i];
+
+		fprintf(out, "\tset %s {\n\t\ttype %s\n", s->name,
+		    key_text[s->key]);
+		if (s->timeout || s->interval)
+			fprintf(out, "\t\tflags %s%s%s\n",
+			    s->interval ? "interval" : "",
+			    s->interval && s->timeout ? "," : "",
+			    s->timeout ? "timeout" : "");
+		if (s->nelems > 0) {
+			fputs("\t\telements = { ", out);
+			for (j = 0; j < s->nelems; j++) {
+				if (j > 0)
+					fputs(",\n\t\t\t     ", out);
+				rules_print_elem(s, &s->elems[j], out);
+			}
+			fputs(" }\n", out);
+		}
+		fputs("\t}\n\n", out);
+	}
+	for (c = 0; c < NJ_CH__MAX; c++) {
+		const struct nj_chain *ch = &rs->chains[c];
+
+		if (!rs->chain_used[c])
+			continue;
+		fprintf(out, "\t# %s\n", ch->why);
+		fprintf(out, "\tchain %s {\n\t\ttype %s hook %s priority %d; "
+		    "policy accept;\n", ch->name, ch->type,
+		    hook_name(ch->hook), ch->prio);
+		for (i = 0; i < rs->nrules; i++) {
+			const struct nj_rule *r = &rs->rules[i];
+
+			if (r->chain != c)
+				continue;
+			fputs("\t\t", out);
+			for (k = 0; k < r->n; k++) {
+				if (k > 0)
+					fputc(' ', out);
+				print_term(&r->t[k], out);
+			}
+			if (r->comment[0])
+				fprintf(out, " comment \"%s\"", r->comment);
+			fputc('\n', out);
+		}
+		fputs("\t}\n", out);
+		if (c + 1 < NJ_CH__MAX)
+			fputc('\n', out);
+	}
+	fputs("}\n", out);
+}
+
+/* ---- libnftnl objects ---- */
+
+struct nftnl_table *
+rules_nl_table(void)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (t == NULL)
+		return NULL;
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NJ_TABLE);
+	return t;
+}
+
+struct nftnl_chain *
+rules_nl_chain(const struct nj_chain *c)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+
+	if (ch == NULL)
+		return NULL;
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NJ_TABLE);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)c->hook);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	return ch;
+}
+
+static size_t
+key_len(enum nj_keytype k)
+{
+	switch (k) {
+	case NJ_KEY_IFNAME: return IFNAMSIZ;
+	case NJ_KEY_UID: return 4;
+	case NJ_KEY_V4PORT: return 8;	/* 4 + port padded to a register */
+	case NJ_KEY_V6PORT: return 20;
+	}
+	return 0;
+}
+
+/* nft's datatype numbers, so `nft list` prints the elements by type. */
+#define NFT_TYPE_IPADDR		7
+#define NFT_TYPE_IP6ADDR	8
+#define NFT_TYPE_INET_SERVICE	13
+#define NFT_TYPE_UID		24
+#define NFT_TYPE_IFNAME		41
+#define NFT_TYPE_BITS		6
+#define NFT_BYTEORDER_HOST	1
+#define NFT_BYTEORDER_BIG	2
+
+static void
+elem_key(const struct nj_set *s, const struct nj_elem *e, bool end,
+    uint8_t *key, size_t *len)
+{
+	uint16_t port = htons(e->port);
+
+	memset(key, 0, 20);
+	*len = key_len(s->key);
+	switch (s->key) {
+	case NJ_KEY_IFNAME:
+		memcpy(key, e->ifname, IFNAMSIZ);
+		break;
+	case NJ_KEY_UID:
+		memcpy(key, &e->uid, 4);
+		break;
+	case NJ_KEY_V4PORT:
+		memcpy(key, end ? e->hi : e->lo, 4);
+		memcpy(key + 4, &port, 2);
+		break;
+	case NJ_KEY_V6PORT:
+		memcpy(key, end ? e->hi : e->lo, 16);
+		memcpy(key + 16, &port, 2);
+		break;
+	}
+}
+
+int
+rules_nl_set_elems(struct nftnl_set *ns, const struct nj_set *s,
+    const struct nj_elem *elems, size_t n)
+{
+	struct nftnl_set_elem *ne;
+	uint8_t key[20];
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if ((ne = nftnl_set_elem_alloc()) == NULL)
+			return -1;
+		elem_key(s, &elems[i], false, key, &len);
+		nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+		if (s->interval) {
+			elem_key(s, &elems[i], true, key, &len);
+			nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY_END, key,
+			    (uint32_t)len);
+		}
+		if (elems[i].timeout_ms)
+			nftnl_set_elem_set_u64(ne, NFTNL_SET_ELEM_TIMEOUT,
+			    elems[i].timeout_ms);
+		nftnl_set_elem_add(ns, ne);
+	}
+	return 0;
+}
+
+struct nftnl_set *
+rules_nl_set(const struct nj_set *s, uint32_t id, bool with_elems)
+{
+	struct nftnl_set *ns;
+	struct nftnl_udata_buf *ud = NULL;
+	uint32_t flags = 0, ktype = 0, border = NFT_BYTEORDER_BIG;
+	uint8_t fields[2];
+
+	if ((ns = nftnl_set_alloc()) == NULL)
+		return NULL;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, NJ_TABLE);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, (uint32_t)key_len(s->key));
+	switch (s->key) {
+	case NJ_KEY_IFNAME:
+		ktype = NFT_TYPE_IFNAME;
+		border = NFT_BYTEORDER_HOST;
+		break;
+	case NJ_KEY_UID:
+		ktype = NFT_TYPE_UID;
+		border = NFT_BYTEORDER_HOST;
+		break;
+	case NJ_KEY_V4PORT:
+	case NJ_KEY_V6PORT:
+		ktype = (s->key == NJ_KEY_V4PORT ? NFT_TYPE_IPADDR :
+		    NFT_TYPE_IP6ADDR) << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE;
+		fields[0] = s->key == NJ_KEY_V4PORT ? 4 : 16;
+		fields[1] = 2;
+		/* ranges over a concatenation need the field layout */
+		if (s->interval) {
+			flags |= NFT_SET_CONCAT;
+			nftnl_set_set_data(ns, NFTNL_SET_DESC_CONCAT, fields,
+			    sizeof(fields));
+		}
+		break;
+	}
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, ktype);
+	if (s->timeout)
+		flags |= NFT_SET_TIMEOUT;
+	if (s->interval)
+		flags |= NFT_SET_INTERVAL;
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, flags);
+	if ((ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)) == NULL)
+		goto fail;
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, border);
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+	    nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	if (with_elems && rules_nl_set_elems(ns, s, s->elems, s->nelems) == -1)
+		goto fail;
+	return ns;
+fail:
+	nftnl_set_free(ns);
+	return NULL;
+}
+
+static struct nftnl_expr *
+ex(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (e != NULL)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+/*
+ * The expression helpers below abort on allocation failure: a half-built
+ * rule must never reach the kernel, and malloc failing for a few hundred
+ * bytes at start-up leaves nothing sensible to do.
+ */
+static struct nftnl_expr *
+exa(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = ex(r, name);
+
+	if (e == NULL)
+		abort();
+	return e;
+}
+
+static void
+e_meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = exa(r, "meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+}
+
+static void
+e_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = exa(r, "cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+static void
+e_cmp8(struct nftnl_rule *r, uint8_t v)
+{
+	e_cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+static void
+e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    uint32_t dreg)
+{
+	struct nftnl_expr *e = exa(r, "payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+}
+
+static void
+e_lookup(struct nftnl_rule *r, int set)
+{
+	struct nftnl_expr *e = exa(r, "lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, nj_set_names[set]);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)set + 1);
+}
+
+static void
+e_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = exa(r, "immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+}
+
+static void
+e_verdict(struct nftnl_rule *r, int v)
+{
+	struct nftnl_expr *e = exa(r, "immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+}
+
+static void
+e_fib(struct nftnl_rule *r, uint32_t op)
+{
+	struct nftnl_expr *e = exa(r, "fib");
+	uint32_t local = RTN_LOCAL;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	e_cmp(r, op, &local, 4);
+}
+
+/* The dependencies nft adds for `tcp dport` / `ip daddr` in an inet table. */
+static void
+dep_nfproto(struct nftnl_rule *r, int family)
+{
+	e_meta(r, NFT_META_NFPROTO);
+	e_cmp8(r, (uint8_t)family);
+}
+
+static void
+dep_l4(struct nftnl_rule *r, int proto)
+{
+	e_meta(r, NFT_META_L4PROTO);
+	e_cmp8(r, (uint8_t)proto);
+}
+
+static void
+emit_target(struct nftnl_rule *r, const struct nj_term *t, uint32_t *areg,
+    uint32_t *preg)
+{
+	uint16_t port = htons((uint16_t)t->val);
+
+	*areg = 0;
+	if (t->has_addr) {
+		e_imm(r, NFT_REG_1, t->addr,
+		    t->family == NFPROTO_IPV4 ? 4 : 16);
+		*areg = NFT_REG_1;
+		*preg = NFT_REG_2;
+	} else
+		*preg = NFT_REG_1;
+	e_imm(r, *preg, &port, 2);
+}
+
+static void
+emit_term(struct nftnl_rule *r, const struct nj_term *t)
+{
+	struct nftnl_expr *e;
+	uint32_t areg, preg;
+	uint16_t port;
+	char ifn[IFNAMSIZ];
+	/* ct state bits: established 0x2, related 0x4 */
+	uint32_t mask = 0x06, zero = 0;
+
+	switch (t->kind) {
+	case NJ_IIF_SET:
+	case NJ_OIF_SET:
+		e_meta(r, t->kind == NJ_IIF_SET ? NFT_META_IIFNAME :
+		    NFT_META_OIFNAME);
+		e_lookup(r, t->set);
+		break;
+	case NJ_IIF_NAME:
+		memset(ifn, 0, sizeof(ifn));
+		strncpy(ifn, t->str, sizeof(ifn) - 1);
+		e_meta(r, NFT_META_IIFNAME);
+		e_cmp(r, NFT_CMP_EQ, ifn, sizeof(ifn));
+		break;
+	case NJ_NFPROTO:
+		dep_nfproto(r, t->family);
+		break;
+	case NJ_L4PROTO:
+		dep_l4(r, t->proto);
+		break;
+	case NJ_DPORT:
+	case NJ_DPORT_NE:
+		dep_l4(r, t->proto);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+		port = htons((uint16_t)t->val);
+		e_cmp(r, t->kind == NJ_DPORT ? NFT_CMP_EQ : NFT_CMP_NEQ,
+		    &port, 2);
+		break;
+	case NJ_DADDR:
+		dep_nfproto(r, t->family);
+		if (t->family == NFPROTO_IPV4) {
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4,
+			    NFT_REG_1);
+			e_cmp(r, NFT_CMP_EQ, t->addr, 4);
+		} else {
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16,
+			    NFT_REG_1);
+			e_cmp(r, NFT_CMP_EQ, t->addr, 16);
+		}
+		break;
+	case NJ_ADDRPORT_SET:
+		dep_nfproto(r, t->family);
+		dep_l4(r, IPPROTO_TCP);
+		if (t->family == NFPROTO_IPV4) {
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4,
+			    NFT_REG_1);
+			e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+			    NFT_REG32_00 + 1);
+		} else {
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16,
+			    NFT_REG_1);
+			e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+			    NFT_REG32_00 + 4);
+		}
+		e_lookup(r, t->set);
+		break;
+	case NJ_MARK:
+		e_meta(r, NFT_META_MARK);
+		e_cmp(r, NFT_CMP_EQ, &t->val, 4);
+		break;
+	case NJ_SKUID_SET:
+		e_meta(r, NFT_META_SKUID);
+		e_lookup(r, t->set);
+		break;
+	case NJ_SKUID_NE:
+		e_meta(r, NFT_META_SKUID);
+		e_cmp(r, NFT_CMP_NEQ, &t->val, 4);
+		break;
+	case NJ_FIB_LOCAL:
+		e_fib(r, NFT_CMP_EQ);
+		break;
+	case NJ_FIB_NOT_LOCAL:
+		e_fib(r, NFT_CMP_NEQ);
+		break;
+	case NJ_CT_ESTREL:
+		e = exa(r, "ct");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		e = exa(r, "bitwise");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		break;
+	case NJ_ICMPV6_TYPE:
+		dep_nfproto(r, NFPROTO_IPV6);
+		dep_l4(r, IPPROTO_ICMPV6);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		e_cmp8(r, (uint8_t)t->val);
+		break;
+	case NJ_MARK_SET:
+		e_imm(r, NFT_REG_1, &t->val, 4);
+		e = exa(r, "meta");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+		break;
+	case NJ_COUNTER:
+		exa(r, "counter");
+		break;
+	case NJ_LIMIT:
+		e = exa(r, "limit");
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, t->val);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, 5);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		break;
+	case NJ_LOG:
+		e = exa(r, "log");
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, t->str);
+		break;
+	case NJ_ACCEPT:
+		e_verdict(r, NF_ACCEPT);
+		break;
+	case NJ_DROP:
+		e_verdict(r, NF_DROP);
+		break;
+	case NJ_RETURN:
+		e_verdict(r, NFT_RETURN);
+		break;
+	case NJ_REJECT:
+		e = exa(r, "reject");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+		    NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+		    NFT_REJECT_ICMPX_PORT_UNREACH);
+		break;
+	case NJ_DNAT:
+		emit_target(r, t, &areg, &preg);
+		e = exa(r, "nat");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, (uint32_t)t->family);
+		if (areg)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, areg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, preg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
+		    NF_NAT_RANGE_PROTO_SPECIFIED);
+		break;
+	case NJ_REDIRECT:
+		port = htons((uint16_t)t->val);
+		e_imm(r, NFT_REG_1, &port, 2);
+		e = exa(r, "redir");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS,
+		    NF_NAT_RANGE_PROTO_SPECIFIED);
+		break;
+	case NJ_TPROXY:
+		emit_target(r, t, &areg, &preg);
+		e = exa(r, "tproxy");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY,
+		    (uint32_t)t->family);
+		if (areg)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_ADDR, areg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, preg);
+		break;
+	}
+}
+
+struct nftnl_rule *
+rules_nl_rule(const struct nj_ruleset *rs, const struct nj_rule *r)
+{
+	struct nftnl_rule *nr;
+	struct nftnl_udata_buf *ud;
+	int k;
+
+	if ((nr = nftnl_rule_alloc()) == NULL)
+		return NULL;
+	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, NJ_TABLE);
+	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, rs->chains[r->chain].name);
+	for (k = 0; k < r->n; k++)
+		emit_term(nr, &r->t[k]);
+	if (r->comment[0]) {
+		if ((ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN)) == NULL) {
+			nftnl_rule_free(nr);
+			return NULL;
+		}
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, r->comment);
+		nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA,
+		    nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	return nr;
+}

@@ -1,0 +1,132 @@
+/*
+ * cfgs.c - configurations built by hand, so the ruleset tests do not
+ * depend on the config parser and name exactly what they exercise.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfgs.h"
+
+const char *const nj_test_config_names[] = {
+	"bridge", "local", "both", "ipv6drop", "directs", "nohops", NULL
+};
+
+static struct eg_ip
+ip(const char *s)
+{
+	struct eg_ip r;
+
+	memset(&r, 0, sizeof(r));
+	if (inet_pton(AF_INET, s, r.addr) == 1)
+		r.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, r.addr) == 1)
+		r.family = AF_INET6;
+	else
+		abort();
+	return r;
+}
+
+static void
+direct(struct eg_config *c, const char *addr, int plen, uint16_t port,
+    const char *name)
+{
+	struct eg_direct *d = &c->jail.direct[c->jail.ndirect++];
+
+	memset(d, 0, sizeof(*d));
+	d->ep.port = port;
+	if (name != NULL) {
+		d->ep.is_name = true;
+		strcpy(d->ep.name, name);
+		return;
+	}
+	d->ep.cidr.ip = ip(addr);
+	d->ep.cidr.plen = (uint8_t)plen;
+	d->ep.is_cidr = plen != (d->ep.cidr.ip.family == AF_INET ? 32 : 128);
+}
+
+static char *interfaces[] = { "br-ej", "br-ej2" };
+static char *proxy_listen[] = { "10.77.0.1:3128", "127.0.0.1:3128" };
+static char *dns_listen[] = { "127.0.0.1:15353" };
+
+struct eg_config *
+nj_test_config(const char *name)
+{
+	struct eg_config *c;
+	bool bridge, local;
+
+	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||
+	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs") ||
+	    !strcmp(name, "nohops");
+	local = !strcmp(name, "local") || !strcmp(name, "both") ||
+	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs");
+	if (!bridge && !local)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	c->jail.fwmark = 0x1;
+	c->jail.route_table = 100;
+	c->jail.ipv6 = strcmp(name, "ipv6drop") ? EG_IPV6_JAIL : EG_IPV6_DROP;
+	if (bridge) {
+		c->jail.interfaces = interfaces;
+		c->jail.ninterfaces = strcmp(name, "both") ? 1 : 2;
+	}
+	if (local) {
+		c->jail.users = calloc(2, sizeof(*c->jail.users));
+		c->jail.users[0].uid = 1001;
+		c->jail.nusers = 1;
+		if (!strcmp(name, "both")) {
+			c->jail.users[1].uid = 1002;
+			c->jail.nusers = 2;
+		}
+	}
+	c->jail.direct = calloc(8, sizeof(*c->jail.direct));
+	direct(c, "10.78.0.20", 32, 5432, NULL);
+	if (!strcmp(name, "directs")) {
+		direct(c, "10.0.1.0", 24, 5432, NULL);
+		direct(c, "2001:db8::", 32, 443, NULL);
+		direct(c, "2001:db8:1::5", 128, 8080, NULL);
+		direct(c, NULL, 0, 6379, "cache.internal");
+	}
+	if (strcmp(name, "nohops")) {
+		c->chain.hops = calloc(2, sizeof(*c->chain.hops));
+		c->chain.hops[0].host_is_ip = true;
+		c->chain.hops[0].ip = ip("10.78.0.2");
+		c->chain.hops[0].port = 3128;
+		strcpy(c->chain.hops[0].host, "10.78.0.2");
+		c->chain.hops[1].port = 8443;
+		strcpy(c->chain.hops[1].host, "proxy-b.example.net");
+		c->chain.nhops = 2;
+	} else
+		c->chain.exit = EG_EXIT_DIRECT;
+	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
+	c->dohd.upstreams[0].port = 443;
+	c->dohd.upstreams[0].bootstrap = calloc(2, sizeof(struct eg_ip));
+	c->dohd.upstreams[0].bootstrap[0] = ip("10.78.0.4");
+	c->dohd.upstreams[0].bootstrap[1] = ip("2001:db8:78::4");
+	c->dohd.upstreams[0].nbootstrap = 2;
+	c->dohd.nupstreams = 1;
+	c->dohd.listen = dns_listen;
+	c->dohd.nlisten = 1;
+	c->dohd.max_ttl = 3600;
+	c->dohd.user.uid = 996;
+	c->connectd.user.uid = 997;
+	c->netjaild.user.uid = 998;
+	c->connectd.transparent_listen = "127.0.0.1:15001";
+	c->connectd.proxy_listen = proxy_listen;
+	c->connectd.nproxy_listen = strcmp(name, "nohops") ? 2 : 1;
+	return c;
+}
+
+void
+nj_test_config_free(struct eg_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->jail.users);
+	free(c->jail.direct);
+	free(c->chain.hops);
+	if (c->dohd.upstreams)
+		free(c->dohd.upstreams[0].bootstrap);
+	free(c->dohd.upstreams);
+	free(c);
+}

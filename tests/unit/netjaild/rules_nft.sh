@@ -1,0 +1,29 @@
+#!/bin/sh
+# rules_nft.sh NJ_TOOL GOLDEN_DIR - root only, in throwaway namespaces:
+#   1. nft -c -f accepts every golden ruleset;
+#   2. the batch netjaild sends and the printed text list the same in nft,
+#      so --print can never drift from what is installed;
+#   3. the read-back finds the installed table whole.
+tool=$1; golden=$2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "rules_nft: not root, skipped (needs network namespaces)"; exit 77
+fi
+command -v nft >/dev/null || { echo "rules_nft: no nft, skipped"; exit 77; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+for f in "$golden"/*.nft; do
+	name=$(basename "$f" .nft)
+	if ! unshare -n nft -c -f "$f" 2>"$tmp/err"; then
+		echo "FAIL $name: nft -c -f rejects the text:"; cat "$tmp/err"; fail=1; continue
+	fi
+	unshare -n sh -c "nft -f '$f' && nft list table inet egressjail" >"$tmp/text" 2>&1
+	unshare -n sh -c "'$tool' install $name && '$tool' readback $name >&2 && nft list table inet egressjail" >"$tmp/batch" 2>"$tmp/rb"
+	if ! grep -q '^whole' "$tmp/rb"; then
+		echo "FAIL $name: install/read-back:"; cat "$tmp/rb"; fail=1; continue
+	fi
+	if ! diff -u "$tmp/text" "$tmp/batch"; then
+		echo "FAIL $name: batch and text differ"; fail=1; continue
+	fi
+	echo "ok $name"
+done
+exit $fail

@@ -1,0 +1,223 @@
+/*
+ * test_rules.c - the ruleset builder: golden nft text for several
+ * configurations, and the invariants the jail rests on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cfgs.h"
+#include "rules.h"
+
+static char *
+print_cfg(const char *name, struct nj_ruleset **out)
+{
+	struct eg_config *cfg = nj_test_config(name);
+	struct nj_ruleset *rs;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_non_null(cfg);
+	rs = rules_build(cfg, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s: %s", name, err);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	rules_print(rs, f);
+	fclose(f);
+	nj_test_config_free(cfg);
+	if (out)
+		*out = rs;
+	else
+		rules_free(rs);
+	return buf;
+}
+
+static void
+golden(void **state)
+{
+	const char *name = *state, *dir = getenv("NJ_GOLDEN");
+	char path[512], *got, *want;
+	FILE *f;
+	long n;
+
+	assert_non_null(dir);
+	got = print_cfg(name, NULL);
+	snprintf(path, sizeof(path), "%s/%s.nft", dir, name);
+	if (getenv("NJ_UPDATE_GOLDEN")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(got, f);
+		fclose(f);
+	}
+	f = fopen(path, "r");
+	if (f == NULL)
+		fail_msg("missing golden file %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	want = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(want, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "---- got %s\n%s", name, got);
+		fail_msg("%s differs from %s (NJ_UPDATE_GOLDEN=1 rewrites)",
+		    name, path);
+	}
+	free(got);
+	free(want);
+}
+
+static bool
+has_kind(const struct nj_rule *r, enum nj_term_kind k)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->t[i].kind == k)
+			return true;
+	return false;
+}
+
+/* Every tproxy rule is followed, in its chain, by a drop of the same match. */
+static void
+tproxy_then_drop(void **state)
+{
+	const char *names[] = { "local", "both", "ipv6drop", "directs" };
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		struct nj_ruleset *rs;
+		bool seen = false;
+
+		free(print_cfg(names[i], &rs));
+		for (j = 0; j < rs->nrules; j++) {
+			if (!has_kind(&rs->rules[j], NJ_TPROXY))
+				continue;
+			seen = true;
+			for (k = j + 1; k < rs->nrules; k++)
+				if (rs->rules[k].chain == rs->rules[j].chain &&
+				    has_kind(&rs->rules[k], NJ_DROP))
+					break;
+			assert_true(k < rs->nrules);
+		}
+		assert_true(seen);
+		rules_free(rs);
+	}
+}
+
+/* Every drop and reject is counted, carries a comment and has a logger. */
+static void
+drops_counted(void **state)
+{
+	const char *const *n;
+	size_t j;
+
+	(void)state;
+	for (n = nj_test_config_names; *n; n++) {
+		struct nj_ruleset *rs;
+
+		free(print_cfg(*n, &rs));
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
+			if (!has_kind(r, NJ_DROP) && !has_kind(r, NJ_REJECT))
+				continue;
+			assert_true(has_kind(r, NJ_COUNTER));
+			assert_true(r->comment[0] != '\0');
+			assert_true(j > 0 && has_kind(&rs->rules[j - 1],
+			    NJ_LOG) && has_kind(&rs->rules[j - 1], NJ_LIMIT));
+		}
+		rules_free(rs);
+	}
+}
+
+/* ipv6 = drop: no IPv6 NAT or TPROXY at all, and the IPv6 drops exist. */
+static void
+ipv6_drop(void **state)
+{
+	struct nj_ruleset *rs;
+	char *text;
+	size_t j;
+	int k;
+
+	(void)state;
+	text = print_cfg("ipv6drop", &rs);
+	for (j = 0; j < rs->nrules; j++)
+		for (k = 0; k < rs->rules[j].n; k++) {
+			const struct nj_term *t = &rs->rules[j].t[k];
+
+			assert_false((t->kind == NJ_TPROXY ||
+			    t->kind == NJ_DNAT) && t->family == 10);
+			assert_false(t->kind == NJ_REDIRECT);
+		}
+	assert_non_null(strstr(text, "comment \"bridge ipv6\""));
+	assert_non_null(strstr(text, "comment \"local ipv6\""));
+	/* neighbour discovery still passes before the drop */
+	assert_true(strstr(text, "nd-neighbor-solicit accept") <
+	    strstr(text, "comment \"bridge ipv6\""));
+	free(text);
+	rules_free(rs);
+}
+
+/* CIDR directs become interval elements; names are left to dohd. */
+static void
+directs(void **state)
+{
+	struct nj_ruleset *rs;
+	char *text;
+
+	(void)state;
+	text = print_cfg("directs", &rs);
+	assert_int_equal(rs->sets[NJ_SET_DIRECT4].nelems, 2);
+	assert_int_equal(rs->sets[NJ_SET_DIRECT6].nelems, 2);
+	assert_non_null(strstr(text, "10.0.1.0/24 . 5432"));
+	assert_non_null(strstr(text, "2001:db8::/32 . 443"));
+	assert_null(strstr(text, "6379"));
+	assert_true(rs->sets[NJ_SET_DIRECT4].interval);
+	free(text);
+	rules_free(rs);
+}
+
+static void
+nohops(void **state)
+{
+	struct nj_ruleset *rs;
+
+	(void)state;
+	free(print_cfg("nohops", &rs));
+	assert_int_equal(rs->sets[NJ_SET_HOPS4].nelems, 0);
+	/* the gate stays: hops learned later are still owner-gated */
+	assert_true(rs->chain_used[NJ_CH_OUT_FILTER]);
+	assert_false(rs->chain_used[NJ_CH_OUT_ROUTE]);
+	rules_free(rs);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest t[16];
+	size_t n = 0, i;
+
+	for (i = 0; nj_test_config_names[i]; i++) {
+		t[n].name = nj_test_config_names[i];
+		t[n].test_func = golden;
+		t[n].setup_func = NULL;
+		t[n].teardown_func = NULL;
+		t[n].initial_state = (void *)(uintptr_t)nj_test_config_names[i];
+		n++;
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(tproxy_then_drop);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(drops_counted);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(ipv6_drop);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
+	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
+}
