@@ -1,0 +1,229 @@
+/*
+ * cd.h - connectd's internal interfaces, shared by its modules.
+ *
+ *   connectd.c  start-up, signals, reload, drain
+ *   gen.c       one configuration generation: config, policy, TLS context
+ *   listen.c    explicit and transparent intake, decisions, refusals, log
+ *   decide.c    policy decision -> what connectd does (pure)
+ *   ustream.c   upstream byte stream: TCP plus nested TLS over memory BIOs
+ *   chain.c     the chain dialer and the dohd resolver
+ *   relay.c     both directions, backpressure, half-close, idle timeout
+ *   probe.c     per-hop probes and readiness
+ *   health.c    /live /ready /health /metrics
+ */
+#ifndef CD_CD_H
+#define CD_CD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "policy.h"
+
+#define CD_MAX_HOPS	16
+#define CD_MAX_TLS	CD_MAX_HOPS
+#define CD_WQ_HIGH	(256 * 1024)	/* stop reading the other side */
+#define CD_WQ_LOW	(64 * 1024)	/* and start again */
+#define CD_READ_BUF	(64 * 1024)
+#define CD_ERR_MAX	200
+
+/* ---- gen.c: one configuration generation, shared by reference. */
+struct cd_gen {
+	int refs;
+	unsigned id;
+	struct eg_config *cfg;
+	struct eg_policy *pol;
+	SSL_CTX *ssl;		/* client context for https:// hops */
+};
+
+struct cd_gen *cd_gen_new(struct eg_config *cfg, char *err, size_t errlen);
+struct cd_gen *cd_gen_ref(struct cd_gen *g);
+void cd_gen_unref(struct cd_gen *g);
+
+/* ---- decide.c */
+enum cd_mode { CD_MODE_EXPLICIT, CD_MODE_TRANSPARENT };
+
+struct cd_verdict {
+	bool allow;		/* forward (possibly only because of report mode) */
+	bool direct;		/* dial the target directly, not through the chain */
+	bool reported;		/* report mode let a denial through */
+	int status;		/* refusal status when !allow */
+	const char *reason;	/* short token for X-Egressjail-Reason and logs */
+	char rule[128];		/* file:line of the matching rule, or "-" */
+};
+
+/* Decide for host:port as the client named it.  Never allows on error. */
+void cd_decide(const struct eg_policy *pol, enum cd_mode mode,
+    const char *host, uint16_t port, struct cd_verdict *v);
+const char *cd_mode_str(enum cd_mode m);
+
+/* ---- metrics (health.c renders them) */
+enum cd_dec { CD_DEC_ALLOW, CD_DEC_DENY, CD_DEC_REPORT, CD_DEC_ERROR,
+    CD_DEC__MAX };
+
+struct cd_hopstat {
+	bool tried;
+	bool ok;
+	uint64_t latency_ms;	/* of this hop's stage */
+	uint64_t last_ok_ms;	/* eg_now_ms() of the last success, 0 never */
+	uint64_t last_ms;	/* of the last probe result */
+	char err[CD_ERR_MAX];
+	uint64_t hist[12];	/* latency histogram buckets, see health.c */
+	uint64_t hist_sum_ms;
+	uint64_t hist_count;
+	uint64_t chain_errors;	/* connections that failed at this hop */
+};
+
+struct cd_metrics {
+	uint64_t conns[2][CD_DEC__MAX];		/* [mode][decision] */
+	uint64_t bytes_up, bytes_down;
+	uint64_t active;
+	uint64_t refused_busy;
+	uint64_t target_errors;	/* the last hop could not reach the target */
+};
+
+/* ---- daemon state */
+struct cd_listener {
+	uv_tcp_t h;
+	enum cd_mode mode;
+	struct sockaddr_storage addr;
+	bool open;
+};
+
+struct cd {
+	uv_loop_t *loop;
+	struct cd_gen *gen;		/* current */
+	const char *config_path;
+	struct cd_listener lis[16];
+	size_t nlis;
+	int lfd[16];			/* opened before the drop */
+	enum cd_mode lmode[16];
+	char *lspec[16];
+	size_t nlfd;
+	int health_fd;
+	uv_tcp_t health;
+	bool health_open;
+	bool listeners_up;
+	bool draining;
+	struct eg_ctl_client *dohd;
+	struct eg_ctl_client *netjaild;
+	struct eg_ctl_server *ctl;
+	/* IPC readiness of the peers, from STATUS_REQ polls */
+	bool dohd_ready, netjaild_ready;
+	uint64_t dohd_at, netjaild_at;
+	char dohd_err[64], netjaild_err[64];
+	/* probes: hops[0..nhops-1], then the canary at index nhops */
+	struct cd_hopstat hop[CD_MAX_HOPS + 1];
+	size_t nhopstat;
+	bool chain_ever_ok;		/* a full-chain probe passed once */
+	bool probe_running;
+	uv_timer_t probe_timer, status_timer;
+	struct cd_metrics m;
+	/* live connections, for drain */
+	struct cd_conn *conns;
+	uv_timer_t drain_timer;
+	uint64_t started_ms;
+};
+
+extern struct cd *cd_main;
+
+/* ---- ustream.c */
+struct ustream;
+
+struct ustream_cbs {
+	void (*on_read)(struct ustream *, const char *, size_t, void *);
+	void (*on_eof)(struct ustream *, void *);
+	void (*on_error)(struct ustream *, const char *why, void *);
+	void (*on_drain)(struct ustream *, void *);	/* queue below low mark */
+};
+
+struct ustream *us_new(uv_loop_t *loop);
+void us_set_cbs(struct ustream *us, const struct ustream_cbs *cbs, void *arg);
+typedef void (*us_done_cb)(struct ustream *, int status, const char *why,
+    void *arg);
+int us_connect(struct ustream *us, const struct sockaddr *sa, us_done_cb cb,
+    void *arg);
+/* Wrap everything from now on in one more TLS layer; cb at handshake end. */
+int us_start_tls(struct ustream *us, SSL_CTX *ctx, const char *host,
+    us_done_cb cb, void *arg);
+int us_write(struct ustream *us, const void *p, size_t n);
+int us_shutdown(struct ustream *us);
+void us_read_start(struct ustream *us);
+void us_read_stop(struct ustream *us);
+size_t us_queued(const struct ustream *us);
+int us_ntls(const struct ustream *us);
+/* Close; the stream is freed after its handles closed. */
+void us_close(struct ustream *us);
+
+/* ---- chain.c */
+struct cd_dial;
+
+struct cd_dial_result {
+	int status;		/* 0 ok; else the HTTP status to refuse with */
+	int hop;		/* 1-based hop that failed, 0 none/target */
+	char why[CD_ERR_MAX];
+	char path[256];		/* the hops used, for the access log */
+	struct ustream *us;	/* on success: the tunnel, callbacks unset */
+	char *extra;		/* bytes that followed the last CONNECT answer */
+	size_t nextra;
+};
+
+typedef void (*cd_dial_cb)(const struct cd_dial_result *r, void *arg);
+/* Per stage: stage 1..nhops is hop k reached, nhops+1 the target. */
+typedef void (*cd_stage_cb)(int stage, int ok, uint64_t ms, const char *why,
+    void *arg);
+
+/*
+ * Dial host:port through the chain of gen (or directly when direct or
+ * exit = direct).  upto > 0 stops after hop upto (probes), with a tunnel
+ * through hops 1..upto.  The callback runs exactly once, unless the dial
+ * was cancelled first.
+ */
+struct cd_dial *cd_dial_start(struct cd *cd, struct cd_gen *gen,
+    const char *host, uint16_t port, bool direct, int upto, cd_dial_cb cb,
+    cd_stage_cb stage, void *arg);
+void cd_dial_cancel(struct cd_dial *d);
+
+/* Resolve a name through dohd (never the system resolver). */
+typedef void (*cd_resolve_cb)(int status, const struct eg_ip *addrs,
+    size_t n, const char *why, void *arg);
+void cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
+    cd_resolve_cb cb, void *arg);
+
+/* ---- listen.c */
+struct cd_conn;
+int cd_listen_start(struct cd *cd, char *err, size_t errlen);
+void cd_listen_stop(struct cd *cd);
+void cd_conns_close_all(struct cd *cd);
+size_t cd_conns_count(struct cd *cd);
+/* relay.c calls back into the connection when it is done */
+void cd_conn_relay_done(struct cd_conn *c, const char *err);
+
+/* ---- relay.c */
+struct cd_relay;
+struct cd_relay *cd_relay_start(struct cd *cd, uv_tcp_t *cli,
+    struct ustream *up, uint64_t idle_ms, struct cd_conn *c);
+void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
+void cd_relay_close(struct cd_relay *r);
+
+/* ---- probe.c */
+void cd_probe_start(struct cd *cd);
+void cd_probe_stop(struct cd *cd);
+void cd_probe_now(struct cd *cd);	/* after a reload */
+bool cd_hops_healthy(struct cd *cd, char *why, size_t whylen);
+bool cd_ready(struct cd *cd, char *why, size_t whylen);
+void cd_status_poll_start(struct cd *cd);
+
+/* ---- health.c */
+int cd_health_start(struct cd *cd, int fd, char *err, size_t errlen);
+void cd_health_stop(struct cd *cd);
+/* Render into a malloc'd buffer (free it). */
+char *cd_render_metrics(struct cd *cd, size_t *len);
+char *cd_render_health(struct cd *cd, size_t *len);
+
+#endif

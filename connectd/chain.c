@@ -1,0 +1,636 @@
+/*
+ * chain.c - build a tunnel through the hops of [chain], one stage at a
+ * time, and resolve names through dohd.
+ *
+ *   stage 1        TCP to hop 1 (literal, or resolved through dohd), TLS
+ *                  when it is https://
+ *   stage k        CONNECT hop k through hops 1..k-1, then TLS inside the
+ *                  tunnel when hop k is https://
+ *   stage n+1      CONNECT target:port at the last hop, by name
+ *
+ * Every stage has its own deadline (chain.connect_timeout_ms).  Any
+ * failure ends the dial and names the stage; nothing is ever retried some
+ * other way.  With exit = direct (or for a direct endpoint) the target is
+ * resolved through dohd, every address is checked with
+ * eg_policy_check_addr, and the first allowed one is dialled.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cd.h"
+#include "http.h"
+#include "ipc.h"
+#include "log.h"
+
+#define RESP_MAX 8192
+
+struct cd_dial {
+	struct cd *cd;
+	struct cd_gen *gen;
+	char host[EG_NAME_MAX + 3];
+	uint16_t port;
+	bool direct;		/* dial host:port itself */
+	int upto;		/* probes: stop after this hop */
+	int nhops;
+	int stage;		/* 1-based, see above */
+	cd_dial_cb cb;
+	cd_stage_cb stage_cb;
+	void *arg;
+	struct ustream *us;
+	uv_timer_t timer;
+	bool timer_live;
+	bool cancelled, finished, resolving;
+	uint64_t stage_start;
+	char resp[RESP_MAX];
+	size_t nresp;
+	struct cd_dial_result res;
+};
+
+static void dial_finish(struct cd_dial *d);
+
+static const struct eg_hop *
+hop(struct cd_dial *d, int k)
+{
+	return &d->gen->cfg->chain.hops[k - 1];
+}
+
+static void
+on_timer_close(uv_handle_t *h)
+{
+	struct cd_dial *d = h->data;
+
+	cd_gen_unref(d->gen);
+	free(d);
+}
+
+static void
+dial_free(struct cd_dial *d)
+{
+	if (d->us != NULL)
+		us_close(d->us);
+	d->us = NULL;
+	free(d->res.extra);
+	uv_close((uv_handle_t *)&d->timer, on_timer_close);
+}
+
+/* Fail the dial at the current stage with status and reason. */
+static void
+dial_fail(struct cd_dial *d, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+dial_fail(struct cd_dial *d, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char why[CD_ERR_MAX];
+
+	if (d->finished)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	d->res.status = status;
+	d->res.hop = d->stage <= d->nhops ? d->stage : 0;
+	snprintf(d->res.why, sizeof(d->res.why), "%s", why);
+	if (d->stage_cb != NULL)
+		d->stage_cb(d->stage, 0, eg_now_ms() - d->stage_start, why,
+		    d->arg);
+	dial_finish(d);
+}
+
+static void
+dial_finish(struct cd_dial *d)
+{
+	uv_timer_stop(&d->timer);
+	d->finished = true;
+	if (d->res.status == 0) {
+		d->res.us = d->us;
+		d->us = NULL;
+	}
+	if (!d->cancelled)
+		d->cb(&d->res, d->arg);
+	dial_free(d);
+}
+
+static const char *
+stage_name(struct cd_dial *d, char *buf, size_t len)
+{
+	if (d->stage <= d->nhops)
+		snprintf(buf, len, "hop %d (%s)", d->stage,
+		    hop(d, d->stage)->url_redacted);
+	else if (d->nhops > 0)
+		snprintf(buf, len, "hop %d (%s) to target", d->nhops,
+		    hop(d, d->nhops)->url_redacted);
+	else
+		snprintf(buf, len, "target");
+	return buf;
+}
+
+static void
+on_stage_timeout(uv_timer_t *t)
+{
+	struct cd_dial *d = t->data;
+	char sn[300];
+
+	dial_fail(d, 504, "%s: timed out", stage_name(d, sn, sizeof(sn)));
+}
+
+static void
+stage_begin(struct cd_dial *d, int stage)
+{
+	d->stage = stage;
+	d->stage_start = eg_now_ms();
+	d->nresp = 0;
+	uv_timer_stop(&d->timer);
+	uv_timer_start(&d->timer, on_stage_timeout,
+	    d->gen->cfg->chain.connect_timeout_ms, 0);
+}
+
+static void stage_done(struct cd_dial *d);
+static void send_connect(struct cd_dial *d);
+
+static void
+on_tls(struct ustream *us, int status, const char *why, void *arg)
+{
+	struct cd_dial *d = arg;
+	char sn[300];
+
+	if (status != 0) {
+		dial_fail(d, 502, "%s: %s", stage_name(d, sn, sizeof(sn)), why);
+		return;
+	}
+	stage_done(d);
+}
+
+/* Hop k (1-based) is reached: TLS when it wants it, then the next stage. */
+static void
+hop_reached(struct cd_dial *d)
+{
+	const struct eg_hop *h = hop(d, d->stage);
+	char sn[300];
+
+	if (h->tls) {
+		if (us_start_tls(d->us, d->gen->ssl, h->host, on_tls, d) != 0 &&
+		    !d->finished)
+			dial_fail(d, 502, "%s: TLS set-up failed",
+			    stage_name(d, sn, sizeof(sn)));
+		return;
+	}
+	stage_done(d);
+}
+
+static void
+stage_done(struct cd_dial *d)
+{
+	if (d->stage_cb != NULL)
+		d->stage_cb(d->stage, 1, eg_now_ms() - d->stage_start, NULL,
+		    d->arg);
+	if (d->stage > d->nhops || (d->upto > 0 && d->stage >= d->upto)) {
+		d->res.status = 0;
+		dial_finish(d);
+		return;
+	}
+	stage_begin(d, d->stage + 1);
+	send_connect(d);
+}
+
+static void
+on_resp_read(struct ustream *us, const char *p, size_t n, void *arg)
+{
+	struct cd_dial *d = arg;
+	struct http_resp r;
+	char sn[300];
+	int rc;
+
+	if (d->finished)
+		return;
+	if (n > sizeof(d->resp) - d->nresp) {
+		/* More than a head fits; parse what we have, the rest can
+		 * only be tunnel bytes after a complete head. */
+		size_t take = sizeof(d->resp) - d->nresp;
+
+		memcpy(d->resp + d->nresp, p, take);
+		d->nresp += take;
+		rc = http_parse_response(d->resp, d->nresp, RESP_MAX, &r);
+		if (rc != HTTP_OK) {
+			dial_fail(d, 502, "%s: oversized CONNECT answer",
+			    stage_name(d, sn, sizeof(sn)));
+			return;
+		}
+		p += take;
+		n -= take;
+	} else {
+		memcpy(d->resp + d->nresp, p, n);
+		d->nresp += n;
+		p += n;
+		n = 0;
+		rc = http_parse_response(d->resp, d->nresp, RESP_MAX, &r);
+	}
+	if (rc == HTTP_NEED_MORE)
+		return;
+	if (rc == HTTP_ERROR) {
+		dial_fail(d, 502, "%s: bad CONNECT answer: %s",
+		    stage_name(d, sn, sizeof(sn)), r.why);
+		return;
+	}
+	if (r.status < 200 || r.status > 299) {
+		/* The hop before the one we asked for refused. */
+		if (d->stage > d->nhops)
+			d->cd->m.target_errors++;
+		dial_fail(d, r.status == 504 ? 504 : 502,
+		    "%s: CONNECT answered %d", stage_name(d, sn, sizeof(sn)),
+		    r.status);
+		return;
+	}
+	/* Bytes after the head belong to the next layer. */
+	if (d->nresp > r.head_len || n > 0) {
+		size_t rest = d->nresp - r.head_len;
+
+		if (d->stage <= d->nhops && hop(d, d->stage)->tls) {
+			/* A hop that speaks before we start TLS is broken. */
+			dial_fail(d, 502, "%s: data before TLS",
+			    stage_name(d, sn, sizeof(sn)));
+			return;
+		}
+		free(d->res.extra);
+		if ((d->res.extra = malloc(rest + n + 1)) == NULL) {
+			dial_fail(d, 502, "out of memory");
+			return;
+		}
+		memcpy(d->res.extra, d->resp + r.head_len, rest);
+		memcpy(d->res.extra + rest, p, n);
+		d->res.nextra = rest + n;
+		if (d->stage <= d->nhops) {
+			dial_fail(d, 502, "%s: data after CONNECT answer",
+			    stage_name(d, sn, sizeof(sn)));
+			return;
+		}
+	}
+	if (d->stage <= d->nhops)
+		hop_reached(d);
+	else
+		stage_done(d);
+}
+
+static void
+on_us_eof(struct ustream *us, void *arg)
+{
+	struct cd_dial *d = arg;
+	char sn[300];
+
+	dial_fail(d, 502, "%s: connection closed", stage_name(d, sn, sizeof(sn)));
+}
+
+static void
+on_us_error(struct ustream *us, const char *why, void *arg)
+{
+	struct cd_dial *d = arg;
+	char sn[300];
+
+	dial_fail(d, 502, "%s: %s", stage_name(d, sn, sizeof(sn)), why);
+}
+
+static const struct ustream_cbs dial_cbs = {
+	.on_read = on_resp_read,
+	.on_eof = on_us_eof,
+	.on_error = on_us_error,
+};
+
+/* CONNECT to the next hop (stage <= nhops) or the target, carrying the
+ * credentials of the hop that receives it. */
+static void
+send_connect(struct cd_dial *d)
+{
+	const struct eg_hop *via = hop(d, d->stage - 1);
+	char req[2048], sn[300];
+	const char *host;
+	uint16_t port;
+	int n;
+
+	if (d->stage <= d->nhops) {
+		host = hop(d, d->stage)->host;
+		port = hop(d, d->stage)->port;
+	} else {
+		host = d->host;
+		port = d->port;
+	}
+	n = http_build_connect(req, sizeof(req), host, port, via->user,
+	    via->password);
+	if (n < 0) {
+		dial_fail(d, 502, "%s: cannot build CONNECT",
+		    stage_name(d, sn, sizeof(sn)));
+		return;
+	}
+	us_write(d->us, req, (size_t)n);
+	explicit_bzero(req, sizeof(req));
+}
+
+static void
+on_tcp(struct ustream *us, int status, const char *why, void *arg)
+{
+	struct cd_dial *d = arg;
+	char sn[300];
+
+	if (status != 0) {
+		dial_fail(d, 502, "%s: connect: %s",
+		    stage_name(d, sn, sizeof(sn)), why);
+		return;
+	}
+	us_read_start(d->us);
+	if (d->nhops == 0) {
+		d->res.status = 0;
+		stage_done(d);
+		return;
+	}
+	hop_reached(d);
+}
+
+static void
+dial_addr(struct cd_dial *d, const struct eg_ip *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	char sn[300];
+	int rc;
+
+	eg_ip_to_sockaddr(ip, port, &ss);
+	if ((d->us = us_new(d->cd->loop)) == NULL) {
+		dial_fail(d, 502, "out of memory");
+		return;
+	}
+	us_set_cbs(d->us, &dial_cbs, d);
+	if ((rc = us_connect(d->us, (struct sockaddr *)&ss, on_tcp, d)) != 0)
+		dial_fail(d, 502, "%s: connect: %s",
+		    stage_name(d, sn, sizeof(sn)), uv_strerror(rc));
+}
+
+static void
+on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
+    void *arg)
+{
+	struct cd_dial *d = arg;
+	struct eg_decision dec;
+	char sn[300], ab[64];
+	size_t i;
+
+	d->resolving = false;
+	if (d->cancelled) {
+		dial_free(d);
+		return;
+	}
+	if (d->finished)
+		return;
+	if (status != 0 || n == 0) {
+		dial_fail(d, 502, "%s: resolve: %s",
+		    stage_name(d, sn, sizeof(sn)), why ? why : "no address");
+		return;
+	}
+	if (d->nhops == 0) {
+		/* We are the last hop: every address must pass the address
+		 * policy (no rebinding into the deny list). */
+		for (i = 0; i < n; i++) {
+			dec = eg_policy_check_addr(d->gen->pol, &addrs[i]);
+			if (dec.verdict == EG_ALLOW && !dec.reported)
+				break;
+			eg_log(EG_LOG_INFO, "resolve-denied",
+			    "host=%s addr=%s reason=%s", d->host,
+			    eg_ip_str(&addrs[i], ab, sizeof(ab)),
+			    eg_reason_str(dec.reason));
+		}
+		if (i == n) {
+			dial_fail(d, 403, "target: every address denied");
+			return;
+		}
+		dial_addr(d, &addrs[i], d->port);
+		return;
+	}
+	dial_addr(d, &addrs[0], hop(d, 1)->port);
+}
+
+static void
+dial_begin(struct cd_dial *d)
+{
+	const struct eg_hop *h;
+	struct eg_ip ip;
+	struct eg_decision dec;
+
+	stage_begin(d, 1);
+	if (d->nhops == 0) {
+		snprintf(d->res.path, sizeof(d->res.path), "direct");
+		if (eg_ip_parse(d->host, &ip, true)) {
+			/* Only a direct endpoint reaches here with a literal;
+			 * the address policy still has the last word. */
+			dec = eg_policy_check_addr(d->gen->pol, &ip);
+			if (!d->direct && (dec.verdict != EG_ALLOW ||
+			    dec.reported)) {
+				dial_fail(d, 403, "target: address denied");
+				return;
+			}
+			dial_addr(d, &ip, d->port);
+			return;
+		}
+		d->resolving = true;
+		cd_resolve(d->cd, d->host, d->gen->cfg->chain.connect_timeout_ms,
+		    on_resolved, d);
+		return;
+	}
+	h = hop(d, 1);
+	if (h->host_is_ip) {
+		dial_addr(d, &h->ip, h->port);
+		return;
+	}
+	d->resolving = true;
+	cd_resolve(d->cd, h->host, d->gen->cfg->chain.connect_timeout_ms,
+	    on_resolved, d);
+}
+
+struct cd_dial *
+cd_dial_start(struct cd *cd, struct cd_gen *gen, const char *host,
+    uint16_t port, bool direct, int upto, cd_dial_cb cb, cd_stage_cb stage,
+    void *arg)
+{
+	struct cd_dial *d;
+	size_t off = 0;
+	int i;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->cd = cd;
+	d->gen = cd_gen_ref(gen);
+	snprintf(d->host, sizeof(d->host), "%s", host);
+	/* A bracketed v6 literal dials without its brackets. */
+	if (d->host[0] == '[') {
+		size_t l = strlen(d->host);
+
+		memmove(d->host, d->host + 1, l);
+		if (l >= 2 && d->host[l - 2] == ']')
+			d->host[l - 2] = '\0';
+	}
+	d->port = port;
+	d->direct = direct;
+	d->upto = upto;
+	d->nhops = (direct || gen->cfg->chain.exit == EG_EXIT_DIRECT) ? 0 :
+	    (int)gen->cfg->chain.nhops;
+	if (d->nhops > CD_MAX_HOPS)
+		d->nhops = CD_MAX_HOPS;
+	d->cb = cb;
+	d->stage_cb = stage;
+	d->arg = arg;
+	for (i = 1; i <= d->nhops && off < sizeof(d->res.path); i++)
+		off += (size_t)snprintf(d->res.path + off,
+		    sizeof(d->res.path) - off, "%s%s", i > 1 ? "," : "",
+		    hop(d, i)->url_redacted);
+	uv_timer_init(cd->loop, &d->timer);
+	d->timer.data = d;
+	dial_begin(d);
+	return d;
+}
+
+/* The callback will not run; a pending resolution frees the dial when it
+ * comes back, anything else is torn down now. */
+void
+cd_dial_cancel(struct cd_dial *d)
+{
+	if (d == NULL || d->cancelled)
+		return;
+	d->cancelled = true;
+	if (d->finished)
+		return;
+	uv_timer_stop(&d->timer);
+	if (d->resolving) {
+		d->finished = true;
+		return;
+	}
+	d->finished = true;
+	dial_free(d);
+}
+
+/* ---- resolution through dohd, with a small TTL cache. */
+
+#define RCACHE 64
+
+struct rcache_ent {
+	char name[EG_NAME_MAX + 1];
+	struct eg_ip addrs[EG_RESOLVE_MAX_ADDRS];
+	size_t n;
+	uint64_t expires;
+};
+
+static struct rcache_ent rcache[RCACHE];
+
+struct rq {
+	struct cd *cd;
+	char name[EG_NAME_MAX + 1];
+	uint64_t timeout_ms;
+	cd_resolve_cb cb;
+	void *arg;
+	uint16_t qtype;
+};
+
+static void
+rcache_put(const char *name, const struct eg_ip *a, size_t n, uint32_t ttl)
+{
+	struct rcache_ent *e = &rcache[0];
+	size_t i;
+
+	for (i = 0; i < RCACHE; i++) {
+		if (strcmp(rcache[i].name, name) == 0) {
+			e = &rcache[i];
+			break;
+		}
+		if (rcache[i].expires < e->expires)
+			e = &rcache[i];
+	}
+	if (ttl > 300)
+		ttl = 300;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	memcpy(e->addrs, a, n * sizeof(*a));
+	e->n = n;
+	e->expires = eg_now_ms() + (uint64_t)ttl * 1000;
+}
+
+static void
+on_resolve_rep(int status, const struct eg_ipc_msg *msg, void *arg)
+{
+	struct rq *q = arg;
+	const struct eg_msg_resolve_rep *rep;
+	const struct eg_ip *addrs = NULL;
+	char why[64];
+
+	if (status != 0) {
+		snprintf(why, sizeof(why), "dohd: %s", strerror(-status));
+		q->cb(-1, NULL, 0, why, q->arg);
+		goto out;
+	}
+	if (msg->hdr.type != EG_MSG_RESOLVE_REP ||
+	    (rep = eg_ipc_resolve_rep(msg, &addrs)) == NULL) {
+		q->cb(-1, NULL, 0, "dohd: bad answer", q->arg);
+		goto out;
+	}
+	if (rep->rcode != 0) {
+		snprintf(why, sizeof(why), "dohd: rcode %d", rep->rcode);
+		q->cb(-1, NULL, 0, why, q->arg);
+		goto out;
+	}
+	if (rep->count == 0 && q->qtype == 1) {
+		struct eg_msg_resolve_req req;
+
+		/* No IPv4 address: ask for IPv6 before giving up. */
+		q->qtype = 28;
+		req.qtype = 28;
+		req.namelen = (uint16_t)strlen(q->name);
+		if (eg_ctl_request2(q->cd->dohd, EG_MSG_RESOLVE_REQ, &req,
+		    sizeof(req), q->name, req.namelen, q->timeout_ms,
+		    on_resolve_rep, q) == 0)
+			return;
+		q->cb(-1, NULL, 0, "dohd: request failed", q->arg);
+		goto out;
+	}
+	if (rep->count > 0)
+		rcache_put(q->name, addrs, rep->count, rep->ttl);
+	q->cb(rep->count ? 0 : -1, addrs, rep->count,
+	    rep->count ? NULL : "no address", q->arg);
+out:
+	free(q);
+}
+
+void
+cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
+    cd_resolve_cb cb, void *arg)
+{
+	struct eg_msg_resolve_req req;
+	struct rq *q;
+	char norm[EG_NAME_MAX + 1], err[EG_ERR_MAX];
+	uint64_t now = eg_now_ms();
+	size_t i;
+
+	if (!eg_name_normalise(name, norm, err)) {
+		cb(-1, NULL, 0, "not a valid name", arg);
+		return;
+	}
+	for (i = 0; i < RCACHE; i++) {
+		if (rcache[i].expires > now && strcmp(rcache[i].name, norm) == 0) {
+			cb(0, rcache[i].addrs, rcache[i].n, NULL, arg);
+			return;
+		}
+	}
+	if (cd->dohd == NULL || (q = calloc(1, sizeof(*q))) == NULL) {
+		cb(-1, NULL, 0, "dohd: not available", arg);
+		return;
+	}
+	q->cd = cd;
+	snprintf(q->name, sizeof(q->name), "%s", norm);
+	q->timeout_ms = timeout_ms;
+	q->cb = cb;
+	q->arg = arg;
+	q->qtype = 1;
+	req.qtype = 1;
+	req.namelen = (uint16_t)strlen(norm);
+	if (eg_ctl_request2(cd->dohd, EG_MSG_RESOLVE_REQ, &req, sizeof(req),
+	    norm, req.namelen, timeout_ms, on_resolve_rep, q) != 0) {
+		free(q);
+		cb(-1, NULL, 0, "dohd: request failed", arg);
+	}
+}

@@ -1,0 +1,426 @@
+/*
+ * connectd.c - start-up, signals, reload, drain.
+ *
+ * Reads top to bottom as the start-up sequence:
+ *   1. common options and the config (eg_daemon_init; --check exits here)
+ *   2. the first generation: policy engine and TLS context (reads the CA
+ *      file while it can)
+ *   3. listeners: from systemd socket activation by name ("proxy",
+ *      "transparent", "health"), or opened here, IP_TRANSPARENT included,
+ *      while still root
+ *   4. drop to [connectd] user with no capability at all
+ *   5. the event loop, IPC clients for dohd and netjaild, the control
+ *      socket, then seccomp (fatal on failure)
+ *   6. listeners, probes, status polls, READY=1
+ * SIGHUP loads a new generation (tunnels keep theirs), SIGTERM drains.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cd.h"
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+#include "priv.h"
+
+struct cd *cd_main;
+
+static struct cd the_cd;
+static struct eg_daemon d;
+static uv_signal_t sig_hup, sig_term, sig_int;
+static uv_timer_t drain_check;
+static bool drain_deadline_hit;
+
+/* Syscalls connectd needs beyond eg_sandbox_base_syscalls: sockets for
+ * the chain and the listeners, reload (reading the config and CA file),
+ * getifaddrs for the host's own addresses. */
+static const char *const cd_syscalls[] = {
+	"accept", "accept4", "bind", "connect", "getpeername", "getsockname",
+	"getsockopt", "setsockopt", "listen", "shutdown", "socket",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "read", "write", "readv",
+	"writev", "close", "openat", "open", "fstat", "newfstatat", "stat",
+	"lseek", "getdents64", "getrandom", "ioctl", "fcntl", "pipe2",
+	"splice", "epoll_wait", "epoll_pwait", "epoll_ctl", "clock_gettime",
+	"gettimeofday", "brk", "mmap", "munmap", "mremap", "madvise",
+	"futex", "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
+	"getpid", "gettid", "uname", "sysinfo", "statx", "access",
+	"faccessat", "faccessat2", "readlink", "getuid", "geteuid", "getgid",
+	"getegid", "prlimit64", "sched_getaffinity", "socketpair",
+	"rt_sigaction", "mprotect", "sched_yield", "nanosleep",
+	"clock_nanosleep", "eventfd2", "epoll_create1", "tgkill",
+	NULL,
+};
+
+static int
+install_seccomp(char *err, size_t errlen)
+{
+	const char **all;
+	size_t nb = 0, nc = 0, i, j, n = 0;
+	int rc;
+
+	while (eg_sandbox_base_syscalls[nb] != NULL)
+		nb++;
+	while (cd_syscalls[nc] != NULL)
+		nc++;
+	if ((all = calloc(nb + nc + 1, sizeof(*all))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < nb; i++)
+		all[n++] = eg_sandbox_base_syscalls[i];
+	for (i = 0; i < nc; i++) {
+		for (j = 0; j < nb; j++)
+			if (strcmp(cd_syscalls[i], eg_sandbox_base_syscalls[j]) == 0)
+				break;
+		if (j == nb)
+			all[n++] = cd_syscalls[i];
+	}
+	all[n] = NULL;
+	rc = eg_sandbox_seccomp(all, err, errlen);
+	free(all);
+	return rc;
+}
+
+static int
+open_tcp(const char *spec, bool transparent, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char perr[EG_ERR_MAX] = "";
+	int fd, one = 1;
+
+	if (!eg_sockaddr_parse(spec, &ss, &sl, perr)) {
+		snprintf(err, errlen, "%s: %s", spec, perr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (transparent) {
+		int rc = ss.ss_family == AF_INET6 ?
+		    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
+		    sizeof(one)) :
+		    setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
+
+		/* Without privilege only NAT redirect/dnat can deliver here
+		 * (the bridge path); TPROXY needs the option. */
+		if (rc != 0 && geteuid() == 0) {
+			snprintf(err, errlen, "%s: IP_TRANSPARENT: %s", spec,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (rc != 0)
+			eg_log(EG_LOG_WARN, "listen", "addr=%s note=\"no "
+			    "IP_TRANSPARENT (not root): NAT redirect only\"",
+			    spec);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
+	    listen(fd, 1024) != 0) {
+		snprintf(err, errlen, "%s: bind: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+add_lfd(struct cd *cd, int fd, enum cd_mode mode, const char *spec)
+{
+	if (cd->nlfd >= sizeof(cd->lfd) / sizeof(cd->lfd[0]))
+		eg_fatal(EG_EXIT_CONFIG, "listen", "error=\"too many listeners\"");
+	cd->lfd[cd->nlfd] = fd;
+	cd->lmode[cd->nlfd] = mode;
+	cd->lspec[cd->nlfd] = strdup(spec);
+	cd->nlfd++;
+}
+
+static void
+open_listeners(struct cd *cd, const struct eg_config *cfg)
+{
+	char err[300];
+	size_t i;
+	int fd;
+
+	eg_listen_fds_init();
+	if ((fd = eg_listen_fd("proxy")) >= 0) {
+		add_lfd(cd, fd, CD_MODE_EXPLICIT, "systemd:proxy");
+	} else {
+		for (i = 0; i < cfg->connectd.nproxy_listen; i++) {
+			fd = open_tcp(cfg->connectd.proxy_listen[i], false, err,
+			    sizeof(err));
+			if (fd < 0)
+				eg_fatal(EG_EXIT_RUNTIME, "listen",
+				    "error=\"%s\"", err);
+			add_lfd(cd, fd, CD_MODE_EXPLICIT,
+			    cfg->connectd.proxy_listen[i]);
+		}
+	}
+	if ((fd = eg_listen_fd("transparent")) >= 0) {
+		add_lfd(cd, fd, CD_MODE_TRANSPARENT, "systemd:transparent");
+	} else if (cfg->connectd.transparent_listen != NULL) {
+		fd = open_tcp(cfg->connectd.transparent_listen, true, err,
+		    sizeof(err));
+		if (fd < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
+		add_lfd(cd, fd, CD_MODE_TRANSPARENT,
+		    cfg->connectd.transparent_listen);
+	}
+	cd->health_fd = eg_listen_fd("health");
+	if (cd->health_fd < 0 && cfg->connectd.health_listen != NULL) {
+		cd->health_fd = open_tcp(cfg->connectd.health_listen, false, err,
+		    sizeof(err));
+		if (cd->health_fd < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
+	}
+	if (cd->nlfd == 0)
+		eg_fatal(EG_EXIT_CONFIG, "listen",
+		    "error=\"no proxy_listen or transparent_listen\"");
+}
+
+static void
+reload(struct cd *cd)
+{
+	struct eg_config_errors errs = { NULL, 0 };
+	struct eg_config *cfg;
+	struct cd_gen *g;
+	char err[300];
+	size_t i;
+
+	eg_notify_reloading();
+	cfg = eg_config_load(cd->config_path, 0, &errs);
+	if (cfg == NULL) {
+		for (i = 0; i < errs.n; i++)
+			eg_log(EG_LOG_ERR, "reload", "error=\"%s\"", errs.msgs[i]);
+		eg_config_errors_free(&errs);
+		eg_log(EG_LOG_ERR, "reload", "result=failed note=\"keeping "
+		    "generation %u\"", cd->gen->id);
+		eg_notify_ready();
+		return;
+	}
+	eg_config_errors_free(&errs);
+	if ((g = cd_gen_new(cfg, err, sizeof(err))) == NULL) {
+		eg_config_free(cfg);
+		eg_log(EG_LOG_ERR, "reload", "result=failed error=\"%s\"", err);
+		eg_notify_ready();
+		return;
+	}
+	cd_gen_unref(cd->gen);
+	cd->gen = g;
+	/* Old hop results describe the old chain. */
+	memset(cd->hop, 0, sizeof(cd->hop));
+	cd->nhopstat = 0;
+	eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u rules=%zu "
+	    "hops=%zu", g->id, eg_policy_nrules(g->pol), cfg->chain.nhops);
+	cd_probe_now(cd);
+	eg_notify_ready();
+}
+
+static void
+on_drain_check(uv_timer_t *t)
+{
+	struct cd *cd = t->data;
+
+	if (cd_conns_count(cd) == 0) {
+		eg_log(EG_LOG_INFO, "stop", "drained=1");
+		uv_stop(cd->loop);
+	}
+}
+
+static void
+on_drain_deadline(uv_timer_t *t)
+{
+	struct cd *cd = t->data;
+
+	if (drain_deadline_hit)
+		return;
+	drain_deadline_hit = true;
+	eg_log(EG_LOG_WARN, "stop", "drain_timeout=1 open=%zu",
+	    cd_conns_count(cd));
+	cd_conns_close_all(cd);
+}
+
+static void
+begin_drain(struct cd *cd)
+{
+	if (cd->draining)
+		return;
+	eg_notify_stopping();
+	cd->draining = true;
+	eg_log(EG_LOG_INFO, "stop", "draining=1 open=%zu", cd_conns_count(cd));
+	cd_listen_stop(cd);
+	cd_probe_stop(cd);
+	uv_timer_init(cd->loop, &drain_check);
+	drain_check.data = cd;
+	uv_timer_start(&drain_check, on_drain_check, 0, 50);
+	uv_timer_init(cd->loop, &cd->drain_timer);
+	cd->drain_timer.data = cd;
+	uv_timer_start(&cd->drain_timer, on_drain_deadline,
+	    cd->gen->cfg->connectd.drain_timeout_ms ?
+	    cd->gen->cfg->connectd.drain_timeout_ms : 10000, 0);
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	struct cd *cd = s->data;
+
+	if (signum == SIGHUP)
+		reload(cd);
+	else
+		begin_drain(cd);
+}
+
+/* ---- control socket: status, reload, explain */
+
+static void
+ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
+    const struct eg_ipc_msg *msg, void *arg)
+{
+	struct cd *cd = arg;
+	struct eg_msg_status st;
+	struct eg_msg_result res;
+	const struct eg_msg_explain_req *ex;
+	struct cd_verdict v;
+	char text[1024], why[256] = "", host[EG_NAME_MAX + 1];
+	int n;
+
+	switch (msg->hdr.type) {
+	case EG_MSG_STATUS_REQ:
+		memset(&st, 0, sizeof(st));
+		st.ready = cd_ready(cd, why, sizeof(why)) ? 1 : 0;
+		st.generation = cd->gen->id;
+		n = snprintf(text, sizeof(text), "active=%llu\nhops=%zu\n"
+		    "chain_ever_ok=%d\nreason=%s\n",
+		    (unsigned long long)cd->m.active, cd->nhopstat,
+		    cd->chain_ever_ok, st.ready ? "-" : why);
+		for (size_t i = 0; i < strlen(text); i++)
+			if ((text[i] < 0x20 && text[i] != '\n') || text[i] >= 0x7f)
+				text[i] = '?';
+		st.textlen = (uint32_t)n;
+		eg_ctl_reply2(c, EG_MSG_STATUS_REP, msg->hdr.id, &st,
+		    sizeof(st), text, (size_t)n);
+		break;
+	case EG_MSG_RELOAD_REQ:
+		reload(cd);
+		n = snprintf(text, sizeof(text), "generation=%u\n", cd->gen->id);
+		res.code = 0;
+		res.textlen = (uint32_t)n;
+		eg_ctl_reply2(c, EG_MSG_RELOAD_REP, msg->hdr.id, &res,
+		    sizeof(res), text, (size_t)n);
+		break;
+	case EG_MSG_EXPLAIN_REQ:
+		if ((ex = eg_ipc_explain_req(msg, host)) == NULL)
+			break;
+		cd_decide(cd->gen->pol, CD_MODE_EXPLICIT, host,
+		    ex->port ? ex->port : 443, &v);
+		n = snprintf(text, sizeof(text), "connectd: %s:%u %s "
+		    "reason=%s rule=%s%s%s\n", host, ex->port ? ex->port : 443,
+		    v.allow ? "allow" : "deny", v.reason ? v.reason : "-",
+		    v.rule, v.direct ? " direct" : "",
+		    v.reported ? " (report mode)" : "");
+		res.code = 0;
+		res.textlen = (uint32_t)n;
+		eg_ctl_reply2(c, EG_MSG_EXPLAIN_REP, msg->hdr.id, &res,
+		    sizeof(res), text, (size_t)n);
+		break;
+	default:
+		eg_log(EG_LOG_WARN, "ctl", "unexpected=%s role=%s",
+		    eg_msg_name(msg->hdr.type), eg_role_name(role));
+		break;
+	}
+}
+
+static void
+start_ctl(struct cd *cd, const struct eg_config *cfg, gid_t gid)
+{
+	struct eg_ipc_roles roles;
+	char path[512], err[256];
+
+	memset(&roles, 0, sizeof(roles));
+	roles.netjaild_uid = cfg->netjaild.user.uid;
+	roles.connectd_uid = cfg->connectd.user.uid;
+	roles.dohd_uid = cfg->dohd.user.uid;
+	roles.admin_gid = gid;
+	eg_daemon_sock_path(cfg, "connectd", path, sizeof(path));
+	cd->ctl = eg_ctl_server_start(cd->loop, path, gid, &roles,
+	    EG_ROLE_CONNECTD, ctl_handler, cd, err, sizeof(err));
+	if (cd->ctl == NULL)
+		eg_log(EG_LOG_WARN, "ctl", "path=%s error=\"%s\" note=\"no "
+		    "control socket: egressctl cannot reach connectd\"", path,
+		    err);
+	eg_daemon_sock_path(cfg, "dohd", path, sizeof(path));
+	cd->dohd = eg_ctl_client_new(cd->loop, path);
+	eg_daemon_sock_path(cfg, "netjaild", path, sizeof(path));
+	cd->netjaild = eg_ctl_client_new(cd->loop, path);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cd *cd = &the_cd;
+	struct eg_config *cfg;
+	struct group *gr;
+	gid_t ctl_gid = (gid_t)-1;
+	char err[300];
+
+	eg_daemon_init(&d, "connectd", argc, argv, NULL, NULL);
+	cfg = d.cfg;
+	cd_main = cd;
+	cd->config_path = d.config_path;
+	cd->started_ms = eg_now_ms();
+	cd->health_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((cd->gen = cd_gen_new(cfg, err, sizeof(err))) == NULL)
+		eg_fatal(EG_EXIT_CONFIG, "start", "error=\"%s\"", err);
+
+	open_listeners(cd, cfg);
+	if (cfg->jail.group != NULL && (gr = getgrnam(cfg->jail.group)) != NULL)
+		ctl_gid = gr->gr_gid;
+
+	cd->loop = uv_default_loop();
+	start_ctl(cd, cfg, ctl_gid);
+
+	eg_daemon_drop(&d, cfg->connectd.user.uid, cfg->connectd.user.gid,
+	    NULL, 0);
+	if (install_seccomp(err, sizeof(err)) != 0)
+		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
+
+	uv_signal_init(cd->loop, &sig_hup);
+	uv_signal_init(cd->loop, &sig_term);
+	uv_signal_init(cd->loop, &sig_int);
+	sig_hup.data = sig_term.data = sig_int.data = cd;
+	uv_signal_start(&sig_hup, on_signal, SIGHUP);
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+
+	if (cd_listen_start(cd, err, sizeof(err)) != 0)
+		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
+	if (cd->health_fd >= 0 &&
+	    cd_health_start(cd, cd->health_fd, err, sizeof(err)) != 0)
+		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
+	cd_probe_start(cd);
+	cd_status_poll_start(cd);
+
+	eg_log(EG_LOG_INFO, "start", "listeners=%zu rules=%zu hops=%zu "
+	    "exit=%s mode=%s", cd->nlfd, eg_policy_nrules(cd->gen->pol),
+	    cfg->chain.nhops, cfg->chain.exit == EG_EXIT_DIRECT ? "direct" :
+	    "hop", cfg->policy.mode == EG_MODE_REPORT ? "report" : "enforce");
+	eg_notify_ready();
+	uv_run(cd->loop, UV_RUN_DEFAULT);
+	eg_log(EG_LOG_INFO, "stop", "status=0");
+	return EG_EXIT_OK;
+}

@@ -1,0 +1,425 @@
+/*
+ * health.c - /live, /ready, /health and /metrics on health_listen.
+ *
+ * A deliberately small HTTP/1.x server: one GET per connection, head
+ * bounded to 4 KiB and 5 s, answer and close.  It is for probes and
+ * Prometheus on the host, never reachable from the jail (netjaild closes
+ * host services).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cd.h"
+#include "log.h"
+
+#define HHEAD_MAX 4096
+
+struct hconn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_shutdown_t sreq;
+	int open;
+	size_t n;
+	bool answered;
+	char buf[HHEAD_MAX];
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *np;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL,
+		    b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->p != NULL && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		if ((np = realloc(b->p, b->cap * 2 + (size_t)n + 256)) == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = b->cap * 2 + (size_t)n + 256;
+	}
+}
+
+/* JSON string body: our own texts, but they may quote hop errors. */
+static void
+sb_json(struct sbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			sb_printf(b, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			sb_printf(b, "\\u%04x", c);
+		else
+			sb_printf(b, "%c", c);
+	}
+}
+
+static const char *const dec_name[CD_DEC__MAX] = { "allow", "deny",
+    "report", "error" };
+static const char *const hist_le[12] = { "0.005", "0.01", "0.025", "0.05",
+    "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf" };
+
+static void
+hop_label(struct cd *cd, size_t i, char *buf, size_t len)
+{
+	if (i + 1 == cd->nhopstat && cd->gen->cfg->chain.has_canary)
+		snprintf(buf, len, "canary");
+	else
+		snprintf(buf, len, "%zu", i + 1);
+}
+
+char *
+cd_render_metrics(struct cd *cd, size_t *len)
+{
+	struct sbuf b = { NULL, 0, 0, false };
+	char why[256], hl[16];
+	size_t i, m, k;
+
+	sb_printf(&b, "# HELP connectd_connections_total Connections by "
+	    "intake mode and decision.\n# TYPE connectd_connections_total "
+	    "counter\n");
+	for (m = 0; m < 2; m++)
+		for (k = 0; k < CD_DEC__MAX; k++)
+			sb_printf(&b, "connectd_connections_total{mode=\"%s\","
+			    "decision=\"%s\"} %llu\n", cd_mode_str((enum cd_mode)m),
+			    dec_name[k], (unsigned long long)cd->m.conns[m][k]);
+	sb_printf(&b, "# HELP connectd_bytes_total Tunnel payload bytes.\n"
+	    "# TYPE connectd_bytes_total counter\n"
+	    "connectd_bytes_total{direction=\"up\"} %llu\n"
+	    "connectd_bytes_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)cd->m.bytes_up,
+	    (unsigned long long)cd->m.bytes_down);
+	sb_printf(&b, "# HELP connectd_active_connections Open client "
+	    "connections.\n# TYPE connectd_active_connections gauge\n"
+	    "connectd_active_connections %llu\n",
+	    (unsigned long long)cd->m.active);
+	sb_printf(&b, "# HELP connectd_refused_busy_total Connections refused "
+	    "at max_connections.\n# TYPE connectd_refused_busy_total counter\n"
+	    "connectd_refused_busy_total %llu\n",
+	    (unsigned long long)cd->m.refused_busy);
+	sb_printf(&b, "# HELP connectd_hop_up Last probe of the hop passed.\n"
+	    "# TYPE connectd_hop_up gauge\n");
+	for (i = 0; i < cd->nhopstat; i++) {
+		hop_label(cd, i, hl, sizeof(hl));
+		sb_printf(&b, "connectd_hop_up{hop=\"%s\"} %d\n", hl,
+		    cd->hop[i].ok ? 1 : 0);
+	}
+	sb_printf(&b, "# HELP connectd_hop_probe_seconds Probe stage latency "
+	    "per hop.\n# TYPE connectd_hop_probe_seconds histogram\n");
+	for (i = 0; i < cd->nhopstat; i++) {
+		hop_label(cd, i, hl, sizeof(hl));
+		for (k = 0; k < 12; k++)
+			sb_printf(&b, "connectd_hop_probe_seconds_bucket{hop=\"%s\","
+			    "le=\"%s\"} %llu\n", hl, hist_le[k],
+			    (unsigned long long)cd->hop[i].hist[k]);
+		sb_printf(&b, "connectd_hop_probe_seconds_sum{hop=\"%s\"} "
+		    "%.3f\nconnectd_hop_probe_seconds_count{hop=\"%s\"} %llu\n",
+		    hl, (double)cd->hop[i].hist_sum_ms / 1000.0, hl,
+		    (unsigned long long)cd->hop[i].hist_count);
+	}
+	sb_printf(&b, "# HELP connectd_chain_errors_total Connections that "
+	    "failed at a hop.\n# TYPE connectd_chain_errors_total counter\n");
+	for (i = 0; i < cd->nhopstat; i++) {
+		hop_label(cd, i, hl, sizeof(hl));
+		sb_printf(&b, "connectd_chain_errors_total{hop=\"%s\"} %llu\n",
+		    hl, (unsigned long long)cd->hop[i].chain_errors);
+	}
+	sb_printf(&b, "connectd_chain_errors_total{hop=\"target\"} %llu\n",
+	    (unsigned long long)cd->m.target_errors);
+	sb_printf(&b, "# HELP connectd_ready 1 when /ready answers 200.\n"
+	    "# TYPE connectd_ready gauge\nconnectd_ready %d\n",
+	    cd_ready(cd, why, sizeof(why)) ? 1 : 0);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+char *
+cd_render_health(struct cd *cd, size_t *len)
+{
+	struct sbuf b = { NULL, 0, 0, false };
+	char why[256] = "", hl[16];
+	uint64_t now = eg_now_ms();
+	bool ready;
+	size_t i;
+
+	ready = cd_ready(cd, why, sizeof(why));
+	sb_printf(&b, "{\"daemon\":\"connectd\",\"ready\":%s,\"reason\":\"",
+	    ready ? "true" : "false");
+	sb_json(&b, ready ? "" : why);
+	sb_printf(&b, "\",\"uptime_ms\":%llu,\"generation\":%u,"
+	    "\"listeners_up\":%s,\"draining\":%s,\"active\":%llu,",
+	    (unsigned long long)(now - cd->started_ms), cd->gen->id,
+	    cd->listeners_up ? "true" : "false",
+	    cd->draining ? "true" : "false", (unsigned long long)cd->m.active);
+	sb_printf(&b, "\"netjaild\":{\"ready\":%s,\"age_ms\":%lld,\"error\":\"",
+	    cd->netjaild_ready ? "true" : "false",
+	    cd->netjaild_at ? (long long)(now - cd->netjaild_at) : -1LL);
+	sb_json(&b, cd->netjaild_err);
+	sb_printf(&b, "\"},\"dohd\":{\"ready\":%s,\"age_ms\":%lld,\"error\":\"",
+	    cd->dohd_ready ? "true" : "false",
+	    cd->dohd_at ? (long long)(now - cd->dohd_at) : -1LL);
+	sb_json(&b, cd->dohd_err);
+	sb_printf(&b, "\"},\"chain_ever_ok\":%s,\"hops\":[",
+	    cd->chain_ever_ok ? "true" : "false");
+	for (i = 0; i < cd->nhopstat; i++) {
+		const struct cd_hopstat *h = &cd->hop[i];
+
+		hop_label(cd, i, hl, sizeof(hl));
+		sb_printf(&b, "%s{\"hop\":\"%s\",\"url\":\"", i ? "," : "", hl);
+		if (strcmp(hl, "canary") != 0 && i < cd->gen->cfg->chain.nhops)
+			sb_json(&b, cd->gen->cfg->chain.hops[i].url_redacted);
+		sb_printf(&b, "\",\"probed\":%s,\"ok\":%s,\"latency_ms\":%llu,"
+		    "\"age_ms\":%lld,\"last_success_age_ms\":%lld,"
+		    "\"chain_errors\":%llu,\"error\":\"",
+		    h->tried ? "true" : "false", h->ok ? "true" : "false",
+		    (unsigned long long)h->latency_ms,
+		    h->tried ? (long long)(now - h->last_ms) : -1LL,
+		    h->last_ok_ms ? (long long)(now - h->last_ok_ms) : -1LL,
+		    (unsigned long long)h->chain_errors);
+		sb_json(&b, h->err);
+		sb_printf(&b, "\"}");
+	}
+	sb_printf(&b, "]}\n");
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static void
+on_hclosed(uv_handle_t *h)
+{
+	struct hconn *c = h->data;
+
+	if (--c->open == 0)
+		free(c);
+}
+
+static void
+hclose(struct hconn *c)
+{
+	if (uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
+	uv_close((uv_handle_t *)&c->timer, on_hclosed);
+	uv_close((uv_handle_t *)&c->tcp, on_hclosed);
+}
+
+static void
+on_hshutdown(uv_shutdown_t *req, int status)
+{
+	struct hconn *c = req->data;
+
+	if (status == UV_ECANCELED)
+		return;
+	hclose(c);
+}
+
+static void
+on_hwrite(uv_write_t *req, int status)
+{
+	free(req);
+}
+
+static void
+answer(struct hconn *c, int status, const char *ctype, const char *body,
+    size_t blen)
+{
+	uv_write_t *w;
+	char *msg;
+	int hl;
+	uv_buf_t b;
+
+	c->answered = true;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	if ((w = malloc(sizeof(*w) + 256 + blen)) == NULL) {
+		hclose(c);
+		return;
+	}
+	msg = (char *)(w + 1);
+	hl = snprintf(msg, 256, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\n\r\n", status, status == 200 ? "OK" :
+	    status == 404 ? "Not Found" : status == 503 ?
+	    "Service Unavailable" : status == 405 ? "Method Not Allowed" :
+	    "Bad Request", ctype, blen);
+	memcpy(msg + hl, body, blen);
+	b = uv_buf_init(msg, (unsigned)(hl + (int)blen));
+	if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_hwrite) != 0) {
+		free(w);
+		hclose(c);
+		return;
+	}
+	c->sreq.data = c;
+	if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_hshutdown) != 0)
+		hclose(c);
+}
+
+static void
+route(struct hconn *c)
+{
+	struct cd *cd = cd_main;
+	char path[64], why[256] = "", body[320];
+	const char *sp;
+	char *out;
+	size_t len = 0, pl;
+	bool head;
+
+	head = strncmp(c->buf, "HEAD ", 5) == 0;
+	if (strncmp(c->buf, "GET ", 4) != 0 && !head) {
+		answer(c, 405, "text/plain", "GET only\n", 9);
+		return;
+	}
+	sp = c->buf + (head ? 5 : 4);
+	pl = strcspn(sp, " ?\r\n");
+	if (pl >= sizeof(path)) {
+		answer(c, 404, "text/plain", "not found\n", 10);
+		return;
+	}
+	memcpy(path, sp, pl);
+	path[pl] = '\0';
+	if (strcmp(path, "/live") == 0) {
+		answer(c, 200, "text/plain", "ok\n", 3);
+	} else if (strcmp(path, "/ready") == 0) {
+		if (cd_ready(cd, why, sizeof(why))) {
+			answer(c, 200, "text/plain", "ready\n", 6);
+		} else {
+			int n = snprintf(body, sizeof(body), "not ready: %s\n",
+			    why);
+			answer(c, 503, "text/plain", body, (size_t)n <
+			    sizeof(body) ? (size_t)n : sizeof(body) - 1);
+		}
+	} else if (strcmp(path, "/health") == 0) {
+		if ((out = cd_render_health(cd, &len)) == NULL) {
+			answer(c, 503, "text/plain", "oom\n", 4);
+			return;
+		}
+		answer(c, 200, "application/json", out, len);
+		free(out);
+	} else if (strcmp(path, "/metrics") == 0) {
+		if ((out = cd_render_metrics(cd, &len)) == NULL) {
+			answer(c, 503, "text/plain", "oom\n", 4);
+			return;
+		}
+		answer(c, 200, "text/plain; version=0.0.4", out, len);
+		free(out);
+	} else
+		answer(c, 404, "text/plain", "not found\n", 10);
+}
+
+static void
+h_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct hconn *c = h->data;
+
+	*b = uv_buf_init(c->buf + c->n, (unsigned)(sizeof(c->buf) - 1 - c->n));
+}
+
+static void
+h_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct hconn *c = s->data;
+
+	if (c->answered || n == 0)
+		return;
+	if (n < 0) {
+		hclose(c);
+		return;
+	}
+	c->n += (size_t)n;
+	c->buf[c->n] = '\0';
+	if (memchr(c->buf, '\0', c->n) != NULL) {
+		answer(c, 400, "text/plain", "bad request\n", 12);
+		return;
+	}
+	if (strstr(c->buf, "\r\n\r\n") != NULL || strstr(c->buf, "\n\n")) {
+		route(c);
+		return;
+	}
+	if (c->n >= sizeof(c->buf) - 1)
+		answer(c, 400, "text/plain", "bad request\n", 12);
+}
+
+static void
+h_timeout(uv_timer_t *t)
+{
+	hclose(t->data);
+}
+
+static void
+h_accept(uv_stream_t *s, int status)
+{
+	struct cd *cd = s->data;
+	struct hconn *c;
+
+	if (status < 0 || (c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	uv_tcp_init(cd->loop, &c->tcp);
+	uv_timer_init(cd->loop, &c->timer);
+	c->tcp.data = c;
+	c->timer.data = c;
+	c->open = 2;
+	if (uv_accept(s, (uv_stream_t *)&c->tcp) != 0) {
+		hclose(c);
+		return;
+	}
+	uv_timer_start(&c->timer, h_timeout, 5000, 0);
+	uv_read_start((uv_stream_t *)&c->tcp, h_alloc, h_read);
+}
+
+int
+cd_health_start(struct cd *cd, int fd, char *err, size_t errlen)
+{
+	int rc;
+
+	uv_tcp_init(cd->loop, &cd->health);
+	cd->health.data = cd;
+	if ((rc = uv_tcp_open(&cd->health, fd)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&cd->health, 128, h_accept)) != 0) {
+		snprintf(err, errlen, "health listener: %s", uv_strerror(rc));
+		return -1;
+	}
+	cd->health_open = true;
+	return 0;
+}
+
+void
+cd_health_stop(struct cd *cd)
+{
+	if (cd->health_open)
+		uv_close((uv_handle_t *)&cd->health, NULL);
+	cd->health_open = false;
+}

@@ -1,0 +1,316 @@
+/*
+ * probe.c - per-hop probes and readiness.
+ *
+ * Every probe_interval one walk builds the chain stage by stage, exactly
+ * as a connection would: hop 1 alone, then hop 1 -> hop 2, ..., then the
+ * whole chain -> canary.  Each stage's result is kept per hop (ok, its
+ * latency, last success, last error, age), so a failure names the hop
+ * that broke; hops past a failed one count as failed ("not reached").
+ *
+ * Readiness, as the prototype's supervisor had it:
+ *   require_all_hops_healthy   every hop's (and the canary's) last probe
+ *                              passed and is younger than
+ *                              max_hop_status_age
+ *   block_start_until_hops_healthy
+ *                              refuse connections (503) until a
+ *                              full-chain probe passed once (listen.c)
+ * and /ready also wants the listeners up and netjaild and dohd answering
+ * STATUS_REQ with ready=1; no answer within the timeout is "not ready".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cd.h"
+#include "log.h"
+
+#define STATUS_EVERY_MS		2000
+#define STATUS_TIMEOUT_MS	1000
+#define STATUS_FRESH_MS		(3 * STATUS_EVERY_MS)
+
+static const uint64_t hist_le_ms[12] = { 5, 10, 25, 50, 100, 250, 500, 1000,
+    2500, 5000, 10000, UINT64_MAX };
+
+struct probe {
+	struct cd *cd;
+	struct cd_gen *gen;
+	size_t nstages;		/* hops + canary */
+	bool has_canary;
+	int failed_at;		/* 0 none */
+};
+
+static struct probe cur;
+static struct eg_ratelimit probe_rl = EG_RATELIMIT_INIT(60000, 6);
+
+static size_t
+probe_hops(const struct cd_gen *g)
+{
+	if (g->cfg->chain.exit == EG_EXIT_DIRECT)
+		return 0;
+	return g->cfg->chain.nhops > CD_MAX_HOPS ? CD_MAX_HOPS :
+	    g->cfg->chain.nhops;
+}
+
+static void
+record(struct cd *cd, size_t idx, bool ok, uint64_t ms, const char *why)
+{
+	struct cd_hopstat *h = &cd->hop[idx];
+	uint64_t now = eg_now_ms();
+	size_t b;
+
+	h->tried = true;
+	h->ok = ok;
+	h->last_ms = now;
+	h->latency_ms = ms;
+	if (ok) {
+		h->last_ok_ms = now;
+		h->err[0] = '\0';
+		for (b = 0; b < 12; b++)
+			if (ms <= hist_le_ms[b])
+				h->hist[b]++;
+		h->hist_sum_ms += ms;
+		h->hist_count++;
+	} else
+		snprintf(h->err, sizeof(h->err), "%s", why ? why : "failed");
+}
+
+static void
+on_stage(int stage, int ok, uint64_t ms, const char *why, void *arg)
+{
+	struct probe *p = arg;
+	size_t idx = (size_t)stage - 1;
+
+	if (idx >= p->nstages)
+		return;
+	record(p->cd, idx, ok != 0, ms, why);
+	if (!ok && p->failed_at == 0)
+		p->failed_at = stage;
+}
+
+static void
+on_probe_done(const struct cd_dial_result *r, void *arg)
+{
+	struct probe *p = arg;
+	struct cd *cd = p->cd;
+	char why[CD_ERR_MAX + 40];
+	size_t i;
+
+	if (r->status != 0) {
+		/* Stages after the failing one were never reached. */
+		for (i = p->failed_at > 0 ? (size_t)p->failed_at : 0;
+		    i < p->nstages; i++) {
+			snprintf(why, sizeof(why), "not reached: %s", r->why);
+			record(cd, i, false, 0, why);
+		}
+		eg_log_rl(&probe_rl, EG_LOG_WARN, "probe", "ok=0 failed_stage=%d error=\"%s\"",
+		    p->failed_at, r->why);
+	} else if (p->has_canary || p->nstages > 0) {
+		if (!cd->chain_ever_ok)
+			eg_log(EG_LOG_INFO, "probe", "ok=1 first=1");
+		cd->chain_ever_ok = true;
+	}
+	if (r->us != NULL)
+		us_close(r->us);
+	cd_gen_unref(p->gen);
+	p->gen = NULL;
+	cd->probe_running = false;
+}
+
+static void
+probe_run(struct cd *cd)
+{
+	const struct eg_config *cfg = cd->gen->cfg;
+	char host[EG_NAME_MAX + 3];
+	uint16_t port;
+	size_t nh;
+
+	if (cd->probe_running || cd->draining)
+		return;
+	memset(&cur, 0, sizeof(cur));
+	cur.cd = cd;
+	cur.gen = cd_gen_ref(cd->gen);
+	nh = probe_hops(cur.gen);
+	cur.has_canary = cfg->chain.has_canary;
+	cur.nstages = nh + (cur.has_canary ? 1 : 0);
+	cd->nhopstat = cur.nstages;
+	if (cur.nstages == 0) {
+		/* exit = direct and no canary: nothing to probe. */
+		cd->chain_ever_ok = true;
+		cd_gen_unref(cur.gen);
+		return;
+	}
+	if (cur.has_canary) {
+		if (cfg->chain.canary.is_name)
+			snprintf(host, sizeof(host), "%s", cfg->chain.canary.name);
+		else
+			eg_ip_str(&cfg->chain.canary.cidr.ip, host, sizeof(host));
+		port = cfg->chain.canary.port;
+	} else {
+		snprintf(host, sizeof(host), "probe.invalid");
+		port = 443;
+	}
+	cd->probe_running = true;
+	if (cd_dial_start(cd, cur.gen, host, port, false,
+	    cur.has_canary ? 0 : (int)nh, on_probe_done, on_stage, &cur) ==
+	    NULL) {
+		cd->probe_running = false;
+		cd_gen_unref(cur.gen);
+	}
+}
+
+static void
+on_probe_timer(uv_timer_t *t)
+{
+	struct cd *cd = t->data;
+	uint64_t iv = cd->gen->cfg->chain.probe_interval_ms;
+
+	probe_run(cd);
+	uv_timer_start(&cd->probe_timer, on_probe_timer, iv ? iv : 10000, 0);
+}
+
+void
+cd_probe_start(struct cd *cd)
+{
+	uv_timer_init(cd->loop, &cd->probe_timer);
+	cd->probe_timer.data = cd;
+	uv_timer_start(&cd->probe_timer, on_probe_timer, 0, 0);
+}
+
+void
+cd_probe_now(struct cd *cd)
+{
+	uv_timer_stop(&cd->probe_timer);
+	uv_timer_start(&cd->probe_timer, on_probe_timer, 0, 0);
+}
+
+void
+cd_probe_stop(struct cd *cd)
+{
+	uv_timer_stop(&cd->probe_timer);
+	uv_timer_stop(&cd->status_timer);
+}
+
+bool
+cd_hops_healthy(struct cd *cd, char *why, size_t whylen)
+{
+	const struct eg_config *cfg = cd->gen->cfg;
+	uint64_t now = eg_now_ms(), maxage = cfg->chain.max_hop_status_age_ms;
+	size_t i;
+
+	if (!cfg->chain.require_all_hops_healthy)
+		return true;
+	for (i = 0; i < cd->nhopstat; i++) {
+		const struct cd_hopstat *h = &cd->hop[i];
+
+		if (!h->tried) {
+			snprintf(why, whylen, "hop %zu: not probed yet", i + 1);
+			return false;
+		}
+		if (!h->ok) {
+			snprintf(why, whylen, "hop %zu: %s", i + 1, h->err);
+			return false;
+		}
+		if (maxage > 0 && now - h->last_ms > maxage) {
+			snprintf(why, whylen, "hop %zu: status older than %llums",
+			    i + 1, (unsigned long long)maxage);
+			return false;
+		}
+	}
+	if (cd->nhopstat == 0 && !cd->chain_ever_ok) {
+		snprintf(why, whylen, "not probed yet");
+		return false;
+	}
+	return true;
+}
+
+bool
+cd_ready(struct cd *cd, char *why, size_t whylen)
+{
+	uint64_t now = eg_now_ms();
+
+	if (!cd->listeners_up || cd->draining) {
+		snprintf(why, whylen, cd->draining ? "draining" :
+		    "listeners not up");
+		return false;
+	}
+	if (!cd->netjaild_ready || now - cd->netjaild_at > STATUS_FRESH_MS) {
+		snprintf(why, whylen, "netjaild not ready: %s",
+		    cd->netjaild_err[0] ? cd->netjaild_err : "no answer");
+		return false;
+	}
+	if (!cd->dohd_ready || now - cd->dohd_at > STATUS_FRESH_MS) {
+		snprintf(why, whylen, "dohd not ready: %s",
+		    cd->dohd_err[0] ? cd->dohd_err : "no answer");
+		return false;
+	}
+	return cd_hops_healthy(cd, why, whylen);
+}
+
+/* ---- STATUS_REQ polls of the peers */
+
+static void
+status_reply(int status, const struct eg_ipc_msg *msg, bool *ready,
+    uint64_t *at, char *err, size_t errlen)
+{
+	const struct eg_msg_status *st;
+	const char *text;
+
+	*ready = false;
+	if (status != 0) {
+		snprintf(err, errlen, "%s", strerror(-status));
+		return;
+	}
+	if (msg->hdr.type != EG_MSG_STATUS_REP ||
+	    (st = eg_ipc_status(msg, &text)) == NULL) {
+		snprintf(err, errlen, "bad status answer");
+		return;
+	}
+	*ready = st->ready != 0;
+	*at = eg_now_ms();
+	snprintf(err, errlen, "%s", *ready ? "" : "reports not ready");
+}
+
+static void
+on_dohd_status(int status, const struct eg_ipc_msg *msg, void *arg)
+{
+	struct cd *cd = arg;
+
+	status_reply(status, msg, &cd->dohd_ready, &cd->dohd_at, cd->dohd_err,
+	    sizeof(cd->dohd_err));
+}
+
+static void
+on_netjaild_status(int status, const struct eg_ipc_msg *msg, void *arg)
+{
+	struct cd *cd = arg;
+
+	status_reply(status, msg, &cd->netjaild_ready, &cd->netjaild_at,
+	    cd->netjaild_err, sizeof(cd->netjaild_err));
+}
+
+static void
+on_status_timer(uv_timer_t *t)
+{
+	struct cd *cd = t->data;
+
+	if (cd->dohd != NULL && eg_ctl_request(cd->dohd, EG_MSG_STATUS_REQ,
+	    NULL, 0, STATUS_TIMEOUT_MS, on_dohd_status, cd) != 0) {
+		cd->dohd_ready = false;
+		snprintf(cd->dohd_err, sizeof(cd->dohd_err), "not connected");
+	}
+	if (cd->netjaild != NULL && eg_ctl_request(cd->netjaild,
+	    EG_MSG_STATUS_REQ, NULL, 0, STATUS_TIMEOUT_MS, on_netjaild_status,
+	    cd) != 0) {
+		cd->netjaild_ready = false;
+		snprintf(cd->netjaild_err, sizeof(cd->netjaild_err),
+		    "not connected");
+	}
+	uv_timer_start(&cd->status_timer, on_status_timer, STATUS_EVERY_MS, 0);
+}
+
+void
+cd_status_poll_start(struct cd *cd)
+{
+	uv_timer_init(cd->loop, &cd->status_timer);
+	cd->status_timer.data = cd;
+	uv_timer_start(&cd->status_timer, on_status_timer, 0, 0);
+}
