@@ -56,6 +56,8 @@ route_msg(char *buf, struct nj_nl *nl, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
+static int rule_present(struct nj_nl *, int, uint32_t, uint32_t);
+
 int
 route_install(uint32_t mark, uint32_t table, char *err, size_t errlen)
 {
@@ -66,10 +68,17 @@ route_install(uint32_t mark, uint32_t table, char *err, size_t errlen)
 	if (nl_open(&nl, NETLINK_ROUTE, err, errlen) == -1)
 		return -EIO;
 	for (i = 0; i < 2 && rc == 0; i++) {
-		/* EXCL: a restart must not stack a second identical rule */
-		rc = nl_request(&nl, rule_msg(buf, &nl, RTM_NEWRULE,
-		    NLM_F_CREATE | NLM_F_EXCL, families[i], mark, table),
-		    NULL, NULL);
+		/*
+		 * A restart must not stack a second identical rule, and
+		 * NLM_F_EXCL does not catch it when no priority is given.
+		 */
+		rc = rule_present(&nl, families[i], mark, table);
+		if (rc == 0)
+			rc = nl_request(&nl, rule_msg(buf, &nl, RTM_NEWRULE,
+			    NLM_F_CREATE | NLM_F_EXCL, families[i], mark,
+			    table), NULL, NULL);
+		else if (rc == 1)
+			rc = 0;
 		if (rc == -EEXIST)
 			rc = 0;
 		if (rc < 0) {
@@ -182,6 +191,28 @@ route_cb(const struct nlmsghdr *nlh, void *arg)
 	    tb[RTA_OIF] && mnl_attr_get_u32(tb[RTA_OIF]) == f->lo)
 		f->ok = 1;
 	return 0;
+}
+
+static int
+rule_present(struct nj_nl *nl, int family, uint32_t mark, uint32_t table)
+{
+	char buf[8192];
+	struct nlmsghdr *nlh;
+	struct found f;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.mark = mark;
+	f.table = table;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETRULE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = nl->seq++;
+	((struct fib_rule_hdr *)mnl_nlmsg_put_extra_header(nlh,
+	    sizeof(struct fib_rule_hdr)))->family = (uint8_t)family;
+	if ((r = nl_request(nl, nlh, rule_cb, &f)) < 0)
+		return r;
+	return f.ok;
 }
 
 int

@@ -14,7 +14,21 @@
 #include "cfgs.h"
 #include "install.h"
 #include "nl.h"
+#include "route.h"
 #include "rules.h"
+#include "sets.h"
+
+#include <time.h>
+#include <arpa/inet.h>
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 int
 main(int argc, char **argv)
@@ -28,7 +42,8 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		goto usage;
-	if (strcmp(argv[1], "remove") != 0) {
+	if (strcmp(argv[1], "remove") != 0 && strcmp(argv[1], "routes") != 0 &&
+	    strcmp(argv[1], "unroute") != 0) {
 		if (argc < 3 || (cfg = nj_test_config(argv[2])) == NULL)
 			goto usage;
 		if ((rs = rules_build(cfg, err, sizeof(err))) == NULL) {
@@ -49,7 +64,53 @@ main(int argc, char **argv)
 		rc = install_remove(&nl, err, sizeof(err)) < 0;
 	else if (strcmp(argv[1], "install") == 0)
 		rc = install_table(&nl, rs, err, sizeof(err)) < 0;
-	else if (strcmp(argv[1], "readback") == 0) {
+	else if (strcmp(argv[1], "bench") == 0) {
+		/* argv[3] direct endpoints 10.N.N.N:5432, one transaction */
+		int n = argc > 3 ? atoi(argv[3]) : 10000, i;
+		double t0;
+
+		for (i = 0; i < n; i++) {
+			struct nj_elem e;
+			uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+			    (uint8_t)i };
+
+			rules_elem_addr(&e, AF_INET, a, 32, 5432);
+			rules_set_add(&rs->sets[NJ_SET_DIRECT4], &e);
+		}
+		t0 = now_ms();
+		rc = install_table(&nl, rs, err, sizeof(err)) < 0;
+		if (!rc)
+			printf("install %d direct endpoints: %.1f ms\n", n,
+			    now_ms() - t0);
+		t0 = now_ms();
+		if (!rc && !(rc = install_readback(&nl, rs, &rb) < 0 ||
+		    !rb.whole))
+			printf("read-back %zu elements: %.1f ms\n",
+			    rb.set_elems[NJ_SET_DIRECT4], now_ms() - t0);
+		install_readback_free(&rb);
+	} else if (strcmp(argv[1], "set") == 0) {
+		/* set add|del ADDR PORT TIMEOUT_MS: one update to direct */
+		struct eg_set_elem el;
+
+		memset(&el, 0, sizeof(el));
+		if (argc < 7)
+			goto usage;
+		el.family = strchr(argv[4], ':') ? AF_INET6 : AF_INET;
+		inet_pton(el.family, argv[4], el.addr);
+		el.port = (uint16_t)atoi(argv[5]);
+		el.timeout_ms = (uint32_t)atoi(argv[6]);
+		rc = sets_update(&nl, rs, EG_SET_DIRECT, strcmp(argv[3], "add") ?
+		    EG_SET_DEL : EG_SET_ADD, &el, 1, 3600 * 1000, err,
+		    sizeof(err)) < 0;
+	} else if (strcmp(argv[1], "routes") == 0) {
+		rc = route_install(1, 100, err, sizeof(err)) < 0 ||
+		    route_verify(1, 100, err, sizeof(err)) != 1;
+		if (!rc)
+			printf("routes ok\n");
+	} else if (strcmp(argv[1], "unroute") == 0) {
+		rc = route_remove(1, 100, err, sizeof(err)) < 0 ||
+		    route_verify(1, 100, err, sizeof(err)) != 0;
+	} else if (strcmp(argv[1], "readback") == 0) {
 		if (install_readback(&nl, rs, &rb) < 0 || !rb.whole) {
 			snprintf(err, sizeof(err), "not whole: %s", rb.why);
 			rc = 1;
@@ -69,6 +130,7 @@ out:
 	nj_test_config_free(cfg);
 	return rc;
 usage:
-	fprintf(stderr, "usage: nj_tool print|install|readback NAME | remove\n");
+	fprintf(stderr, "usage: nj_tool print|install|readback NAME | bench NAME [N] |\n"
+	    "  set NAME add|del ADDR PORT MS | routes | unroute | remove\n");
 	return 2;
 }
