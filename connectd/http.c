@@ -638,8 +638,9 @@ http_build_connect(char *out, size_t outlen, const char *host, uint16_t port,
 		explicit_bzero(b64, sizeof(b64));
 	}
 	puts_(&o, "\r\n");
-	if (o.over)
+	if (o.over || o.len >= outlen)
 		return -1;
+	out[o.len] = '\0';
 	return (int)o.len;
 }
 
