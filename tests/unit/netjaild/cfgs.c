@@ -49,12 +49,55 @@ static char *interfaces[] = { "br-ej", "br-ej2" };
 static char *proxy_listen[] = { "10.77.0.1:3128", "127.0.0.1:3128" };
 static char *dns_listen[] = { "127.0.0.1:15353" };
 
+static char *lab_if[] = { "br-ej" };
+static char *lab_proxy[] = { "10.77.0.1:3128" };
+
+/* The topology of tests/lab/netjaild/jail.sh. */
+static struct eg_config *
+lab_config(const char *name)
+{
+	struct eg_config *c = calloc(1, sizeof(*c));
+
+	c->jail.fwmark = 0x1;
+	c->jail.route_table = 100;
+	c->jail.ipv6 = strcmp(name, "lab") ? EG_IPV6_DROP : EG_IPV6_JAIL;
+	c->jail.interfaces = lab_if;
+	c->jail.ninterfaces = 1;
+	c->jail.users = calloc(1, sizeof(*c->jail.users));
+	c->jail.users[0].uid = 65534;
+	c->jail.nusers = 1;
+	c->jail.direct = calloc(1, sizeof(*c->jail.direct));
+	direct(c, "10.79.0.2", 32, 5432, NULL);
+	c->chain.hops = calloc(1, sizeof(*c->chain.hops));
+	c->chain.hops[0].host_is_ip = true;
+	c->chain.hops[0].ip = ip("10.79.0.2");
+	c->chain.hops[0].port = 3128;
+	c->chain.nhops = 1;
+	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
+	c->dohd.upstreams[0].port = 443;
+	c->dohd.upstreams[0].bootstrap = calloc(1, sizeof(struct eg_ip));
+	c->dohd.upstreams[0].bootstrap[0] = ip("10.79.0.4");
+	c->dohd.upstreams[0].nbootstrap = 1;
+	c->dohd.nupstreams = 1;
+	c->dohd.listen = dns_listen;
+	c->dohd.nlisten = 1;
+	c->dohd.max_ttl = 3600;
+	c->dohd.user.uid = 39;
+	c->connectd.user.uid = 13;
+	c->connectd.transparent_listen = "127.0.0.1:15001";
+	c->connectd.proxy_listen = lab_proxy;
+	c->connectd.nproxy_listen = 1;
+	return c;
+}
+
 struct eg_config *
 nj_test_config(const char *name)
 {
 	struct eg_config *c;
 	bool bridge, local;
 
+	if (!strcmp(name, "lab") || !strcmp(name, "lab6drop"))
+		return lab_config(name);
 	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs") ||
 	    !strcmp(name, "nohops");

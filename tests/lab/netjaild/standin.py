@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Stand-ins for connectd and dohd in the netjaild lab.
+
+standin.py tcp PORT    -- IP_TRANSPARENT listener on 127.0.0.1 and [::]:
+                          answers "connectd <original destination>\\n"
+standin.py udp PORT    -- UDP on 127.0.0.1 and [::]: answers "dns\\n"
+standin.py plain PORT [ADDR] -- a plain TCP server answering "upstream\\n"
+"""
+import select
+import socket
+import sys
+
+IP_TRANSPARENT = 19
+IPV6_TRANSPARENT = 75
+SO_ORIGINAL_DST = 80
+
+
+def tcp(port, transparent, addrs, banner):
+    socks = []
+    for fam, addr in addrs:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if transparent:
+            if fam == socket.AF_INET:
+                s.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_TRANSPARENT, 1)
+        s.bind((addr, port))
+        s.listen(64)
+        socks.append(s)
+    print("listening", flush=True)
+    while True:
+        r, _, _ = select.select(socks, [], [])
+        for s in r:
+            c, _ = s.accept()
+            dst = c.getsockname()[0]
+            try:
+                c.sendall(("%s %s\n" % (banner, dst)).encode())
+            except OSError:
+                pass
+            c.close()
+
+
+def udp(port):
+    socks = []
+    for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::")):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((addr, port))
+        socks.append(s)
+    print("listening", flush=True)
+    while True:
+        r, _, _ = select.select(socks, [], [])
+        for s in r:
+            _, peer = s.recvfrom(2048)
+            s.sendto(b"dns\n", peer)
+
+
+if __name__ == "__main__":
+    kind, port = sys.argv[1], int(sys.argv[2])
+    if kind == "tcp":
+        tcp(port, True, ((socket.AF_INET, "127.0.0.1"),
+                         (socket.AF_INET6, "::")), "connectd")
+    elif kind == "udp":
+        udp(port)
+    else:
+        addr = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
+        tcp(port, False, ((socket.AF_INET, addr),), "upstream")
