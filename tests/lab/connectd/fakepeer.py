@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""fakepeer.py RUNDIR NAME STATEFILE [NAME=ADDR ...]
+
+Stands in for netjaild or dohd on RUNDIR/NAME.sock in connectd lab tests:
+answers STATUS_REQ with ready taken from STATEFILE ("1" or "0"),
+RESOLVE_REQ from the NAME=ADDR pairs (IPv4 only), SET_UPDATE with an ack.
+Speaks the libegress IPC framing: a 12-byte header (type, flags, len, id;
+host order) and the payload, one SOCK_SEQPACKET datagram per message.
+"""
+import os, selectors, socket, struct, sys
+
+STATUS_REQ, STATUS_REP, RESOLVE_REQ, RESOLVE_REP = 2, 3, 8, 9
+SET_UPDATE, SET_ACK, ERROR = 6, 7, 1
+
+rundir, name, statefile = sys.argv[1], sys.argv[2], sys.argv[3]
+names = dict(a.split('=', 1) for a in sys.argv[4:])
+path = os.path.join(rundir, name + '.sock')
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+ls.bind(path)
+os.chmod(path, 0o666)
+ls.listen(16)
+sel = selectors.DefaultSelector()
+sel.register(ls, selectors.EVENT_READ)
+
+
+def send(c, typ, mid, payload):
+    c.send(struct.pack('=HHII', typ, 0, len(payload), mid) + payload)
+
+
+def handle(c, data):
+    if len(data) < 12:
+        return False
+    typ, flags, ln, mid = struct.unpack('=HHII', data[:12])
+    body = data[12:12 + ln]
+    if typ == STATUS_REQ:
+        try:
+            ready = open(statefile).read().strip() == '1'
+        except OSError:
+            ready = False
+        text = b'fake=1\n'
+        send(c, STATUS_REP, mid, struct.pack('=B3xII', ready, 1, len(text)) + text)
+    elif typ == RESOLVE_REQ:
+        qtype, nl = struct.unpack('=HH', body[:4])
+        qname = body[4:4 + nl].decode()
+        addr = names.get(qname)
+        if addr is None or qtype != 1:
+            send(c, RESOLVE_REP, mid, struct.pack('=iIHH', 0 if addr else 3, 60, 0, 0))
+        else:
+            ip = struct.pack('=B16s3xI', socket.AF_INET, socket.inet_aton(addr).ljust(16, b'\0'), 0)
+            send(c, RESOLVE_REP, mid, struct.pack('=iIHH', 0, 60, 1, 0) + ip)
+    elif typ == SET_UPDATE:
+        send(c, SET_ACK, mid, struct.pack('=iI', 0, 0))
+    else:
+        send(c, ERROR, mid, struct.pack('=i', 95))
+    return True
+
+
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        if s is ls:
+            c, _ = ls.accept()
+            sel.register(c, selectors.EVENT_READ)
+            continue
+        try:
+            data = s.recv(70000)
+        except OSError:
+            data = b''
+        if not data or not handle(s, data):
+            sel.unregister(s)
+            s.close()

@@ -1,0 +1,116 @@
+#!/bin/sh
+# lab_explicit.sh - connectd as an explicit proxy in front of a real chain:
+# tinyproxy (Basic auth) then squid, both reached by IP; then a chain of
+# two https:// hops reached by name through (fake) dohd; refusals; a hop
+# killed mid-run; reload; drain.
+. "$(dirname "$0")/cdlab.sh"
+
+net_up
+certs
+start_upstream
+start_peers
+
+write_config "$T/a.conf" http://cduser:cdpass@10.99.0.2:3128 http://10.99.0.2:3129
+check "config passes --check" inpx "$CONNECTD" -c "$T/a.conf" --check
+start_connectd "$T/a.conf" || { bad "connectd answers /live"; finish; }
+ok "connectd answers /live"
+check "/ready turns 200 once the chain probe passed" wait_for 15 is_ready
+
+out=$(inpx env HTTPS_PROXY=http://127.0.0.1:3128 curl -s --max-time 10 \
+    --cacert "$T/ca.pem" https://allowed.test:8443/hello)
+case $out in
+"exit-ok host=allowed.test:8443 path=/hello"*) ok "HTTPS_PROXY curl to an allowed name" ;;
+*) bad "HTTPS_PROXY curl to an allowed name: got '$out'" ;;
+esac
+check "squid (hop 2) carried it by name" grep -q "CONNECT allowed.test:8443" "$T/squid/access.log"
+check "access log names both hops and the rule" \
+    grep -q 'event=access.*host="\{0,1\}allowed.test"\{0,1\} port=8443 rule=.*decision=allow.*10.99.0.2:3128.*10.99.0.2:3129' "$T/connectd.log"
+
+out=$(inpx curl -s --max-time 10 -x http://127.0.0.1:3128 http://allowed.test:8080/p?q=1)
+case $out in
+"exit-ok host=allowed.test:8080 path=/p?q=1 proxy_auth=None conn=close"*) ok "absolute-form GET rewritten to origin form, Proxy-* removed" ;;
+*) bad "absolute-form GET: got '$out'" ;;
+esac
+
+check "denied name: 403" [ "$(connect_code denied.test:8443)" = 403 ]
+check "denied name: reason header" sh -c "printf 'CONNECT denied.test:8443 HTTP/1.1\r\nHost: denied.test:8443\r\n\r\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^X-Egressjail-Reason: no_rule'"
+check "allowed name, other port: 403" [ "$(connect_code allowed.test:22)" = 403 ]
+check "IP literal: 403" [ "$(connect_code 10.99.0.2:8443)" = 403 ]
+check "169.254.169.254: 403" [ "$(connect_code 169.254.169.254:80)" = 403 ]
+check "gateway / own address: 403" [ "$(connect_code 10.99.0.1:3128)" = 403 ]
+check "loopback in decimal: 403" [ "$(connect_code 2130706433:443)" = 403 ]
+check "malformed request: 400" sh -c "printf 'CONNECT allowed.test HTTP/1.1\r\n\r\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 400'"
+check "bare LF request: 400" sh -c "printf 'CONNECT allowed.test:8443 HTTP/1.1\n\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 400'"
+check "origin-form to the proxy: 400" sh -c "printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 400'"
+check "slow head: 408 after head_timeout" sh -c "(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n'; sleep 4) | ip netns exec $PX socat -t 5 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 408'"
+
+m=$(inpx curl -s http://127.0.0.1:9191/metrics)
+check "/metrics counts allowed connections" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"allow\"} [1-9]'"
+check "/metrics counts denials" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"deny\"} [1-9]'"
+check "/metrics has the hop latency histogram" sh -c "echo '$m' | grep -q '^connectd_hop_probe_seconds_count{hop=\"2\"} [1-9]'"
+check "/health is JSON with hops" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/health | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"hops\"]) == 3 and all(h[\"ok\"] for h in d[\"hops\"])'"
+
+# bulk relay through the chain (echo server), both directions
+if [ -x "$B/tests/bench/connectd/cd_bulk" ]; then
+	check "8 MiB each way through the chain" inpx "$B/tests/bench/connectd/cd_bulk" 127.0.0.1:3128 allowed.test:9000 8
+fi
+
+# dohd not ready: /ready 503
+echo 0 >"$T/dohd.ready"
+check "dohd not ready: /ready 503" wait_for 8 not_ready
+echo 1 >"$T/dohd.ready"
+check "dohd ready again: /ready 200" wait_for 8 is_ready
+
+# Kill hop 2 mid-run.
+before=$(exit_count)
+inup sh -c "kill \$(cat $T/squid/squid.pid)" 2>/dev/null
+sleep 0.5
+inup pkill -f "squid -N -f $T/squid.conf" 2>/dev/null
+check "hop killed: /ready 503" wait_for 10 not_ready
+check "hop killed: /health names hop 2" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/health | python3 -c 'import json,sys; d=json.load(sys.stdin); h=d[\"hops\"]; assert h[0][\"ok\"] and not h[1][\"ok\"], h'"
+out=$(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\nHost: allowed.test:8443\r\n\r\n' | inpx socat -t 5 - TCP:127.0.0.1:3128 | tr -d '\r')
+case $out in
+*"HTTP/1.1 502"*"X-Egressjail-Reason: chain: hop 2"*) ok "hop killed: new connection 502 naming hop 2" ;;
+*) bad "hop killed: got '$out'" ;;
+esac
+check "hop killed: curl fails" sh -c "! ip netns exec $PX env HTTPS_PROXY=http://127.0.0.1:3128 curl -s --max-time 5 --cacert $T/ca.pem https://allowed.test:8443/"
+after=$(exit_count)
+check "hop killed: nothing reached the exit server ($before -> $after)" [ "$before" = "$after" ]
+stop_connectd
+check "SIGTERM: exit 0" [ "$CDRC" = 0 ]
+
+# The https chain: both hops by name (dohd resolves hop 1; hop 1 resolves
+# hop 2), TLS to hop 1, TLS to hop 2 inside hop 1's tunnel.
+bg_up squid -N -f "$T/squid.conf"
+wait_for 20 inup nc -z 10.99.0.2 3129
+write_config "$T/b.conf" https://cduser:cdpass@hop1.test:3443 https://hop2.test:3444
+start_connectd "$T/b.conf" || bad "connectd (https chain) starts"
+check "https chain: /ready 200" wait_for 15 is_ready
+out=$(inpx env HTTPS_PROXY=http://127.0.0.1:3128 curl -s --max-time 10 \
+    --cacert "$T/ca.pem" https://allowed.test:8443/tls)
+case $out in
+"exit-ok host=allowed.test:8443 path=/tls"*) ok "https chain: curl through TLS in TLS" ;;
+*) bad "https chain: got '$out'" ;;
+esac
+
+# A hop whose certificate does not match: refused, named.
+write_config "$T/c.conf" https://cduser:cdpass@hop1.test:3444
+kill -HUP "$CDPID"
+sleep 1
+out=$(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n\r\n' | inpx socat -t 5 - TCP:127.0.0.1:3128 | tr -d '\r')
+case $out in
+*"HTTP/1.1 200"*) ok "reload of an unchanged file keeps working" ;;
+*) bad "reload of an unchanged file: '$out'" ;;
+esac
+cp "$T/c.conf" "$T/b.conf"
+kill -HUP "$CDPID"
+sleep 1
+out=$(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n\r\n' | inpx socat -t 5 - TCP:127.0.0.1:3128 | tr -d '\r')
+case $out in
+*"HTTP/1.1 502"*"hop 1"*"certificate"*) ok "reload: hop with the wrong certificate refused (502, hop 1)" ;;
+*) bad "wrong certificate: '$out'" ;;
+esac
+stop_connectd
+check "SIGTERM (https chain): exit 0" [ "$CDRC" = 0 ]
+
+finish

@@ -1,0 +1,67 @@
+#!/bin/sh
+# lab_transparent.sh - connectd's transparent listener behind a NAT
+# redirect made by hand in the connectd namespace (as netjaild does for a
+# bridge): SNI and Host decide, the original destination port is kept,
+# everything without a name is dropped.
+. "$(dirname "$0")/cdlab.sh"
+
+CL=cdl$$c
+cleanup_cl() { ip netns pids "$CL" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$CL" 2>/dev/null; cleanup; }
+trap cleanup_cl EXIT INT TERM
+incl() { ip netns exec "$CL" "$@"; }
+
+net_up
+ip netns add "$CL"
+ip link add cdl$$c netns "$PX" type veth peer name cdl$$d netns "$CL"
+inpx ip addr add 10.98.0.1/24 dev cdl$$c
+incl ip addr add 10.98.0.2/24 dev cdl$$d
+inpx ip link set cdl$$c up
+incl ip link set cdl$$d up
+incl ip link set lo up
+incl ip route add default via 10.98.0.1
+inpx nft -f - <<NFT
+table ip cdlabt {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "cdl$$c" tcp dport { 8080, 8443 } redirect to :15001
+	}
+	chain fwd {
+		type filter hook forward priority 0; policy drop;
+	}
+}
+NFT
+certs
+start_upstream
+start_peers
+CD_TRANSPARENT=10.98.0.1:15001
+write_config "$T/t.conf" http://cduser:cdpass@10.99.0.2:3128 http://10.99.0.2:3129
+start_connectd "$T/t.conf" || { bad "connectd starts"; finish; }
+check "/ready 200" wait_for 15 is_ready
+
+out=$(incl curl -s --max-time 10 --cacert "$T/ca.pem" \
+    --resolve allowed.test:8443:10.99.0.2 https://allowed.test:8443/t)
+case $out in
+"exit-ok host=allowed.test:8443 path=/t"*) ok "TLS by SNI through the chain" ;;
+*) bad "TLS by SNI: got '$out'" ;;
+esac
+check "SNI connection logged as transparent allow" \
+    grep -q 'mode=transparent kind=tls dst=10.99.0.2:8443 host="\{0,1\}allowed.test"\{0,1\} port=8443.*decision=allow' "$T/connectd.log"
+check "TLS to a denied name: closed" sh -c "! ip netns exec $CL curl -s --max-time 5 -k --resolve denied.test:8443:10.99.0.2 https://denied.test:8443/"
+check "denied SNI logged" grep -q 'mode=transparent kind=tls.*denied.test.*decision=deny' "$T/connectd.log"
+check "TLS without SNI (IP literal URL): closed" sh -c "! ip netns exec $CL curl -s --max-time 5 -k https://10.99.0.2:8443/"
+check "no-SNI logged" grep -q 'decision=deny.*ClientHello without SNI' "$T/connectd.log"
+
+out=$(incl curl -s --max-time 10 --resolve allowed.test:8080:10.99.0.2 http://allowed.test:8080/h)
+case $out in
+"exit-ok host=allowed.test:8080 path=/h"*) ok "plain HTTP by Host through the chain" ;;
+*) bad "plain HTTP by Host: got '$out'" ;;
+esac
+code=$(incl curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve denied.test:8080:10.99.0.2 http://denied.test:8080/)
+check "plain HTTP to a denied Host: 403 ($code)" [ "$code" = 403 ]
+code=$(incl curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://10.99.0.2:8080/)
+check "plain HTTP with an IP literal Host: 403 ($code)" [ "$code" = 403 ]
+check "silent client: closed after head_timeout" sh -c "ip netns exec $CL timeout 6 socat -t 6 - TCP:10.99.0.2:8443 </dev/null >/dev/null 2>&1; grep -q 'head-timeout\|no complete request head' $T/connectd.log"
+check "direct to the transparent port: no destination, closed" sh -c "! ip netns exec $PX curl -s --max-time 3 http://10.98.0.1:15001/"
+stop_connectd
+check "SIGTERM: exit 0" [ "$CDRC" = 0 ]
+finish
