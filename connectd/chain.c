@@ -104,9 +104,14 @@ dial_fail(struct cd_dial *d, int status, const char *fmt, ...)
 static void
 dial_finish(struct cd_dial *d)
 {
+	static const struct ustream_cbs none;
+
 	uv_timer_stop(&d->timer);
 	d->finished = true;
 	if (d->res.status == 0) {
+		/* The tunnel outlives the dial: nothing may call back into
+		 * it until its new owner sets callbacks. */
+		us_set_cbs(d->us, &none, NULL);
 		d->res.us = d->us;
 		d->us = NULL;
 	}
@@ -446,6 +451,12 @@ dial_begin(struct cd_dial *d)
 	    on_resolved, d);
 }
 
+static void
+on_begin(uv_timer_t *t)
+{
+	dial_begin(t->data);
+}
+
 struct cd_dial *
 cd_dial_start(struct cd *cd, struct cd_gen *gen, const char *host,
     uint16_t port, bool direct, int upto, cd_dial_cb cb, cd_stage_cb stage,
@@ -484,7 +495,9 @@ cd_dial_start(struct cd *cd, struct cd_gen *gen, const char *host,
 		    hop(d, i)->url_redacted);
 	uv_timer_init(cd->loop, &d->timer);
 	d->timer.data = d;
-	dial_begin(d);
+	/* Begin on the next loop turn, so the callback never runs before
+	 * the caller has the handle (a cached name answers at once). */
+	uv_timer_start(&d->timer, on_begin, 0, 0);
 	return d;
 }
 

@@ -380,6 +380,8 @@ transparent_head(struct cd_conn *c)
 	st = sni_parse((const uint8_t *)c->buf, c->n, c->cap, &si);
 	switch (st) {
 	case SNI_NEED_MORE:
+		if (c->n > 0 && (unsigned char)c->buf[0] == 22)
+			c->kind = "tls";
 		if (c->n >= c->cap)
 			refuse(c, 403, CD_DEC_DENY, "hello-too-large", NULL);
 		return;
