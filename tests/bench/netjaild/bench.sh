@@ -24,7 +24,7 @@ hop = http://10.79.0.2:3128
 user = proxy
 transparent_listen = 127.0.0.1:15001
 [dohd]
-user = root
+user = irc
 listen = 127.0.0.1:15353
 upstream = https://dns.example.net/dns-query 10.79.0.4
 [netjaild]
@@ -37,5 +37,5 @@ pid=$!
 i=0
 while ! grep -q event=ready "$tmp/log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q event=ready "$tmp/log" || { echo "netjaild did not start:"; cat "$tmp/log"; exit 1; }
-# dohd's role is uid root here (dohd user = root), so the bench may push
-ip netns exec $ns "$bench" setrt "$tmp/run/netjaild.sock" 1000
+# as dohd's user (irc) with the control group (root): the role that may push
+ip netns exec $ns setpriv --reuid=irc --regid=0 --clear-groups "$bench" setrt "$tmp/run/netjaild.sock" 1000

@@ -9,7 +9,8 @@
 #include "cfgs.h"
 
 const char *const nj_test_config_names[] = {
-	"bridge", "local", "both", "ipv6drop", "directs", "nohops", NULL
+	"bridge", "local", "both", "ipv6drop", "directs", "nohops", "example",
+	NULL
 };
 
 static struct eg_ip
@@ -51,6 +52,52 @@ static char *dns_listen[] = { "127.0.0.1:15353" };
 
 static char *lab_if[] = { "br-ej" };
 static char *lab_proxy[] = { "10.77.0.1:3128" };
+
+static char *ex_if[] = { "docker0" };
+static char *ex_proxy[] = { "127.0.0.1:3128" };
+
+/* DESIGN.md's example configuration (uids: agent 1000, egress-connect
+ * 997, egress-dns 996), for docs/RULESET.md. */
+static struct eg_config *
+example_config(void)
+{
+	struct eg_config *c = calloc(1, sizeof(*c));
+
+	c->jail.fwmark = 0x1;
+	c->jail.route_table = 100;
+	c->jail.ipv6 = EG_IPV6_JAIL;
+	c->jail.interfaces = ex_if;
+	c->jail.ninterfaces = 1;
+	c->jail.users = calloc(1, sizeof(*c->jail.users));
+	c->jail.users[0].uid = 1000;
+	c->jail.nusers = 1;
+	c->jail.direct = calloc(2, sizeof(*c->jail.direct));
+	direct(c, "10.0.1.215", 32, 5432, NULL);
+	direct(c, NULL, 0, 6379, "cache.internal");
+	c->chain.hops = calloc(2, sizeof(*c->chain.hops));
+	c->chain.hops[0].host_is_ip = true;
+	c->chain.hops[0].ip = ip("10.20.0.2");
+	c->chain.hops[0].port = 3128;
+	c->chain.hops[1].port = 8443;
+	strcpy(c->chain.hops[1].host, "proxy-b.example.net");
+	c->chain.nhops = 2;
+	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
+	c->dohd.upstreams[0].port = 443;
+	c->dohd.upstreams[0].bootstrap = calloc(2, sizeof(struct eg_ip));
+	c->dohd.upstreams[0].bootstrap[0] = ip("1.1.1.1");
+	c->dohd.upstreams[0].bootstrap[1] = ip("1.0.0.1");
+	c->dohd.upstreams[0].nbootstrap = 2;
+	c->dohd.nupstreams = 1;
+	c->dohd.listen = dns_listen;
+	c->dohd.nlisten = 1;
+	c->dohd.max_ttl = 3600;
+	c->dohd.user.uid = 996;
+	c->connectd.user.uid = 997;
+	c->connectd.transparent_listen = "127.0.0.1:15001";
+	c->connectd.proxy_listen = ex_proxy;
+	c->connectd.nproxy_listen = 1;
+	return c;
+}
 
 /* The topology of tests/lab/netjaild/jail.sh. */
 static struct eg_config *
@@ -98,6 +145,8 @@ nj_test_config(const char *name)
 
 	if (!strcmp(name, "lab") || !strcmp(name, "lab6drop"))
 		return lab_config(name);
+	if (!strcmp(name, "example"))
+		return example_config();
 	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs") ||
 	    !strcmp(name, "nohops");
