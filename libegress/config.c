@@ -675,18 +675,11 @@ add_direct(struct loader *ld, const struct keydef *k, const char *v,
 {
 	struct eg_config *c = ld->cfg;
 	struct eg_direct d;
-	size_t i;
 
+	/* duplicates are found once all are read: see check_direct_dups */
 	memset(&d, 0, sizeof(d));
 	if (!eg_endpoint_parse(v, &d.ep, err))
 		return false;
-	for (i = 0; i < c->jail.ndirect; i++) {
-		if (memcmp(&c->jail.direct[i].ep, &d.ep, sizeof(d.ep)) == 0) {
-			snprintf(err, EG_ERR_MAX, "endpoint listed twice "
-			    "(first at line %d)", c->jail.direct[i].at.line);
-			return false;
-		}
-	}
 	if (!grow(ld, &c->jail.direct, c->jail.ndirect, sizeof(d)))
 		return false;
 	d.at = at;
@@ -1873,6 +1866,55 @@ check_users(struct loader *ld)
 				    "the jail off");
 }
 
+static int
+direct_cmp(const void *a, const void *b)
+{
+	const struct eg_direct *x = *(const struct eg_direct *const *)a;
+	const struct eg_direct *y = *(const struct eg_direct *const *)b;
+	int r = memcmp(&x->ep, &y->ep, sizeof(x->ep));
+
+	if (r != 0)
+		return r;
+	return x->at.line < y->at.line ? -1 : x->at.line > y->at.line;
+}
+
+/* Sorted, so ten thousand endpoints cost n log n, not n squared. */
+static void
+check_direct_dups(struct loader *ld)
+{
+	struct eg_config *c = ld->cfg;
+	const struct eg_direct **v;
+	char why[EG_ERR_MAX], text[300];
+	size_t i;
+
+	if (c->jail.ndirect < 2)
+		return;
+	if ((v = calloc(c->jail.ndirect, sizeof(*v))) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	for (i = 0; i < c->jail.ndirect; i++)
+		v[i] = &c->jail.direct[i];
+	qsort(v, c->jail.ndirect, sizeof(*v), direct_cmp);
+	for (i = 1; i < c->jail.ndirect; i++) {
+		const struct eg_endpoint *ep = &v[i]->ep;
+		char ab[80];
+
+		if (memcmp(&v[i - 1]->ep, ep, sizeof(*ep)) != 0)
+			continue;
+		if (ep->is_name)
+			snprintf(text, sizeof(text), "%s:%u", ep->name,
+			    ep->port);
+		else
+			snprintf(text, sizeof(text), "%s:%u",
+			    eg_cidr_str(&ep->cidr, ab, sizeof(ab)), ep->port);
+		snprintf(why, sizeof(why), "endpoint repeated (also at "
+		    "line %d)", v[i - 1]->at.line);
+		key_error(ld, v[i]->at, "jail", "direct", text, why);
+	}
+	free(v);
+}
+
 struct listen_ref {
 	const char *sect, *key, *text;
 	int line;
@@ -1939,6 +1981,7 @@ check_all(struct loader *ld)
 		    "than probe_interval, or every hop counts as failed "
 		    "between probes", c->path, line);
 	}
+	check_direct_dups(ld);
 	check_listen_clash(ld);
 	check_users(ld);
 }
