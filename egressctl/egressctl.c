@@ -1,0 +1,108 @@
+/*
+ * egressctl - the admin tool: check the config, and later ask the daemons
+ * for status, reload, doctor and explain over their control sockets.
+ *
+ *   egressctl [-c FILE] SUBCOMMAND [-c FILE] [ARGS...]
+ *
+ * One file per subcommand; this one only parses the common options and
+ * dispatches.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "eg_build.h"
+#include "egressctl.h"
+
+static const struct ctl_cmd cmds[] = {
+	{ "check", cmd_check, "check          validate the configuration "
+	    "and print a summary" },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+enum { OPT_NO_USER_CHECK = 256, OPT_JSON };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	/* tests only: run check where the system users do not exist */
+	{ "no-user-check", no_argument, NULL, OPT_NO_USER_CHECK },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+ctl_usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: egressctl [-c FILE] SUBCOMMAND [-c FILE]\n"
+	    "  -c FILE        configuration file (default %s)\n"
+	    "subcommands:\n", EG_DEFAULT_CONFIG);
+	for (i = 0; i < NCMDS; i++)
+		fprintf(stderr, "  %s\n", cmds[i].usage);
+}
+
+/*
+ * getopt stops at the first operand ('+'), so the options before the
+ * subcommand and those after it are parsed by the same code.
+ */
+int
+ctl_parse_common(struct ctl_opts *o, int argc, char **argv, const char *who)
+{
+	int ch;
+
+	optind = 0;	/* glibc: 0 resets getopt's state fully */
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case OPT_NO_USER_CHECK:
+			o->no_user_check = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'V':
+			printf("egressctl %s\n", EG_VERSION);
+			exit(EXIT_CTL_OK);
+		case 'h':
+			ctl_usage();
+			exit(EXIT_CTL_OK);
+		default:
+			fprintf(stderr, "egressctl%s%s: bad usage\n",
+			    who ? " " : "", who ? who : "");
+			ctl_usage();
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl_opts o = { EG_DEFAULT_CONFIG, false, false };
+	const char *name;
+	size_t i;
+	int first;
+
+	if ((first = ctl_parse_common(&o, argc, argv, NULL)) < 0)
+		return EXIT_CTL_FAIL;
+	if (first >= argc) {
+		ctl_usage();
+		return EXIT_CTL_FAIL;
+	}
+	name = argv[first];
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(name, cmds[i].name) == 0)
+			return cmds[i].run(&o, argc - first, argv + first);
+	fprintf(stderr, "egressctl: unknown subcommand \"%.64s\"\n", name);
+	ctl_usage();
+	return EXIT_CTL_FAIL;
+}
