@@ -356,41 +356,62 @@ lab__ns_exists() {
 	[ -e "/run/netns/$1" ]
 }
 
-# Kill every process living in our namespaces: TERM, up to 3 s, then KILL.
-lab__kill_ns_procs() {
-	local ns pids="" p i
+lab__ns_pids() {
+	local ns p
 	for ns in $(lab__all_ns); do
 		lab__ns_exists "$ns" || continue
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
-			[ "$p" = "$$" ] || [ "$p" = "${BASHPID:-}" ] || pids="$pids $p"
+			[ "$p" = "$$" ] || [ "$p" = "${BASHPID:-}" ] || echo "$p"
 		done
 	done
-	[ -n "$pids" ] || return 0
-	lab_debug "stopping:$pids"
-	for p in $pids; do
-		# squid lingers a good second whatever shutdown_lifetime says,
-		# and has nothing to save here
-		if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = squid ]; then
-			kill -KILL "$p" 2>/dev/null || true
-		else
-			kill -TERM "$p" 2>/dev/null || true
-		fi
-	done
-	for i in $(seq 1 60); do
-		local alive=""
+}
+
+# A zombie is dead for our purpose: it may wait long for a busy init to
+# reap it, and it holds no socket.
+lab__alive_pid() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st%% *}
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+lab__sig_for() {
+	# squid and its helpers linger a second or two whatever
+	# shutdown_lifetime says, and have nothing to save here
+	case $(readlink "/proc/$1/exe" 2>/dev/null) in
+	*/squid | /usr/lib/squid/*) echo KILL ;;
+	*) echo "$2" ;;
+	esac
+}
+
+# lab__kill_ns_procs [SIG]: kill every process living in our namespaces:
+# SIG (TERM) and up to 3 s, then KILL until none is left (a dying daemon
+# may still fork).
+lab__kill_ns_procs() {
+	local sig=${1:-TERM} pids p round alive i
+	for round in 1 2 3 4 5; do
+		pids=$(lab__ns_pids | tr '\n' ' ')
+		[ -n "${pids// /}" ] || return 0
+		lab_debug "stopping (round $round): $pids"
+		[ "$round" = 1 ] || sig=KILL
 		for p in $pids; do
-			if kill -0 "$p" 2>/dev/null; then
-				alive="$alive $p"
-			fi
+			kill -"$(lab__sig_for "$p" "$sig")" "$p" 2>/dev/null || true
 		done
-		pids=$alive
-		[ -n "$pids" ] || return 0
-		sleep 0.05
+		for i in $(seq 1 60); do
+			alive=""
+			for p in $pids; do
+				if lab__alive_pid "$p"; then
+					alive="$alive $p"
+				fi
+			done
+			pids=$alive
+			[ -n "$pids" ] || break
+			sleep 0.05
+		done
+		[ -z "$pids" ] || lab_log "killing what ignored TERM:$pids"
 	done
-	lab_log "killing what ignored TERM:$pids"
-	# shellcheck disable=SC2086
-	kill -KILL $pids 2>/dev/null || true
-	sleep 0.1
+	lab_log "processes survive in the lab namespaces: $(lab__ns_pids | tr '\n' ' ')"
+	return 1
 }
 
 # Pid files of an earlier run: kill only processes whose command line still
@@ -407,9 +428,10 @@ lab__kill_dir_procs() {
 	done
 }
 
+# lab__remove_ns [SIG]
 lab__remove_ns() {
 	local ns
-	lab__kill_ns_procs
+	lab__kill_ns_procs "${1:-TERM}" || true
 	for ns in $(lab__all_ns); do
 		if lab__ns_exists "$ns"; then
 			ip netns del "$ns" 2>/dev/null || lab_log "could not delete namespace $ns"
@@ -437,7 +459,7 @@ lab_cleanup_stale() {
 	done
 	if [ "$found" = 1 ]; then
 		lab_log "cleaning leftovers of an earlier run with prefix '$LAB_P'"
-		lab__remove_ns
+		lab__remove_ns KILL
 	fi
 }
 
@@ -801,7 +823,7 @@ lab_stop() {
 	p=$(cat "$f")
 	kill -TERM "$p" 2>/dev/null || return 0
 	for i in $(seq 1 60); do
-		kill -0 "$p" 2>/dev/null || break
+		lab__alive_pid "$p" || break
 		sleep 0.05
 	done
 	kill -KILL "$p" 2>/dev/null || true
@@ -815,8 +837,25 @@ lab__peer_failed() {
 	lab_die "peer $1 failed"
 }
 
-lab__alive() {
-	kill -0 "$(cat "$LAB_DIR/$1.pid")" 2>/dev/null
+# lab_alive NAME: true while the process lab_spawn started as NAME runs.
+lab_alive() {
+	local p
+	p=$(cat "$LAB_DIR/$1.pid" 2>/dev/null) || return 1
+	lab__alive_pid "$p"
+}
+
+# lab__peer_wait NAME SECS PROBE...: until PROBE succeeds; dies showing the
+# log as soon as the peer has exited or SECS have passed.
+lab__peer_wait() {
+	local name=$1 secs=$2 end
+	shift 2
+	end=$(($(lab_ms) + secs * 1000))
+	while ! "$@" >/dev/null 2>&1; do
+		lab_alive "$name" || lab__peer_failed "$name" "it exited"
+		[ "$(lab_ms)" -lt "$end" ] || lab__peer_failed "$name" "no answer in $secs s: $*"
+		sleep 0.05
+	done
+	lab_alive "$name" || lab__peer_failed "$name" "it exited (is another on its address?)"
 }
 
 # lab_start_tinyproxy ADDR [PORT]: tinyproxy in up, CONNECT to any port,
@@ -848,7 +887,7 @@ lab_start_tinyproxy() {
 		# no ConnectPort line: CONNECT is allowed to every port
 	} >"$d/tinyproxy.conf"
 	lab_spawn "$name" up tinyproxy -d -c "$d/tinyproxy.conf"
-	lab_wait_tcp host "$addr" "$port" 10 || lab__peer_failed "$name" "no listener on $addr:$port"
+	lab__peer_wait "$name" 10 lab_wait_tcp up "$addr" "$port" 0
 }
 
 # lab_start_squid ADDR [PORT]: squid in up, no cache, CONNECT to any port
@@ -895,7 +934,7 @@ lab_start_squid() {
 		echo "http_access deny all"
 	} >"$d/squid.conf"
 	lab_spawn "$name" up squid -N -f "$d/squid.conf"
-	lab_wait_tcp host "$addr" "$port" 20 || lab__peer_failed "$name" "no listener on $addr:$port"
+	lab__peer_wait "$name" 20 lab_wait_tcp up "$addr" "$port" 0
 }
 
 # The zone "test." both DoH servers serve (authoritative, so in-zone CNAME
@@ -997,8 +1036,8 @@ lab_start_doh() {
 	unbound-checkconf "$d/unbound.conf" >"$LAB_DIR/$name.log" 2>&1 ||
 		lab__peer_failed "$name" "unbound-checkconf"
 	lab_spawn "$name" up unbound -d -c "$d/unbound.conf"
-	lab_wait_tcp host "$addr" 443 10 || lab__peer_failed "$name" "no listener on $addr:443"
-	lab_wait_udp up "$addr" 53 5 || lab__peer_failed "$name" "no UDP socket on $addr:53"
+	lab__peer_wait "$name" 10 lab_wait_tcp up "$addr" 443 0
+	lab__peer_wait "$name" 5 lab_wait_udp up "$addr" 53 0
 }
 
 # lab_doh_queries ADDR NAME: how many queries for NAME (any type) the DoH
@@ -1016,7 +1055,7 @@ lab_start_udp_echo() {
 	name=udpecho-$addr-$port
 	lab_spawn "$name" up socat -lf "$LAB_DIR/$name.socat" \
 		"$fam-RECVFROM:$port,bind=$addr,fork" PIPE
-	lab_wait_udp up "$addr" "$port" 5 || lab__peer_failed "$name" "no UDP socket"
+	lab__peer_wait "$name" 5 lab_wait_udp up "$addr" "$port" 0
 }
 
 # lab_start_exit: nginx in up: the exit web server smoke.test/exit.test on
@@ -1076,8 +1115,8 @@ http {
 }
 EOF
 	lab_spawn "$name" up nginx -c "$d/nginx.conf" -e "$d/error.log"
-	lab_wait_tcp host "$LAB_EXIT" 443 10 || lab__peer_failed "$name" "no listener on $LAB_EXIT:443"
-	lab_wait_tcp host "$LAB_DIRECT" "$LAB_DIRECT_PORT" 5 || lab__peer_failed "$name" "no direct endpoint"
+	lab__peer_wait "$name" 10 lab_wait_tcp up "$LAB_EXIT" 443 0
+	lab__peer_wait "$name" 5 lab_wait_tcp up "$LAB_DIRECT" "$LAB_DIRECT_PORT" 0
 	local p
 	for p in 53 443 9999; do
 		lab_start_udp_echo "$LAB_FORBIDDEN" "$p"

@@ -17,6 +17,9 @@ lab_start_all
 t2=$(lab_ms)
 echo "# lab_up $((t1 - t0)) ms, peers $((t2 - t1)) ms"
 
+lab_expect_eq "starting peers sends nothing over the uplink" "0 0 0" \
+	"$(lab_count "$LAB_HOP_A") $(lab_count "$LAB_EXIT") $(lab_count "$LAB_DOH")"
+
 # ---- topology
 lab_expect "w1 pings the bridge (v4)" lab_ping w1 "$LAB_BR4"
 lab_expect "w2 pings the bridge (v6)" lab_ping w2 "$LAB_BR6"
@@ -83,6 +86,22 @@ lab_expect_match "squid CONNECTs to a non-443 port" '^exit-ok smoke\.test$' \
 lab_expect_match "tinyproxy CONNECTs to a non-443 port" '^exit-ok smoke\.test$' \
 	lab_exec host curl -sS --max-time 5 -p -x "http://$LAB_HOP_A:$LAB_HOP_PORT" \
 	http://smoke.test:80/
+# An https hop with Basic auth (squid), a tinyproxy with Basic auth.
+LAB_SQUID_TLS_PORT=3443 LAB_PROXY_AUTH=lab:secret lab_start_squid "$LAB_HOP_C" 3129
+LAB_PROXY_AUTH=lab:secret lab_start_tinyproxy "$LAB_HOP_B" 3129
+lab_expect_match "squid https_port with auth reaches exit" '^exit-ok smoke\.test$' \
+	lab_exec host curl -sS --max-time 5 --cacert "$ca" --proxy-cacert "$ca" \
+	-U lab:secret -p -x "https://$LAB_HOP_C:3443" https://smoke.test/
+lab_expect_fail "squid https_port refuses without credentials" \
+	lab_exec host curl -sS --max-time 5 --cacert "$ca" --proxy-cacert "$ca" \
+	-p -x "https://$LAB_HOP_C:3443" https://smoke.test/
+lab_expect_match "tinyproxy with auth reaches exit" '^exit-ok smoke\.test$' \
+	lab_exec host curl -sS --max-time 5 --cacert "$ca" -U lab:secret \
+	-p -x "http://$LAB_HOP_B:3129" https://smoke.test/
+lab_expect_fail "tinyproxy with auth refuses without credentials" \
+	lab_exec host curl -sS --max-time 5 --cacert "$ca" \
+	-p -x "http://$LAB_HOP_B:3129" https://smoke.test/
+
 # Two hops: a local socat opens a CONNECT tunnel through A to B, curl then
 # speaks CONNECT to B inside it; the exit sees B.
 lab_spawn chain-ab host socat TCP-LISTEN:18080,bind=127.0.0.1,reuseaddr,fork \
@@ -158,8 +177,9 @@ dir=$LAB_DIR
 t3=$(lab_ms)
 lab_down
 echo "# lab_down $(($(lab_ms) - t3)) ms"
-# left PIDS DIR [ns]: what survived: processes, the lab dir, and unless the
-# third argument is "-" the namespaces and their /etc/netns dirs
+# left PIDS DIR [-]: what survived: processes (a zombie waiting for init is
+# gone), the lab dir, and unless the third argument is "-" the namespaces
+# and their /etc/netns dirs
 left() {
 	local ns p
 	for ns in host up w1 w2; do
@@ -169,7 +189,7 @@ left() {
 		[ ! -e "/etc/netns/$ns" ] || echo "/etc/netns/$ns"
 	done
 	for p in $1; do
-		[ ! -d "/proc/$p" ] || echo "process $p $(cat "/proc/$p/comm" 2>/dev/null)"
+		! lab__alive_pid "$p" || echo "process $p $(cat "/proc/$p/comm" 2>/dev/null)"
 	done
 	[ ! -e "$2" ] || echo "dir $2"
 }
@@ -208,6 +228,46 @@ pids=$(ip netns pids "$LAB_NS_UP")
 dir=$LAB_DIR
 lab_down
 lab_expect_eq "second teardown leaves nothing behind" "" "$(left "$pids" "$dir")"
+
+# ---- INT and TERM tear down through the trap
+for sig in TERM INT; do
+	state=$(mktemp)
+	{
+		bash -c '
+		set -eu
+		. "$1/../lib.sh"
+		lab_up
+		lab_start_exit
+		{
+			echo "$LAB_DIR"
+			for ns in host up w1 w2; do ip netns pids "$(lab_ns "$ns")"; done
+		} >"$2"
+		kill -"$3" $$
+		sleep 5
+	' sig "$here" "$state" "$sig" >/dev/null 2>&1 || true
+	} 2>/dev/null
+	sdir=$(head -n 1 "$state")
+	spids=$(tail -n +2 "$state" | tr '\n' ' ')
+	rm -f "$state"
+	lab_expect "SIG$sig: the lab was up" test -n "$spids"
+	lab_expect_eq "SIG$sig: teardown leaves nothing behind" "" "$(left "$spids" "$sdir")"
+done
+
+# ---- leftovers of a run killed half-way: one namespace with a process in
+# it, a stray /etc/netns dir, a temp dir whose pid file names a live process
+ip netns add "$LAB_NS_HOST"
+ip netns exec "$LAB_NS_HOST" setsid sleep 300 </dev/null >/dev/null 2>&1 &
+disown $!
+mkdir -p "/etc/netns/${EJ_LAB_PREFIX}w3"
+sdir=$(mktemp -d "/tmp/ejlab-$EJ_LAB_PREFIX.XXXXXX")
+: >"$sdir/x.log"
+setsid tail -f "$sdir/x.log" </dev/null >/dev/null 2>&1 &
+echo $! >"$sdir/x.pid"
+disown $!
+spids="$(cat "$sdir/x.pid") $(ip netns pids "$LAB_NS_HOST")"
+lab_cleanup_stale 2>/dev/null
+lab_expect_eq "half-made leftovers are cleaned" "" \
+	"$(left "$spids" "$sdir"; [ ! -e "/etc/netns/${EJ_LAB_PREFIX}w3" ] || echo w3)"
 
 echo "# total $(($(lab_ms) - t0)) ms"
 lab_finish
