@@ -1695,6 +1695,11 @@ read_file(struct loader *ld, const char *path, char **bufp, size_t *lenp)
 	int fd;
 	bool ok = false;
 
+	/* never open a device or FIFO named by a glob: opening can act */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		errorf(ld, "%s: not a regular file", ld->file);
+		return false;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		errorf(ld, "%s: cannot open: %s", ld->file, strerror(errno));
