@@ -1,7 +1,7 @@
 /*
  * fuzz_config.c - the config loader on arbitrary bytes.
  *
- * glob(3) is replaced so that an input naming "allow_file = /*/*/*" cannot
+ * glob(3) is replaced so that an input naming a glob over the root cannot
  * send the fuzzer walking the file system; the line scanner, every key
  * parser and the cross-key checks still see the input.
  */
