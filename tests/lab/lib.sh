@@ -201,12 +201,19 @@ lab_wait_tcp() {
 	lab_retry "${4:-10}" lab__tcp_probe "$ns" "$2" "$3"
 }
 
+lab__ss_bound() {
+	# lab__ss_bound -u|-t NS ADDR PORT
+	local a=$3
+	case $a in *:*) a=[$a] ;; esac
+	[ -n "$(ip netns exec "$2" ss -Hnl "$1" "src" "$a" "sport" "= :$4" 2>/dev/null)" ]
+}
+
 lab__udp_bound() {
-	ip netns exec "$1" ss -Hnlu "src" "$2" "sport" "= :$3" 2>/dev/null | grep -q .
+	lab__ss_bound -u "$@"
 }
 
 lab__tcp_listening() {
-	ip netns exec "$1" ss -Hnlt "src" "$2" "sport" "= :$3" 2>/dev/null | grep -q .
+	lab__ss_bound -t "$@"
 }
 
 # lab_wait_udp NS ADDR PORT [SECS]: wait until a UDP socket is bound to
@@ -234,6 +241,43 @@ lab_ping() {
 	else
 		ip netns exec "$ns" busybox ping "$fam" -q -c "${3:-1}" -W 1 "$2"
 	fi
+}
+
+# ---------------------------------------------------------------- clients
+
+# lab_curl NS CURL-ARGS...: curl in NS, 5 s at most, trusting the lab CA.
+lab_curl() {
+	local ns=$1
+	shift
+	lab_exec "$ns" curl -sS --max-time 5 --cacert "$LAB_DIR/ca.pem" "$@"
+}
+
+# lab_doh NS SERVER KDIG-ARGS...: a DoH query from NS to SERVER (doh.test's
+# certificate, the lab CA), 3 s at most, no retry.
+lab_doh() {
+	local ns=$1 server=$2
+	shift 2
+	lab_exec "$ns" kdig "@$server" +https="$LAB_DOH_PATH" +tls-ca="$LAB_DIR/ca.pem" \
+		+tls-hostname=doh.test +timeout=3 +retry=0 "$@"
+}
+
+# lab_udp NS ADDR PORT [PAYLOAD]: send one datagram from NS, print the
+# answer; fails when none comes within 2 s.
+lab_udp() {
+	local ns=$1 dst=UDP4:$2:$3 out
+	case $2 in *:*) dst=UDP6:[$2]:$3 ;; esac
+	out=$(printf '%s\n' "${4:-ping}" | lab_exec "$ns" socat -T 2 - "$dst" 2>/dev/null) || true
+	[ -n "$out" ] || return 1
+	printf '%s\n' "$out"
+}
+
+# lab_capture NAME NS IFACE [FILTER...]: tcpdump in NS to $LAB_DIR/NAME.pcap
+# (stop it with lab_stop NAME; read it with tcpdump -nr).
+lab_capture() {
+	local name=$1 ns=$2 ifc=$3
+	shift 3
+	lab_spawn "$name" "$ns" tcpdump -n -U --immediate-mode -i "$ifc" -w "$LAB_DIR/$name.pcap" "$@"
+	lab_retry 5 test -s "$LAB_DIR/$name.pcap" || lab__peer_failed "$name" "no capture file"
 }
 
 # ---------------------------------------------------------------- reporting
@@ -417,14 +461,15 @@ lab__kill_ns_procs() {
 # Pid files of an earlier run: kill only processes whose command line still
 # names that run's directory (so a reused pid is never hit).
 lab__kill_dir_procs() {
-	local d=$1 f p
+	local d=$1 f p c
 	for f in "$d"/*.pid "$d"/*/*.pid; do
 		[ -f "$f" ] || continue
 		p=$(head -n 1 "$f" 2>/dev/null | tr -dc 0-9)
 		[ -n "$p" ] || continue
-		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$d"; then
-			kill -KILL "$p" 2>/dev/null || true
-		fi
+		c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+		case $c in
+		*"$d"*) kill -KILL "$p" 2>/dev/null || true ;;
+		esac
 	done
 }
 
@@ -503,6 +548,7 @@ lab_tmp() {
 	if [ -z "$LAB_DIR" ] || [ ! -d "$LAB_DIR" ]; then
 		LAB_DIR=$(mktemp -d "/tmp/ejlab-$LAB_P.XXXXXX")
 		chmod 0755 "$LAB_DIR"
+		export LAB_DIR
 	fi
 	echo "$LAB_DIR"
 }
@@ -745,8 +791,11 @@ lab__user() {
 			--user-group "$1" 2>/dev/null ||
 			getent passwd "$1" >/dev/null || lab_die "cannot create user $1"
 	fi
-	if [ -n "${2:-}" ] && ! id -nG "$1" | tr ' ' '\n' | grep -qx "$2"; then
-		usermod -a -G "$2" "$1"
+	if [ -n "${2:-}" ]; then
+		case " $(id -nG "$1") " in
+		*" $2 "*) ;;
+		*) usermod -a -G "$2" "$1" ;;
+		esac
 	fi
 }
 
@@ -832,8 +881,12 @@ lab_stop() {
 
 lab__peer_failed() {
 	# lab__peer_failed NAME WHAT
+	local f
 	lab_log "$1 did not come up ($2); its log:"
-	tail -n 20 "$LAB_DIR/$1.log" 2>/dev/null | sed 's/^/    | /' >&2
+	for f in "$LAB_DIR/$1.log" "$LAB_DIR/$1.socat" "$LAB_DIR/$1.d"/*.log; do
+		[ -s "$f" ] || continue
+		tail -n 20 "$f" | sed 's/^/    | /' >&2
+	done
 	lab_die "peer $1 failed"
 }
 
@@ -1050,11 +1103,11 @@ lab_doh_queries() {
 
 # lab_start_udp_echo ADDR PORT: a socat UDP echo in up.
 lab_start_udp_echo() {
-	local addr=$1 port=$2 name fam=UDP4
-	case $addr in *:*) fam=UDP6 ;; esac
+	local addr=$1 port=$2 name fam=UDP4 bind=$1
+	case $addr in *:*) fam=UDP6 bind=[$addr] ;; esac
 	name=udpecho-$addr-$port
 	lab_spawn "$name" up socat -lf "$LAB_DIR/$name.socat" \
-		"$fam-RECVFROM:$port,bind=$addr,fork" PIPE
+		"$fam-RECVFROM:$port,bind=$bind,fork" PIPE
 	lab__peer_wait "$name" 5 lab_wait_udp up "$addr" "$port" 0
 }
 
@@ -1062,7 +1115,7 @@ lab_start_udp_echo() {
 # 10.78.0.10:80/443 ("exit-ok HOST"; /whoami answers the client address),
 # the forbidden target 10.78.0.11:80/443/8080 ("forbidden-reached HOST"),
 # the direct endpoint 10.78.0.20:5432 ("direct-ok"), v6 alike; and UDP
-# echoes on 10.78.0.11:53/443/9999 so UDP leaks are visible.
+# echoes on 10.78.0.11 and fd78::11 ports 53/443/9999 so UDP leaks show.
 lab_start_exit() {
 	local name=nginx d
 	d=$LAB_DIR/$name.d
@@ -1120,6 +1173,7 @@ EOF
 	local p
 	for p in 53 443 9999; do
 		lab_start_udp_echo "$LAB_FORBIDDEN" "$p"
+		lab_start_udp_echo "$LAB_FORBIDDEN6" "$p"
 	done
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Self-test of tests/lab/lib.sh: the topology, every peer, the counters,
 # teardown, and clean-up of a crashed run. Bash.
-set -eu
+set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lib.sh
@@ -48,8 +48,14 @@ lab_expect_fail "nothing listens on the internet address" \
 	lab_exec w1 curl -sS --max-time 3 "http://$LAB_INET4/"
 n=$(lab_count "$LAB_INET4" tcp 80)
 lab_expect "an internet leak is counted ($n)" test "$n" -gt 0
+lab_expect_fail "nothing listens on the v6 internet address" \
+	lab_exec w1 curl -sS --max-time 3 "http://[$LAB_INET6]/"
+n=$(lab_count "$LAB_INET6" tcp 80)
+lab_expect "a v6 internet leak is counted ($n)" test "$n" -gt 0
 lab_expect_match "UDP echo on forbidden:9999 answers" '^leak$' \
 	lab_exec w1 socat -T 2 - "UDP4:$LAB_FORBIDDEN:9999" <<<leak
+lab_expect_match "lab_udp gets the v6 echo" '^hello$' lab_udp w2 "$LAB_FORBIDDEN6" 53 hello
+lab_expect_fail "lab_udp fails where nothing answers" lab_udp w2 "$LAB_EXIT" 9999
 n=$(lab_count "$LAB_FORBIDDEN" udp 9999)
 lab_expect "a UDP leak is counted ($n)" test "$n" -gt 0
 lab_expect_eq "nothing counted for an untouched port" 0 "$(lab_count "$LAB_FORBIDDEN" udp 443)"
@@ -65,6 +71,12 @@ lab_expect_match "nginx serves TLS for smoke.test with the lab CA" '^exit-ok smo
 	--resolve "smoke.test:443:$LAB_EXIT" https://smoke.test/
 lab_expect_fail "the lab cert does not verify without the lab CA" \
 	lab_exec host curl -sS --max-time 5 --resolve "smoke.test:443:$LAB_EXIT" https://smoke.test/
+lab_capture cap host "$LAB_UPLINK" tcp port 443
+lab_expect_match "lab_curl trusts the lab CA" '^exit-ok exit\.test$' \
+	lab_curl w1 --resolve "exit.test:443:$LAB_EXIT" https://exit.test/
+lab_stop cap
+lab_expect_match "lab_capture saw the TLS packets" "> $LAB_EXIT\.443:" \
+	tcpdump -nr "$LAB_DIR/cap.pcap"
 lab_expect_match "forbidden target answers on 8080" '^forbidden-reached' \
 	lab_exec host curl -sS --max-time 5 "http://$LAB_FORBIDDEN:8080/"
 lab_expect_match "forbidden target answers TLS on 443" '^forbidden-reached' \
@@ -115,10 +127,7 @@ lab_stop chain-ab
 # ---- DNS
 # shellcheck disable=SC2317 # called through lab_expect_match
 doh() {
-	local server=$1
-	shift
-	lab_exec host kdig "@$server" +https="$LAB_DOH_PATH" +tls-ca="$ca" \
-		+tls-hostname=doh.test +timeout=3 +retry=0 "$@"
+	lab_doh host "$@"
 }
 lab_expect_match "DoH answers smoke.test" "^$LAB_EXIT\$" doh "$LAB_DOH" +short smoke.test
 lab_expect_match "DoH answers smoke.test AAAA" "^$LAB_EXIT6\$" doh "$LAB_DOH" +short smoke.test AAAA
