@@ -52,8 +52,9 @@ trap cleanup EXIT INT TERM
 inup() { ip netns exec "$UP" "$@"; }
 inpx() { ip netns exec "$PX" "$@"; }
 
-bg_up() { inup "$@" & PIDS="$PIDS $!"; }
-bg_px() { inpx "$@" & PIDS="$PIDS $!"; }
+# ip netns exec execs the command, so $! is the daemon itself
+bg_up() { ip netns exec "$UP" "$@" & PIDS="$PIDS $!"; }
+bg_px() { ip netns exec "$PX" "$@" & PIDS="$PIDS $!"; }
 
 ok() { CHECKS=$((CHECKS + 1)); echo "ok   - $*"; }
 bad() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
@@ -75,6 +76,11 @@ wait_for() {
 }
 
 finish() {
+	# A sanitizer build reports into the daemon's stderr.
+	if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "$T"/connectd*.log 2>/dev/null; then
+		bad "no sanitizer reports in the connectd log"
+		grep -A30 'Sanitizer\|runtime error:' "$T"/connectd*.log | head -60
+	fi
 	echo "# connectd lab: $CHECKS checks, $FAILS failed"
 	if [ "$FAILS" -ne 0 ]; then
 		echo "# --- connectd log"; tail -n 60 "$T/connectd.log" 2>/dev/null
@@ -156,8 +162,8 @@ EOF
 	chmod -R 777 "$T/squid"
 	bg_up squid -N -f "$T/squid.conf"
 	# TLS in front of each hop: an https:// proxy as operators build it.
-	bg_up socat OPENSSL-LISTEN:3443,bind=10.99.0.2,reuseaddr,fork,verify=0,cert="$T/hop1.test.both" TCP:10.99.0.2:3128
-	bg_up socat OPENSSL-LISTEN:3444,bind=10.99.0.2,reuseaddr,fork,verify=0,cert="$T/hop2.test.both" TCP:10.99.0.2:3129
+	bg_up socat OPENSSL-LISTEN:3443,bind=10.99.0.2,reuseaddr,fork,verify=0,cert="$T/hop1.test.both" TCP:10.99.0.2:3128 2>>"$T/socat.log"
+	bg_up socat OPENSSL-LISTEN:3444,bind=10.99.0.2,reuseaddr,fork,verify=0,cert="$T/hop2.test.both" TCP:10.99.0.2:3129 2>>"$T/socat.log"
 	bg_up python3 "$H/exitserver.py" 10.99.0.2 "$T/allowed.test.pem" "$T/allowed.test.key"
 	wait_for 20 inup sh -c 'exec 3<>/dev/tcp/10.99.0.2/3129' 2>/dev/null ||
 	    wait_for 20 inup nc -z 10.99.0.2 3129
@@ -181,7 +187,8 @@ start_peers() {
 write_config() {
 	f=$1; shift
 	{
-		printf '[jail]\nruntime_dir = %s\n\n[chain]\n' "$T/run"
+		printf '[jail]\ninterface = cdl0\ngroup = nogroup\nruntime_dir = %s\n\n' "$T/run"
+		printf '[netjaild]\nuser = nobody\n\n[chain]\n'
 		for h in "$@"; do
 			if [ "$h" = direct ]; then
 				printf 'exit = direct\n'
@@ -217,8 +224,9 @@ EOF
 }
 
 start_connectd() {
+	[ -f "$T/connectd.log" ] && cat "$T/connectd.log" >>"$T/connectd-old.log"
 	: >"$T/connectd.log"
-	inpx "$CONNECTD" -c "$1" >>"$T/connectd.log" 2>&1 &
+	ip netns exec "$PX" "$CONNECTD" -c "$1" >>"$T/connectd.log" 2>&1 &
 	CDPID=$!
 	PIDS="$PIDS $CDPID"
 	wait_for 10 inpx curl -sf http://127.0.0.1:9191/live

@@ -63,9 +63,9 @@ check "dohd ready again: /ready 200" wait_for 8 is_ready
 
 # Kill hop 2 mid-run.
 before=$(exit_count)
-inup sh -c "kill \$(cat $T/squid/squid.pid)" 2>/dev/null
-sleep 0.5
-inup pkill -f "squid -N -f $T/squid.conf" 2>/dev/null
+for p in $(ip netns pids "$UP"); do
+	case $(cat /proc/$p/comm 2>/dev/null) in squid) kill -9 "$p" ;; esac
+done
 check "hop killed: /ready 503" wait_for 10 not_ready
 check "hop killed: /health names hop 2" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/health | python3 -c 'import json,sys; d=json.load(sys.stdin); h=d[\"hops\"]; assert h[0][\"ok\"] and not h[1][\"ok\"], h'"
 out=$(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\nHost: allowed.test:8443\r\n\r\n' | inpx socat -t 5 - TCP:127.0.0.1:3128 | tr -d '\r')
@@ -81,6 +81,7 @@ check "SIGTERM: exit 0" [ "$CDRC" = 0 ]
 
 # The https chain: both hops by name (dohd resolves hop 1; hop 1 resolves
 # hop 2), TLS to hop 1, TLS to hop 2 inside hop 1's tunnel.
+rm -f "$T/squid/squid.pid"
 bg_up squid -N -f "$T/squid.conf"
 wait_for 20 inup nc -z 10.99.0.2 3129
 write_config "$T/b.conf" https://cduser:cdpass@hop1.test:3443 https://hop2.test:3444
