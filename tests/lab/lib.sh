@@ -102,7 +102,6 @@ LAB_DIR=${LAB_DIR:-}
 LAB_PASSED=0
 LAB_FAILED=0
 LAB_NTEST=0
-LAB_T0=
 
 # ---------------------------------------------------------------- basics
 
@@ -650,7 +649,6 @@ lab_up() {
 	lab_require_root
 	lab_need ip nft openssl
 	t0=$(lab_ms)
-	LAB_T0=$t0
 	lab_cleanup_stale
 	lab__trap
 	lab_tmp >/dev/null
