@@ -856,7 +856,9 @@ lab_spawn() {
 	local name=$1 ns
 	ns=$(lab_ns "$2")
 	shift 2
-	[ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ] || lab_die "lab_spawn $name: no lab (call lab_up first)"
+	if [ -z "$LAB_DIR" ] || [ ! -d "$LAB_DIR" ]; then
+		lab_die "lab_spawn $name: no lab (call lab_up first)"
+	fi
 	ip netns exec "$ns" setsid "$@" >"$LAB_DIR/$name.log" 2>&1 </dev/null &
 	LAB_PID=$!
 	# teardown kills by namespace; spare the caller bash's "Killed" notes
