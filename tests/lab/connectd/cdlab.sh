@@ -178,7 +178,8 @@ start_peers() {
 	echo 1 >"$T/dohd.ready"
 	bg_px python3 "$H/fakepeer.py" "$T/run" netjaild "$T/netjaild.ready"
 	bg_px python3 "$H/fakepeer.py" "$T/run" dohd "$T/dohd.ready" \
-	    hop1.test=10.99.0.2 hop2.test=10.99.0.2
+	    hop1.test=10.99.0.2 hop2.test=10.99.0.2 allowed.test=10.99.0.2 \
+	    denied.test=10.99.0.2
 	wait_for 5 test -S "$T/run/dohd.sock"
 	wait_for 5 test -S "$T/run/netjaild.sock"
 }
@@ -210,7 +211,7 @@ proxy_listen = 127.0.0.1:3128
 ${CD_TRANSPARENT:+transparent_listen = $CD_TRANSPARENT}
 health_listen = 127.0.0.1:9191
 head_timeout = 2s
-max_connections = 64
+max_connections = ${CD_MAXCONN:-64}
 
 [dohd]
 user = nobody
@@ -219,6 +220,7 @@ upstream = https://dns.invalid/dns-query 192.0.2.53
 
 [policy]
 allow = allowed.test:8443,8080,9000
+${CD_POLICY_EXTRA:-}
 EOF
 	} >"$f"
 }

@@ -114,4 +114,41 @@ esac
 stop_connectd
 check "SIGTERM (https chain): exit 0" [ "$CDRC" = 0 ]
 
+# Report mode: a denial is logged and let through the chain.
+CD_POLICY_EXTRA="mode = report" write_config "$T/r.conf" http://cduser:cdpass@10.99.0.2:3128 http://10.99.0.2:3129
+start_connectd "$T/r.conf" || bad "connectd (report mode) starts"
+wait_for 15 is_ready
+check "report mode: denied name gets through (200)" [ "$(connect_code denied.test:8443)" = 200 ]
+check "report mode: logged as report" grep -q 'event=access.*denied.test.*decision=report' "$T/connectd.log"
+check "report mode: own address still 403" [ "$(connect_code 10.99.0.1:3128)" = 403 ]
+stop_connectd
+
+# exit = direct: connectd is the last hop; it resolves through dohd and
+# checks every address (the lab's exit sits in RFC 1918, so permit it).
+CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24" write_config "$T/d.conf" direct
+start_connectd "$T/d.conf" || bad "connectd (exit = direct) starts"
+check "exit = direct: /ready 200" wait_for 15 is_ready
+out=$(inpx env HTTPS_PROXY=http://127.0.0.1:3128 curl -s --max-time 10 \
+    --cacert "$T/ca.pem" https://allowed.test:8443/direct)
+case $out in
+"exit-ok host=allowed.test:8443 path=/direct"*) ok "exit = direct: curl by name" ;;
+*) bad "exit = direct: got '$out'" ;;
+esac
+out=$(inpx "$B/tests/bench/connectd/cd_bulk" 127.0.0.1:3128 allowed.test:9000 16)
+case $out in
+*"sent=16777216 received=16777216"*) ok "exit = direct: 16 MiB echoed whole across a half-close" ;;
+*) bad "exit = direct: bulk '$out'" ;;
+esac
+check "exit = direct: IP literal still 403" [ "$(connect_code 10.99.0.2:8443)" = 403 ]
+stop_connectd
+
+# The connection limit: the third connection gets 503.
+CD_MAXCONN=2 write_config "$T/m.conf" direct
+start_connectd "$T/m.conf" || bad "connectd (max_connections 2) starts"
+(sleep 3 | inpx socat -t 3 - TCP:127.0.0.1:3128 >/dev/null 2>&1 &)
+(sleep 3 | inpx socat -t 3 - TCP:127.0.0.1:3128 >/dev/null 2>&1 &)
+sleep 0.5
+check "max_connections: 503 beyond the limit" sh -c "printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n\r\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 503'"
+stop_connectd
+
 finish
