@@ -125,16 +125,24 @@ test_ipv6_forms(void **state)
 	assert_v6("::ffff:127.0.0.1", true, "127.0.0.1");
 	assert_v6("[::ffff:7f00:1]", true, "127.0.0.1");
 	assert_v6("64:ff9b::1.2.3.4", true, "64:ff9b::102:304");
-	assert_v6("fe80::1%lo", false, "fe80::1%1");
 
 	assert_true(eg_ip_parse("::ffff:10.0.0.1", &ip, true));
 	assert_int_equal(ip.family, AF_INET);
 	assert_int_equal(ip.addr[0], 10);
 	assert_int_equal(ip.addr[3], 1);
 
-	/* an unknown interface scope: a literal, but not parseable */
+	/*
+	 * a named scope: a literal, but not parsed (no socket to look the
+	 * name up), and the URL form "%25" is a literal too
+	 */
 	assert_true(eg_is_ip_literal("fe80::1%nosuchif0"));
 	assert_false(eg_ip_parse("fe80::1%nosuchif0", &ip, false));
+	assert_true(eg_is_ip_literal("fe80::1%lo"));
+	assert_false(eg_ip_parse("fe80::1%lo", &ip, false));
+	assert_true(eg_is_ip_literal("[fe80::1%25eth0]"));
+	assert_true(eg_is_ip_literal("fe80::1%a b"));
+	assert_false(eg_is_ip_literal("fe80::1%"));
+	assert_false(eg_is_ip_literal("1.2.3.4%1"));
 
 	assert_not_ip("::1::2");
 	assert_not_ip("1:2:3:4:5:6:7:8:9");
