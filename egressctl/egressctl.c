@@ -5,7 +5,9 @@
  *   egressctl [-c FILE] SUBCOMMAND [-c FILE] [ARGS...]
  *
  * One file per subcommand; this one only parses the common options and
- * dispatches.
+ * dispatches.  --no-user-check is deliberately missing from the usage
+ * text: it exists for the test suite, which checks configs on hosts where
+ * the system users egressjail, egress-connect and egress-dns do not exist.
  */
 #include <getopt.h>
 #include <stdio.h>
