@@ -371,6 +371,126 @@ dial_addr(struct cd_dial *d, const struct eg_ip *ip, uint16_t port)
 		    stage_name(d, sn, sizeof(sn)), uv_strerror(rc));
 }
 
+/*
+ * A hop named by name: netjaild lets only connectd's user reach hop
+ * addresses, and learns the addresses of named hops from us (EG_SET_HOPS).
+ * The address is dialled only once netjaild acknowledged it; without the
+ * acknowledgement the kernel would drop the SYN anyway, so a failure here
+ * is reported as the hop's, never worked around.
+ */
+#define PUSHED_MAX	64
+#define PUSH_TTL_MS	300000
+
+static struct pushed {
+	struct eg_ip ip;
+	uint16_t port;
+	uint64_t expires;
+} pushed[PUSHED_MAX];
+
+struct push {
+	struct cd_dial *d;
+	struct eg_ip ip;
+	uint16_t port;
+};
+
+static bool
+is_pushed(const struct eg_ip *ip, uint16_t port)
+{
+	uint64_t now = eg_now_ms();
+	size_t i;
+
+	for (i = 0; i < PUSHED_MAX; i++)
+		if (pushed[i].expires > now + PUSH_TTL_MS / 10 &&
+		    pushed[i].port == port && eg_ip_equal(&pushed[i].ip, ip))
+			return true;
+	return false;
+}
+
+static void
+mark_pushed(const struct eg_ip *ip, uint16_t port)
+{
+	struct pushed *e = &pushed[0];
+	size_t i;
+
+	for (i = 0; i < PUSHED_MAX; i++)
+		if (pushed[i].expires < e->expires)
+			e = &pushed[i];
+	e->ip = *ip;
+	e->port = port;
+	e->expires = eg_now_ms() + PUSH_TTL_MS;
+}
+
+static void
+on_push_ack(int status, const struct eg_ipc_msg *msg, void *arg)
+{
+	struct push *pu = arg;
+	struct cd_dial *d = pu->d;
+	const struct eg_msg_result *res = NULL;
+	const char *text;
+	char sn[300];
+
+	d->resolving = false;
+	if (d->cancelled) {
+		dial_free(d);
+		goto out;
+	}
+	if (d->finished)
+		goto out;
+	if (status == 0 && msg->hdr.type == EG_MSG_SET_ACK)
+		res = eg_ipc_result(msg, &text);
+	if (res == NULL || res->code != 0) {
+		dial_fail(d, 502, "%s: netjaild did not take the hop address"
+		    " (%s)", stage_name(d, sn, sizeof(sn)), status != 0 ?
+		    strerror(-status) : res == NULL ? "bad answer" :
+		    strerror(res->code));
+		goto out;
+	}
+	mark_pushed(&pu->ip, pu->port);
+	dial_addr(d, &pu->ip, pu->port);
+out:
+	free(pu);
+}
+
+static void
+hop_push(struct cd_dial *d, const struct eg_ip *ip, uint16_t port)
+{
+	struct {
+		struct eg_msg_set_update h;
+		struct eg_set_elem e;
+	} m;
+	struct push *pu;
+	char sn[300];
+
+	if (is_pushed(ip, port)) {
+		dial_addr(d, ip, port);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.h.set = EG_SET_HOPS;
+	m.h.op = EG_SET_ADD;
+	m.h.count = 1;
+	m.e.family = ip->family;
+	m.e.port = port;
+	m.e.timeout_ms = PUSH_TTL_MS;
+	memcpy(m.e.addr, ip->addr, sizeof(m.e.addr));
+	if (d->cd->netjaild == NULL || (pu = calloc(1, sizeof(*pu))) == NULL) {
+		dial_fail(d, 502, "%s: netjaild not available",
+		    stage_name(d, sn, sizeof(sn)));
+		return;
+	}
+	pu->d = d;
+	pu->ip = *ip;
+	pu->port = port;
+	d->resolving = true;
+	if (eg_ctl_request(d->cd->netjaild, EG_MSG_SET_UPDATE, &m, sizeof(m),
+	    d->gen->cfg->chain.connect_timeout_ms, on_push_ack, pu) != 0) {
+		d->resolving = false;
+		free(pu);
+		dial_fail(d, 502, "%s: netjaild not available",
+		    stage_name(d, sn, sizeof(sn)));
+	}
+}
+
 static void
 on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
     void *arg)
@@ -411,7 +531,7 @@ on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
 		dial_addr(d, &addrs[i], d->port);
 		return;
 	}
-	dial_addr(d, &addrs[0], hop(d, 1)->port);
+	hop_push(d, &addrs[0], hop(d, 1)->port);
 }
 
 static void

@@ -53,6 +53,11 @@ def handle(c, data):
             ip = struct.pack('=B16s3xI', socket.AF_INET, socket.inet_aton(addr).ljust(16, b'\0'), 0)
             send(c, RESOLVE_REP, mid, struct.pack('=iIHH', 0, 60, 1, 0) + ip)
     elif typ == SET_UPDATE:
+        st, op, count = struct.unpack('=BBH', body[:4])
+        with open(statefile + '.log', 'a') as f:
+            for i in range(count):
+                fam, port, tmo, addr = struct.unpack('=BxHI16s', body[4 + 24 * i:28 + 24 * i])
+                f.write('set=%d op=%d %s:%d timeout=%d\n' % (st, op, socket.inet_ntoa(addr[:4]), port, tmo))
         send(c, SET_ACK, mid, struct.pack('=iI', 0, 0))
     else:
         send(c, ERROR, mid, struct.pack('=i', 95))

@@ -94,6 +94,8 @@ case $out in
 *) bad "https chain: got '$out'" ;;
 esac
 
+check "https chain: hop 1's address pushed to netjaild before dialling" grep -q 'set=2 op=1 10.99.0.2:3443' "$T/netjaild.ready.log"
+
 # A hop whose certificate does not match: refused, named.
 write_config "$T/c.conf" https://cduser:cdpass@hop1.test:3444
 kill -HUP "$CDPID"
