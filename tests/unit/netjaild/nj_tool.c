@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 
 #include "cfgs.h"
+#include "ct.h"
 #include "install.h"
 #include "nl.h"
 #include "route.h"
@@ -102,6 +103,13 @@ main(int argc, char **argv)
 		rc = sets_update(&nl, rs, EG_SET_DIRECT, strcmp(argv[3], "add") ?
 		    EG_SET_DEL : EG_SET_ADD, &el, 1, 3600 * 1000, err,
 		    sizeof(err)) < 0;
+	} else if (strcmp(argv[1], "ctflush") == 0) {
+		int k = ct_flush_ifaces(cfg->jail.interfaces,
+		    cfg->jail.ninterfaces, err, sizeof(err));
+
+		rc = k < 0;
+		if (!rc)
+			printf("flushed %d\n", k);
 	} else if (strcmp(argv[1], "routes") == 0) {
 		rc = route_install(1, 100, err, sizeof(err)) < 0 ||
 		    route_verify(1, 100, err, sizeof(err)) != 1;
