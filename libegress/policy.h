@@ -11,7 +11,8 @@
  *   PORTS     none = 443; "80,443"; "8000-8100"; "*"; combinations "80,8000-8100"
  *   qtype=    DNS types allowed beyond the default A, AAAA, CNAME, HTTPS
  *             (e.g. qtype=TXT,MX); "qtype=*" allows every type except
- *             AXFR/IXFR/ANY, which are never answered.
+ *             AXFR/IXFR/ANY, which are never answered (nor are the other
+ *             meta types 128-255, OPT and type 0).
  *
  * Names compare case-insensitively without a trailing dot; IDNA only as
  * given (punycode).  An IP literal in any spelling is never a name.
@@ -95,6 +96,12 @@ size_t eg_policy_nrules(const struct eg_policy *p);
 /* A TCP target as the client named it (name or IP literal, any spelling). */
 struct eg_decision eg_policy_check_host(const struct eg_policy *p,
     const char *host, uint16_t port);
+/*
+ * The same for a host of explicit length (SNI, Host header): an embedded
+ * NUL or an overlong host is EG_R_BAD_NAME, never a shorter name.
+ */
+struct eg_decision eg_policy_check_hostn(const struct eg_policy *p,
+    const char *host, size_t len, uint16_t port);
 /* A DNS question.  Names of direct endpoints are allowed for A/AAAA. */
 struct eg_decision eg_policy_check_dns(const struct eg_policy *p,
     const char *name, uint16_t qtype);
