@@ -26,4 +26,26 @@ for f in "$golden"/*.nft; do
 	fi
 	echo "ok $name"
 done
+
+# set updates: refresh, configured elements left alone, delete, cap
+out=$(unshare -n sh -c "
+	t='$tool'
+	\$t install directs || exit 1
+	\$t set directs add 10.9.9.9 80 60000 && \$t set directs add 10.9.9.9 80 30000 || exit 1
+	echo add=\$(nft list set inet egressjail direct4 | grep -o '10.9.9.9 . 80 timeout 30s' | wc -l)
+	\$t set directs add 10.0.1.5 5432 1000 || exit 1
+	echo inside=\$(nft list set inet egressjail direct4 | grep -c '10.0.1.5 ')
+	\$t set directs del 10.9.9.9 80 0 && \$t set directs del 10.9.9.9 80 0 || exit 1
+	echo del=\$(nft list set inet egressjail direct4 | grep -c '10.9.9.9')
+	\$t set directs add 10.9.9.8 80 4000000 2>/dev/null; echo cap=\$?
+	ip link set lo up
+	\$t routes >/dev/null && \$t routes >/dev/null && echo rules=\$(ip rule | grep -c fwmark)
+	\$t unroute && echo unroute=\$(ip -6 rule | grep -c fwmark)
+" 2>&1)
+want="add=1 inside=0 del=0 cap=1 rules=1 unroute=0"
+if [ "$(echo $out)" = "$want" ]; then
+	echo "ok sets and routes"
+else
+	echo "FAIL sets and routes: got '$(echo $out)', wanted '$want'"; fail=1
+fi
 exit $fail
