@@ -82,7 +82,8 @@ struct cd_hopstat {
 struct cd_metrics {
 	uint64_t conns[2][CD_DEC__MAX];		/* [mode][decision] */
 	uint64_t bytes_up, bytes_down;
-	uint64_t active;
+	uint64_t active;		/* client connections */
+	uint64_t tunnels;		/* of those, relaying */
 	uint64_t refused_busy;
 	uint64_t target_errors;	/* the last hop could not reach the target */
 };

@@ -121,6 +121,9 @@ cd_render_metrics(struct cd *cd, size_t *len)
 	    "connections.\n# TYPE connectd_active_connections gauge\n"
 	    "connectd_active_connections %llu\n",
 	    (unsigned long long)cd->m.active);
+	sb_printf(&b, "# HELP connectd_active_tunnels Established tunnels.\n"
+	    "# TYPE connectd_active_tunnels gauge\nconnectd_active_tunnels "
+	    "%llu\n", (unsigned long long)cd->m.tunnels);
 	sb_printf(&b, "# HELP connectd_refused_busy_total Connections refused "
 	    "at max_connections.\n# TYPE connectd_refused_busy_total counter\n"
 	    "connectd_refused_busy_total %llu\n",

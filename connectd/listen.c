@@ -77,6 +77,8 @@ on_handle_closed(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	cd_relay_stats(c->relay, &up, &down);
+	if (c->relay != NULL && cd->m.tunnels > 0)
+		cd->m.tunnels--;
 	cd_relay_close(c->relay);
 	cd->m.conns[c->mode][c->dec]++;
 	if (cd->m.active > 0)
@@ -263,7 +265,9 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	if (c->relay == NULL) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		conn_close(c);
+		return;
 	}
+	cd->m.tunnels++;
 }
 
 /* The target is known: decide, then dial or refuse. */
