@@ -234,7 +234,9 @@ nl_batch_send(struct nj_nl *nl, struct nj_batch *b, char *err, size_t errlen)
 			uint32_t i;
 			const char *x;
 
-			if (nlh->nlmsg_type != NLMSG_ERROR)
+			/* stale answers to earlier requests are not ours */
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq - b->first_seq >= b->nmsg)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			acked++;
@@ -280,11 +282,14 @@ nl_request(struct nj_nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *arg)
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e =
 				    mnl_nlmsg_get_payload(nlh);
-				return e->error;	/* 0: the ack */
+				/* 0: the ack */
+				return e->error ? e->error : rc;
 			}
 			if (rc == 0 && cb != NULL)
 				rc = cb(nlh, arg);
-			if (!(nlh->nlmsg_flags & NLM_F_MULTI))
+			/* a single answer; with NLM_F_ACK its ack follows */
+			if (!(nlh->nlmsg_flags & NLM_F_MULTI) &&
+			    !(req->nlmsg_flags & NLM_F_ACK))
 				return rc;
 		}
 	}

@@ -65,7 +65,21 @@ main(int argc, char **argv)
 		rc = install_remove(&nl, err, sizeof(err)) < 0;
 	else if (strcmp(argv[1], "install") == 0)
 		rc = install_table(&nl, rs, err, sizeof(err)) < 0;
-	else if (strcmp(argv[1], "bench") == 0) {
+	else if (strcmp(argv[1], "overlap") == 0) {
+		/* an element the kernel refuses: the batch must change nothing */
+		struct nj_elem e;
+
+		/* a timeout in a set without flags timeout: EINVAL */
+		memset(&e, 0, sizeof(e));
+		e.uid = 4242;
+		e.timeout_ms = 1000;
+		rules_set_add(&rs->sets[NJ_SET_UIDS], &e);
+		rc = install_table(&nl, rs, err, sizeof(err)) == 0;
+		if (rc == 0)
+			printf("refused: %s\n", err);
+		else
+			snprintf(err, sizeof(err), "kernel took an overlap");
+	} else if (strcmp(argv[1], "bench") == 0) {
 		/* argv[3] direct endpoints 10.N.N.N:5432, one transaction */
 		int n = argc > 3 ? atoi(argv[3]) : 10000, i;
 		double t0;

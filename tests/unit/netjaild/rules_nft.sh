@@ -43,6 +43,13 @@ out=$(unshare -n sh -c "
 	\$t unroute && echo unroute=\$(ip -6 rule | grep -c fwmark)
 " 2>&1)
 want="add=1 inside=0 del=0 cap=1 rules=1 unroute=0"
+out2=$(unshare -n sh -c "
+	t='$tool'
+	\$t install local && \$t overlap bridge && \$t readback local" 2>&1)
+case "$out2" in
+*"refused: add "*"elements to set jailed_uids"*whole*) echo "ok failed batch changes nothing ($(echo "$out2" | head -1))";;
+*) echo "FAIL failed batch: $out2"; fail=1;;
+esac
 if [ "$(echo $out)" = "$want" ]; then
 	echo "ok sets and routes"
 else
