@@ -141,6 +141,12 @@ case $out in
 *"sent=16777216 received=16777216"*) ok "exit = direct: 16 MiB echoed whole across a half-close" ;;
 *) bad "exit = direct: bulk '$out'" ;;
 esac
+out=$(inpx "$B/tests/bench/connectd/cd_connrate" 127.0.0.1:3128 allowed.test:9000 4 2)
+echo "# $out"
+case $out in
+*" fails=0 "*) ok "exit = direct: closed-loop tunnels without a failure" ;;
+*) bad "exit = direct: connrate '$out'" ;;
+esac
 check "exit = direct: IP literal still 403" [ "$(connect_code 10.99.0.2:8443)" = 403 ]
 stop_connectd
 
