@@ -4,6 +4,8 @@
  * start-up.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,32 @@ nj_learned_note(struct nj_state *st, int set, const struct nj_elem *e,
 	st->learned_until[set][j] = eg_now_ms() + e->timeout_ms;
 }
 
+/*
+ * DNAT from a bridge to a listener on 127.0.0.1 needs route_localnet on
+ * that interface (and only there: never on "all").
+ */
+static void
+route_localnet(const struct eg_config *cfg)
+{
+	char path[128];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < cfg->jail.ninterfaces; i++) {
+		snprintf(path, sizeof(path),
+		    "/proc/sys/net/ipv4/conf/%s/route_localnet",
+		    cfg->jail.interfaces[i]);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
+		    write(fd, "1", 1) != 1)
+			eg_log(EG_LOG_WARN, "route_localnet", "iface=%s "
+			    "error=\"%s\" effect=\"its TCP and DNS to "
+			    "127.0.0.1 listeners fail closed until restart\"",
+			    cfg->jail.interfaces[i], strerror(errno));
+		if (fd != -1)
+			close(fd);
+	}
+}
+
 int
 nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
     size_t errlen)
@@ -95,6 +123,7 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 
 	if ((rs = rules_build(cfg, err, errlen)) == NULL)
 		return -EINVAL;
+	route_localnet(cfg);
 	if (st->rs == NULL) {
 		st->rs = rs;
 		learned_sync_meta(st);

@@ -3,7 +3,6 @@
  * its sets current, answers status.  main() is the start-up sequence.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,32 +33,6 @@ static const char *const nj_syscalls[] = {
 	NULL
 };
 
-/*
- * DNAT from a bridge to a listener on 127.0.0.1 needs route_localnet on
- * that interface (and only there: never on "all").
- */
-static void
-route_localnet(const struct eg_config *cfg)
-{
-	char path[128];
-	size_t i;
-	int fd;
-
-	for (i = 0; i < cfg->jail.ninterfaces; i++) {
-		snprintf(path, sizeof(path),
-		    "/proc/sys/net/ipv4/conf/%s/route_localnet",
-		    cfg->jail.interfaces[i]);
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
-		    write(fd, "1", 1) != 1)
-			eg_log(EG_LOG_WARN, "route_localnet", "iface=%s "
-			    "error=\"%s\" effect=\"its TCP and DNS to "
-			    "127.0.0.1 listeners fail closed until restart\"",
-			    cfg->jail.interfaces[i], strerror(errno));
-		if (fd != -1)
-			close(fd);
-	}
-}
-
 static void
 on_signal(uv_signal_t *h, int sig)
 {
@@ -81,6 +54,39 @@ on_signal(uv_signal_t *h, int sig)
 	eg_notify_stopping();
 	eg_log(EG_LOG_INFO, "stopping", "signal=%d rules=kept", sig);
 	uv_stop(h->loop);
+}
+
+/*
+ * Someone may flush the ruleset behind our back (nft flush ruleset, a
+ * firewall reload): check the table now and then and put it back whole.
+ */
+#define NJ_VERIFY_MS	5000
+
+static void
+on_verify(uv_timer_t *t)
+{
+	struct nj_state *st = t->data;
+	struct nj_readback rb;
+	char err[512];
+	int rc;
+
+	if (eg_notify_watchdog_ms())
+		eg_notify_watchdog();
+	rc = install_readback(&st->nl, st->rs, &rb);
+	if (rc == 0 && rb.whole) {
+		install_readback_free(&rb);
+		return;
+	}
+	eg_log(EG_LOG_ERR, "table_broken", "reason=\"%s\" action=reinstall",
+	    rc < 0 ? strerror(-rc) : rb.why);
+	install_readback_free(&rb);
+	if (nj_apply(st, st->cfg, err, sizeof(err)) < 0) {
+		/* nothing we can do keeps the jail shut: say so loudly */
+		st->ready = false;
+		eg_log(EG_LOG_ERR, "reinstall_failed", "error=\"%s\"", err);
+	} else
+		eg_log(EG_LOG_INFO, "reinstalled", "generation=%u",
+		    st->generation);
 }
 
 static int
@@ -118,6 +124,8 @@ main(int argc, char **argv)
 	struct group *gr;
 	uv_loop_t *loop;
 	uv_signal_t sig[4];
+	uv_timer_t verify;
+	uint64_t every;
 	const int caps[] = { CAP_NET_ADMIN };
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 	char err[512], sock[256];
@@ -167,7 +175,6 @@ main(int argc, char **argv)
 	}
 
 	/* table, sets, rules in one batch; read back; routes both families */
-	route_localnet(d.cfg);
 	if (nj_apply(&st, d.cfg, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "install", "error=\"%s\"", err);
 	eg_log(EG_LOG_INFO, "installed", "table=inet-%s rules=%zu "
@@ -206,6 +213,13 @@ main(int argc, char **argv)
 	eg_daemon_drop(&d, d.cfg->netjaild.user.uid, d.cfg->netjaild.user.gid,
 	    caps, 1);
 	seccomp();
+
+	every = eg_notify_watchdog_ms() / 2;
+	if (every == 0 || every > NJ_VERIFY_MS)
+		every = NJ_VERIFY_MS;
+	uv_timer_init(loop, &verify);
+	verify.data = &st;
+	uv_timer_start(&verify, on_verify, every, every);
 
 	st.ready = true;
 	eg_notify_ready();

@@ -178,6 +178,14 @@ scenario() {	# bridge-nf-call-iptables value or "-"
 	expect "connectd uid reaches the hop" "upstream" "$(hx setpriv --reuid=proxy --regid=proxy --clear-groups socat -T3 - TCP:10.79.0.2:3128,connect-timeout=3 </dev/null 2>/dev/null)"
 	refuse "other uid refused at the hop" "$(hx setpriv --reuid=daemon --regid=daemon --clear-groups socat -T3 - TCP:10.79.0.2:3128,connect-timeout=3 </dev/null 2>/dev/null)"
 
+	# someone deletes the table: netjaild puts it back whole
+	hx nft delete table inet egressjail
+	i=0
+	while ! hx nft list table inet egressjail >/dev/null 2>&1 && [ $i -lt 80 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	hx nft list table inet egressjail >/dev/null 2>&1 && ok "deleted table reinstalled" || bad "deleted table reinstalled"
+
 	# the listener gone: nothing falls through to the outside
 	kill $tcppid; wait $tcppid 2>/dev/null
 	refuse "bridge TCP fails without connectd" "$(tcp_w 10.79.0.2:80)"
