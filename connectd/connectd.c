@@ -24,6 +24,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "eg_build.h"
+#if HAVE_LIBSECCOMP
+#include <seccomp.h>
+#endif
+
 #include "cd.h"
 #include "daemon.h"
 #include "log.h"
@@ -76,6 +81,13 @@ install_seccomp(char *err, size_t errlen)
 	for (i = 0; i < nb; i++)
 		all[n++] = eg_sandbox_base_syscalls[i];
 	for (i = 0; i < nc; i++) {
+#if HAVE_LIBSECCOMP
+		/* Names differ between architectures (no open/stat on
+		 * arm64): keep only those this one has. */
+		if (seccomp_syscall_resolve_name(cd_syscalls[i]) ==
+		    __NR_SCMP_ERROR)
+			continue;
+#endif
 		for (j = 0; j < nb; j++)
 			if (strcmp(cd_syscalls[i], eg_sandbox_base_syscalls[j]) == 0)
 				break;
