@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "addr.h"
 
@@ -135,7 +136,11 @@ struct eg_ipc_msg {
 int eg_ipc_listen(const char *path, gid_t gid);
 /* Connect to a daemon's socket; returns fd or -1 with errno set. */
 int eg_ipc_connect(const char *path);
-/* Accept one peer and classify it by SO_PEERCRED. */
+/*
+ * Accept one peer and classify it by SO_PEERCRED, with the roles given to
+ * eg_ipc_set_roles() (until then only root is known: admin).  The new fd
+ * is close-on-exec and blocking.
+ */
 int eg_ipc_accept(int lfd, enum eg_role *role, uid_t *uid, pid_t *pid);
 
 /* Who the uids of the config are, so a peer can be classified. */
@@ -146,14 +151,38 @@ struct eg_ipc_roles {
 enum eg_role eg_ipc_role_of(const struct eg_ipc_roles *roles, uid_t uid,
     gid_t gid);
 
-/* May a peer of this role send this type to this daemon? */
+/* The roles eg_ipc_accept() classifies peers with. */
+void eg_ipc_set_roles(const struct eg_ipc_roles *roles);
+/*
+ * Classify the peer of a connected socket: SO_PEERCRED uid/gid through
+ * eg_ipc_role_of(), and, when that says none, the control group among the
+ * peer's supplementary groups as the kernel reports them (SO_PEERGROUPS).
+ */
+int eg_ipc_peer_role(int fd, const struct eg_ipc_roles *roles,
+    enum eg_role *role, uid_t *uid, pid_t *pid);
+
+/*
+ * May a peer of this role send this type (as a request) to this daemon?
+ * Reply types are never allowed here: they are valid only on a client
+ * socket, as the answer to a pending request (eg_ipc_reply_ok).
+ */
 bool eg_ipc_allowed(enum eg_role daemon, enum eg_role peer, uint16_t type);
+/* May this peer touch this set (dohd: DIRECT and DOH, connectd: HOPS)? */
+bool eg_ipc_set_allowed(enum eg_role peer, uint8_t set);
+/* Does request type req get a reply, and is rep a valid reply to it? */
+bool eg_ipc_expects_reply(uint16_t req);
+bool eg_ipc_reply_ok(uint16_t req, uint16_t rep);
 
 /*
  * Send one message (fd < 0: none).  Returns 0 or -1 with errno set.
  */
 int eg_ipc_send(int sock, uint16_t type, uint32_t id, const void *payload,
     size_t len, int fd);
+/* The same, payload gathered from iov (at most EG_IPC_MAX_PAYLOAD bytes).
+ * Both run eg_ipc_decode over the message first: EINVAL if it is not
+ * valid, or if an fd is given on a type other than EG_MSG_FD_PASS. */
+int eg_ipc_sendv(int sock, uint16_t type, uint32_t id,
+    const struct iovec *iov, int iovcnt, int fd);
 /*
  * Receive one message into buf (EG_IPC_MAX_MSG bytes) and decode the
  * header.  Returns 1 with msg filled, 0 on EOF, -1 on error (errno set;
@@ -164,7 +193,14 @@ int eg_ipc_recv(int sock, uint8_t *buf, size_t buflen, struct eg_ipc_msg *msg);
 /*
  * Pure decoder over a received datagram: header sanity, length equality,
  * per-type payload checks.  Used by eg_ipc_recv and by the fuzzer.
+ * buf must be 4-byte aligned (accessors return struct pointers into it).
  * Returns 0 or -1 with errno EBADMSG.
+ *
+ * Texts (status, result) are textlen bytes of printable ASCII and '\n',
+ * not NUL-terminated in general (eg_ipc_recv adds a NUL after the datagram
+ * when buf has room).  Names are checked with eg_name_normalise(); set
+ * elements and resolved addresses must be AF_INET (last 12 address bytes
+ * zero) or AF_INET6.
  */
 int eg_ipc_decode(const uint8_t *buf, size_t n, struct eg_ipc_msg *msg);
 
