@@ -90,11 +90,13 @@ fi
 contents=$work/contents.txt
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$contents"
 missing=""
+# units: /lib/systemd/system up to bookworm, /usr/lib/systemd/system after
+for u in netjaild.service connectd.service dohd.service connectd.socket \
+    connectd-transparent.socket dohd.socket dohd-tcp.socket; do
+	grep -Eqx "(/usr)?/lib/systemd/system/$u" "$contents" ||
+	    missing="$missing $u"
+done
 for f in /usr/sbin/netjaild /usr/sbin/connectd /usr/sbin/dohd \
-    /lib/systemd/system/netjaild.service /lib/systemd/system/connectd.service \
-    /lib/systemd/system/dohd.service /lib/systemd/system/connectd.socket \
-    /lib/systemd/system/connectd-transparent.socket \
-    /lib/systemd/system/dohd.socket /lib/systemd/system/dohd-tcp.socket \
     /usr/lib/sysusers.d/egressjail.conf /usr/lib/tmpfiles.d/egressjail.conf \
     /etc/egressjail/egressjail.conf \
     /usr/share/man/man8/netjaild.8.gz /usr/share/man/man8/connectd.8.gz \
@@ -144,7 +146,8 @@ if ! dpkg --purge egressjail >>"$log" 2>&1; then
 fi
 left=""
 for p in /etc/egressjail /run/egressjail /usr/sbin/netjaild \
-    /lib/systemd/system/netjaild.service /usr/lib/sysusers.d/egressjail.conf; do
+    /lib/systemd/system/netjaild.service /usr/lib/systemd/system/netjaild.service \
+    /usr/lib/sysusers.d/egressjail.conf; do
 	[ -e "$p" ] && left="$left $p"
 done
 dpkg-statoverride --list /etc/egressjail/egressjail.conf >/dev/null 2>&1 &&
