@@ -1,0 +1,232 @@
+/*
+ * cache.c - a chained hash table with a keyed hash (a hostile client picks
+ * the names, so it must not pick the buckets) and an LRU list.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cache.h"
+
+struct dcache {
+	size_t max, n, nbuckets;
+	uint32_t stale_s;
+	struct dcache_ent **b;
+	struct dcache_ent *head, *tail;
+	uint64_t k0, k1;
+	struct dcache_stats st;
+};
+
+static uint64_t
+mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+key_hash(const struct dcache *c, const uint8_t *name, size_t len,
+    uint16_t qtype, uint16_t qclass)
+{
+	uint64_t h = c->k0 ^ ((uint64_t)qtype << 16 | qclass) ^
+	    ((uint64_t)len << 40);
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = 0;
+		size_t k = len - i < 8 ? len - i : 8;
+
+		memcpy(&v, name + i, k);
+		h = mix(h ^ v ^ c->k1) + (h << 7);
+	}
+	return mix(h ^ c->k1);
+}
+
+struct dcache *
+dcache_new(size_t max_entries, uint32_t stale_s)
+{
+	struct dcache *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->max = max_entries;
+	c->stale_s = stale_s;
+	c->nbuckets = 64;
+	while (c->nbuckets < max_entries && c->nbuckets < (1u << 24))
+		c->nbuckets <<= 1;
+	if ((c->b = calloc(c->nbuckets, sizeof(*c->b))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	if (getrandom(&c->k0, sizeof(c->k0), 0) != sizeof(c->k0) ||
+	    getrandom(&c->k1, sizeof(c->k1), 0) != sizeof(c->k1)) {
+		/* Without randomness the table still works, only less
+		 * resistant to chosen collisions. */
+		c->k0 = (uint64_t)(uintptr_t)c;
+		c->k1 = (uint64_t)(uintptr_t)c->b;
+	}
+	return c;
+}
+
+static void
+lru_unlink(struct dcache *c, struct dcache_ent *e)
+{
+	if (e->lprev != NULL)
+		e->lprev->lnext = e->lnext;
+	else
+		c->head = e->lnext;
+	if (e->lnext != NULL)
+		e->lnext->lprev = e->lprev;
+	else
+		c->tail = e->lprev;
+	e->lprev = e->lnext = NULL;
+}
+
+static void
+lru_push(struct dcache *c, struct dcache_ent *e)
+{
+	e->lprev = NULL;
+	e->lnext = c->head;
+	if (c->head != NULL)
+		c->head->lprev = e;
+	c->head = e;
+	if (c->tail == NULL)
+		c->tail = e;
+}
+
+static void
+ent_remove(struct dcache *c, struct dcache_ent *e)
+{
+	struct dcache_ent **pp = &c->b[e->hash & (c->nbuckets - 1)];
+
+	while (*pp != NULL && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp == e)
+		*pp = e->hnext;
+	lru_unlink(c, e);
+	c->n--;
+	free(e);
+}
+
+void
+dcache_flush(struct dcache *c)
+{
+	while (c->head != NULL)
+		ent_remove(c, c->head);
+}
+
+void
+dcache_free(struct dcache *c)
+{
+	if (c == NULL)
+		return;
+	dcache_flush(c);
+	free(c->b);
+	free(c);
+}
+
+static struct dcache_ent *
+find(struct dcache *c, uint64_t h, const uint8_t *name, size_t len,
+    uint16_t qtype, uint16_t qclass)
+{
+	struct dcache_ent *e;
+
+	for (e = c->b[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext)
+		if (e->hash == h && e->qtype == qtype && e->qclass == qclass &&
+		    e->namelen == len && memcmp(e->name, name, len) == 0)
+			return e;
+	return NULL;
+}
+
+bool
+dcache_put(struct dcache *c, const uint8_t *name, size_t namelen,
+    uint16_t qtype, uint16_t qclass, const uint8_t *wire, size_t len,
+    const uint16_t *ttl_off, size_t nttl, uint32_t ttl, bool negative,
+    uint64_t now_ms)
+{
+	struct dcache_ent *e, *old;
+	uint64_t h;
+
+	if (c->max == 0 || ttl == 0 || namelen == 0 || namelen > 255 ||
+	    len == 0 || len > UINT16_MAX || nttl > UINT16_MAX)
+		return false;
+	h = key_hash(c, name, namelen, qtype, qclass);
+	if ((old = find(c, h, name, namelen, qtype, qclass)) != NULL)
+		ent_remove(c, old);
+	while (c->n >= c->max && c->tail != NULL) {
+		ent_remove(c, c->tail);
+		c->st.evictions++;
+	}
+	e = malloc(sizeof(*e) + nttl * sizeof(uint16_t) + len);
+	if (e == NULL)
+		return false;
+	memset(e, 0, sizeof(*e));
+	e->ttl_off = (uint16_t *)(e + 1);
+	e->wire = (uint8_t *)(e->ttl_off + nttl);
+	memcpy(e->ttl_off, ttl_off, nttl * sizeof(uint16_t));
+	memcpy(e->wire, wire, len);
+	e->len = (uint16_t)len;
+	e->nttl = (uint16_t)nttl;
+	e->hash = h;
+	e->stored_ms = now_ms;
+	e->ttl = ttl;
+	e->qtype = qtype;
+	e->qclass = qclass;
+	e->negative = negative;
+	e->namelen = (uint8_t)namelen;
+	memcpy(e->name, name, namelen);
+	e->hnext = c->b[h & (c->nbuckets - 1)];
+	c->b[h & (c->nbuckets - 1)] = e;
+	lru_push(c, e);
+	c->n++;
+	c->st.inserts++;
+	return true;
+}
+
+const struct dcache_ent *
+dcache_get(struct dcache *c, const uint8_t *name, size_t namelen,
+    uint16_t qtype, uint16_t qclass, uint64_t now_ms, bool allow_stale,
+    uint32_t *age, bool *stale)
+{
+	struct dcache_ent *e;
+	uint64_t a;
+
+	*stale = false;
+	*age = 0;
+	if (c->max == 0 || namelen == 0 || namelen > 255)
+		goto miss;
+	e = find(c, key_hash(c, name, namelen, qtype, qclass), name, namelen,
+	    qtype, qclass);
+	if (e == NULL)
+		goto miss;
+	a = now_ms > e->stored_ms ? (now_ms - e->stored_ms) / 1000 : 0;
+	if (a >= e->ttl) {
+		if (a >= (uint64_t)e->ttl + c->stale_s) {
+			ent_remove(c, e);
+			c->st.expired++;
+			goto miss;
+		}
+		if (!allow_stale)
+			goto miss;
+		*stale = true;
+		c->st.stale_hits++;
+	} else
+		c->st.hits++;
+	*age = a > UINT32_MAX ? UINT32_MAX : (uint32_t)a;
+	lru_unlink(c, e);
+	lru_push(c, e);
+	return e;
+ miss:
+	c->st.misses++;
+	return NULL;
+}
+
+void
+dcache_stats(const struct dcache *c, struct dcache_stats *st)
+{
+	*st = c->st;
+	st->entries = c->n;
+}

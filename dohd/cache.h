@@ -1,0 +1,61 @@
+/*
+ * cache.h - answers by (name, type, class), TTL-bounded, LRU-evicted.
+ *
+ * An entry holds the filtered answer body exactly as dns_answer() wants it
+ * plus the offsets of its TTLs, so a hit is served by copying and
+ * rewriting bytes: lookups never allocate.  Entries outlive their TTL only
+ * as stale candidates (serve-stale when every upstream is down) and are
+ * dropped once older than TTL + the stale window.
+ */
+#ifndef DOHD_CACHE_H
+#define DOHD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dcache;
+
+struct dcache_ent {
+	struct dcache_ent *hnext;	/* hash chain */
+	struct dcache_ent *lprev, *lnext;	/* LRU list, head = newest */
+	uint64_t hash;
+	uint64_t stored_ms;
+	uint32_t ttl;			/* seconds the answer stays fresh */
+	uint16_t qtype, qclass;
+	uint16_t len;			/* bytes of wire */
+	uint16_t nttl;
+	bool negative;
+	uint8_t namelen;
+	uint8_t name[255];		/* lower-case wire form */
+	uint16_t *ttl_off;		/* into the same allocation */
+	uint8_t *wire;
+};
+
+struct dcache_stats {
+	uint64_t hits, misses, stale_hits, inserts, evictions, expired;
+	size_t entries;
+};
+
+/* stale_s: how long past its TTL an entry is kept for serve-stale. */
+struct dcache *dcache_new(size_t max_entries, uint32_t stale_s);
+void dcache_free(struct dcache *c);
+void dcache_flush(struct dcache *c);
+
+/* Store (or replace) an answer; false when it cannot (0 TTL, no room). */
+bool dcache_put(struct dcache *c, const uint8_t *name, size_t namelen,
+    uint16_t qtype, uint16_t qclass, const uint8_t *wire, size_t len,
+    const uint16_t *ttl_off, size_t nttl, uint32_t ttl, bool negative,
+    uint64_t now_ms);
+
+/*
+ * A fresh entry, or with allow_stale one that expired less than stale_s
+ * seconds ago (*stale set).  *age is whole seconds since it was stored.
+ */
+const struct dcache_ent *dcache_get(struct dcache *c, const uint8_t *name,
+    size_t namelen, uint16_t qtype, uint16_t qclass, uint64_t now_ms,
+    bool allow_stale, uint32_t *age, bool *stale);
+
+void dcache_stats(const struct dcache *c, struct dcache_stats *st);
+
+#endif

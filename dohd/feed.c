@@ -1,0 +1,1 @@
+extern int dohd_feed_placeholder;

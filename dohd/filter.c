@@ -1,0 +1,383 @@
+/*
+ * filter.c - what of an upstream answer may reach a jailed client.
+ *
+ * Decisions (documented in dohd.8):
+ * - The answer must be a response to exactly our question (id 0, QR,
+ *   opcode QUERY, one question with our name, type and class, no TC);
+ *   anything else is the upstream's fault and another upstream is tried.
+ * - The CNAME chain is followed from the question name; every name in it
+ *   must pass the allowlist with the question's type and the length/label
+ *   limits.  At the first name that does not, the whole answer is replaced
+ *   by the deny rcode with no records: a partial chain would hand the
+ *   client a name it cannot use and still tell it that the name exists.
+ * - Records that are not on the chain (answers for another name, DNAME,
+ *   RRSIG, the whole additional section) are dropped.
+ * - Every A/AAAA is checked with eg_policy_check_addr; a denied address is
+ *   removed (DNS rebinding).  When nothing is left the answer is NODATA.
+ * - An HTTPS/SVCB record whose ipv4hint/ipv6hint holds a denied address is
+ *   dropped whole; records with permitted hints pass unchanged.
+ * - The authority section keeps only SOA records, and only for negative
+ *   answers (negative caching at the client).
+ * - TTLs are capped at max_ttl and never raised; the cache keeps the answer
+ *   for the smallest TTL in it, a negative answer for the SOA minimum (or
+ *   negative_ttl without an SOA), capped the same.
+ */
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "log.h"
+
+#include "dohd.h"
+
+#define DF_MAX_CHAIN 8
+
+bool
+dq_name_within_limits(const struct eg_config *cfg, const char *name,
+    unsigned labels)
+{
+	return strlen(name) <= cfg->dohd.max_name_length &&
+	    labels <= cfg->dohd.max_labels;
+}
+
+void
+dfilter_clear(struct dfilter *f)
+{
+	free(f->wire);
+	f->wire = NULL;
+	f->len = 0;
+}
+
+static bool
+rdf_name(const ldns_rdf *r, char *out, unsigned *labels)
+{
+	if (r == NULL || ldns_rdf_get_type(r) != LDNS_RDF_TYPE_DNAME)
+		return false;
+	return dns_name_text(ldns_rdf_data(r), ldns_rdf_size(r), out,
+	    EG_NAME_MAX + 1, labels);
+}
+
+/* May a name on the chain be served for this question? */
+static bool
+chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
+    char *name)
+{
+	struct eg_decision dec;
+	unsigned labels;
+
+	if (!rdf_name(r, name, &labels) ||
+	    !dq_name_within_limits(d->cfg, name, labels))
+		return false;
+	dec = eg_policy_check_dns(d->pol, name, qtype);
+	if (dec.reported) {
+		char qb[EG_NAME_MAX * 4 + 8];
+
+		eg_log(EG_LOG_INFO, "cname", "name=%s decision=report "
+		    "reason=%s", eg_log_quote(name, strlen(name), EG_NAME_MAX,
+		    qb, sizeof(qb)), eg_reason_str(dec.reason));
+	}
+	return dec.verdict == EG_ALLOW;
+}
+
+static bool
+addr_ok(const struct dohd *d, const struct eg_ip *ip, unsigned *stripped)
+{
+	struct eg_decision dec = eg_policy_check_addr(d->pol, ip);
+	char b[64];
+
+	if (dec.verdict == EG_ALLOW && !dec.reported)
+		return true;
+	eg_log(EG_LOG_INFO, "strip", "addr=%s reason=%s decision=%s",
+	    eg_ip_str(ip, b, sizeof(b)), eg_reason_str(dec.reason),
+	    dec.verdict == EG_ALLOW ? "report" : "strip");
+	if (dec.verdict == EG_ALLOW)
+		return true;
+	(*stripped)++;
+	return false;
+}
+
+/* Check the address hints of an HTTPS/SVCB record (RFC 9460 7.3). */
+static bool
+svcb_ok(const struct dohd *d, const ldns_rr *rr, unsigned *stripped)
+{
+	uint8_t *buf = NULL, tmp[DNS_NAME_WIRE];
+	size_t sz = 0, off = 0, end;
+	bool ok = false;
+
+	if (ldns_rr2wire(&buf, rr, LDNS_SECTION_ANSWER, &sz) != LDNS_STATUS_OK)
+		goto out;
+	if (dns_name_read(buf, sz, &off, tmp) < 0 || off + 10 > sz)
+		goto out;
+	end = off + 10 + dns_get16(buf + off + 8);
+	if (end != sz)
+		goto out;
+	off += 10;
+	/* SvcPriority, TargetName (never compressed) */
+	if (off + 2 > end)
+		goto out;
+	off += 2;
+	if (dns_name_read(buf, end, &off, tmp) < 0)
+		goto out;
+	while (off < end) {
+		uint16_t key, len;
+		size_t step;
+
+		if (off + 4 > end)
+			goto out;
+		key = dns_get16(buf + off);
+		len = dns_get16(buf + off + 2);
+		off += 4;
+		if (off + len > end)
+			goto out;
+		step = key == 4 ? 4 : key == 6 ? 16 : 0;
+		if (step != 0) {
+			if (len == 0 || len % step != 0)
+				goto out;
+			for (size_t i = 0; i < len; i += step) {
+				struct eg_ip ip;
+
+				memset(&ip, 0, sizeof(ip));
+				ip.family = step == 4 ? AF_INET : AF_INET6;
+				memcpy(ip.addr, buf + off + i, step);
+				if (!addr_ok(d, &ip, stripped))
+					goto out;
+			}
+		}
+		off += len;
+	}
+	ok = true;
+ out:
+	free(buf);
+	return ok;
+}
+
+static uint32_t
+cap_ttl(const struct dohd *d, uint32_t t)
+{
+	return t > d->cfg->dohd.max_ttl ? d->cfg->dohd.max_ttl : t;
+}
+
+/* A response to q carrying only its question, in our lower-case form so
+ * stored bodies line up with dns_answer(). */
+static ldns_pkt *
+new_body(const ldns_rr *qrr, const struct dns_query *q)
+{
+	ldns_pkt *p;
+	ldns_rr *qc;
+
+	if ((p = ldns_pkt_new()) == NULL)
+		return NULL;
+	if ((qc = ldns_rr_clone(qrr)) == NULL) {
+		ldns_pkt_free(p);
+		return NULL;
+	}
+	ldns_pkt_set_id(p, 0);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_rd(p, true);
+	ldns_pkt_set_ra(p, true);
+	ldns_rr_set_question(qc, true);
+	memcpy(ldns_rdf_data(ldns_rr_owner(qc)), q->lname, q->qname_len);
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, qc);
+	return p;
+}
+
+static int
+deny_rcode(const struct dohd *d)
+{
+	return d->cfg->dohd.deny_rcode == EG_DENY_REFUSED ? DNS_R_REFUSED :
+	    DNS_R_NXDOMAIN;
+}
+
+int
+dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
+    const uint8_t *wire, size_t len, struct dfilter *f)
+{
+	struct dns_walk w;
+	ldns_pkt *in = NULL, *out = NULL;
+	ldns_rr_list *an, *ns;
+	ldns_rr *qrr;
+	ldns_rdf *cur;
+	char cname[EG_NAME_MAX + 1];
+	uint8_t *buf = NULL;
+	size_t bufsz = 0;
+	uint32_t minttl = UINT32_MAX;
+	int rcode, ret = -1;
+	bool any = false;
+
+	memset(f, 0, sizeof(*f));
+	if (dns_walk(wire, len, &w) < 0)
+		goto out;
+	if (w.id != 0 || !(w.flags & DNS_F_QR) || DNS_OPCODE(w.flags) != 0 ||
+	    (w.flags & DNS_F_TC) || w.count[0] != 1)
+		goto out;
+	if (ldns_wire2pkt(&in, wire, len) != LDNS_STATUS_OK)
+		goto out;
+	qrr = ldns_rr_list_rr(ldns_pkt_question(in), 0);
+	if (qrr == NULL || ldns_rr_get_type(qrr) != q->qtype ||
+	    ldns_rr_get_class(qrr) != q->qclass ||
+	    ldns_rdf_size(ldns_rr_owner(qrr)) != q->qname_len ||
+	    strncasecmp((const char *)ldns_rdf_data(ldns_rr_owner(qrr)),
+	    (const char *)q->lname, q->qname_len) != 0)
+		goto out;
+	rcode = ldns_pkt_get_rcode(in);
+	if (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN &&
+	    rcode != DNS_R_SERVFAIL)
+		goto out;
+
+	if ((out = new_body(qrr, q)) == NULL)
+		goto out;
+
+	an = ldns_pkt_answer(in);
+	cur = ldns_rr_owner(qrr);
+	for (int hop = 0; rcode != DNS_R_SERVFAIL && hop <= DF_MAX_CHAIN;
+	    hop++) {
+		ldns_rdf *next = NULL;
+
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			uint16_t t = ldns_rr_get_type(rr);
+			ldns_rr *c;
+
+			if (ldns_rr_get_class(rr) != q->qclass ||
+			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
+				continue;
+			if (t == DNS_T_CNAME && q->qtype != DNS_T_CNAME) {
+				if (next != NULL || ldns_rr_rd_count(rr) != 1)
+					continue;	/* one CNAME per name */
+				next = ldns_rr_rdf(rr, 0);
+				if (!infra && !chain_name_ok(d, next, q->qtype,
+				    cname)) {
+					f->cut = true;
+					memcpy(f->cut_name, cname,
+					    sizeof(f->cut_name));
+					goto cut;
+				}
+			} else if (t != q->qtype)
+				continue;
+			if (!infra && (t == DNS_T_A || t == DNS_T_AAAA)) {
+				struct eg_ip ip;
+				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
+				size_t want = t == DNS_T_A ? 4 : 16;
+
+				if (r == NULL || ldns_rdf_size(r) != want)
+					goto out;
+				memset(&ip, 0, sizeof(ip));
+				ip.family = t == DNS_T_A ? AF_INET : AF_INET6;
+				memcpy(ip.addr, ldns_rdf_data(r), want);
+				if (!addr_ok(d, &ip, &f->stripped))
+					continue;
+			}
+			if (!infra && (t == DNS_T_HTTPS || t == DNS_T_SVCB) &&
+			    !svcb_ok(d, rr, &f->stripped)) {
+				f->dropped_https++;
+				continue;
+			}
+			if (t == DNS_T_CNAME && q->qtype == DNS_T_CNAME &&
+			    !infra && !chain_name_ok(d, ldns_rr_rdf(rr, 0),
+			    q->qtype, cname)) {
+				f->cut = true;
+				memcpy(f->cut_name, cname, sizeof(f->cut_name));
+				goto cut;
+			}
+			if ((t == DNS_T_A || t == DNS_T_AAAA) &&
+			    f->naddrs < DF_MAX_ADDRS) {
+				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
+				struct eg_ip *ip = &f->addrs[f->naddrs++];
+
+				memset(ip, 0, sizeof(*ip));
+				ip->family = t == DNS_T_A ? AF_INET : AF_INET6;
+				memcpy(ip->addr, ldns_rdf_data(r),
+				    t == DNS_T_A ? 4 : 16);
+			}
+			if ((c = ldns_rr_clone(rr)) == NULL)
+				goto out;
+			ldns_rr_set_ttl(c, cap_ttl(d, ldns_rr_ttl(c)));
+			if (ldns_rr_ttl(c) < minttl)
+				minttl = ldns_rr_ttl(c);
+			ldns_pkt_push_rr(out, LDNS_SECTION_ANSWER, c);
+			if (t != DNS_T_CNAME || q->qtype == DNS_T_CNAME)
+				any = true;
+		}
+		if (next == NULL)
+			break;
+		if (hop == DF_MAX_CHAIN)
+			goto out;	/* a chain this long is a loop */
+		cur = next;
+	}
+
+	ldns_pkt_set_rcode(out, (uint8_t)rcode);
+	f->rcode = rcode;
+	if (rcode == DNS_R_SERVFAIL) {
+		f->cacheable = false;
+	} else if (any && rcode == DNS_R_NOERROR) {
+		f->ttl = minttl;
+		f->cacheable = true;
+	} else {
+		/* NXDOMAIN or NODATA: keep the SOA for negative caching. */
+		uint32_t nttl = d->cfg->dohd.negative_ttl;
+
+		f->negative = true;
+		ns = ldns_pkt_authority(in);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(ns, i), *c;
+			const ldns_rdf *min;
+			uint32_t t;
+
+			if (ldns_rr_get_type(rr) != DNS_T_SOA ||
+			    ldns_rr_rd_count(rr) != 7)
+				continue;
+			min = ldns_rr_rdf(rr, 6);
+			t = ldns_rr_ttl(rr);
+			if (ldns_rdf_size(min) == 4 &&
+			    ldns_rdf2native_int32(min) < t)
+				t = ldns_rdf2native_int32(min);
+			if ((c = ldns_rr_clone(rr)) == NULL)
+				goto out;
+			ldns_rr_set_ttl(c, cap_ttl(d, t));
+			nttl = cap_ttl(d, t);
+			ldns_pkt_push_rr(out, LDNS_SECTION_AUTHORITY, c);
+			break;
+		}
+		if (minttl < nttl)
+			nttl = minttl;	/* a CNAME on the way may be shorter */
+		f->ttl = cap_ttl(d, nttl);
+		f->cacheable = true;
+	}
+	goto build;
+
+ cut:
+	/* Start over with no records at all: the deny rcode alone. */
+	ldns_pkt_free(out);
+	if ((out = new_body(qrr, q)) == NULL)
+		goto out;
+	f->rcode = deny_rcode(d);
+	ldns_pkt_set_rcode(out, (uint8_t)f->rcode);
+	f->negative = true;
+	f->ttl = minttl < d->cfg->dohd.negative_ttl ? minttl :
+	    d->cfg->dohd.negative_ttl;
+	f->ttl = cap_ttl(d, f->ttl);
+	f->cacheable = true;
+	f->naddrs = 0;
+
+ build:
+	if (ldns_pkt2wire(&buf, out, &bufsz) != LDNS_STATUS_OK ||
+	    bufsz > DNS_MAX_MSG)
+		goto out;
+	if (dns_walk(buf, bufsz, &f->w) < 0)
+		goto out;
+	if (f->w.ttl_overflow)
+		f->cacheable = false;	/* TTLs could not all be aged */
+	f->wire = buf;
+	f->len = bufsz;
+	buf = NULL;
+	ret = 0;
+ out:
+	free(buf);
+	if (in != NULL)
+		ldns_pkt_free(in);
+	if (out != NULL)
+		ldns_pkt_free(out);
+	if (ret < 0)
+		free(f->wire), f->wire = NULL;
+	return ret;
+}

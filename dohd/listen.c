@@ -1,0 +1,1 @@
+extern int dohd_listen_placeholder;

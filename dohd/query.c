@@ -1,0 +1,666 @@
+/*
+ * query.c - the decision for one query and the answer it gets.
+ *
+ * Order: parse (malformed: FORMERR or drop), rate limit, class and type
+ * (ANY/AXFR/IXFR/MAILA/MAILB: REFUSED), name limits (REFUSED, before any
+ * lookup), local data, allowlist (deny rcode; a type the rule does not
+ * allow: REFUSED), cache, upstream.  Names of [jail] direct endpoints get
+ * their addresses into netjaild's direct set before the answer leaves; if
+ * netjaild does not acknowledge in time the client gets SERVFAIL.
+ *
+ * Every query ends in dq_finish(), which writes the one log line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#include "cache.h"
+#include "dohd.h"
+
+#define DQ_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
+#define DQ_MAX_INFLIGHT	4096
+
+enum dq_how {
+	DQ_H_NONE, DQ_H_LOCAL, DQ_H_CACHE, DQ_H_STALE, DQ_H_UPSTREAM,
+};
+
+struct dq {
+	struct dohd *d;
+	struct dns_query q;
+	struct dq_src src;
+	dq_reply_fn fn;
+	void *arg;
+	uint64_t start_ms;
+	struct eg_decision dec;
+	const char *decision;	/* for the log line */
+	const char *why;	/* extra reason, NULL: the engine's */
+	enum dq_how how;
+	bool infra;		/* connectd's lookup: no allowlist */
+	bool direct;		/* a [jail] direct name: feed netjaild */
+	bool heap;
+	bool nocache;
+	uint8_t *pending;	/* answer held back until netjaild acks */
+	size_t pending_len;
+};
+
+static const char *const how_str[] = {
+	"none", "local", "hit", "stale", "miss",
+};
+
+static int
+deny_rcode(const struct dohd *d)
+{
+	return d->cfg->dohd.deny_rcode == EG_DENY_REFUSED ? DNS_R_REFUSED :
+	    DNS_R_NXDOMAIN;
+}
+
+static enum dq_qtype_slot
+qtype_slot(uint16_t t)
+{
+	switch (t) {
+	case DNS_T_A:		return DQ_T_A;
+	case DNS_T_AAAA:	return DQ_T_AAAA;
+	case DNS_T_CNAME:	return DQ_T_CNAME;
+	case DNS_T_HTTPS:	return DQ_T_HTTPS;
+	case DNS_T_TXT:		return DQ_T_TXT;
+	case DNS_T_ANY:		return DQ_T_ANY;
+	default:		return DQ_T_OTHER;
+	}
+}
+
+static void
+dq_log(struct dq *x, int rcode, size_t len)
+{
+	struct dohd *d = x->d;
+	char src[64], nb[EG_NAME_MAX * 4 + 8], tb[16], where[300];
+	enum eg_log_level lvl = EG_LOG_INFO;
+
+	if (x->decision == NULL)
+		return;
+	if (x->q.qname_len > 0)
+		eg_log_quote(x->q.name, x->q.name_len, EG_NAME_MAX, nb,
+		    sizeof(nb));
+	else
+		snprintf(nb, sizeof(nb), "-");
+	if (x->dec.rule != NULL)
+		eg_rule_where(x->dec.rule, where, sizeof(where));
+	else
+		snprintf(where, sizeof(where), "-");
+	eg_log(lvl, "decision",
+	    "src=%s proto=%s name=%s qtype=%s decision=%s reason=%s rule=%s "
+	    "rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
+	    x->infra ? "connectd" : eg_ip_str(&x->src.ip, src, sizeof(src)),
+	    x->infra ? "ctl" : x->src.tcp ? "tcp" : "udp", nb,
+	    dns_type_str(x->q.qtype, tb, sizeof(tb)), x->decision,
+	    x->why != NULL ? x->why : eg_reason_str(x->dec.reason), where,
+	    dns_rcode_str(rcode), how_str[x->how], len,
+	    (unsigned long long)(d->now_ms() - x->start_ms),
+	    x->direct ? " direct=yes" : "");
+}
+
+static void
+dq_free(struct dq *x)
+{
+	if (x->heap) {
+		x->d->inflight--;
+		free(x->pending);
+		free(x);
+	}
+}
+
+/* Send bytes (or nothing) to the client and end the query. */
+static void
+dq_finish(struct dq *x, const uint8_t *wire, size_t len)
+{
+	int rcode = len >= DNS_HDR_LEN ? DNS_RCODE(dns_get16(wire + 2)) : -1;
+
+	if (len >= DNS_HDR_LEN && (dns_get16(wire + 2) & DNS_F_TC))
+		x->d->st.truncated++;
+	if (rcode == DNS_R_SERVFAIL)
+		x->d->st.servfail++;
+	dq_log(x, rcode < 0 ? DNS_R_NOERROR : rcode, len);
+	x->fn(x->arg, len > 0 ? wire : NULL, len);
+	dq_free(x);
+}
+
+static void
+dq_error(struct dq *x, int rcode)
+{
+	size_t n;
+
+	n = dns_error(x->d->out, sizeof(x->d->out), &x->q, rcode, false);
+	dq_finish(x, x->d->out, n);
+}
+
+static size_t
+dq_limit(const struct dq *x)
+{
+	return x->src.tcp || x->infra ? DNS_MAX_MSG : dns_udp_limit(&x->q);
+}
+
+/* ---- firewall feed ---- */
+
+static void
+feed_done(void *arg, int status)
+{
+	struct dq *x = arg;
+
+	if (status != 0) {
+		x->d->st.feed_fail++;
+		x->why = "feed_failed";
+		eg_log(EG_LOG_WARN, "feed", "name=%s status=%d answer=withheld",
+		    x->q.name, status);
+		dq_error(x, DNS_R_SERVFAIL);
+		return;
+	}
+	x->d->st.feed_ok++;
+	memcpy(x->d->out, x->pending, x->pending_len);
+	dq_finish(x, x->d->out, x->pending_len);
+}
+
+/*
+ * The answer in d->out is for a direct name: hold it, tell netjaild about
+ * its addresses with a lifetime no shorter than any TTL in it, and release
+ * it only on the acknowledgement.
+ */
+static void
+dq_feed(struct dq *x, size_t len)
+{
+	struct dohd *d = x->d;
+	struct eg_ip addrs[EG_SET_MAX_ELEMS];
+	struct eg_set_elem el[EG_SET_MAX_ELEMS];
+	const struct eg_config *cfg = d->cfg;
+	uint32_t maxttl;
+	size_t nel = 0;
+	int na;
+
+	na = dns_answer_addrs(d->out, len, addrs, EG_SET_MAX_ELEMS, &maxttl);
+	if (na < 0)
+		goto fail;
+	if (na == 0) {
+		dq_finish(x, d->out, len);	/* nothing to open */
+		return;
+	}
+	for (int i = 0; i < na; i++) {
+		for (size_t k = 0; k < cfg->jail.ndirect; k++) {
+			const struct eg_endpoint *ep = &cfg->jail.direct[k].ep;
+
+			if (!ep->is_name || strcmp(ep->name, x->q.name) != 0)
+				continue;
+			if (nel == EG_SET_MAX_ELEMS)
+				goto fail;	/* never open half of it */
+			memset(&el[nel], 0, sizeof(el[nel]));
+			el[nel].family = addrs[i].family;
+			el[nel].port = ep->port;
+			/* 0 would mean "forever"; add a second for the
+			 * rounding of TTLs to whole seconds. */
+			el[nel].timeout_ms = (maxttl + 1) * 1000;
+			memcpy(el[nel].addr, addrs[i].addr, 16);
+			nel++;
+		}
+	}
+	if (nel == 0 || d->feeder.feed == NULL)
+		goto fail;
+	if (!x->heap) {
+		struct dq *h = malloc(sizeof(*h));
+
+		if (h == NULL)
+			goto fail;
+		*h = *x;
+		h->heap = true;
+		d->inflight++;
+		x = h;
+	}
+	if ((x->pending = malloc(len)) == NULL)
+		goto fail;
+	memcpy(x->pending, d->out, len);
+	x->pending_len = len;
+	if (d->feeder.feed(d->feeder.ctx, el, nel, feed_done, x) < 0)
+		goto fail;
+	return;
+ fail:
+	d->st.feed_fail++;
+	x->why = "feed_failed";
+	dq_error(x, DNS_R_SERVFAIL);
+}
+
+/* Serve a stored body (cache entry, local data, fresh upstream answer). */
+static void
+dq_serve(struct dq *x, const uint8_t *body, size_t len, const uint16_t *offs,
+    size_t nttl, uint32_t age, uint32_t floor)
+{
+	struct dohd *d = x->d;
+	size_t n;
+
+	n = dns_answer(d->out, sizeof(d->out), &x->q, body, len, offs, nttl,
+	    age, floor, dq_limit(x));
+	if (n == 0) {
+		x->why = "answer_build";
+		dq_error(x, DNS_R_SERVFAIL);
+		return;
+	}
+	if (x->direct && !(dns_get16(d->out + 2) & DNS_F_TC) &&
+	    DNS_RCODE(dns_get16(d->out + 2)) == DNS_R_NOERROR) {
+		dq_feed(x, n);
+		return;
+	}
+	dq_finish(x, d->out, n);
+}
+
+/* ---- upstream ---- */
+
+static bool
+dq_serve_stale(struct dq *x)
+{
+	struct dohd *d = x->d;
+	const struct dcache_ent *e;
+	uint32_t age;
+	bool stale;
+
+	if (x->nocache)
+		return false;
+	e = dcache_get(d->cache, x->q.lname, x->q.qname_len, x->q.qtype,
+	    x->q.qclass, d->now_ms(), true, &age, &stale);
+	if (e == NULL)
+		return false;
+	d->st.stale++;
+	x->how = DQ_H_STALE;
+	dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, DQ_STALE_TTL);
+	return true;
+}
+
+static int
+dq_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
+{
+	struct dq *x = arg;
+	struct dohd *d = x->d;
+	struct dfilter f;
+
+	if (err != 0 || wire == NULL) {
+		d->st.upstream_fail++;
+		if (dq_serve_stale(x))
+			return 0;
+		x->why = "upstream_failed";
+		dq_error(x, DNS_R_SERVFAIL);
+		return 0;
+	}
+	if (dfilter_run(d, &x->q, x->infra || x->direct, wire, len, &f) < 0) {
+		d->st.upstream_bad++;
+		return -1;
+	}
+	d->st.upstream_ok++;
+	d->st.stripped_addrs += f.stripped;
+	if (f.cut) {
+		char nb[EG_NAME_MAX * 4 + 8];
+
+		d->st.cname_cut++;
+		x->decision = "deny";
+		x->why = "cname_denied";
+		eg_log(EG_LOG_INFO, "cname", "name=%s target=%s decision=deny",
+		    x->q.name, eg_log_quote(f.cut_name, strlen(f.cut_name),
+		    EG_NAME_MAX, nb, sizeof(nb)));
+	}
+	if (f.cacheable && !x->nocache)
+		(void)dcache_put(d->cache, x->q.lname, x->q.qname_len,
+		    x->q.qtype, x->q.qclass, f.wire, f.len, f.w.ttl_off,
+		    f.w.nttl, f.ttl, f.negative, d->now_ms());
+	dq_serve(x, f.wire, f.len, f.w.ttl_off, f.w.nttl, 0, 0);
+	dfilter_clear(&f);
+	return 0;
+}
+
+static void
+dq_upstream(struct dq *x)
+{
+	struct dohd *d = x->d;
+	uint8_t wire[DNS_NAME_WIRE + 64 + DNS_PAD_BLOCK];
+	struct dq *h;
+	size_t n;
+
+	x->how = DQ_H_UPSTREAM;
+	if (d->inflight >= d->max_inflight) {
+		x->why = "overload";
+		dq_error(x, DNS_R_SERVFAIL);
+		return;
+	}
+	n = dns_doh_query(wire, sizeof(wire), x->q.lname, x->q.qname_len,
+	    x->q.qtype, x->q.qclass);
+	if (n == 0 || d->res.resolve == NULL || (h = malloc(sizeof(*h))) ==
+	    NULL) {
+		x->why = "internal";
+		dq_error(x, DNS_R_SERVFAIL);
+		return;
+	}
+	*h = *x;
+	h->heap = true;
+	d->inflight++;
+	if (d->res.resolve(d->res.ctx, wire, n, dq_upstream_done, h) < 0) {
+		d->st.upstream_fail++;
+		if (dq_serve_stale(h))
+			return;
+		h->why = "no_upstream";
+		dq_error(h, DNS_R_SERVFAIL);
+	}
+}
+
+/* ---- the decision ---- */
+
+static bool
+is_direct_name(const struct dohd *d, const char *name)
+{
+	return eg_policy_is_direct_name(d->pol, name, 0);
+}
+
+/* Local data, also under each search domain for a single-label name. */
+static bool
+dq_local(struct dq *x)
+{
+	struct dohd *d = x->d;
+	const struct eg_config *cfg = d->cfg;
+	uint8_t *body = NULL, qual[DNS_NAME_WIRE];
+	struct dns_walk w;
+	size_t len = 0;
+	int r;
+
+	if (d->local == NULL)
+		return false;
+	r = dlocal_answer(d->local, x->q.lname, x->q.qname_len, x->q.lname,
+	    x->q.qname_len, x->q.qtype, cfg->dohd.max_ttl, &body, &len);
+	for (size_t i = 0; r == 0 && x->q.labels == 1 && i < cfg->dohd.nsearch;
+	    i++) {
+		char full[EG_NAME_MAX + 2];
+		size_t ql;
+		struct eg_decision dec;
+
+		if (snprintf(full, sizeof(full), "%s.%s", x->q.name,
+		    cfg->dohd.search[i]) >= (int)sizeof(full) - 1)
+			continue;
+		/* Only a qualified name the allowlist would answer. */
+		dec = eg_policy_check_dns(d->pol, full, x->q.qtype);
+		if (dec.verdict != EG_ALLOW || dec.reported)
+			continue;
+		if (!dns_name_wire(full, qual, &ql))
+			continue;
+		r = dlocal_answer(d->local, qual, ql, x->q.lname,
+		    x->q.qname_len, x->q.qtype, cfg->dohd.max_ttl, &body, &len);
+	}
+	if (r <= 0) {
+		free(body);
+		return false;
+	}
+	if (dns_walk(body, len, &w) < 0 || w.ttl_overflow) {
+		free(body);
+		x->why = "local_answer";
+		dq_error(x, DNS_R_SERVFAIL);
+		return true;
+	}
+	d->st.local++;
+	x->decision = "local";
+	x->why = "local_data";
+	x->how = DQ_H_LOCAL;
+	x->direct = false;	/* operator data: nothing to open */
+	dq_serve(x, body, len, w.ttl_off, w.nttl, 0, 0);
+	free(body);
+	return true;
+}
+
+static void
+dq_run(struct dq *x)
+{
+	struct dohd *d = x->d;
+	const struct dcache_ent *e;
+	uint32_t age;
+	bool stale;
+
+	if (x->q.qclass != DNS_C_IN) {
+		d->st.refused++;
+		x->decision = "refused";
+		x->why = "class";
+		dq_error(x, DNS_R_REFUSED);
+		return;
+	}
+	switch (x->q.qtype) {
+	case DNS_T_ANY:
+	case DNS_T_AXFR:
+	case DNS_T_IXFR:
+	case DNS_T_MAILA:
+	case DNS_T_MAILB:
+	case DNS_T_OPT:
+		d->st.refused++;
+		x->decision = "refused";
+		x->why = "qtype";
+		dq_error(x, DNS_R_REFUSED);
+		return;
+	}
+	if (!x->q.name_ok || x->q.labels == 0 ||
+	    !dq_name_within_limits(d->cfg, x->q.name, x->q.labels)) {
+		d->st.refused++;
+		x->decision = "refused";
+		x->why = !x->q.name_ok || x->q.labels == 0 ? "bad_name" :
+		    "name_limit";
+		dq_error(x, DNS_R_REFUSED);
+		return;
+	}
+	if (!x->infra && dq_local(x))
+		return;
+
+	if (x->infra) {
+		x->decision = "infra";
+		x->why = "hop_name";
+		x->nocache = true;
+	} else {
+		x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
+		if (x->dec.verdict != EG_ALLOW) {
+			d->st.denied++;
+			x->decision = "deny";
+			dq_error(x, x->dec.reason == EG_R_QTYPE ?
+			    DNS_R_REFUSED : deny_rcode(d));
+			return;
+		}
+		if (x->dec.reported) {
+			d->st.reported++;
+			x->decision = "report";
+		} else {
+			d->st.allowed++;
+			x->decision = "allow";
+		}
+		x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
+		    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
+	}
+
+	if (!x->nocache) {
+		e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
+		    x->q.qtype, x->q.qclass, d->now_ms(), false, &age, &stale);
+		if (e != NULL) {
+			d->st.cache_hits++;
+			x->how = DQ_H_CACHE;
+			dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age,
+			    0);
+			return;
+		}
+		d->st.cache_misses++;
+	}
+	dq_upstream(x);
+}
+
+void
+dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
+    const struct dq_src *src, dq_reply_fn fn, void *arg)
+{
+	static struct eg_ratelimit rl = EG_RATELIMIT_INIT(10000, 10);
+	struct dq x;
+	char sb[64];
+	enum dns_parse r;
+
+	memset(&x, 0, sizeof(x));
+	x.d = d;
+	x.src = *src;
+	x.fn = fn;
+	x.arg = arg;
+	x.start_ms = d->now_ms();
+	x.dec.reason = EG_R_NO_RULE;
+	d->st.queries++;
+
+	r = dns_query_parse(pkt, n, &x.q);
+	if (r == DNS_PARSE_OK)
+		d->st.by_qtype[qtype_slot(x.q.qtype)]++;
+	if (d->rate != NULL && !drate_pass(d->rate, &src->ip, x.start_ms)) {
+		d->st.ratelimited++;
+		eg_log_rl(&rl, EG_LOG_WARN, "ratelimit", "src=%s proto=%s",
+		    eg_ip_str(&src->ip, sb, sizeof(sb)),
+		    src->tcp ? "tcp" : "udp");
+		/* UDP: silence, so a spoofed source cannot use us to
+		 * reflect; TCP has a real peer that deserves an answer. */
+		if (src->tcp && r != DNS_PARSE_DROP)
+			dq_error(&x, DNS_R_REFUSED);
+		else
+			dq_finish(&x, NULL, 0);
+		return;
+	}
+	switch (r) {
+	case DNS_PARSE_OK:
+		break;
+	case DNS_PARSE_DROP:
+		d->st.dropped++;
+		dq_finish(&x, NULL, 0);
+		return;
+	case DNS_PARSE_FORMERR:
+		d->st.formerr++;
+		x.decision = "formerr";
+		x.why = "malformed";
+		dq_error(&x, DNS_R_FORMERR);
+		return;
+	case DNS_PARSE_NOTIMP:
+		d->st.notimp++;
+		x.decision = "notimp";
+		x.why = "opcode";
+		dq_error(&x, DNS_R_NOTIMP);
+		return;
+	case DNS_PARSE_BADVERS:
+		d->st.formerr++;
+		x.decision = "badvers";
+		x.why = "edns_version";
+		dq_error(&x, DNS_R_BADVERS);
+		return;
+	}
+	dq_run(&x);
+}
+
+void
+dq_resolve_infra(struct dohd *d, const char *name, uint16_t qtype,
+    dq_reply_fn fn, void *arg)
+{
+	struct dq x;
+	uint8_t wire[DNS_NAME_WIRE];
+	size_t wl;
+
+	memset(&x, 0, sizeof(x));
+	x.d = d;
+	x.fn = fn;
+	x.arg = arg;
+	x.infra = true;
+	x.start_ms = d->now_ms();
+	x.q.flags = DNS_F_RD;
+	x.q.qtype = qtype;
+	x.q.qclass = DNS_C_IN;
+	x.dec.reason = EG_R_RULE;
+	if (!dns_name_wire(name, wire, &wl)) {
+		fn(arg, NULL, 0);
+		return;
+	}
+	memcpy(x.q.qname, wire, wl);
+	memcpy(x.q.lname, wire, wl);
+	for (size_t i = 0; i < wl; i++)
+		x.q.lname[i] = (uint8_t)(x.q.lname[i] | ((x.q.lname[i] >= 'A' &&
+		    x.q.lname[i] <= 'Z') ? 0x20 : 0));
+	x.q.qname_len = wl;
+	x.q.name_ok = dns_name_text(x.q.lname, wl, x.q.name, sizeof(x.q.name),
+	    &x.q.labels);
+	x.q.name_len = strlen(x.q.name);
+	d->st.queries++;
+	dq_run(&x);
+}
+
+int
+dohd_core_init(struct dohd *d, const struct eg_config *cfg,
+    struct eg_policy *pol, struct dlocal *local, char *err, size_t errlen)
+{
+	memset(d, 0, offsetof(struct dohd, out));
+	d->cfg = cfg;
+	d->pol = pol;
+	d->local = local;
+	d->now_ms = eg_now_ms;
+	d->max_inflight = DQ_MAX_INFLIGHT;
+	d->cache = dcache_new(cfg->dohd.cache_size, cfg->dohd.stale_ttl);
+	if (d->cache == NULL) {
+		snprintf(err, errlen, "cache: out of memory");
+		return -1;
+	}
+	if (cfg->dohd.rate_limit > 0 &&
+	    (d->rate = drate_new(cfg->dohd.rate_limit, 8192)) == NULL) {
+		snprintf(err, errlen, "rate limiter: out of memory");
+		dcache_free(d->cache);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dohd_core_free(struct dohd *d)
+{
+	dcache_free(d->cache);
+	drate_free(d->rate);
+	d->cache = NULL;
+	d->rate = NULL;
+}
+
+size_t
+dohd_stats_text(const struct dohd *d, char *buf, size_t len)
+{
+	const struct dohd_stats *s = &d->st;
+	struct dcache_stats cs;
+	uint64_t lookups;
+	int n;
+
+	dcache_stats(d->cache, &cs);
+	lookups = s->cache_hits + s->cache_misses;
+	n = snprintf(buf, len,
+	    "queries=%llu\nqtype_a=%llu\nqtype_aaaa=%llu\nqtype_cname=%llu\n"
+	    "qtype_https=%llu\nqtype_txt=%llu\nqtype_any=%llu\n"
+	    "qtype_other=%llu\nallowed=%llu\ndenied=%llu\nreported=%llu\n"
+	    "refused=%llu\nformerr=%llu\nnotimp=%llu\nservfail=%llu\n"
+	    "dropped=%llu\nratelimited=%llu\nlocal=%llu\ncache_hits=%llu\n"
+	    "cache_misses=%llu\ncache_hit_ratio=%.3f\ncache_entries=%zu\n"
+	    "cache_evictions=%llu\nstale_served=%llu\nupstream_ok=%llu\n"
+	    "upstream_bad=%llu\nupstream_fail=%llu\nstripped_addrs=%llu\n"
+	    "cname_cut=%llu\nfeed_ok=%llu\nfeed_fail=%llu\ntruncated=%llu\n"
+	    "inflight=%u\n",
+	    (unsigned long long)s->queries,
+	    (unsigned long long)s->by_qtype[DQ_T_A],
+	    (unsigned long long)s->by_qtype[DQ_T_AAAA],
+	    (unsigned long long)s->by_qtype[DQ_T_CNAME],
+	    (unsigned long long)s->by_qtype[DQ_T_HTTPS],
+	    (unsigned long long)s->by_qtype[DQ_T_TXT],
+	    (unsigned long long)s->by_qtype[DQ_T_ANY],
+	    (unsigned long long)s->by_qtype[DQ_T_OTHER],
+	    (unsigned long long)s->allowed, (unsigned long long)s->denied,
+	    (unsigned long long)s->reported, (unsigned long long)s->refused,
+	    (unsigned long long)s->formerr, (unsigned long long)s->notimp,
+	    (unsigned long long)s->servfail, (unsigned long long)s->dropped,
+	    (unsigned long long)s->ratelimited, (unsigned long long)s->local,
+	    (unsigned long long)s->cache_hits,
+	    (unsigned long long)s->cache_misses,
+	    lookups > 0 ? (double)s->cache_hits / (double)lookups : 0.0,
+	    cs.entries, (unsigned long long)cs.evictions,
+	    (unsigned long long)s->stale, (unsigned long long)s->upstream_ok,
+	    (unsigned long long)s->upstream_bad,
+	    (unsigned long long)s->upstream_fail,
+	    (unsigned long long)s->stripped_addrs,
+	    (unsigned long long)s->cname_cut,
+	    (unsigned long long)s->feed_ok, (unsigned long long)s->feed_fail,
+	    (unsigned long long)s->truncated, d->inflight);
+	if (n < 0)
+		return 0;
+	return (size_t)n >= len ? len - 1 : (size_t)n;
+}

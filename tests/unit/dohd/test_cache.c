@@ -1,0 +1,142 @@
+/* test_cache.c - TTL, negative entries, LRU bound, serve-stale. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cache.h"
+
+static const uint8_t body[] = "0123456789abcdefghij";
+static const uint16_t offs[] = { 4 };
+
+static void
+key(uint8_t *k, int i)
+{
+	k[0] = 3;
+	k[1] = 'a' + (char)(i % 26);
+	k[2] = 'a' + (char)(i / 26 % 26);
+	k[3] = 'a' + (char)(i / 676 % 26);
+	k[4] = 0;
+}
+
+static void
+t_ttl(void **st)
+{
+	struct dcache *c = dcache_new(16, 300);
+	const struct dcache_ent *e;
+	uint8_t k[5];
+	uint32_t age;
+	bool stale;
+
+	key(k, 0);
+	assert_true(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 60, false,
+	    1000));
+	e = dcache_get(c, k, 5, 1, 1, 1000 + 59999, false, &age, &stale);
+	assert_non_null(e);
+	assert_int_equal(age, 59);
+	assert_false(stale);
+	assert_memory_equal(e->wire, body, 20);
+	/* other type, other class: other keys */
+	assert_null(dcache_get(c, k, 5, 28, 1, 1000, false, &age, &stale));
+	assert_null(dcache_get(c, k, 5, 1, 3, 1000, false, &age, &stale));
+	/* expired: no fresh answer, but stale within the window */
+	assert_null(dcache_get(c, k, 5, 1, 1, 1000 + 60000, false, &age,
+	    &stale));
+	e = dcache_get(c, k, 5, 1, 1, 1000 + 60000, true, &age, &stale);
+	assert_non_null(e);
+	assert_true(stale);
+	/* past TTL + stale window: gone */
+	assert_null(dcache_get(c, k, 5, 1, 1, 1000 + 360000, true, &age,
+	    &stale));
+	assert_null(dcache_get(c, k, 5, 1, 1, 1000, true, &age, &stale));
+	/* TTL 0 is not cached */
+	assert_false(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 0, false,
+	    1000));
+	dcache_free(c);
+}
+
+static void
+t_negative(void **st)
+{
+	struct dcache *c = dcache_new(16, 0);
+	const struct dcache_ent *e;
+	uint8_t k[5];
+	uint32_t age;
+	bool stale;
+
+	key(k, 1);
+	assert_true(dcache_put(c, k, 5, 1, 1, body, 20, NULL, 0, 30, true, 0));
+	e = dcache_get(c, k, 5, 1, 1, 29000, false, &age, &stale);
+	assert_non_null(e);
+	assert_true(e->negative);
+	assert_null(dcache_get(c, k, 5, 1, 1, 30000, true, &age, &stale));
+	dcache_free(c);
+}
+
+static void
+t_lru(void **st)
+{
+	struct dcache *c = dcache_new(100, 0);
+	struct dcache_stats s;
+	uint8_t k[5];
+	uint32_t age;
+	bool stale;
+
+	for (int i = 0; i < 1000; i++) {
+		key(k, i);
+		assert_true(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 60,
+		    false, 0));
+		if (i >= 1) {
+			/* keep entry 0 in use: it must survive */
+			key(k, 0);
+			assert_non_null(dcache_get(c, k, 5, 1, 1, 0, false,
+			    &age, &stale));
+		}
+	}
+	dcache_stats(c, &s);
+	assert_int_equal(s.entries, 100);
+	assert_int_equal(s.evictions, 900);
+	key(k, 998);
+	assert_non_null(dcache_get(c, k, 5, 1, 1, 0, false, &age, &stale));
+	key(k, 5);
+	assert_null(dcache_get(c, k, 5, 1, 1, 0, false, &age, &stale));
+	/* replacing keeps one entry per key */
+	key(k, 998);
+	assert_true(dcache_put(c, k, 5, 1, 1, body, 10, offs, 1, 60, false,
+	    0));
+	assert_int_equal(dcache_get(c, k, 5, 1, 1, 0, false, &age,
+	    &stale)->len, 10);
+	dcache_stats(c, &s);
+	assert_int_equal(s.entries, 100);
+	dcache_flush(c);
+	dcache_stats(c, &s);
+	assert_int_equal(s.entries, 0);
+	dcache_free(c);
+}
+
+static void
+t_disabled(void **st)
+{
+	struct dcache *c = dcache_new(0, 0);
+	uint8_t k[5];
+
+	key(k, 0);
+	assert_false(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 60, false,
+	    0));
+	dcache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_ttl),
+		cmocka_unit_test(t_negative),
+		cmocka_unit_test(t_lru),
+		cmocka_unit_test(t_disabled),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
