@@ -72,7 +72,7 @@ on_handle_closed(uv_handle_t *h)
 	struct cd_conn *c = h->data;
 	struct cd *cd = c->cd;
 	uint64_t up = 0, down = 0;
-	char qh[4 * 64 + 8], qe[4 * 200 + 8], qp[4 * 256 + 8];
+	char qh[4 * 64 + 8], qe[4 * 200 + 8], qp[4 * 256 + 8], qr[4 * 128 + 8];
 
 	if (--c->open_handles > 0)
 		return;
@@ -91,7 +91,8 @@ on_handle_closed(uv_handle_t *h)
 		    c->src, cd_mode_str(c->mode), c->kind ? c->kind : "-",
 		    c->odst[0] ? c->odst : "-",
 		    eg_log_quote(c->host, strlen(c->host), 64, qh, sizeof(qh)),
-		    c->port, c->v.rule,
+		    c->port, eg_log_quote(c->v.rule, strlen(c->v.rule), 128, qr,
+		    sizeof(qr)),
 		    c->dec == CD_DEC_ALLOW ? "allow" :
 		    c->dec == CD_DEC_REPORT ? "report" :
 		    c->dec == CD_DEC_DENY ? "deny" : "error",
