@@ -60,6 +60,38 @@ code=$(incl curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://10.99.0.2
 check "plain HTTP with an IP literal Host: 403 ($code)" [ "$code" = 403 ]
 check "silent client: closed after head_timeout" sh -c "sleep 4 | ip netns exec $CL socat -t 1 - TCP:10.99.0.2:8443 >/dev/null 2>&1; grep -q 'no complete request head' $T/connectd.log"
 check "direct to the transparent port: no destination, closed" sh -c "! ip netns exec $PX curl -s --max-time 3 http://10.98.0.1:15001/"
+
+# TPROXY for a local user (uid 65000, no passwd entry needed): its TCP to
+# 8443 is marked, routed to lo and handed to the same listener, which
+# connectd opened with IP_TRANSPARENT while root; the original destination
+# is then the accepted socket's local address.
+inpx ip rule add fwmark 0x2a lookup 142
+inpx ip route add local 0.0.0.0/0 dev lo table 142
+inpx nft -f - <<NFT
+table ip cdtp {
+	chain out {
+		type route hook output priority mangle; policy accept;
+		meta skuid 65000 tcp dport 8443 meta mark set 0x2a
+	}
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		meta mark 0x2a tcp dport 8443 tproxy to 10.98.0.1:15001 accept
+		meta mark 0x2a drop
+	}
+}
+NFT
+nb=$(grep -c 'mode=transparent kind=tls dst=10.99.0.2:8443 .*decision=allow' "$T/connectd.log")
+out=$(inpx setpriv --reuid=65000 --regid=65000 --clear-groups curl -s --max-time 10 \
+    --cacert "$T/ca.pem" --resolve allowed.test:8443:10.99.0.2 https://allowed.test:8443/tp)
+case $out in
+"exit-ok host=allowed.test:8443 path=/tp"*) ok "TPROXY (local user): TLS by SNI through the chain" ;;
+*) bad "TPROXY (local user): got '$out'" ;;
+esac
+sleep 0.3
+na=$(grep -c 'mode=transparent kind=tls dst=10.99.0.2:8443 .*decision=allow' "$T/connectd.log")
+check "TPROXY: original destination from the socket's local address ($nb -> $na)" [ "$na" -gt "$nb" ]
+check "TPROXY (local user): denied name closed" sh -c "! ip netns exec $PX setpriv --reuid=65000 --regid=65000 --clear-groups curl -s --max-time 5 -k --resolve denied.test:8443:10.99.0.2 https://denied.test:8443/"
+
 stop_connectd
 check "SIGTERM: exit 0" [ "$CDRC" = 0 ]
 finish
