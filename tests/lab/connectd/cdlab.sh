@@ -208,6 +208,7 @@ require_all_hops_healthy = yes
 [connectd]
 user = nobody
 proxy_listen = 127.0.0.1:3128
+proxy_listen = [::1]:3128
 ${CD_TRANSPARENT:+transparent_listen = $CD_TRANSPARENT}
 health_listen = 127.0.0.1:9191
 head_timeout = 2s

@@ -26,6 +26,13 @@ check "squid (hop 2) carried it by name" grep -q "CONNECT allowed.test:8443" "$T
 check "access log names both hops and the rule" \
     grep -q 'event=access.*host="\{0,1\}allowed.test"\{0,1\} port=8443 rule=.*decision=allow.*10.99.0.2:3128.*10.99.0.2:3129' "$T/connectd.log"
 
+out=$(inpx env HTTPS_PROXY='http://[::1]:3128' curl -s --max-time 10 \
+    --cacert "$T/ca.pem" https://allowed.test:8443/v6)
+case $out in
+"exit-ok host=allowed.test:8443 path=/v6"*) ok "IPv6 proxy listener" ;;
+*) bad "IPv6 proxy listener: got '$out'" ;;
+esac
+
 out=$(inpx curl -s --max-time 10 -x http://127.0.0.1:3128 http://allowed.test:8080/p?q=1)
 case $out in
 "exit-ok host=allowed.test:8080 path=/p?q=1 proxy_auth=None conn=close"*) ok "absolute-form GET rewritten to origin form, Proxy-* removed" ;;
