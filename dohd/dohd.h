@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "config.h"
@@ -83,13 +84,21 @@ struct dohd {
 	uint8_t out[DNS_MAX_MSG];	/* reply buffer: one thread */
 };
 
+/* Where a query came from, and what the listener needs to answer it. */
 struct dq_src {
 	struct eg_ip ip;
 	uint16_t port;
 	bool tcp;
+	struct sockaddr_storage peer;	/* UDP: where the answer goes */
+	socklen_t peerlen;
+	struct eg_ip local;		/* UDP: the address it was sent to */
+	uint32_t ifindex;
+	bool has_local;
 };
 
-typedef void (*dq_reply_fn)(void *arg, const uint8_t *wire, size_t len);
+/* wire NULL: send nothing.  src is the listener's own, copied. */
+typedef void (*dq_reply_fn)(void *arg, const struct dq_src *src,
+    const uint8_t *wire, size_t len);
 
 /* Set up the core from a loaded config and policy (owned by the caller). */
 int dohd_core_init(struct dohd *d, const struct eg_config *cfg,
@@ -101,10 +110,12 @@ void dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
     const struct dq_src *src, dq_reply_fn fn, void *arg);
 
 /*
- * An infrastructure lookup for connectd (a hop or the canary name): the
- * same path with the name allowlist skipped.  fn gets the answer message.
+ * A lookup for connectd over the same path.  infra (a hop or the canary
+ * name): the name allowlist and address checks are skipped and nothing is
+ * cached; otherwise the allowlist applies as to any client.  fn gets the
+ * answer message (or NULL).
  */
-void dq_resolve_infra(struct dohd *d, const char *name, uint16_t qtype,
+void dq_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
     dq_reply_fn fn, void *arg);
 
 /* key=value lines of counters for STATUS_REP. */

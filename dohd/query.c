@@ -40,6 +40,7 @@ struct dq {
 	bool direct;		/* a [jail] direct name: feed netjaild */
 	bool heap;
 	bool nocache;
+	char where[128];	/* the rule's file:line (a reload frees rules) */
 	uint8_t *pending;	/* answer held back until netjaild acks */
 	size_t pending_len;
 };
@@ -73,7 +74,7 @@ static void
 dq_log(struct dq *x, int rcode, size_t len)
 {
 	struct dohd *d = x->d;
-	char src[64], nb[EG_NAME_MAX * 4 + 8], tb[16], where[300];
+	char src[64], nb[EG_NAME_MAX * 4 + 8], tb[16];
 	enum eg_log_level lvl = EG_LOG_INFO;
 
 	if (x->decision == NULL)
@@ -83,17 +84,15 @@ dq_log(struct dq *x, int rcode, size_t len)
 		    sizeof(nb));
 	else
 		snprintf(nb, sizeof(nb), "-");
-	if (x->dec.rule != NULL)
-		eg_rule_where(x->dec.rule, where, sizeof(where));
-	else
-		snprintf(where, sizeof(where), "-");
 	eg_log(lvl, "decision",
 	    "src=%s proto=%s name=%s qtype=%s decision=%s reason=%s rule=%s "
 	    "rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
-	    x->infra ? "connectd" : eg_ip_str(&x->src.ip, src, sizeof(src)),
-	    x->infra ? "ctl" : x->src.tcp ? "tcp" : "udp", nb,
+	    x->src.ip.family == 0 ? "connectd" :
+	    eg_ip_str(&x->src.ip, src, sizeof(src)),
+	    x->src.ip.family == 0 ? "ctl" : x->src.tcp ? "tcp" : "udp", nb,
 	    dns_type_str(x->q.qtype, tb, sizeof(tb)), x->decision,
-	    x->why != NULL ? x->why : eg_reason_str(x->dec.reason), where,
+	    x->why != NULL ? x->why : eg_reason_str(x->dec.reason),
+	    x->where[0] != '\0' ? x->where : "-",
 	    dns_rcode_str(rcode), how_str[x->how], len,
 	    (unsigned long long)(d->now_ms() - x->start_ms),
 	    x->direct ? " direct=yes" : "");
@@ -120,7 +119,7 @@ dq_finish(struct dq *x, const uint8_t *wire, size_t len)
 	if (rcode == DNS_R_SERVFAIL)
 		x->d->st.servfail++;
 	dq_log(x, rcode < 0 ? DNS_R_NOERROR : rcode, len);
-	x->fn(x->arg, len > 0 ? wire : NULL, len);
+	x->fn(x->arg, &x->src, len > 0 ? wire : NULL, len);
 	dq_free(x);
 }
 
@@ -451,6 +450,10 @@ dq_run(struct dq *x)
 		x->nocache = true;
 	} else {
 		x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
+		if (x->dec.rule != NULL)
+			eg_rule_where(x->dec.rule, x->where, sizeof(x->where));
+		x->dec.rule = NULL;
+		x->dec.cidr = NULL;
 		if (x->dec.verdict != EG_ALLOW) {
 			d->st.denied++;
 			x->decision = "deny";
@@ -548,7 +551,7 @@ dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
 }
 
 void
-dq_resolve_infra(struct dohd *d, const char *name, uint16_t qtype,
+dq_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
     dq_reply_fn fn, void *arg)
 {
 	struct dq x;
@@ -559,14 +562,15 @@ dq_resolve_infra(struct dohd *d, const char *name, uint16_t qtype,
 	x.d = d;
 	x.fn = fn;
 	x.arg = arg;
-	x.infra = true;
+	x.infra = infra;
+	x.src.tcp = true;	/* no size limit: it is not UDP */
 	x.start_ms = d->now_ms();
 	x.q.flags = DNS_F_RD;
 	x.q.qtype = qtype;
 	x.q.qclass = DNS_C_IN;
 	x.dec.reason = EG_R_RULE;
 	if (!dns_name_wire(name, wire, &wl)) {
-		fn(arg, NULL, 0);
+		fn(arg, &x.src, NULL, 0);
 		return;
 	}
 	memcpy(x.q.qname, wire, wl);
