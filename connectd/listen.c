@@ -57,6 +57,7 @@ struct cd_conn {
 	char path[256];
 	char err[CD_ERR_MAX];
 	int status;
+	char reason[CD_ERR_MAX + 16];	/* why it was refused */
 	enum cd_dec dec;
 	uint64_t start;
 	int open_handles;
@@ -73,6 +74,7 @@ on_handle_closed(uv_handle_t *h)
 	struct cd *cd = c->cd;
 	uint64_t up = 0, down = 0;
 	char qh[4 * 64 + 8], qe[4 * 200 + 8], qp[4 * 256 + 8], qr[4 * 128 + 8];
+	char qs[4 * 200 + 8];
 
 	if (--c->open_handles > 0)
 		return;
@@ -86,8 +88,8 @@ on_handle_closed(uv_handle_t *h)
 	if (c->gen->cfg->connectd.access_log)
 		eg_log(EG_LOG_INFO, "access",
 		    "src=%s mode=%s kind=%s dst=%s host=%s port=%u rule=%s "
-		    "decision=%s status=%d hops=%s up=%llu down=%llu ms=%llu%s "
-		    "error=%s",
+		    "decision=%s status=%d reason=%s hops=%s up=%llu down=%llu "
+		    "ms=%llu%s error=%s",
 		    c->src, cd_mode_str(c->mode), c->kind ? c->kind : "-",
 		    c->odst[0] ? c->odst : "-",
 		    eg_log_quote(c->host, strlen(c->host), 64, qh, sizeof(qh)),
@@ -97,6 +99,8 @@ on_handle_closed(uv_handle_t *h)
 		    c->dec == CD_DEC_REPORT ? "report" :
 		    c->dec == CD_DEC_DENY ? "deny" : "error",
 		    c->status,
+		    eg_log_quote(c->reason[0] ? c->reason : "-",
+		    strlen(c->reason[0] ? c->reason : "-"), 200, qs, sizeof(qs)),
 		    eg_log_quote(c->path[0] ? c->path : "-",
 		    strlen(c->path[0] ? c->path : "-"), 256, qp, sizeof(qp)),
 		    (unsigned long long)up, (unsigned long long)down,
@@ -204,6 +208,7 @@ refuse(struct cd_conn *c, int status, enum cd_dec dec, const char *reason,
 	uv_timer_stop(&c->timer);
 	c->status = status;
 	c->dec = dec;
+	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "-");
 	if (err != NULL && c->err[0] == '\0')
 		snprintf(c->err, sizeof(c->err), "%s", err);
 	if (c->kind != NULL && strcmp(c->kind, "tls") == 0) {

@@ -61,6 +61,24 @@ check "plain HTTP with an IP literal Host: 403 ($code)" [ "$code" = 403 ]
 check "silent client: closed after head_timeout" sh -c "sleep 4 | ip netns exec $CL socat -t 1 - TCP:10.99.0.2:8443 >/dev/null 2>&1; grep -q 'no complete request head' $T/connectd.log"
 check "direct to the transparent port: no destination, closed" sh -c "! ip netns exec $PX curl -s --max-time 3 http://10.98.0.1:15001/"
 
+# A ClientHello fragmented over TLS records and dribbled in 3-byte writes:
+# the name is still found (curl's hello from the fuzz corpus: host.test).
+incl python3 - "$S/tests/fuzz/corpus/clienthello/curl-frag7" <<'PY'
+import socket, sys, time
+data = open(sys.argv[1], 'rb').read()
+s = socket.create_connection(('10.99.0.2', 8443), timeout=5)
+for i in range(0, len(data), 3):
+    s.send(data[i:i + 3])
+    time.sleep(0.002)
+try:
+    s.recv(100)
+except OSError:
+    pass
+PY
+sleep 0.3
+check "dribbled, fragmented hello: SNI found and decided" \
+    grep -q 'kind=tls dst=10.99.0.2:8443 host="host.test" port=8443 .*decision=deny .*reason="no_rule"' "$T/connectd.log"
+
 # TPROXY for a local user (uid 65000, no passwd entry needed): its TCP to
 # 8443 is marked, routed to lo and handed to the same listener, which
 # connectd opened with IP_TRANSPARENT while root; the original destination
