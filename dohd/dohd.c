@@ -1,1 +1,166 @@
-int main(void){return 0;}
+/*
+ * dohd.c - start-up, read top to bottom: config, policy, local data, the
+ * core, listeners and the control socket (still privileged when started
+ * as root), the drop to [dohd] user with no capabilities, the DoH
+ * upstreams and the netjaild feed, the seccomp filter (fatal when it
+ * cannot be installed), READY, the loop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+#include "policy.h"
+#include "priv.h"
+
+#include "control.h"
+#include "feed.h"
+#include "listen.h"
+#include "upstream.h"
+
+/* On top of eg_sandbox_base_syscalls: UDP with pktinfo, TCP to the
+ * upstreams, reading the config, CA and data files again on reload. */
+static const char *const dohd_syscalls[] = {
+	"socket", "connect", "bind", "listen", "accept4", "getsockname",
+	"getpeername", "getsockopt", "setsockopt", "sendmsg", "recvmsg",
+	"sendto", "recvfrom", "sendmmsg", "recvmmsg", "shutdown",
+	"read", "write", "readv", "writev", "pread64", "close", "fcntl",
+	"openat", "newfstatat", "fstat", "lseek", "getdents64", "statx",
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1",
+	"ioctl", "getrandom", "clock_gettime", "gettimeofday",
+	"mmap", "munmap", "mremap", "brk", "madvise", "mprotect",
+	"futex", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
+	"getpid", "gettid", "uname", "pipe2", "eventfd2", "exit",
+	"exit_group", "tgkill", "access", "faccessat", "faccessat2",
+	"umask", "fchmod", "fchown", "unlink", "unlinkat", "socketpair",
+	NULL,
+};
+
+static struct dohd_app app;
+
+static void
+on_signal(uv_signal_t *s, int sig)
+{
+	char text[512];
+
+	if (sig == SIGHUP) {
+		(void)dohd_reload(&app, text, sizeof(text));
+		return;
+	}
+	eg_log(EG_LOG_INFO, "stop", "signal=%d", sig);
+	eg_notify_stopping();
+	uv_stop(s->loop);
+}
+
+static void
+sandbox(void)
+{
+	const char *list[256];
+	size_t n = 0;
+	char err[EG_ERR_MAX];
+
+	for (size_t i = 0; eg_sandbox_base_syscalls[i] != NULL && n < 200; i++)
+		list[n++] = eg_sandbox_base_syscalls[i];
+	for (size_t i = 0; dohd_syscalls[i] != NULL && n < 255; i++) {
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(list[k], dohd_syscalls[i]) == 0)
+				break;
+		if (k == n)
+			list[n++] = dohd_syscalls[i];
+	}
+	list[n] = NULL;
+	if (eg_sandbox_seccomp(list, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "what=seccomp err=\"%s\"",
+		    err);
+}
+
+/* Listener addresses are never a permitted answer (nor any CIDR). */
+static void
+listener_denies(struct dohd_app *a)
+{
+	const struct eg_config *cfg = a->boot_cfg;
+
+	a->extra_deny = calloc(cfg->dohd.nlisten + 1, sizeof(*a->extra_deny));
+	if (a->extra_deny == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "start", "err=memory");
+	for (size_t i = 0; i < cfg->dohd.nlisten; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		struct eg_cidr *c = &a->extra_deny[a->nextra];
+		uint16_t port;
+
+		if (!eg_sockaddr_parse(cfg->dohd.listen[i], &ss, &sl, NULL) ||
+		    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &c->ip, &port))
+			continue;
+		c->plen = c->ip.family == AF_INET ? 32 : 128;
+		a->nextra++;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	uv_signal_t sig[4];
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	char err[EG_ERR_MAX];
+	const struct eg_config *cfg;
+	struct eg_policy *pol;
+	struct dlocal *local = NULL;
+
+	eg_daemon_init(&app.dm, "dohd", argc, argv, NULL, NULL);
+	app.boot_cfg = app.cfg = app.dm.cfg;
+	cfg = app.boot_cfg;
+	app.loop = uv_default_loop();
+	signal(SIGPIPE, SIG_IGN);
+	if (eg_listen_fds_init() < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "start", "what=listen_fds");
+
+	listener_denies(&app);
+	if ((pol = eg_policy_new(cfg, app.extra_deny, app.nextra, err)) == NULL)
+		eg_fatal(EG_EXIT_CONFIG, "start", "what=policy err=\"%s\"", err);
+	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
+	    (local = dlocal_load(cfg->dohd.hosts_file, cfg->dohd.zone_file,
+	    err, sizeof(err))) == NULL)
+		eg_fatal(EG_EXIT_CONFIG, "start", "what=local_data err=\"%s\"",
+		    err);
+	if (dohd_core_init(&app.core, cfg, pol, local, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "start", "err=\"%s\"", err);
+
+	/* Privileged part: ports below 1024, the runtime directory. */
+	if ((app.listen = dlisten_open(app.loop, &app.core, cfg, err,
+	    sizeof(err))) == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "listen", "err=\"%s\"", err);
+	if (eg_daemon_rundir(cfg, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "rundir", "err=\"%s\"", err);
+	if (dctl_start(&app, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "control", "err=\"%s\"", err);
+
+	eg_daemon_drop(&app.dm, cfg->dohd.user.uid, cfg->dohd.user.gid, NULL,
+	    0);
+
+	if ((app.ups = dups_new(app.loop, cfg, err, sizeof(err))) == NULL)
+		eg_fatal(EG_EXIT_CONFIG, "upstream", "err=\"%s\"", err);
+	dups_resolver(app.ups, &app.core.res);
+	if ((app.feed = dfeed_new(app.loop, cfg)) == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "feed", "err=memory");
+	dfeed_feeder(app.feed, &app.core.feeder);
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		uv_signal_init(app.loop, &sig[i]);
+		uv_signal_start(&sig[i], on_signal, sigs[i]);
+	}
+	sandbox();
+
+	app.ready = true;
+	eg_log(EG_LOG_INFO, "ready", "listen=%zu upstreams=%zu rules=%zu "
+	    "local=%zu", cfg->dohd.nlisten, cfg->dohd.nupstreams,
+	    eg_policy_nrules(pol), dlocal_count(local));
+	eg_notify_ready();
+	uv_run(app.loop, UV_RUN_DEFAULT);
+	return EG_EXIT_OK;
+}

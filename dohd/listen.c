@@ -1,1 +1,492 @@
-extern int dohd_listen_placeholder;
+/*
+ * listen.c - port-53 intake: UDP and TCP on every [dohd] listen address.
+ *
+ * UDP uses recvmsg/sendmsg with IP_PKTINFO / IPV6_RECVPKTINFO and answers
+ * from the very address the query was sent to: after an nft redirect or
+ * dnat, conntrack maps the answer back only if its source is that address.
+ * TCP uses 2-byte length framing (RFC 1035 4.2.2, RFC 7766): pipelined
+ * queries are answered as they complete, a connection has an idle timeout,
+ * a bounded number of queries in flight and of bytes buffered.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+
+#include "listen.h"
+
+#define DL_UDP_BATCH		64	/* datagrams per wakeup */
+#define DL_TCP_IDLE_MS		10000
+#define DL_TCP_MAX_CONNS	256
+#define DL_TCP_MAX_INFLIGHT	32
+#define DL_MAX_SOCKS		32
+
+struct dl_udp {
+	struct dlisten *l;
+	uv_poll_t poll;
+	int fd;
+	int family;
+};
+
+struct dl_tcp_conn {
+	struct dlisten *l;
+	uv_tcp_t tcp;
+	uv_timer_t idle;
+	int handles;
+	int refs;		/* queries in flight hold the conn */
+	bool closing;
+	bool paused;
+	unsigned inflight;
+	struct dq_src src;
+	size_t have;
+	uint8_t buf[2 + DNS_MAX_MSG];
+};
+
+struct dlisten {
+	uv_loop_t *loop;
+	struct dohd *d;
+	struct dl_udp udp[DL_MAX_SOCKS];
+	size_t nudp;
+	uv_tcp_t tcp[DL_MAX_SOCKS];
+	size_t ntcp;
+	unsigned nconns;
+	uint8_t rbuf[DNS_MAX_MSG];
+};
+
+static int
+udp_socket(const struct sockaddr_storage *ss, socklen_t sl, char *err,
+    size_t errlen)
+{
+	int fd, one = 1;
+
+	fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		goto fail;
+	if (ss->ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)ss, sl) < 0)
+		goto fail;
+	return fd;
+ fail:
+	snprintf(err, errlen, "udp socket: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int
+set_pktinfo(int fd, int family)
+{
+	int one = 1;
+
+	if (family == AF_INET)
+		return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+		    sizeof(one));
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+	    sizeof(one));
+}
+
+static void
+udp_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+    size_t len)
+{
+	struct dl_udp *u = arg;
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cb;
+	struct cmsghdr *cm;
+
+	if (wire == NULL || len == 0)
+		return;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cb, 0, sizeof(cb));
+	iov.iov_base = (void *)wire;
+	iov.iov_len = len;
+	mh.msg_name = (void *)&src->peer;
+	mh.msg_namelen = src->peerlen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (src->has_local) {
+		mh.msg_control = cb.buf;
+		cm = (struct cmsghdr *)cb.buf;
+		if (src->local.family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			memcpy(&pi.ipi_spec_dst, src->local.addr, 4);
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			memcpy(&pi.ipi6_addr, src->local.addr, 16);
+			pi.ipi6_ifindex = src->ifindex;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		}
+	}
+	/* A full socket buffer drops the answer: the client retries. */
+	(void)sendmsg(u->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void
+udp_readable(uv_poll_t *p, int status, int events)
+{
+	struct dl_udp *u = p->data;
+	struct dlisten *l = u->l;
+
+	if (status < 0)
+		return;
+	for (int i = 0; i < DL_UDP_BATCH; i++) {
+		struct dq_src src;
+		struct msghdr mh;
+		struct iovec iov;
+		union {
+			struct cmsghdr align;
+			uint8_t buf[256];
+		} cb;
+		struct cmsghdr *cm;
+		ssize_t n;
+
+		memset(&src, 0, sizeof(src));
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = l->rbuf;
+		iov.iov_len = sizeof(l->rbuf);
+		mh.msg_name = &src.peer;
+		mh.msg_namelen = sizeof(src.peer);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cb.buf;
+		mh.msg_controllen = sizeof(cb.buf);
+		n = recvmsg(u->fd, &mh, MSG_DONTWAIT);
+		if (n < 0)
+			return;	/* EAGAIN, or an ICMP error: nothing to do */
+		src.peerlen = mh.msg_namelen;
+		if (!eg_ip_from_sockaddr((struct sockaddr *)&src.peer,
+		    &src.ip, &src.port))
+			continue;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				src.local.family = AF_INET;
+				memcpy(src.local.addr, &pi.ipi_addr, 4);
+				src.has_local = true;
+			} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			    cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				src.local.family = AF_INET6;
+				memcpy(src.local.addr, &pi.ipi6_addr, 16);
+				src.ifindex = pi.ipi6_ifindex;
+				src.has_local = true;
+			}
+		}
+		if (mh.msg_flags & MSG_TRUNC)
+			n = sizeof(l->rbuf) + 1;	/* FORMERR-free drop */
+		if ((size_t)n > sizeof(l->rbuf))
+			continue;
+		dq_handle(l->d, l->rbuf, (size_t)n, &src, udp_reply, u);
+	}
+}
+
+/* ---- TCP ---- */
+
+static void
+tcp_handle_closed(uv_handle_t *h)
+{
+	struct dl_tcp_conn *c = h->data;
+
+	if (--c->handles == 0 && c->refs == 0) {
+		c->l->nconns--;
+		free(c);
+	}
+}
+
+static void
+tcp_close(struct dl_tcp_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->tcp, tcp_handle_closed);
+	uv_close((uv_handle_t *)&c->idle, tcp_handle_closed);
+}
+
+static void
+tcp_unref(struct dl_tcp_conn *c)
+{
+	if (--c->refs == 0 && c->closing && c->handles == 0) {
+		c->l->nconns--;
+		free(c);
+	}
+}
+
+static void tcp_on_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void tcp_alloc(uv_handle_t *, size_t, uv_buf_t *);
+
+static void
+tcp_written(uv_write_t *w, int status)
+{
+	free(w->data);
+	free(w);
+}
+
+static void
+tcp_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+    size_t len)
+{
+	struct dl_tcp_conn *c = arg;
+	uv_write_t *w;
+	uv_buf_t b;
+	uint8_t *buf;
+
+	c->inflight--;
+	if (c->closing || wire == NULL || len == 0 || len > DNS_MAX_MSG)
+		goto out;
+	if ((buf = malloc(len + 2)) == NULL ||
+	    (w = malloc(sizeof(*w))) == NULL) {
+		free(buf);
+		tcp_close(c);
+		goto out;
+	}
+	dns_put16(buf, (uint16_t)len);
+	memcpy(buf + 2, wire, len);
+	w->data = buf;
+	b = uv_buf_init((char *)buf, (unsigned)len + 2);
+	if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, tcp_written) < 0) {
+		free(buf);
+		free(w);
+		tcp_close(c);
+		goto out;
+	}
+	uv_timer_again(&c->idle);
+	if (c->paused && c->inflight < DL_TCP_MAX_INFLIGHT) {
+		c->paused = false;
+		uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_on_read);
+	}
+ out:
+	tcp_unref(c);
+}
+
+static void
+tcp_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+	struct dl_tcp_conn *c = h->data;
+
+	b->base = (char *)c->buf + c->have;
+	b->len = sizeof(c->buf) - c->have;
+}
+
+static void
+tcp_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct dl_tcp_conn *c = s->data;
+	size_t off = 0;
+
+	if (n < 0) {
+		tcp_close(c);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->have += (size_t)n;
+	uv_timer_again(&c->idle);
+	while (!c->closing && c->have - off >= 2) {
+		size_t ml = dns_get16(c->buf + off);
+
+		if (ml == 0) {
+			tcp_close(c);	/* nothing sensible follows */
+			return;
+		}
+		if (c->have - off < 2 + ml)
+			break;
+		c->inflight++;
+		c->refs++;
+		dq_handle(c->l->d, c->buf + off + 2, ml, &c->src, tcp_reply,
+		    c);
+		off += 2 + ml;
+		if (c->inflight >= DL_TCP_MAX_INFLIGHT && !c->paused) {
+			c->paused = true;
+			uv_read_stop(s);
+			break;
+		}
+	}
+	if (off > 0) {
+		memmove(c->buf, c->buf + off, c->have - off);
+		c->have -= off;
+	}
+}
+
+static void
+tcp_idle(uv_timer_t *t)
+{
+	struct dl_tcp_conn *c = t->data;
+
+	/* Queries still being resolved keep the conn open. */
+	if (c->inflight == 0)
+		tcp_close(c);
+}
+
+static void
+tcp_accept(uv_stream_t *srv, int status)
+{
+	struct dlisten *l = srv->data;
+	struct dl_tcp_conn *c;
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss);
+
+	if (status < 0 || (c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->l = l;
+	uv_tcp_init(l->loop, &c->tcp);
+	uv_timer_init(l->loop, &c->idle);
+	c->tcp.data = c->idle.data = c;
+	c->handles = 2;
+	l->nconns++;
+	if (uv_accept(srv, (uv_stream_t *)&c->tcp) < 0 ||
+	    l->nconns > DL_TCP_MAX_CONNS ||
+	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) < 0 ||
+	    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &c->src.ip,
+	    &c->src.port)) {
+		tcp_close(c);
+		return;
+	}
+	c->src.tcp = true;
+	uv_timer_start(&c->idle, tcp_idle, DL_TCP_IDLE_MS, DL_TCP_IDLE_MS);
+	uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_on_read);
+}
+
+/* ---- set-up ---- */
+
+static int
+add_udp(struct dlisten *l, int fd, char *err, size_t errlen)
+{
+	struct dl_udp *u;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (l->nudp == DL_MAX_SOCKS) {
+		snprintf(err, errlen, "too many listen addresses");
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    set_pktinfo(fd, ss.ss_family) < 0) {
+		snprintf(err, errlen, "udp pktinfo: %s", strerror(errno));
+		return -1;
+	}
+	u = &l->udp[l->nudp++];
+	u->l = l;
+	u->fd = fd;
+	u->family = ss.ss_family;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	uv_poll_init(l->loop, &u->poll, fd);
+	u->poll.data = u;
+	uv_poll_start(&u->poll, UV_READABLE, udp_readable);
+	return 0;
+}
+
+static int
+add_tcp(struct dlisten *l, int fd, const struct sockaddr_storage *ss,
+    socklen_t sl, char *err, size_t errlen)
+{
+	uv_tcp_t *t;
+	int r;
+
+	if (l->ntcp == DL_MAX_SOCKS) {
+		snprintf(err, errlen, "too many listen addresses");
+		return -1;
+	}
+	t = &l->tcp[l->ntcp++];
+	uv_tcp_init(l->loop, t);
+	t->data = l;
+	if (fd >= 0)
+		r = uv_tcp_open(t, fd);
+	else
+		r = uv_tcp_bind(t, (const struct sockaddr *)ss,
+		    ss->ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)t, 128, tcp_accept);
+	if (r < 0) {
+		snprintf(err, errlen, "tcp listen: %s", uv_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+struct dlisten *
+dlisten_open(uv_loop_t *loop, struct dohd *d, const struct eg_config *cfg,
+    char *err, size_t errlen)
+{
+	struct dlisten *l;
+	int ufd, tfd;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->loop = loop;
+	l->d = d;
+	/* systemd socket activation first: no privilege needed at all. */
+	ufd = eg_listen_fd("dns-udp");
+	tfd = eg_listen_fd("dns-tcp");
+	if (ufd >= 0 || tfd >= 0) {
+		if (ufd >= 0 && add_udp(l, ufd, err, errlen) < 0)
+			goto fail;
+		if (tfd >= 0 && add_tcp(l, tfd, NULL, 0, err, errlen) < 0)
+			goto fail;
+		return l;
+	}
+	for (size_t i = 0; i < cfg->dohd.nlisten; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		char e[EG_ERR_MAX];
+
+		if (!eg_sockaddr_parse(cfg->dohd.listen[i], &ss, &sl, e)) {
+			snprintf(err, errlen, "listen %s: %s",
+			    cfg->dohd.listen[i], e);
+			goto fail;
+		}
+		if ((ufd = udp_socket(&ss, sl, err, errlen)) < 0)
+			goto fail;
+		if (add_udp(l, ufd, err, errlen) < 0) {
+			close(ufd);
+			goto fail;
+		}
+		if (add_tcp(l, -1, &ss, sl, err, errlen) < 0)
+			goto fail;
+	}
+	if (l->nudp == 0) {
+		snprintf(err, errlen, "no listen address");
+		goto fail;
+	}
+	return l;
+ fail:
+	/* Start-up failure: the process exits, the kernel closes fds. */
+	return NULL;
+}

@@ -1,0 +1,18 @@
+/*
+ * feed.h - addresses of [jail] direct names into netjaild's direct set,
+ * acknowledged before the answer is released (struct dohd_feeder).
+ */
+#ifndef DOHD_FEED_H
+#define DOHD_FEED_H
+
+#include <uv.h>
+
+#include "dohd.h"
+
+struct dfeed;
+
+struct dfeed *dfeed_new(uv_loop_t *loop, const struct eg_config *cfg);
+void dfeed_free(struct dfeed *f);
+void dfeed_feeder(struct dfeed *f, struct dohd_feeder *out);
+
+#endif
