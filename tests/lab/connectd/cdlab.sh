@@ -198,7 +198,8 @@ write_config() {
 			fi
 		done
 		cat <<EOF
-canary = allowed.test:8443
+canary = ${CD_CANARY:-allowed.test:8443}
+${CD_CHAIN_EXTRA:-}
 ca_file = $T/ca.pem
 probe_interval = 1s
 max_hop_status_age = 5s

@@ -157,6 +157,34 @@ esac
 check "exit = direct: IP literal still 403" [ "$(connect_code 10.99.0.2:8443)" = 403 ]
 stop_connectd
 
+# SIGHUP with a new allowlist: the next connection sees it.
+CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24" write_config "$T/h.conf" direct
+start_connectd "$T/h.conf" || bad "connectd (reload) starts"
+check "before reload: denied.test 403" [ "$(connect_code denied.test:8443)" = 403 ]
+CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24
+allow = denied.test:8443" write_config "$T/h.conf" direct
+kill -HUP "$CDPID"
+check "after reload: denied.test allowed" wait_for 5 sh -c "[ \"\$(ip netns exec $PX curl -s -o /dev/null -w '%{http_connect}' --max-time 5 -x http://127.0.0.1:3128 -p http://denied.test:8443/)\" = 200 ]"
+printf '[chain]\nhop = htp://broken\n' >"$T/h.conf"
+kill -HUP "$CDPID"
+sleep 0.5
+check "a broken config on reload keeps the old generation" [ "$(connect_code denied.test:8443)" = 200 ]
+check "the broken reload is logged with its error" grep -q 'event=reload.*result=failed' "$T/connectd.log"
+stop_connectd
+
+# block_start_until_hops_healthy: until a full-chain probe passed, 503.
+CD_CANARY=nothere.test:8443 CD_CHAIN_EXTRA="block_start_until_hops_healthy = yes" \
+    CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24" write_config "$T/k.conf" direct
+start_connectd "$T/k.conf" || bad "connectd (block start) starts"
+sleep 1.5
+out=$(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n\r\n' | inpx socat -t 3 - TCP:127.0.0.1:3128 | tr -d '\r')
+case $out in
+*"HTTP/1.1 503"*"X-Egressjail-Reason: not-ready"*) ok "block_start_until_hops_healthy: 503 not-ready" ;;
+*) bad "block_start_until_hops_healthy: '$out'" ;;
+esac
+check "canary failing: /ready 503" not_ready
+stop_connectd
+
 # The connection limit: the third connection gets 503.
 CD_MAXCONN=2 write_config "$T/m.conf" direct
 start_connectd "$T/m.conf" || bad "connectd (max_connections 2) starts"
