@@ -3,6 +3,7 @@
  * depend on the config parser and name exactly what they exercise.
  */
 #include <arpa/inet.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ static char *dns_listen[] = { "127.0.0.1:15353" };
 static char *lab_if[] = { "br-ej" };
 static char *lab_proxy[] = { "10.77.0.1:3128" };
 
+
 static char *ex_if[] = { "docker0" };
 static char *ex_proxy[] = { "127.0.0.1:3128" };
 
@@ -99,7 +101,15 @@ example_config(void)
 	return c;
 }
 
-/* The topology of tests/lab/netjaild/jail.sh. */
+static uid_t
+uid_of(const char *name, uid_t dflt)
+{
+	struct passwd *pw = getpwnam(name);
+
+	return pw ? pw->pw_uid : dflt;
+}
+
+/* The topology of tests/lab/lib.sh, as tests/lab/netjaild/jail.sh uses it. */
 static struct eg_config *
 lab_config(const char *name)
 {
@@ -111,26 +121,26 @@ lab_config(const char *name)
 	c->jail.interfaces = lab_if;
 	c->jail.ninterfaces = 1;
 	c->jail.users = calloc(1, sizeof(*c->jail.users));
-	c->jail.users[0].uid = 65534;
+	c->jail.users[0].uid = uid_of("ejagent", 65534);
 	c->jail.nusers = 1;
 	c->jail.direct = calloc(1, sizeof(*c->jail.direct));
-	direct(c, "10.79.0.2", 32, 5432, NULL);
+	direct(c, "10.78.0.20", 32, 5432, NULL);
 	c->chain.hops = calloc(1, sizeof(*c->chain.hops));
 	c->chain.hops[0].host_is_ip = true;
-	c->chain.hops[0].ip = ip("10.79.0.2");
+	c->chain.hops[0].ip = ip("10.78.0.2");
 	c->chain.hops[0].port = 3128;
 	c->chain.nhops = 1;
 	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
 	c->dohd.upstreams[0].port = 443;
 	c->dohd.upstreams[0].bootstrap = calloc(1, sizeof(struct eg_ip));
-	c->dohd.upstreams[0].bootstrap[0] = ip("10.79.0.4");
+	c->dohd.upstreams[0].bootstrap[0] = ip("10.78.0.4");
 	c->dohd.upstreams[0].nbootstrap = 1;
 	c->dohd.nupstreams = 1;
 	c->dohd.listen = dns_listen;
 	c->dohd.nlisten = 1;
 	c->dohd.max_ttl = 3600;
-	c->dohd.user.uid = 39;
-	c->connectd.user.uid = 13;
+	c->dohd.user.uid = uid_of("egress-dns", 39);
+	c->connectd.user.uid = uid_of("egress-connect", 13);
 	c->connectd.transparent_listen = "127.0.0.1:15001";
 	c->connectd.proxy_listen = lab_proxy;
 	c->connectd.nproxy_listen = 1;
