@@ -24,12 +24,18 @@
 
 static const char *const extra_opts[] = { "--print", "--uninstall", NULL };
 
-/* What the loop needs beyond the base set: netlink and the status dump. */
+/*
+ * What netjaild needs beyond the base set: netlink for the table, routes
+ * and conntrack; files for a reload (config, allow files, user lookup
+ * through nscd) and route_localnet.
+ */
 static const char *const nj_syscalls[] = {
-	"socket", "bind", "getsockname", "setsockopt", "getsockopt",
-	"sendto", "recvfrom", "sendmsg", "recvmsg", "poll", "ppoll",
-	"openat", "read", "close", "fstat", "newfstatat", "lseek",
-	"getuid", "getgid", "geteuid", "getegid", "time", "getrandom",
+	"socket", "bind", "connect", "getsockname", "setsockopt",
+	"getsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "poll",
+	"ppoll", "openat", "read", "write", "close", "fstat", "newfstatat",
+	"statx", "lseek", "getdents64", "fcntl", "mmap", "munmap", "brk",
+	"futex", "getrandom", "clock_gettime", "getpid", "getuid", "getgid",
+	"geteuid", "getegid",
 	NULL
 };
 
