@@ -1,0 +1,244 @@
+/*
+ * test_ctl.c - netjaild's control-socket dispatcher: which role may touch
+ * which set, the timeout caps, and that a kernel refusal reaches the peer.
+ * ctl.c is included so its static helpers are in reach; the control
+ * socket and the kernel are replaced by the recorders below.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../../netjaild/ctl.c"
+
+/* ---- recorders standing in for libegress's ctl and for sets.c ---- */
+
+static struct {
+	uint16_t type;
+	uint32_t id;
+	int32_t code;
+	char text[256];
+	int n;
+} reply;
+
+static struct {
+	int calls;
+	enum eg_set which;
+	enum eg_set_op op;
+	uint64_t cap;
+	size_t n;
+	int rc;
+} kernel;
+
+int
+eg_ctl_reply(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
+    const void *payload, size_t len)
+{
+	return eg_ctl_reply2(c, type, id, payload, len, NULL, 0);
+}
+
+int
+eg_ctl_reply2(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
+    const void *head, size_t headlen, const void *tail, size_t taillen)
+{
+	const struct eg_msg_result *r = head;
+
+	reply.type = type;
+	reply.id = id;
+	reply.code = headlen >= sizeof(*r) ? r->code : -1;
+	snprintf(reply.text, sizeof(reply.text), "%.*s", (int)taillen,
+	    tail ? (const char *)tail : "");
+	reply.n++;
+	return 0;
+}
+
+int
+sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
+    enum eg_set_op op, const struct eg_set_elem *elems, size_t n,
+    uint64_t cap_ms, char *err, size_t errlen)
+{
+	kernel.calls++;
+	kernel.which = which;
+	kernel.op = op;
+	kernel.cap = cap_ms;
+	kernel.n = n;
+	if (kernel.rc)
+		snprintf(err, errlen, "kernel says no");
+	return kernel.rc;
+}
+
+/* ---- helpers ---- */
+
+static struct eg_config cfg;
+static struct nj_ruleset rs;
+static struct nj_state st;
+
+static int
+setup(void **state)
+{
+	int i;
+
+	memset(&reply, 0, sizeof(reply));
+	memset(&kernel, 0, sizeof(kernel));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&rs, 0, sizeof(rs));
+	memset(&st, 0, sizeof(st));
+	cfg.dohd.max_ttl = 3600;
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		rs.sets[i].name = nj_set_names[i];
+		rs.sets[i].key = i < 2 ? (enum nj_keytype)i :
+		    rules_set_family(i) == AF_INET ? NJ_KEY_V4PORT :
+		    NJ_KEY_V6PORT;
+	}
+	st.cfg = &cfg;
+	st.rs = &rs;
+	learned_sync_meta(&st);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int i;
+
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		free(st.learned[i].elems);
+		free(st.learned_until[i]);
+	}
+	return 0;
+}
+
+static uint8_t msgbuf[EG_IPC_MAX_MSG];
+
+/* One SET_UPDATE with one IPv4 element 10.0.0.N:443. */
+static void
+send_update(enum eg_role role, enum eg_set set, enum eg_set_op op,
+    uint8_t n, uint32_t timeout_ms)
+{
+	struct eg_ipc_hdr *h = (void *)msgbuf;
+	struct eg_msg_set_update *u = (void *)(msgbuf + sizeof(*h));
+	struct eg_set_elem *e = (void *)(u + 1);
+	struct eg_ipc_msg msg;
+
+	memset(msgbuf, 0, sizeof(msgbuf));
+	h->type = EG_MSG_SET_UPDATE;
+	h->len = sizeof(*u) + sizeof(*e);
+	h->id = 42;
+	u->set = set;
+	u->op = op;
+	u->count = 1;
+	e->family = AF_INET;
+	e->port = 443;
+	e->timeout_ms = timeout_ms;
+	e->addr[0] = 10;
+	e->addr[3] = n;
+	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
+	nj_ctl_handler(NULL, role, &msg, &st);
+}
+
+/* ---- tests ---- */
+
+static void
+dohd_may_push_directs(void **state)
+{
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 5, 300000);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(kernel.which, EG_SET_DIRECT);
+	/* max_ttl plus a minute of grace */
+	assert_int_equal(kernel.cap, 3600 * 1000 + 60000);
+	assert_int_equal(reply.type, EG_MSG_SET_ACK);
+	assert_int_equal(reply.id, 42);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 1);
+}
+
+static void
+dohd_may_not_touch_hops(void **state)
+{
+	send_update(EG_ROLE_DOHD, EG_SET_HOPS, EG_SET_ADD, 5, 1000);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+}
+
+static void
+connectd_may_push_hops_only(void **state)
+{
+	send_update(EG_ROLE_CONNECTD, EG_SET_HOPS, EG_SET_ADD, 2, 300000);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(kernel.cap, NJ_HOPS_CAP_MS);
+	assert_int_equal(reply.code, 0);
+	send_update(EG_ROLE_CONNECTD, EG_SET_DIRECT, EG_SET_ADD, 2, 1000);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(reply.code, EPERM);
+	send_update(EG_ROLE_CONNECTD, EG_SET_DOH, EG_SET_ADD, 2, 1000);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(reply.code, EPERM);
+}
+
+static void
+admin_may_not_push(void **state)
+{
+	send_update(EG_ROLE_ADMIN, EG_SET_DIRECT, EG_SET_ADD, 1, 1000);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+}
+
+static void
+kernel_refusal_reaches_the_peer(void **state)
+{
+	kernel.rc = -ERANGE;
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 7, 1000);
+	assert_int_equal(reply.code, ERANGE);
+	assert_string_equal(reply.text, "kernel says no");
+	/* nothing remembered that the kernel does not hold */
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
+}
+
+static void
+learned_add_refresh_delete(void **state)
+{
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 9, 1000);
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 9, 50000);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 1);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].elems[0].timeout_ms, 50000);
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_DEL, 9, 0);
+	assert_int_equal(kernel.op, EG_SET_DEL);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
+}
+
+static void
+learned_age_drops_expired(void **state)
+{
+	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 1, 500);
+	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 2, 600000);
+	assert_int_equal(st.learned[NJ_SET_DOH4].nelems, 2);
+	/* within a second of expiry: not carried into a new table */
+	learned_age(&st);
+	assert_int_equal(st.learned[NJ_SET_DOH4].nelems, 1);
+	assert_true(st.learned[NJ_SET_DOH4].elems[0].timeout_ms <= 600000);
+	assert_int_equal(st.learned[NJ_SET_DOH4].elems[0].lo[3], 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest t[] = {
+		cmocka_unit_test_setup_teardown(dohd_may_push_directs, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(dohd_may_not_touch_hops, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(connectd_may_push_hops_only,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_may_not_push, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(kernel_refusal_reaches_the_peer,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(learned_add_refresh_delete,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(learned_age_drops_expired,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("netjaild_ctl", t, NULL, NULL);
+}
