@@ -1,0 +1,223 @@
+/*
+ * helpers.h - a dohd core over a config from memory, a fake upstream that
+ * records what it was asked, a fake netjaild feed, and builders for
+ * queries and upstream answers.  Shared by the unit tests and fuzzers.
+ */
+#ifndef DOHD_TEST_HELPERS_H
+#define DOHD_TEST_HELPERS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "config.h"
+#include "log.h"
+#include "policy.h"
+
+#include "cache.h"
+#include "dohd.h"
+
+struct fake {
+	struct eg_config *cfg;
+	struct eg_policy *pol;
+	struct dohd *d;
+	/* upstream */
+	int nresolve;
+	uint8_t q[512];
+	size_t qlen;
+	dohd_up_cb cb;
+	void *cbarg;
+	bool up_refuse;		/* resolve() returns -1 */
+	/* feed */
+	int nfeed;
+	struct eg_set_elem el[EG_SET_MAX_ELEMS];
+	size_t nel;
+	dohd_feed_cb fcb;
+	void *fcbarg;
+	/* the client */
+	int nreply;
+	uint8_t reply[DNS_MAX_MSG];
+	size_t replylen;
+	bool dropped;
+};
+
+static uint64_t fake_clock = 1000000;
+
+static uint64_t
+fake_now(void)
+{
+	return fake_clock;
+}
+
+static int
+fake_resolve(void *ctx, const uint8_t *q, size_t len, dohd_up_cb cb,
+    void *arg)
+{
+	struct fake *f = ctx;
+
+	f->nresolve++;
+	if (f->up_refuse)
+		return -1;
+	if (len > sizeof(f->q))
+		len = sizeof(f->q);
+	memcpy(f->q, q, len);
+	f->qlen = len;
+	f->cb = cb;
+	f->cbarg = arg;
+	return 0;
+}
+
+static int
+fake_feed(void *ctx, const struct eg_set_elem *e, size_t n, dohd_feed_cb cb,
+    void *arg)
+{
+	struct fake *f = ctx;
+
+	f->nfeed++;
+	memcpy(f->el, e, n * sizeof(*e));
+	f->nel = n;
+	f->fcb = cb;
+	f->fcbarg = arg;
+	return 0;
+}
+
+static void
+fake_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+    size_t len)
+{
+	struct fake *f = arg;
+
+	f->nreply++;
+	f->dropped = wire == NULL;
+	if (wire != NULL)
+		memcpy(f->reply, wire, len);
+	f->replylen = len;
+}
+
+static struct fake *
+fake_new(const char *conf)
+{
+	struct eg_config_errors e = { NULL, 0 };
+	struct fake *f = calloc(1, sizeof(*f));
+	char err[EG_ERR_MAX];
+
+	if (f == NULL)
+		abort();
+	f->cfg = eg_config_load_buf("t.conf", conf, strlen(conf),
+	    EG_CONFIG_NO_USERS, &e);
+	if (f->cfg == NULL) {
+		for (size_t i = 0; i < e.n; i++)
+			fprintf(stderr, "config: %s\n", e.msgs[i]);
+		abort();
+	}
+	eg_config_errors_free(&e);
+	if ((f->pol = eg_policy_new(f->cfg, NULL, 0, err)) == NULL) {
+		fprintf(stderr, "policy: %s\n", err);
+		abort();
+	}
+	if ((f->d = calloc(1, sizeof(*f->d))) == NULL)
+		abort();
+	if (dohd_core_init(f->d, f->cfg, f->pol, NULL, err, sizeof(err)) < 0)
+		abort();
+	f->d->now_ms = fake_now;
+	f->d->res.resolve = fake_resolve;
+	f->d->res.ctx = f;
+	f->d->feeder.feed = fake_feed;
+	f->d->feeder.ctx = f;
+	return f;
+}
+
+static void
+fake_free(struct fake *f)
+{
+	dohd_core_free(f->d);
+	dlocal_free(f->d->local);
+	free(f->d);
+	eg_policy_free(f->pol);
+	eg_config_free(f->cfg);
+	free(f);
+}
+
+/* A client query; udp 0: no EDNS. */
+static size_t
+mkquery(uint8_t *b, uint16_t id, const char *name, uint16_t type,
+    uint16_t udp)
+{
+	size_t l = 0, off;
+
+	memset(b, 0, 12);
+	dns_put16(b, id);
+	dns_put16(b + 2, DNS_F_RD);
+	dns_put16(b + 4, 1);
+	dns_put16(b + 10, udp > 0);
+	if (!dns_name_wire(name, b + 12, &l))
+		abort();
+	off = 12 + l;
+	dns_put16(b + off, type);
+	dns_put16(b + off + 2, DNS_C_IN);
+	off += 4;
+	if (udp > 0) {
+		b[off] = 0;
+		dns_put16(b + off + 1, DNS_T_OPT);
+		dns_put16(b + off + 3, udp);
+		dns_put32(b + off + 5, 0);
+		dns_put16(b + off + 9, 0);
+		off += 11;
+	}
+	return off;
+}
+
+/*
+ * An upstream answer to the query f last sent: rcode, then records in
+ * zone-file syntax (answer section), then "--" and authority records.
+ */
+static size_t
+mkanswer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
+    int rcode, const char *const *rrs)
+{
+	ldns_pkt *p = NULL, *qp = NULL;
+	uint8_t *w = NULL;
+	size_t n = 0;
+	ldns_pkt_section sec = LDNS_SECTION_ANSWER;
+
+	if (ldns_wire2pkt(&qp, q, qlen) != LDNS_STATUS_OK)
+		abort();
+	p = ldns_pkt_new();
+	ldns_pkt_set_id(p, ldns_pkt_id(qp));
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_rd(p, true);
+	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION,
+	    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(qp), 0)));
+	for (size_t i = 0; rrs != NULL && rrs[i] != NULL; i++) {
+		ldns_rr *rr = NULL;
+
+		if (strcmp(rrs[i], "--") == 0) {
+			sec = LDNS_SECTION_AUTHORITY;
+			continue;
+		}
+		if (ldns_rr_new_frm_str(&rr, rrs[i], 3600, NULL, NULL) !=
+		    LDNS_STATUS_OK) {
+			fprintf(stderr, "bad rr: %s\n", rrs[i]);
+			abort();
+		}
+		ldns_pkt_push_rr(p, sec, rr);
+	}
+	if (ldns_pkt2wire(&w, p, &n) != LDNS_STATUS_OK || n > cap)
+		abort();
+	memcpy(out, w, n);
+	free(w);
+	ldns_pkt_free(p);
+	ldns_pkt_free(qp);
+	return n;
+}
+
+static const struct dq_src test_src = {
+	.ip = { .family = AF_INET, .addr = { 10, 77, 0, 2 } },
+	.port = 40000,
+};
+
+#endif
