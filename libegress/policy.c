@@ -9,12 +9,12 @@
  *  dns (question)     never-types, then direct names (A/AAAA), then rules.
  *  addr (answer/dial) host addresses, then the deny list minus permit_cidr.
  *
- * Rules live in three hash tables, one per match kind, keyed by the name
- * (exact) or the suffix after "*." / "**.".  A lookup hashes the name, the
- * name minus its first label, and every shorter suffix: its cost follows
- * the length of the queried name, never the number of rules.  The tables
- * are walked from the most specific kind to the least (exact, one label,
- * any depth; among any-depth suffixes the longest first), so the rule a
+ * Rules live in one hash table keyed by the name (exact) or the suffix
+ * after "*." / "**.", with a chain per match kind under each key.  A
+ * lookup hashes the name and each of its suffixes once: its cost follows
+ * the length of the queried name, never the number of rules.  Matches are
+ * tried from the most specific kind to the least (exact, one label, any
+ * depth; among any-depth suffixes the longest first), so the rule a
  * decision reports is the most specific one that admits the request.
  *
  * Several rules may name the same pattern (the same line in two allow
@@ -54,10 +54,14 @@
 #define QT_AAAA		28
 #define QT_HTTPS	65
 
+/*
+ * One key (a name or a wildcard's suffix) and a chain of items per match
+ * kind, so that "*.a.com" and "**.a.com" share one probe for "a.com".
+ */
 struct ntab_slot {
 	uint64_t	 h;
-	const char	*key;
-	uint32_t	 head, tail;	/* 1-based item indices; 0: empty */
+	const char	*key;		/* NULL: empty slot */
+	uint32_t	 head[3];	/* 1-based item indices; 0: none */
 	uint16_t	 len;
 };
 
@@ -65,7 +69,8 @@ struct ntab_slot {
 struct ntab {
 	struct ntab_slot *slot;
 	size_t		  mask;
-	size_t		  n;
+	size_t		  n[3];		/* items per kind */
+	uint32_t	 *tail;		/* while building: 3 per slot */
 };
 
 struct eg_policy {
@@ -75,7 +80,7 @@ struct eg_policy {
 	struct eg_rule	*rules;
 	size_t		 nrules;
 	uint32_t	*next;		/* chain of rules with one pattern */
-	struct ntab	 tab[3];	/* indexed by enum eg_match */
+	struct ntab	 tab;		/* kinds indexed by enum eg_match */
 
 	struct eg_endpoint *direct;
 	size_t		 ndirect;
@@ -688,16 +693,18 @@ name_hash(uint64_t seed, const char *s, size_t len)
 {
 	uint64_t h = seed ^ ((uint64_t)len * 0x9e3779b97f4a7c15ULL), w;
 
+	/* one multiply per word; mix64 at the end does the avalanche */
 	while (len >= 8) {
 		memcpy(&w, s, 8);
-		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
+		h = (h ^ w) * 0x9fb21c651e98df25ULL;
+		h ^= h >> 29;
 		s += 8;
 		len -= 8;
 	}
 	if (len > 0) {
 		w = 0;
 		memcpy(&w, s, len);
-		h = mix64(h ^ w);
+		h = (h ^ w) * 0x9fb21c651e98df25ULL;
 	}
 	return mix64(h);
 }
@@ -709,11 +716,19 @@ ntab_init(struct ntab *t, size_t n)
 
 	while (cap < n * 2)
 		cap <<= 1;
-	if ((t->slot = calloc(cap, sizeof(*t->slot))) == NULL)
+	if ((t->slot = calloc(cap, sizeof(*t->slot))) == NULL ||
+	    (t->tail = calloc(cap * 3, sizeof(*t->tail))) == NULL)
 		return false;
 	t->mask = cap - 1;
-	t->n = 0;
 	return true;
+}
+
+/* The build is over: tails only served appending. */
+static void
+ntab_done(struct ntab *t)
+{
+	free(t->tail);
+	t->tail = NULL;
 }
 
 static struct ntab_slot *
@@ -724,7 +739,7 @@ ntab_find(const struct ntab *t, uint64_t h, const char *key, size_t len)
 
 	for (;;) {
 		s = &t->slot[i];
-		if (s->head == 0)
+		if (s->key == NULL)
 			return s;
 		if (s->h == h && s->len == len && memcmp(s->key, key, len) == 0)
 			return s;
@@ -732,34 +747,39 @@ ntab_find(const struct ntab *t, uint64_t h, const char *key, size_t len)
 	}
 }
 
-/* Append item idx (0-based) under key; next[] chains equal keys. */
+/* Append item idx (0-based) of a kind under key; next[] chains them. */
 static void
-ntab_add(struct ntab *t, uint64_t seed, const char *key, uint32_t idx,
-    uint32_t *next)
+ntab_add(struct ntab *t, uint64_t seed, const char *key, int kind,
+    uint32_t idx, uint32_t *next)
 {
 	size_t len = strlen(key);
 	uint64_t h = name_hash(seed, key, len);
 	struct ntab_slot *s = ntab_find(t, h, key, len);
+	uint32_t *tail = &t->tail[(size_t)(s - t->slot) * 3 + (size_t)kind];
 
-	if (s->head == 0) {
+	if (s->key == NULL) {
 		s->h = h;
 		s->key = key;
 		s->len = (uint16_t)len;
-		s->head = s->tail = idx + 1;
-		t->n++;
-		return;
 	}
-	next[s->tail - 1] = idx + 1;
-	s->tail = idx + 1;
+	if (s->head[kind] == 0)
+		s->head[kind] = idx + 1;
+	else
+		next[*tail - 1] = idx + 1;
+	*tail = idx + 1;
+	t->n[kind]++;
 }
 
-/* 1-based head of the chain under key, 0 when absent. */
-static uint32_t
+/* The slot of key, or NULL when absent. */
+static const struct ntab_slot *
 ntab_get(const struct ntab *t, uint64_t seed, const char *key, size_t len)
 {
-	if (t->n == 0 || len > EG_NAME_MAX)
-		return 0;
-	return ntab_find(t, name_hash(seed, key, len), key, len)->head;
+	const struct ntab_slot *s;
+
+	if (len > EG_NAME_MAX)
+		return NULL;
+	s = ntab_find(t, name_hash(seed, key, len), key, len);
+	return s->key != NULL ? s : NULL;
 }
 
 /* ---- building ---- */
@@ -828,8 +848,7 @@ static bool
 compile_rules(struct eg_policy *p, const struct eg_config *cfg, char *err)
 {
 	const char *lastsrc = NULL, *lastfile = NULL;
-	size_t i, n = cfg->policy.nrules, count[3] = { 0, 0, 0 };
-	int k;
+	size_t i, n = cfg->policy.nrules;
 
 	if (n > 0 && cfg->policy.rules == NULL) {
 		seterr(err, "policy: %zu rules but no rule list", n);
@@ -849,17 +868,15 @@ compile_rules(struct eg_policy *p, const struct eg_config *cfg, char *err)
 		    &lastsrc, &lastfile, err))
 			return false;
 		p->nrules++;
-		count[p->rules[i].match]++;
 	}
-	for (k = 0; k < 3; k++) {
-		if (!ntab_init(&p->tab[k], count[k])) {
-			seterr(err, "policy: out of memory for %zu rules", n);
-			return false;
-		}
+	if (!ntab_init(&p->tab, n)) {
+		seterr(err, "policy: out of memory for %zu rules", n);
+		return false;
 	}
 	for (i = 0; i < n; i++)
-		ntab_add(&p->tab[p->rules[i].match], p->seed,
-		    p->rules[i].suffix, (uint32_t)i, p->next);
+		ntab_add(&p->tab, p->seed, p->rules[i].suffix,
+		    (int)p->rules[i].match, (uint32_t)i, p->next);
+	ntab_done(&p->tab);
 	return true;
 }
 
@@ -929,7 +946,8 @@ compile_direct(struct eg_policy *p, const struct eg_config *cfg, char *err)
 	for (i = 0; i < n; i++)
 		if (p->direct[i].is_name)
 			ntab_add(&p->dnames, p->seed, p->direct[i].name,
-			    (uint32_t)i, p->dnext);
+			    0, (uint32_t)i, p->dnext);
+	ntab_done(&p->dnames);
 	return true;
 }
 
@@ -1018,7 +1036,6 @@ void
 eg_policy_free(struct eg_policy *p)
 {
 	size_t i;
-	int k;
 
 	if (p == NULL)
 		return;
@@ -1026,11 +1043,12 @@ eg_policy_free(struct eg_policy *p)
 		eg_rule_clear(&p->rules[i]);
 	free(p->rules);
 	free(p->next);
-	for (k = 0; k < 3; k++)
-		free(p->tab[k].slot);
+	free(p->tab.slot);
+	free(p->tab.tail);
 	free(p->direct);
 	free(p->dnext);
 	free(p->dnames.slot);
+	free(p->dnames.tail);
 	free(p->deny);
 	free(p->permit);
 	free(p->extra);
@@ -1193,12 +1211,45 @@ check_literal(const struct eg_policy *p, const struct eg_ip *ip,
 	return deny(p, EG_R_IP_LITERAL, NULL, NULL, false);
 }
 
-static bool
-parse_literal(const char *s, struct eg_ip *ip)
+enum literal { LIT_NONE, LIT_OK, LIT_UNREADABLE };
+
+/*
+ * Is s an IP literal in any spelling, and which address?  eg_ip_parse()
+ * takes numeric scopes only, but "fe80::1%eth0" is an address all the
+ * same: it is judged without its scope rather than as a (bad) name.  A
+ * literal that still does not read is never a name either.
+ */
+static enum literal
+literal(const char *s, struct eg_ip *ip)
 {
-	if (strnlen(s, HOST_MAX + 1) > HOST_MAX)
-		return false;
-	return eg_ip_parse(s, ip, true);
+	char buf[HOST_MAX + 1], *pct, *br;
+	size_t n;
+
+	if ((n = strnlen(s, HOST_MAX + 1)) > HOST_MAX || !eg_is_ip_literal(s))
+		return LIT_NONE;
+	if (eg_ip_parse(s, ip, true))
+		return LIT_OK;
+	memcpy(buf, s, n + 1);
+	if ((pct = strchr(buf, '%')) == NULL)
+		return LIT_UNREADABLE;
+	if ((br = strchr(pct, ']')) != NULL)
+		memmove(pct, br, strlen(br) + 1);
+	else
+		*pct = '\0';
+	return eg_ip_parse(buf, ip, true) ? LIT_OK : LIT_UNREADABLE;
+}
+
+/*
+ * A normalised name is lower case without its dot; only IPv4 spellings
+ * survive normalising, so ask again only when the letters allow one
+ * ("0X7F.1" reads as "0x7f.1").  Most names fail on their first letter.
+ */
+static enum literal
+literal_norm(const char *name, struct eg_ip *ip)
+{
+	if (name[strspn(name, "0123456789abcdefx.")] != '\0')
+		return LIT_NONE;
+	return literal(name, ip);
 }
 
 typedef bool admit_fn(const struct eg_rule *, uint16_t);
@@ -1249,35 +1300,48 @@ match_chain(const struct eg_policy *p, uint32_t i, admit_fn *admit,
 	return false;
 }
 
+static bool
+match_slot(const struct eg_policy *p, const struct ntab_slot *s,
+    enum eg_match kind, admit_fn *admit, uint16_t arg, struct match *m)
+{
+	return s != NULL && match_chain(p, s->head[kind], admit, arg, m);
+}
+
+/*
+ * Most specific first: the name itself (exact), then its parent (one
+ * label, then any depth), then every shorter suffix (any depth).
+ */
 static void
 match_name(const struct eg_policy *p, const char *name, size_t len,
     admit_fn *admit, uint16_t arg, struct match *m)
 {
-	const struct ntab *t = p->tab;
+	const struct ntab *t = &p->tab;
+	const struct ntab_slot *s;
 	const char *sfx, *dot;
 	size_t slen;
 
 	memset(m, 0, sizeof(*m));
-	if (match_chain(p, ntab_get(&t[EG_MATCH_EXACT], p->seed, name, len),
-	    admit, arg, m))
+	if (t->n[EG_MATCH_EXACT] > 0 && match_slot(p, ntab_get(t, p->seed,
+	    name, len), EG_MATCH_EXACT, admit, arg, m))
+		return;
+	if (t->n[EG_MATCH_ONE_LABEL] == 0 && t->n[EG_MATCH_ANY_DEPTH] == 0)
 		return;
 	if ((dot = memchr(name, '.', len)) == NULL)
 		return;
 	sfx = dot + 1;
 	slen = len - (size_t)(sfx - name);
-	if (match_chain(p, ntab_get(&t[EG_MATCH_ONE_LABEL], p->seed, sfx,
-	    slen), admit, arg, m))
+	s = ntab_get(t, p->seed, sfx, slen);
+	if (match_slot(p, s, EG_MATCH_ONE_LABEL, admit, arg, m) ||
+	    match_slot(p, s, EG_MATCH_ANY_DEPTH, admit, arg, m))
 		return;
-	if (t[EG_MATCH_ANY_DEPTH].n == 0)
+	if (t->n[EG_MATCH_ANY_DEPTH] == 0)
 		return;
-	for (;;) {
-		if (match_chain(p, ntab_get(&t[EG_MATCH_ANY_DEPTH], p->seed,
-		    sfx, slen), admit, arg, m))
-			return;
-		if ((dot = memchr(sfx, '.', slen)) == NULL)
-			return;
+	while ((dot = memchr(sfx, '.', slen)) != NULL) {
 		slen -= (size_t)(dot + 1 - sfx);
 		sfx = dot + 1;
+		if (match_slot(p, ntab_get(t, p->seed, sfx, slen),
+		    EG_MATCH_ANY_DEPTH, admit, arg, m))
+			return;
 	}
 }
 
@@ -1285,10 +1349,13 @@ match_name(const struct eg_policy *p, const char *name, size_t len,
 static bool
 direct_name(const struct eg_policy *p, const char *name, uint16_t port)
 {
+	const struct ntab_slot *s;
 	uint32_t i;
 
-	i = ntab_get(&p->dnames, p->seed, name, strlen(name));
-	for (; i != 0; i = p->dnext[i - 1])
+	if (p->dnames.n[0] == 0 ||
+	    (s = ntab_get(&p->dnames, p->seed, name, strlen(name))) == NULL)
+		return false;
+	for (i = s->head[0]; i != 0; i = p->dnext[i - 1])
 		if (port == 0 || p->direct[i - 1].port == port)
 			return true;
 	return false;
@@ -1299,6 +1366,7 @@ eg_policy_check_host(const struct eg_policy *p, const char *host,
     uint16_t port)
 {
 	char name[EG_NAME_MAX + 1];
+	enum literal lit;
 	struct eg_ip ip;
 	struct match m;
 
@@ -1307,13 +1375,15 @@ eg_policy_check_host(const struct eg_policy *p, const char *host,
 	/* no TCP connection goes to port 0; nothing to report either */
 	if (port == 0)
 		return deny(p, EG_R_PORT, NULL, NULL, true);
-	if (parse_literal(host, &ip))
+	if ((lit = literal(host, &ip)) == LIT_NONE) {
+		if (!eg_name_normalise(host, name, NULL))
+			return deny(p, EG_R_BAD_NAME, NULL, NULL, true);
+		lit = literal_norm(name, &ip);
+	}
+	if (lit == LIT_OK)
 		return check_literal(p, &ip, port);
-	if (!eg_name_normalise(host, name, NULL))
-		return deny(p, EG_R_BAD_NAME, NULL, NULL, true);
-	/* "127.0.0.1." or "0X7F.1": still an address once normalised */
-	if (parse_literal(name, &ip))
-		return check_literal(p, &ip, port);
+	if (lit == LIT_UNREADABLE)
+		return deny(p, EG_R_IP_LITERAL, NULL, NULL, true);
 	if (direct_name(p, name, port))
 		return allow(EG_R_DIRECT, NULL, true);
 	if (p->nrules == 0)
@@ -1353,11 +1423,11 @@ eg_policy_check_dns(const struct eg_policy *p, const char *name,
 		return deny(p, EG_R_BAD_NAME, NULL, NULL, true);
 	if (qtype_never(qtype))
 		return deny(p, EG_R_QTYPE, NULL, NULL, true);
-	if (parse_literal(name, &ip))
+	if (literal(name, &ip) != LIT_NONE)
 		return deny(p, EG_R_IP_LITERAL, NULL, NULL, false);
 	if (!eg_name_normalise(name, norm, NULL))
 		return deny(p, EG_R_BAD_NAME, NULL, NULL, true);
-	if (parse_literal(norm, &ip))
+	if (literal_norm(norm, &ip) != LIT_NONE)
 		return deny(p, EG_R_IP_LITERAL, NULL, NULL, false);
 	if ((qtype == QT_A || qtype == QT_AAAA) && direct_name(p, norm, 0))
 		return allow(EG_R_DIRECT, NULL, true);
