@@ -30,6 +30,7 @@
 #define DNS_T_CNAME	5
 #define DNS_T_SOA	6
 #define DNS_T_NULL	10
+#define DNS_T_MX	15
 #define DNS_T_TXT	16
 #define DNS_T_AAAA	28
 #define DNS_T_OPT	41

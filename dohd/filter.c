@@ -254,13 +254,21 @@ dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
 				}
 			} else if (t != q->qtype)
 				continue;
+			if (t == DNS_T_A || t == DNS_T_AAAA) {
+				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
+				size_t want = t == DNS_T_A ? 4 : 16;
+
+				/* An address of the wrong size is a broken
+				 * answer, not one to repair. */
+				if (ldns_rr_rd_count(rr) != 1 || r == NULL ||
+				    ldns_rdf_size(r) != want)
+					goto out;
+			}
 			if (!infra && (t == DNS_T_A || t == DNS_T_AAAA)) {
 				struct eg_ip ip;
 				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
 				size_t want = t == DNS_T_A ? 4 : 16;
 
-				if (r == NULL || ldns_rdf_size(r) != want)
-					goto out;
 				memset(&ip, 0, sizeof(ip));
 				ip.family = t == DNS_T_A ? AF_INET : AF_INET6;
 				memcpy(ip.addr, ldns_rdf_data(r), want);

@@ -12,6 +12,9 @@
 
 #include <ldns/ldns.h>
 
+/* Not every user needs every helper. */
+#define HELPER static __attribute__((unused))
+
 #include "config.h"
 #include "log.h"
 #include "policy.h"
@@ -45,13 +48,13 @@ struct fake {
 
 static uint64_t fake_clock = 1000000;
 
-static uint64_t
+HELPER uint64_t
 fake_now(void)
 {
 	return fake_clock;
 }
 
-static int
+HELPER int
 fake_resolve(void *ctx, const uint8_t *q, size_t len, dohd_up_cb cb,
     void *arg)
 {
@@ -69,7 +72,7 @@ fake_resolve(void *ctx, const uint8_t *q, size_t len, dohd_up_cb cb,
 	return 0;
 }
 
-static int
+HELPER int
 fake_feed(void *ctx, const struct eg_set_elem *e, size_t n, dohd_feed_cb cb,
     void *arg)
 {
@@ -83,7 +86,7 @@ fake_feed(void *ctx, const struct eg_set_elem *e, size_t n, dohd_feed_cb cb,
 	return 0;
 }
 
-static void
+HELPER void
 fake_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
     size_t len)
 {
@@ -96,7 +99,7 @@ fake_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
 	f->replylen = len;
 }
 
-static struct fake *
+HELPER struct fake *
 fake_new(const char *conf)
 {
 	struct eg_config_errors e = { NULL, 0 };
@@ -129,7 +132,7 @@ fake_new(const char *conf)
 	return f;
 }
 
-static void
+HELPER void
 fake_free(struct fake *f)
 {
 	dohd_core_free(f->d);
@@ -141,7 +144,7 @@ fake_free(struct fake *f)
 }
 
 /* A client query; udp 0: no EDNS. */
-static size_t
+HELPER size_t
 mkquery(uint8_t *b, uint16_t id, const char *name, uint16_t type,
     uint16_t udp)
 {
@@ -173,7 +176,7 @@ mkquery(uint8_t *b, uint16_t id, const char *name, uint16_t type,
  * An upstream answer to the query f last sent: rcode, then records in
  * zone-file syntax (answer section), then "--" and authority records.
  */
-static size_t
+HELPER size_t
 mkanswer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
     int rcode, const char *const *rrs)
 {
