@@ -166,7 +166,8 @@ dcache_put(struct dcache *c, const uint8_t *name, size_t namelen,
 	memset(e, 0, sizeof(*e));
 	e->ttl_off = (uint16_t *)(e + 1);
 	e->wire = (uint8_t *)(e->ttl_off + nttl);
-	memcpy(e->ttl_off, ttl_off, nttl * sizeof(uint16_t));
+	if (nttl > 0)
+		memcpy(e->ttl_off, ttl_off, nttl * sizeof(uint16_t));
 	memcpy(e->wire, wire, len);
 	e->len = (uint16_t)len;
 	e->nttl = (uint16_t)nttl;

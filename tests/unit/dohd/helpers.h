@@ -22,8 +22,19 @@
 #include "cache.h"
 #include "dohd.h"
 
+#define FAKE_SLOTS 64
+
+/* One upstream lookup the core started; done once it took an answer. */
+struct fake_slot {
+	dohd_up_cb cb;
+	void *arg;
+	bool done;
+};
+
 struct fake {
 	struct eg_config *cfg;
+	struct fake_slot slot[FAKE_SLOTS];
+	size_t nslot;
 	struct eg_policy *pol;
 	struct dohd *d;
 	/* upstream */
@@ -54,6 +65,21 @@ fake_now(void)
 	return fake_clock;
 }
 
+/* The core's callback, through a slot so teardown can end it. */
+HELPER int
+fake_trampoline(void *arg, int err, const uint8_t *w, size_t len)
+{
+	struct fake_slot *s = arg;
+	int r;
+
+	if (s->done)
+		return 0;
+	r = s->cb(s->arg, err, w, len);
+	if (r == 0)
+		s->done = true;
+	return r;
+}
+
 HELPER int
 fake_resolve(void *ctx, const uint8_t *q, size_t len, dohd_up_cb cb,
     void *arg)
@@ -67,8 +93,18 @@ fake_resolve(void *ctx, const uint8_t *q, size_t len, dohd_up_cb cb,
 		len = sizeof(f->q);
 	memcpy(f->q, q, len);
 	f->qlen = len;
-	f->cb = cb;
-	f->cbarg = arg;
+	if (f->nslot == FAKE_SLOTS) {
+		/* A long fuzz run: end the oldest lookups first. */
+		for (size_t i = 0; i < FAKE_SLOTS; i++)
+			if (!f->slot[i].done)
+				fake_trampoline(&f->slot[i], -125, NULL, 0);
+		f->nslot = 0;
+	}
+	f->slot[f->nslot].cb = cb;
+	f->slot[f->nslot].arg = arg;
+	f->slot[f->nslot].done = false;
+	f->cb = fake_trampoline;
+	f->cbarg = &f->slot[f->nslot++];
 	return 0;
 }
 
@@ -135,6 +171,9 @@ fake_new(const char *conf)
 HELPER void
 fake_free(struct fake *f)
 {
+	for (size_t i = 0; i < f->nslot; i++)
+		if (!f->slot[i].done)
+			fake_trampoline(&f->slot[i], -125, NULL, 0);
 	dohd_core_free(f->d);
 	dlocal_free(f->d->local);
 	free(f->d);
