@@ -153,8 +153,8 @@ t_padding(void **st)
 	size_t nl, n;
 	struct dns_walk w;
 	const char *names[] = { "a.b", "www.example.com",
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
-	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example" };
+	    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example") };
 
 	for (size_t i = 0; i < 3; i++) {
 		assert_true(dns_name_wire(names[i], name, &nl));
