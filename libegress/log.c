@@ -127,7 +127,7 @@ log_line(enum eg_log_level lvl, const char *event, uint64_t suppressed,
 	char line[LOG_LINE_MAX], stamp[32];
 	struct timespec ts;
 	struct tm tm;
-	size_t off = 0;
+	size_t off = 0, mark;
 	int saved = errno;
 
 	if (lvl > EG_LOG_ERR)
@@ -140,8 +140,11 @@ log_line(enum eg_log_level lvl, const char *event, uint64_t suppressed,
 	    stamp, ts.tv_nsec / 1000000, level_names[lvl], log_daemon,
 	    event != NULL ? event : "-");
 	if (fmt != NULL && fmt[0] != '\0') {
+		mark = off;
 		line_add(line, &off, " ");
 		line_vadd(line, &off, fmt, ap);
+		if (off == mark + 1)	/* no trailing blank for empty pairs */
+			off = mark;
 	}
 	if (suppressed > 0)
 		line_add(line, &off, " suppressed=%llu",

@@ -1,0 +1,1111 @@
+/* test_ipc.c - IPC decoder, fd passing, sockets and the role table. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "ipc.h"
+
+static _Alignas(8) uint8_t wire[EG_IPC_MAX_MSG + 64];
+
+/* Header + payload into the aligned wire buffer; returns datagram size. */
+static size_t
+mk(uint16_t type, const void *p, size_t len)
+{
+	struct eg_ipc_hdr h = { .type = type, .len = (uint32_t)len, .id = 7 };
+
+	memcpy(wire, &h, sizeof(h));
+	if (len > 0)
+		memcpy(wire + sizeof(h), p, len);
+	return sizeof(h) + len;
+}
+
+/* Decode the first n bytes of wire after fixing hdr.len to n - 12. */
+static int
+dec_n(size_t n)
+{
+	struct eg_ipc_msg m;
+	uint32_t len = (uint32_t)(n - sizeof(struct eg_ipc_hdr));
+
+	memcpy(wire + offsetof(struct eg_ipc_hdr, len), &len, sizeof(len));
+	return eg_ipc_decode(wire, n, &m);
+}
+
+static int
+dec(uint16_t type, const void *p, size_t len)
+{
+	struct eg_ipc_msg m;
+
+	return eg_ipc_decode(wire, mk(type, p, len), &m);
+}
+
+/* Exact size accepted; one byte less and one byte more rejected. */
+static void
+exact(uint16_t type, const void *p, size_t len)
+{
+	uint8_t big[EG_IPC_MAX_PAYLOAD];
+	size_t n;
+
+	assert_true(len + 1 <= sizeof(big));
+	memcpy(big, p, len);
+	big[len] = 0;
+	n = mk(type, big, len + 1);
+	assert_int_equal(dec_n(n - 1), 0);
+	if (len > 0) {
+		assert_int_equal(dec_n(n - 2), -1);
+		assert_int_equal(errno, EBADMSG);
+	}
+	assert_int_equal(dec_n(n), -1);
+	assert_int_equal(errno, EBADMSG);
+}
+
+static int
+nfds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- decoder ---------------------------------------------------------- */
+
+static void
+test_header(void **state)
+{
+	struct eg_ipc_hdr h = { .type = EG_MSG_STATUS_REQ };
+	struct eg_ipc_msg m;
+
+	(void)state;
+	assert_int_equal(dec(EG_MSG_STATUS_REQ, NULL, 0), 0);
+	/* Shorter than a header. */
+	assert_int_equal(eg_ipc_decode(wire, 11, &m), -1);
+	assert_int_equal(eg_ipc_decode(wire, 0, &m), -1);
+	/* Flags must be zero. */
+	h.flags = 1;
+	memcpy(wire, &h, sizeof(h));
+	assert_int_equal(eg_ipc_decode(wire, sizeof(h), &m), -1);
+	/* len disagrees with the datagram, both ways. */
+	h.flags = 0;
+	h.len = 1;
+	memcpy(wire, &h, sizeof(h));
+	assert_int_equal(eg_ipc_decode(wire, sizeof(h), &m), -1);
+	h.len = 0xffffffff;
+	memcpy(wire, &h, sizeof(h));
+	assert_int_equal(eg_ipc_decode(wire, sizeof(h), &m), -1);
+	/* Unknown types. */
+	assert_int_equal(dec(EG_MSG_NONE, NULL, 0), -1);
+	assert_int_equal(dec(EG_MSG__MAX, NULL, 0), -1);
+	assert_int_equal(dec(0xffff, NULL, 0), -1);
+	/* Over the maximum message size. */
+	assert_int_equal(eg_ipc_decode(wire, EG_IPC_MAX_MSG + 1, &m), -1);
+	/* Misaligned buffer. */
+	mk(EG_MSG_STATUS_REQ, NULL, 0);
+	memmove(wire + 1, wire, 12);
+	assert_int_equal(eg_ipc_decode(wire + 1, 12, &m), -1);
+	assert_int_equal(errno, EBADMSG);
+}
+
+static void
+test_fixed_sizes(void **state)
+{
+	struct eg_msg_error e = { .code = EPERM };
+	struct eg_msg_fd_pass f = { .what = 3 };
+	struct eg_msg_result r = { 0, 0 };
+	struct eg_ipc_msg m;
+
+	(void)state;
+	exact(EG_MSG_STATUS_REQ, NULL, 0);
+	exact(EG_MSG_RELOAD_REQ, NULL, 0);
+	exact(EG_MSG_ERROR, &e, sizeof(e));
+	exact(EG_MSG_FD_PASS, &f, sizeof(f));
+	exact(EG_MSG_SET_ACK, &r, sizeof(r));
+	/* A SET_ACK carries no text. */
+	r.textlen = 2;
+	memcpy(wire + 100, &r, sizeof(r));
+	memcpy(wire + 100 + sizeof(r), "ok", 2);
+	assert_int_equal(dec(EG_MSG_SET_ACK, wire + 100, sizeof(r) + 2), -1);
+	/* Error codes are positive errno values. */
+	e.code = 0;
+	assert_int_equal(dec(EG_MSG_ERROR, &e, sizeof(e)), -1);
+	e.code = -1;
+	assert_int_equal(dec(EG_MSG_ERROR, &e, sizeof(e)), -1);
+	e.code = 4096;
+	assert_int_equal(dec(EG_MSG_ERROR, &e, sizeof(e)), -1);
+	e.code = ETIMEDOUT;
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_ERROR, &e, sizeof(e)),
+	    &m), 0);
+	assert_int_equal(m.hdr.id, 7);
+	assert_int_equal(m.fd, -1);
+	assert_ptr_equal(m.payload, wire + 12);
+}
+
+static size_t
+mk_text(void *out, size_t headlen, const void *head, const char *text,
+    size_t textlen)
+{
+	memcpy(out, head, headlen);
+	memcpy((uint8_t *)out + headlen, text, textlen);
+	return headlen + textlen;
+}
+
+static void
+test_result_text(void **state)
+{
+	uint8_t p[256];
+	struct eg_msg_result r = { .code = 0, .textlen = 12 };
+	const struct eg_msg_result *rr;
+	struct eg_ipc_msg m;
+	const char *text;
+	size_t n;
+
+	(void)state;
+	n = mk_text(p, sizeof(r), &r, "reloaded\ngen", 12);
+	exact(EG_MSG_RELOAD_REP, p, n);
+	exact(EG_MSG_EXPLAIN_REP, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_RELOAD_REP, p, n), &m),
+	    0);
+	rr = eg_ipc_result(&m, &text);
+	assert_non_null(rr);
+	assert_int_equal(rr->textlen, 12);
+	assert_memory_equal(text, "reloaded\ngen", 12);
+	/* Wrong accessor for the type. */
+	assert_null(eg_ipc_status(&m, &text));
+	/* textlen says more or less than arrived. */
+	r.textlen = 13;
+	n = mk_text(p, sizeof(r), &r, "reloaded\ngen", 12);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	r.textlen = 11;
+	n = mk_text(p, sizeof(r), &r, "reloaded\ngen", 12);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	/* Huge textlen. */
+	r.textlen = 0xffffffff;
+	n = mk_text(p, sizeof(r), &r, "x", 1);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	/* NUL, control characters, DEL, high bytes. */
+	r.textlen = 3;
+	n = mk_text(p, sizeof(r), &r, "a\0b", 3);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	n = mk_text(p, sizeof(r), &r, "a\rb", 3);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	n = mk_text(p, sizeof(r), &r, "a\x1b" "b", 3);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	n = mk_text(p, sizeof(r), &r, "a\x7f" "b", 3);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	n = mk_text(p, sizeof(r), &r, "a\xc3" "b", 3);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+	/* Negative result code. */
+	r.code = -5;
+	n = mk_text(p, sizeof(r), &r, "abc", 3);
+	assert_int_equal(dec(EG_MSG_RELOAD_REP, p, n), -1);
+}
+
+static void
+test_status(void **state)
+{
+	uint8_t p[EG_IPC_MAX_PAYLOAD];
+	struct eg_msg_status s = { .ready = 1, .generation = 9, .textlen = 8 };
+	const struct eg_msg_status *ps;
+	struct eg_ipc_msg m;
+	const char *text;
+	size_t n;
+
+	(void)state;
+	n = mk_text(p, sizeof(s), &s, "rules=1\n", 8);
+	exact(EG_MSG_STATUS_REP, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_STATUS_REP, p, n), &m),
+	    0);
+	ps = eg_ipc_status(&m, &text);
+	assert_non_null(ps);
+	assert_int_equal(ps->ready, 1);
+	assert_int_equal(ps->generation, 9);
+	assert_memory_equal(text, "rules=1\n", 8);
+	s.ready = 2;
+	n = mk_text(p, sizeof(s), &s, "rules=1\n", 8);
+	assert_int_equal(dec(EG_MSG_STATUS_REP, p, n), -1);
+	s.ready = 0;
+	s.pad[1] = 1;
+	n = mk_text(p, sizeof(s), &s, "rules=1\n", 8);
+	assert_int_equal(dec(EG_MSG_STATUS_REP, p, n), -1);
+	/* The largest text that fits is accepted, one more byte is not. */
+	s.pad[1] = 0;
+	s.textlen = EG_IPC_MAX_PAYLOAD - sizeof(s);
+	memset(p + sizeof(s), 'a', s.textlen);
+	memcpy(p, &s, sizeof(s));
+	assert_int_equal(dec(EG_MSG_STATUS_REP, p, EG_IPC_MAX_PAYLOAD), 0);
+	assert_int_equal(eg_ipc_decode(wire, EG_IPC_MAX_MSG + 1, &m), -1);
+}
+
+static size_t
+mk_set(uint8_t *p, uint8_t set, uint8_t op, uint16_t count,
+    const struct eg_set_elem *e, size_t ne)
+{
+	struct eg_msg_set_update u = { .set = set, .op = op, .count = count };
+	size_t i;
+
+	memcpy(p, &u, sizeof(u));
+	for (i = 0; i < ne; i++)
+		memcpy(p + sizeof(u) + i * sizeof(*e), &e[i], sizeof(*e));
+	return sizeof(u) + ne * sizeof(*e);
+}
+
+static void
+test_set_update(void **state)
+{
+	static uint8_t p[4 + 70 * sizeof(struct eg_set_elem)];
+	struct eg_set_elem e[70];
+	const struct eg_msg_set_update *u;
+	const struct eg_set_elem *el;
+	struct eg_ipc_msg m;
+	size_t n, i;
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 70; i++) {
+		e[i].family = AF_INET;
+		e[i].port = 443;
+		e[i].timeout_ms = 60000;
+		e[i].addr[0] = 10;
+		e[i].addr[3] = (uint8_t)i;
+	}
+	e[1].family = AF_INET6;
+	memset(e[1].addr, 0xfe, 16);
+
+	n = mk_set(p, EG_SET_DIRECT, EG_SET_ADD, 2, e, 2);
+	exact(EG_MSG_SET_UPDATE, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_SET_UPDATE, p, n), &m),
+	    0);
+	u = eg_ipc_set_update(&m, &el);
+	assert_non_null(u);
+	assert_int_equal(u->count, 2);
+	assert_int_equal(el[1].family, AF_INET6);
+	assert_int_equal(el[0].addr[0], 10);
+
+	/* Count 64 is the most, 0 and 65 are out. */
+	n = mk_set(p, EG_SET_HOPS, EG_SET_DEL, 64, e, 64);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), 0);
+	n = mk_set(p, EG_SET_HOPS, EG_SET_DEL, 65, e, 65);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	n = mk_set(p, EG_SET_HOPS, EG_SET_DEL, 0, e, 0);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	/* Count says one thing, elements another. */
+	n = mk_set(p, EG_SET_HOPS, EG_SET_ADD, 3, e, 2);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	n = mk_set(p, EG_SET_HOPS, EG_SET_ADD, 0xffff, e, 2);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	/* Bad set and op. */
+	n = mk_set(p, 0, EG_SET_ADD, 1, e, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	n = mk_set(p, EG_SET_DOH + 1, EG_SET_ADD, 1, e, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	n = mk_set(p, EG_SET_DOH, 3, 1, e, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	/* Bad family, non-zero pad, IPv4 with a non-zero tail. */
+	e[2].family = AF_UNIX;
+	n = mk_set(p, EG_SET_DOH, EG_SET_ADD, 1, e + 2, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	e[2].family = 0;
+	n = mk_set(p, EG_SET_DOH, EG_SET_ADD, 1, e + 2, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	e[2].family = AF_INET;
+	e[2].pad = 1;
+	n = mk_set(p, EG_SET_DOH, EG_SET_ADD, 1, e + 2, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	e[2].pad = 0;
+	e[2].addr[15] = 1;
+	n = mk_set(p, EG_SET_DOH, EG_SET_ADD, 1, e + 2, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	e[2].addr[15] = 0;
+	e[2].addr[4] = 1;
+	n = mk_set(p, EG_SET_DOH, EG_SET_ADD, 1, e + 2, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), -1);
+	e[2].addr[4] = 0;
+	n = mk_set(p, EG_SET_DOH, EG_SET_ADD, 1, e + 2, 1);
+	assert_int_equal(dec(EG_MSG_SET_UPDATE, p, n), 0);
+}
+
+static size_t
+mk_resolve(uint8_t *p, uint16_t qtype, uint16_t namelen, const char *name,
+    size_t len)
+{
+	struct eg_msg_resolve_req r = { .qtype = qtype, .namelen = namelen };
+
+	return mk_text(p, sizeof(r), &r, name, len);
+}
+
+static void
+test_resolve_req(void **state)
+{
+	uint8_t p[600];
+	char name[EG_NAME_MAX + 1], longname[300];
+	const struct eg_msg_resolve_req *r;
+	struct eg_ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = mk_resolve(p, 1, 12, "Proxy.Corp.", 11 + 1);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);	/* 12 != 11 */
+	n = mk_resolve(p, 28, 11, "Proxy.Corp.", 11);
+	exact(EG_MSG_RESOLVE_REQ, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_RESOLVE_REQ, p, n), &m),
+	    0);
+	r = eg_ipc_resolve_req(&m, name);
+	assert_non_null(r);
+	assert_int_equal(r->qtype, 28);
+	assert_string_equal(name, "proxy.corp");
+	/* qtype other than A/AAAA. */
+	n = mk_resolve(p, 16, 4, "a.b.", 4);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	/* Empty, embedded NUL, space, control, non-ASCII, bad labels. */
+	n = mk_resolve(p, 1, 0, "", 0);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve(p, 1, 5, "a\0.bc", 5);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve(p, 1, 5, "a .bc", 5);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve(p, 1, 5, "a\n.bc", 5);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve(p, 1, 5, "\xc3\xa9.bc", 5);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve(p, 1, 4, "a..b", 4);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	/* 253 is the longest name; 254 is out. */
+	memset(longname, 'a', sizeof(longname));
+	for (n = 63; n < sizeof(longname); n += 64)
+		longname[n] = '.';
+	n = mk_resolve(p, 1, 253, longname, 253);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), 0);
+	longname[253] = 'a';
+	n = mk_resolve(p, 1, 254, longname, 254);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	/* A label of 64 is too long. */
+	memset(longname, 'b', 64);
+	memcpy(longname + 64, ".cc", 3);
+	n = mk_resolve(p, 1, 67, longname, 67);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+}
+
+static void
+test_resolve_rep(void **state)
+{
+	uint8_t p[12 + 20 * sizeof(struct eg_ip)];
+	struct eg_msg_resolve_rep r = { .rcode = 0, .ttl = 30, .count = 2 };
+	struct eg_ip ip[20];
+	const struct eg_msg_resolve_rep *rr;
+	const struct eg_ip *addrs;
+	struct eg_ipc_msg m;
+	size_t i;
+
+	(void)state;
+	memset(ip, 0, sizeof(ip));
+	for (i = 0; i < 20; i++) {
+		ip[i].family = AF_INET;
+		ip[i].addr[0] = 192;
+		ip[i].addr[3] = (uint8_t)i;
+	}
+	ip[1].family = AF_INET6;
+	ip[1].addr[15] = 1;
+	memcpy(p, &r, sizeof(r));
+	memcpy(p + sizeof(r), ip, 2 * sizeof(ip[0]));
+	exact(EG_MSG_RESOLVE_REP, p, sizeof(r) + 2 * sizeof(ip[0]));
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + 2 * sizeof(ip[0])), &m), 0);
+	rr = eg_ipc_resolve_rep(&m, &addrs);
+	assert_non_null(rr);
+	assert_int_equal(rr->count, 2);
+	assert_int_equal(addrs[1].family, AF_INET6);
+	/* NXDOMAIN: no addresses is fine. */
+	r.count = 0;
+	r.rcode = 3;
+	memcpy(p, &r, sizeof(r));
+	exact(EG_MSG_RESOLVE_REP, p, sizeof(r));
+	/* 16 addresses is the most. */
+	r.count = 16;
+	memcpy(p, &r, sizeof(r));
+	memcpy(p + sizeof(r), ip, 16 * sizeof(ip[0]));
+	assert_int_equal(dec(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + 16 * sizeof(ip[0])), 0);
+	r.count = 17;
+	memcpy(p, &r, sizeof(r));
+	memcpy(p + sizeof(r), ip, 17 * sizeof(ip[0]));
+	assert_int_equal(dec(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + 17 * sizeof(ip[0])), -1);
+	/* Bad family, v4 tail, v4 scope, pad. */
+	r.count = 1;
+	memcpy(p, &r, sizeof(r));
+	ip[0].family = 99;
+	memcpy(p + sizeof(r), ip, sizeof(ip[0]));
+	assert_int_equal(dec(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + sizeof(ip[0])), -1);
+	ip[0].family = AF_INET;
+	ip[0].addr[9] = 1;
+	memcpy(p + sizeof(r), ip, sizeof(ip[0]));
+	assert_int_equal(dec(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + sizeof(ip[0])), -1);
+	ip[0].addr[9] = 0;
+	ip[0].scope = 2;
+	memcpy(p + sizeof(r), ip, sizeof(ip[0]));
+	assert_int_equal(dec(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + sizeof(ip[0])), -1);
+	ip[0].scope = 0;
+	r.pad = 1;
+	memcpy(p, &r, sizeof(r));
+	memcpy(p + sizeof(r), ip, sizeof(ip[0]));
+	assert_int_equal(dec(EG_MSG_RESOLVE_REP, p,
+	    sizeof(r) + sizeof(ip[0])), -1);
+}
+
+static size_t
+mk_explain(uint8_t *p, uint16_t port, const char *host, size_t len)
+{
+	struct eg_msg_explain_req r = { .port = port,
+	    .hostlen = (uint16_t)len };
+
+	return mk_text(p, sizeof(r), &r, host, len);
+}
+
+static void
+test_explain_req(void **state)
+{
+	uint8_t p[300];
+	char host[EG_NAME_MAX + 1];
+	const struct eg_msg_explain_req *r;
+	struct eg_ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = mk_explain(p, 443, "API.Example.com", 15);
+	exact(EG_MSG_EXPLAIN_REQ, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_EXPLAIN_REQ, p, n), &m),
+	    0);
+	r = eg_ipc_explain_req(&m, host);
+	assert_non_null(r);
+	assert_int_equal(r->port, 443);
+	assert_string_equal(host, "api.example.com");
+	/* Address literals are explained as given. */
+	n = mk_explain(p, 0, "2130706433", 10);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_EXPLAIN_REQ, p, n), &m),
+	    0);
+	assert_non_null(eg_ipc_explain_req(&m, host));
+	assert_string_equal(host, "2130706433");
+	n = mk_explain(p, 0, "fe80::1", 7);
+	assert_int_equal(dec(EG_MSG_EXPLAIN_REQ, p, n), 0);
+	n = mk_explain(p, 0, "", 0);
+	assert_int_equal(dec(EG_MSG_EXPLAIN_REQ, p, n), -1);
+	n = mk_explain(p, 0, "a\0b", 3);
+	assert_int_equal(dec(EG_MSG_EXPLAIN_REQ, p, n), -1);
+	n = mk_explain(p, 0, "a\"b", 3);
+	assert_int_equal(dec(EG_MSG_EXPLAIN_REQ, p, n), -1);
+	n = mk_explain(p, 0, "a/b", 3);
+	assert_int_equal(dec(EG_MSG_EXPLAIN_REQ, p, n), -1);
+}
+
+static void
+test_accessor_wrong_type(void **state)
+{
+	struct eg_ipc_msg m;
+	const struct eg_set_elem *el;
+	const struct eg_ip *addrs;
+	char name[EG_NAME_MAX + 1];
+	const char *text;
+
+	(void)state;
+	assert_int_equal(dec(EG_MSG_STATUS_REQ, NULL, 0), 0);
+	assert_int_equal(eg_ipc_decode(wire, 12, &m), 0);
+	assert_null(eg_ipc_set_update(&m, &el));
+	assert_null(eg_ipc_resolve_req(&m, name));
+	assert_null(eg_ipc_resolve_rep(&m, &addrs));
+	assert_null(eg_ipc_status(&m, &text));
+	assert_null(eg_ipc_result(&m, &text));
+	assert_null(eg_ipc_explain_req(&m, name));
+}
+
+/* ---- send/recv -------------------------------------------------------- */
+
+static void
+pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv), 0);
+}
+
+/* Send raw bytes with n fds attached, bypassing eg_ipc_send's checks. */
+static void
+raw_send(int s, const void *buf, size_t len, const int *fds, size_t n)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf,
+	    .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (n > 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	assert_int_equal(sendmsg(s, &mh, 0), (ssize_t)len);
+}
+
+static void
+test_fd_roundtrip(void **state)
+{
+	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
+	struct eg_msg_fd_pass f = { .what = 5 };
+	struct eg_ipc_msg m;
+	int sv[2], p[2];
+	char c = 0;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_FD_PASS, 42, &f, sizeof(f),
+	    p[1]), 0);
+	close(p[1]);
+	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 1);
+	assert_int_equal(m.hdr.type, EG_MSG_FD_PASS);
+	assert_int_equal(m.hdr.id, 42);
+	assert_true(m.fd >= 0);
+	assert_int_equal(fcntl(m.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	/* The received fd is the pipe's write end. */
+	assert_int_equal(write(m.fd, "x", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	close(m.fd);
+	close(p[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_send_refuses(void **state)
+{
+	struct eg_msg_error e = { .code = 0 };
+	struct eg_msg_fd_pass f = { .what = 1 };
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	/* Invalid payload, fd on a type without one, FD_PASS without fd. */
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_ERROR, 1, &e, sizeof(e),
+	    -1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REQ, 1, NULL, 0,
+	    sv[1]), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_FD_PASS, 1, &f, sizeof(f),
+	    -1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REP, 1, wire,
+	    EG_IPC_MAX_PAYLOAD + 1, -1), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+expect_rejected(int s)
+{
+	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
+	struct eg_ipc_msg m;
+
+	assert_int_equal(eg_ipc_recv(s, buf, sizeof(buf), &m), -1);
+	assert_int_equal(errno, EBADMSG);
+}
+
+static void
+test_unexpected_fd(void **state)
+{
+	struct eg_msg_fd_pass f = { .what = 1 };
+	int sv[2], p[2], fds[3], before, i;
+
+	(void)state;
+	pair(sv);
+	assert_int_equal(pipe(p), 0);
+	before = nfds_open();
+	for (i = 0; i < 50; i++) {
+		/* An fd on a type that carries none. */
+		raw_send(sv[0], wire, mk(EG_MSG_STATUS_REQ, NULL, 0), p, 1);
+		expect_rejected(sv[1]);
+		/* Two fds on FD_PASS. */
+		fds[0] = p[0];
+		fds[1] = p[1];
+		raw_send(sv[0], wire, mk(EG_MSG_FD_PASS, &f, sizeof(f)), fds,
+		    2);
+		expect_rejected(sv[1]);
+		/* FD_PASS with none. */
+		raw_send(sv[0], wire, mk(EG_MSG_FD_PASS, &f, sizeof(f)), NULL,
+		    0);
+		expect_rejected(sv[1]);
+		/* A malformed message with an fd: the fd is closed too. */
+		raw_send(sv[0], wire, mk(EG_MSG_FD_PASS, &f, 3), p, 1);
+		expect_rejected(sv[1]);
+	}
+	assert_int_equal(nfds_open(), before);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_recv_truncated(void **state)
+{
+	static _Alignas(8) uint8_t buf[64];
+	uint8_t big[200];
+	struct eg_msg_status s = { .ready = 1, .textlen = 100 };
+	struct eg_ipc_msg m;
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, &s, sizeof(s));
+	/* A valid message larger than the buffer: MSG_TRUNC, rejected. */
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REP, 1, big,
+	    sizeof(s) + 100, -1), 0);
+	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), -1);
+	assert_int_equal(errno, EBADMSG);
+	/* Then the stream is in sync again. */
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REQ, 2, NULL, 0,
+	    -1), 0);
+	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 1);
+	assert_int_equal(m.hdr.id, 2);
+	/* Garbage of header size. */
+	raw_send(sv[0], "\x02\0\0\0\0\0\0\0\0\0\0", 11, NULL, 0);
+	expect_rejected(sv[1]);
+	/* EOF. */
+	close(sv[0]);
+	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 0);
+	close(sv[1]);
+}
+
+static void
+test_recv_text_nul(void **state)
+{
+	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
+	struct eg_msg_result r = { .code = 0, .textlen = 2 };
+	uint8_t p[16];
+	struct eg_ipc_msg m;
+	const char *text;
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	memset(buf, 'z', sizeof(buf));
+	memcpy(p, &r, sizeof(r));
+	memcpy(p + sizeof(r), "ok", 2);
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_RELOAD_REP, 1, p,
+	    sizeof(r) + 2, -1), 0);
+	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 1);
+	assert_non_null(eg_ipc_result(&m, &text));
+	assert_string_equal(text, "ok");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* ---- roles ------------------------------------------------------------ */
+
+static const struct eg_ipc_roles roles = {
+	.netjaild_uid = 900, .connectd_uid = 901, .dohd_uid = 902,
+	.admin_gid = 950,
+};
+
+static void
+test_role_of(void **state)
+{
+	(void)state;
+	assert_int_equal(eg_ipc_role_of(&roles, 900, 950), EG_ROLE_NETJAILD);
+	assert_int_equal(eg_ipc_role_of(&roles, 901, 950), EG_ROLE_CONNECTD);
+	assert_int_equal(eg_ipc_role_of(&roles, 902, 0), EG_ROLE_DOHD);
+	assert_int_equal(eg_ipc_role_of(&roles, 0, 0), EG_ROLE_ADMIN);
+	assert_int_equal(eg_ipc_role_of(&roles, 1000, 950), EG_ROLE_ADMIN);
+	assert_int_equal(eg_ipc_role_of(&roles, 1000, 1000), EG_ROLE_NONE);
+	assert_int_equal(eg_ipc_role_of(&roles, 65534, 65534), EG_ROLE_NONE);
+}
+
+static void
+test_role_table(void **state)
+{
+	uint16_t t;
+	int d, p;
+
+	(void)state;
+	/* netjaild */
+	assert_true(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_DOHD,
+	    EG_MSG_SET_UPDATE));
+	assert_true(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_CONNECTD,
+	    EG_MSG_SET_UPDATE));
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN,
+	    EG_MSG_SET_UPDATE));
+	assert_true(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN,
+	    EG_MSG_RELOAD_REQ));
+	assert_true(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_CONNECTD,
+	    EG_MSG_STATUS_REQ));
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_CONNECTD,
+	    EG_MSG_RELOAD_REQ));
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_DOHD,
+	    EG_MSG_STATUS_REQ));
+	/* dohd */
+	assert_true(eg_ipc_allowed(EG_ROLE_DOHD, EG_ROLE_CONNECTD,
+	    EG_MSG_RESOLVE_REQ));
+	assert_false(eg_ipc_allowed(EG_ROLE_DOHD, EG_ROLE_ADMIN,
+	    EG_MSG_RESOLVE_REQ));
+	assert_true(eg_ipc_allowed(EG_ROLE_DOHD, EG_ROLE_ADMIN,
+	    EG_MSG_EXPLAIN_REQ));
+	assert_false(eg_ipc_allowed(EG_ROLE_DOHD, EG_ROLE_CONNECTD,
+	    EG_MSG_EXPLAIN_REQ));
+	/* connectd */
+	assert_true(eg_ipc_allowed(EG_ROLE_CONNECTD, EG_ROLE_ADMIN,
+	    EG_MSG_STATUS_REQ));
+	assert_false(eg_ipc_allowed(EG_ROLE_CONNECTD, EG_ROLE_DOHD,
+	    EG_MSG_STATUS_REQ));
+	assert_false(eg_ipc_allowed(EG_ROLE_CONNECTD, EG_ROLE_NETJAILD,
+	    EG_MSG_SET_UPDATE));
+	/* Nobody may send replies, FD_PASS or junk as requests; a peer with
+	 * no role may send nothing at all. */
+	for (d = 0; d <= EG_ROLE__MAX; d++) {
+		for (p = 0; p <= EG_ROLE__MAX; p++) {
+			for (t = 0; t <= EG_MSG__MAX + 1; t++) {
+				if (!eg_ipc_allowed(d, p, t))
+					continue;
+				assert_true(p != EG_ROLE_NONE);
+				assert_true(p < EG_ROLE__MAX && d < EG_ROLE__MAX);
+				assert_true(eg_ipc_expects_reply(t));
+			}
+			assert_false(eg_ipc_allowed(d, p, EG_MSG_ERROR));
+			assert_false(eg_ipc_allowed(d, p, EG_MSG_SET_ACK));
+			assert_false(eg_ipc_allowed(d, p, EG_MSG_STATUS_REP));
+			assert_false(eg_ipc_allowed(d, p, EG_MSG_FD_PASS));
+		}
+	}
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN, 0xffff));
+}
+
+static void
+test_set_and_reply_rules(void **state)
+{
+	(void)state;
+	assert_true(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DIRECT));
+	assert_true(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DOH));
+	assert_false(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_HOPS));
+	assert_true(eg_ipc_set_allowed(EG_ROLE_CONNECTD, EG_SET_HOPS));
+	assert_false(eg_ipc_set_allowed(EG_ROLE_CONNECTD, EG_SET_DIRECT));
+	assert_false(eg_ipc_set_allowed(EG_ROLE_ADMIN, EG_SET_DIRECT));
+	assert_false(eg_ipc_set_allowed(EG_ROLE_DOHD, 0));
+	assert_true(eg_ipc_reply_ok(EG_MSG_STATUS_REQ, EG_MSG_STATUS_REP));
+	assert_true(eg_ipc_reply_ok(EG_MSG_SET_UPDATE, EG_MSG_SET_ACK));
+	assert_true(eg_ipc_reply_ok(EG_MSG_RESOLVE_REQ, EG_MSG_ERROR));
+	assert_false(eg_ipc_reply_ok(EG_MSG_SET_UPDATE, EG_MSG_STATUS_REP));
+	assert_false(eg_ipc_reply_ok(EG_MSG_STATUS_REP, EG_MSG_ERROR));
+	assert_false(eg_ipc_reply_ok(EG_MSG_RESOLVE_REQ, EG_MSG_FD_PASS));
+	assert_string_equal(eg_msg_name(EG_MSG_SET_ACK), "set_ack");
+	assert_string_equal(eg_msg_name(999), "unknown");
+	assert_string_equal(eg_role_name(EG_ROLE_DOHD), "dohd");
+	assert_string_equal(eg_role_name(77), "none");
+}
+
+/* ---- sockets on the file system -------------------------------------- */
+
+static char tmpdir[64];
+
+static int
+setup_dir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/eg-ipc-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	/* The tests connect as nobody too. */
+	return chmod(tmpdir, 0755);
+}
+
+static int
+teardown_dir(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_listen(void **state)
+{
+	char path[128];
+	struct stat st;
+	mode_t old;
+	int l, l2, c, a, fd;
+	enum eg_role role;
+	uid_t uid;
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/x.sock", tmpdir);
+	old = umask(0);		/* a careless umask must not widen the mode */
+	l = eg_ipc_listen(path, 12345);
+	umask(old);
+	assert_true(l >= 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	if (geteuid() == 0)
+		assert_int_equal(st.st_gid, 12345);
+	/* A live socket is not taken over. */
+	l2 = eg_ipc_listen(path, (gid_t)-1);
+	assert_int_equal(l2, -1);
+	assert_int_equal(errno, EADDRINUSE);
+
+	c = eg_ipc_connect(path);
+	assert_true(c >= 0);
+	a = eg_ipc_accept(l, &role, &uid, &pid);
+	assert_true(a >= 0);
+	assert_int_equal(uid, geteuid());
+	assert_int_equal(pid, getpid());
+	assert_int_equal(role, geteuid() == 0 ? EG_ROLE_ADMIN : EG_ROLE_NONE);
+	close(a);
+	close(c);
+	close(l);
+	/* A stale socket is replaced. */
+	l = eg_ipc_listen(path, (gid_t)-1);
+	assert_true(l >= 0);
+	close(l);
+	/* A path that is not a socket is never removed. */
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(eg_ipc_listen(path, (gid_t)-1), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(path);
+	/* Too long a path. */
+	memset(path, 'a', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	path[0] = '/';
+	assert_int_equal(eg_ipc_listen(path, (gid_t)-1), -1);
+	assert_int_equal(eg_ipc_connect(path), -1);
+}
+
+/* Connect as uid 65534 with the given groups; report the role we got. */
+static enum eg_role
+role_as_nobody(const char *path, gid_t gid, gid_t supp,
+    const struct eg_ipc_roles *r)
+{
+	enum eg_role role = EG_ROLE__MAX;
+	struct pollfd pfd;
+	pid_t child;
+	int l, a, st;
+	char x;
+
+	l = eg_ipc_listen(path, (gid_t)-1);
+	assert_true(l >= 0);
+	chmod(path, 0666);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int c;
+
+		if (setgroups(1, &supp) == -1 || setgid(gid) == -1 ||
+		    setuid(65534) == -1)
+			_exit(1);
+		c = eg_ipc_connect(path);
+		if (c == -1)
+			_exit(2);
+		/* Wait until the parent has looked at us. */
+		if (read(c, &x, 1) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	/* Never hang when the child failed before connecting. */
+	pfd.fd = l;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 10000) != 1) {
+		waitpid(child, &st, 0);
+		fail_msg("child did not connect, status %d", st);
+	}
+	a = eg_ipc_accept(l, &role, NULL, NULL);
+	assert_true(a >= 0);
+	assert_int_equal(eg_ipc_peer_role(a, r, &role, NULL, NULL), 0);
+	close(a);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(l);
+	unlink(path);
+	return role;
+}
+
+static void
+test_peer_groups(void **state)
+{
+	struct eg_ipc_roles r = roles;
+	char path[128];
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/g.sock", tmpdir);
+	r.admin_gid = 4242;
+	/* Primary group, supplementary group, neither. */
+	assert_int_equal(role_as_nobody(path, 4242, 1, &r), EG_ROLE_ADMIN);
+	assert_int_equal(role_as_nobody(path, 65534, 4242, &r), EG_ROLE_ADMIN);
+	assert_int_equal(role_as_nobody(path, 65534, 1, &r), EG_ROLE_NONE);
+	/* The daemon uid wins over group membership. */
+	r.dohd_uid = 65534;
+	assert_int_equal(role_as_nobody(path, 4242, 4242, &r), EG_ROLE_DOHD);
+}
+
+/* ---- eg_ipc_call ------------------------------------------------------ */
+
+enum srv_mode { SRV_REPLY, SRV_SILENT, SRV_WRONG_ID, SRV_WRONG_TYPE };
+
+static pid_t
+server(const char *path, enum srv_mode mode)
+{
+	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
+	struct eg_msg_status s = { .ready = 1, .generation = 3, .textlen = 4 };
+	uint8_t p[32];
+	struct eg_ipc_msg m;
+	pid_t child;
+	int l, a;
+
+	l = eg_ipc_listen(path, (gid_t)-1);
+	assert_true(l >= 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child != 0) {
+		close(l);
+		return child;
+	}
+	a = accept(l, NULL, NULL);
+	if (a == -1 || eg_ipc_recv(a, buf, sizeof(buf), &m) != 1)
+		_exit(1);
+	memcpy(p, &s, sizeof(s));
+	memcpy(p + sizeof(s), "ok=1", 4);
+	switch (mode) {
+	case SRV_REPLY:
+		eg_ipc_send(a, EG_MSG_STATUS_REP, m.hdr.id, p, 16, -1);
+		break;
+	case SRV_WRONG_ID:
+		eg_ipc_send(a, EG_MSG_STATUS_REP, m.hdr.id + 1, p, 16, -1);
+		break;
+	case SRV_WRONG_TYPE:
+		eg_ipc_send(a, EG_MSG_RELOAD_REQ, m.hdr.id, NULL, 0, -1);
+		break;
+	case SRV_SILENT:
+		break;
+	}
+	/* Hold the connection until the client hangs up. */
+	while (read(a, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+static void
+test_call(void **state)
+{
+	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
+	const struct eg_msg_status *s;
+	struct eg_ipc_msg m;
+	const char *text;
+	char path[128];
+	pid_t child;
+	int st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/call.sock", tmpdir);
+
+	child = server(path, SRV_REPLY);
+	assert_int_equal(eg_ipc_call(path, EG_MSG_STATUS_REQ, NULL, 0, buf,
+	    sizeof(buf), &m, 5000), 0);
+	s = eg_ipc_status(&m, &text);
+	assert_non_null(s);
+	assert_int_equal(s->generation, 3);
+	assert_memory_equal(text, "ok=1", 4);
+	waitpid(child, &st, 0);
+
+	child = server(path, SRV_SILENT);
+	assert_int_equal(eg_ipc_call(path, EG_MSG_STATUS_REQ, NULL, 0, buf,
+	    sizeof(buf), &m, 200), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	waitpid(child, &st, 0);
+
+	child = server(path, SRV_WRONG_ID);
+	assert_int_equal(eg_ipc_call(path, EG_MSG_STATUS_REQ, NULL, 0, buf,
+	    sizeof(buf), &m, 5000), -1);
+	assert_int_equal(errno, EPROTO);
+	waitpid(child, &st, 0);
+
+	child = server(path, SRV_WRONG_TYPE);
+	assert_int_equal(eg_ipc_call(path, EG_MSG_STATUS_REQ, NULL, 0, buf,
+	    sizeof(buf), &m, 5000), -1);
+	assert_int_equal(errno, EPROTO);
+	waitpid(child, &st, 0);
+
+	/* Nobody listening. */
+	unlink(path);
+	assert_int_equal(eg_ipc_call(path, EG_MSG_STATUS_REQ, NULL, 0, buf,
+	    sizeof(buf), &m, 200), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_fixed_sizes),
+		cmocka_unit_test(test_result_text),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_set_update),
+		cmocka_unit_test(test_resolve_req),
+		cmocka_unit_test(test_resolve_rep),
+		cmocka_unit_test(test_explain_req),
+		cmocka_unit_test(test_accessor_wrong_type),
+		cmocka_unit_test(test_fd_roundtrip),
+		cmocka_unit_test(test_send_refuses),
+		cmocka_unit_test(test_unexpected_fd),
+		cmocka_unit_test(test_recv_truncated),
+		cmocka_unit_test(test_recv_text_nul),
+		cmocka_unit_test(test_role_of),
+		cmocka_unit_test(test_role_table),
+		cmocka_unit_test(test_set_and_reply_rules),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_peer_groups),
+		cmocka_unit_test(test_call),
+	};
+
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
