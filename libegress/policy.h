@@ -26,6 +26,21 @@
  * Lookup cost does not grow with the number of rules: exact names and the
  * suffixes of wildcard rules live in hash tables and a lookup walks the
  * labels of the queried name.
+ *
+ * Rules add up: a request is allowed when any rule admits it.  The rule a
+ * decision reports is the most specific one that admits it (exact, then
+ * one label, then any depth, longest suffix first); among rules with the
+ * same pattern, the first in config order.  A denial for a port or qtype
+ * reports the most specific rule that names the host.
+ *
+ * A direct endpoint given as one address:port is allowed even when the
+ * address is in the deny list or is a host address (the operator named
+ * it); one given as CIDR:port never covers a host address.
+ *
+ * Report mode (ALLOW, reported=true) never applies to EG_R_HOST_ADDR,
+ * EG_R_BAD_NAME or the DNS types that are never answered: report mode
+ * must not open the host's own services, and malformed input is never
+ * forwarded.
  */
 #ifndef EG_POLICY_H
 #define EG_POLICY_H
