@@ -14,7 +14,7 @@ lab_users
 lab_start_doh "$LAB_DOH"
 lab_start_doh "$LAB_DOH2"
 
-dohd=$EJ_BUILD/dohd/dohd
+dohd=${EJ_DOHD:-$EJ_BUILD/dohd/dohd}
 [ -x "$dohd" ] || lab_skip "dohd not built at $dohd"
 
 conf=$LAB_DIR/ej.conf
@@ -40,6 +40,9 @@ stale_ttl = 600
 feed_timeout = 100ms
 
 [policy]
+; the lab's "internet" lives in 10.78.0.0/24
+permit_cidr = $LAB_UPNET4
+permit_cidr = $LAB_UPNET6
 allow = smoke.test
 allow = alias.test
 allow = alias2.test
@@ -84,11 +87,10 @@ lab_expect_match "workload (dig, TCP) via the bridge address" '^10\.78\.0\.10$' 
 	lab_exec w1 dig @"$LAB_BR4" +tcp +short +time=3 +tries=1 smoke.test A
 lab_expect_match "EDNS0 answer carries an OPT" 'EDNS' q +edns=0 +bufsize=1232 smoke.test A
 
-lab_expect_match "whoami answered by some upstream" '"doh[12]"' short whoami.test TXT
+# whoami.test is not asked before: a cached answer would hide the failover.
 lab_stop "doh-$LAB_DOH"
 sleep 0.2
-lab_expect_match "first upstream down: the second answers" '"doh2"' \
-	lab_retry 5 bash -c "ip netns exec $LAB_NS_HOST kdig @127.0.0.1 -p 15353 +timeout=3 +retry=0 +short whoami.test TXT | grep doh2"
+lab_expect_match "first upstream down: the second answers" '"doh2"' short whoami.test TXT
 lab_stop "doh-$LAB_DOH2"
 sleep 0.2
 lab_expect_match "both down: an uncached name gets SERVFAIL" 'status: SERVFAIL' q alias2.test AAAA
@@ -96,5 +98,5 @@ lab_expect_match "both down: a cached name is still answered" '^10\.78\.0\.10$' 
 
 lab_expect "dohd still running" lab_alive dohd
 lab_expect_match "one decision line per query, denied ones included" \
-	'event=decision .*name=forbidden\.test .*decision=deny' cat "$LAB_DIR/dohd.log"
+	'event=decision .*name="forbidden\.test" .*decision=deny' cat "$LAB_DIR/dohd.log"
 lab_finish
