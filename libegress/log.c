@@ -156,6 +156,10 @@ log_line(enum eg_log_level lvl, const char *event, uint64_t suppressed,
 	errno = saved;
 }
 
+/* Restated here so the compiler checks the forwarding below. */
+void eg_vlog(enum eg_log_level lvl, const char *event, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
 void
 eg_vlog(enum eg_log_level lvl, const char *event, const char *fmt, va_list ap)
 {

@@ -1081,6 +1081,39 @@ test_call(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* Every seed of the fuzz corpus is a valid message (else it seeds little). */
+static void
+test_seed_corpus(void **state)
+{
+	const char *dir = EG_TEST_SRCDIR "/../../fuzz/corpus/ipc";
+	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG + 1];
+	struct eg_ipc_msg m;
+	struct dirent *de;
+	char path[512];
+	DIR *d;
+	FILE *f;
+	size_t n;
+	int seen = 0;
+
+	(void)state;
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (eg_ipc_decode(buf, n, &m) != 0)
+			fail_msg("seed %s does not decode", de->d_name);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 12);
+}
+
 int
 main(void)
 {
@@ -1105,6 +1138,7 @@ main(void)
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_peer_groups),
 		cmocka_unit_test(test_call),
+		cmocka_unit_test(test_seed_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
