@@ -157,6 +157,7 @@ main(int argc, char **argv)
 			eg_fatal(EG_EXIT_CONFIG, "ruleset", "error=\"%s\"", err);
 		rules_print(rs, stdout);
 		rules_free(rs);
+		eg_config_free(d.cfg);
 		return fflush(stdout) == 0 ? EG_EXIT_OK : EG_EXIT_RUNTIME;
 	}
 
@@ -177,6 +178,8 @@ main(int argc, char **argv)
 			    err);
 		eg_log(EG_LOG_INFO, "uninstalled", "table=%s", rc ?
 		    "removed" : "absent");
+		nl_close(&st.nl);
+		eg_config_free(d.cfg);
 		return EG_EXIT_OK;
 	}
 
