@@ -519,6 +519,11 @@ on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
 			dec = eg_policy_check_addr(d->gen->pol, &addrs[i]);
 			if (dec.verdict == EG_ALLOW && !dec.reported)
 				break;
+			/* A [jail] direct name is the operator's own choice
+			 * of an internal service: only the host's own
+			 * addresses stay out of reach. */
+			if (d->direct && dec.reason != EG_R_HOST_ADDR)
+				break;
 			eg_log(EG_LOG_INFO, "resolve-denied",
 			    "host=%s addr=%s reason=%s", d->host,
 			    eg_ip_str(&addrs[i], ab, sizeof(ab)),

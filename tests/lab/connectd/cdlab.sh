@@ -179,7 +179,7 @@ start_peers() {
 	bg_px python3 "$H/fakepeer.py" "$T/run" netjaild "$T/netjaild.ready"
 	bg_px python3 "$H/fakepeer.py" "$T/run" dohd "$T/dohd.ready" \
 	    hop1.test=10.99.0.2 hop2.test=10.99.0.2 allowed.test=10.99.0.2 \
-	    denied.test=10.99.0.2
+	    denied.test=10.99.0.2 db.test=10.99.0.2
 	wait_for 5 test -S "$T/run/dohd.sock"
 	wait_for 5 test -S "$T/run/netjaild.sock"
 }
@@ -188,7 +188,8 @@ start_peers() {
 write_config() {
 	f=$1; shift
 	{
-		printf '[jail]\ninterface = cdl0\ngroup = nogroup\nruntime_dir = %s\n\n' "$T/run"
+		printf '[jail]\ninterface = cdl0\ngroup = nogroup\nruntime_dir = %s\n%s\n\n' \
+		    "$T/run" "${CD_JAIL_EXTRA:-}"
 		printf '[netjaild]\nuser = nobody\n\n[chain]\n'
 		for h in "$@"; do
 			if [ "$h" = direct ]; then

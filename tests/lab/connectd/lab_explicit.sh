@@ -132,6 +132,26 @@ check "report mode: logged as report" grep -q 'event=access.*denied.test.*decisi
 check "report mode: own address still 403" [ "$(connect_code 10.99.0.1:3128)" = 403 ]
 stop_connectd
 
+# [jail] direct endpoints bypass the chain: dialled by connectd itself.
+CD_JAIL_EXTRA="direct = 10.99.0.2:9000
+direct = db.test:8080" write_config "$T/e.conf" http://cduser:cdpass@10.99.0.2:3128 http://10.99.0.2:3129
+start_connectd "$T/e.conf" || bad "connectd (direct endpoints) starts"
+wait_for 15 is_ready
+out=$(printf 'CONNECT 10.99.0.2:9000 HTTP/1.1\r\n\r\nping\n' | inpx socat -t 2 - TCP:127.0.0.1:3128 | tr -d '\r')
+case $out in
+*"HTTP/1.1 200"*"ping"*) ok "direct endpoint by address: tunnel to the echo server" ;;
+*) bad "direct endpoint by address: '$out'" ;;
+esac
+out=$(inpx curl -s --max-time 10 -x http://127.0.0.1:3128 http://db.test:8080/db)
+case $out in
+"exit-ok host=db.test:8080 path=/db"*) ok "direct endpoint by name (resolved through dohd)" ;;
+*) bad "direct endpoint by name: got '$out'" ;;
+esac
+check "direct endpoints never went through the chain" sh -c "! grep -q 'db.test\|10.99.0.2:9000' $T/squid/access.log"
+check "access log: direct" grep -q 'host="db.test" port=8080 .*decision=allow .*hops="direct"' "$T/connectd.log"
+check "direct endpoint, other port: 403" [ "$(connect_code 10.99.0.2:9001)" = 403 ]
+stop_connectd
+
 # exit = direct: connectd is the last hop; it resolves through dohd and
 # checks every address (the lab's exit sits in RFC 1918, so permit it).
 CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24" write_config "$T/d.conf" direct
