@@ -38,12 +38,15 @@ ca_file = $LAB_DIR/ca.pem
 query_timeout = 1500ms
 stale_ttl = 600
 feed_timeout = 100ms
+ping_interval = 1s
+max_connection_age = 3s
 
 [policy]
 ; the lab's "internet" lives in 10.78.0.0/24
 permit_cidr = $LAB_UPNET4
 permit_cidr = $LAB_UPNET6
 allow = smoke.test
+allow = exit.test
 allow = alias.test
 allow = alias2.test
 allow = badalias.test
@@ -87,13 +90,26 @@ lab_expect_match "workload (dig, TCP) via the bridge address" '^10\.78\.0\.10$' 
 	lab_exec w1 dig @"$LAB_BR4" +tcp +short +time=3 +tries=1 smoke.test A
 lab_expect_match "EDNS0 answer carries an OPT" 'EDNS' q +edns=0 +bufsize=1232 smoke.test A
 
+# A frozen upstream (TCP open, nothing answers): the hedge to the other
+# answers at once, and the PING nobody answers ends the dead connection.
+kill -STOP "$(cat "$LAB_DIR/doh-$LAB_DOH.pid")"
+t0=$(lab_ms)
+lab_expect_match "one upstream frozen: answered through the hedge" '^fd78::10$' short alias2.test AAAA
+lab_expect "... within a second" test $(( $(lab_ms) - t0 )) -lt 1000
+sleep 4.5
+lab_expect_match "the frozen upstream's connection was declared dead by PING" \
+	'url=https://doh\.test.*why="ping timeout"' cat "$LAB_DIR/dohd.log"
+kill -CONT "$(cat "$LAB_DIR/doh-$LAB_DOH.pid")"
+lab_expect_match "past the maximum connection age, new connections serve" '^10\.78\.0\.10$' \
+	short exit.test A
+
 # whoami.test is not asked before: a cached answer would hide the failover.
 lab_stop "doh-$LAB_DOH"
 sleep 0.2
 lab_expect_match "first upstream down: the second answers" '"doh2"' short whoami.test TXT
 lab_stop "doh-$LAB_DOH2"
 sleep 0.2
-lab_expect_match "both down: an uncached name gets SERVFAIL" 'status: SERVFAIL' q alias2.test AAAA
+lab_expect_match "both down: an uncached name gets SERVFAIL" 'status: SERVFAIL' q exit.test AAAA
 lab_expect_match "both down: a cached name is still answered" '^10\.78\.0\.10$' short smoke.test A
 
 lab_expect "dohd still running" lab_alive dohd
