@@ -314,11 +314,15 @@ handle_set_update(struct nj_state *st, struct eg_ctl_conn *c,
 		int base = u->set == EG_SET_DIRECT ? NJ_SET_DIRECT4 :
 		    u->set == EG_SET_HOPS ? NJ_SET_HOPS4 : NJ_SET_DOH4;
 
+		int set = base + (el[i].family == AF_INET6);
+
 		rules_elem_addr(&e, el[i].family, el[i].addr, -1, el[i].port);
 		e.timeout_ms = el[i].timeout_ms ? el[i].timeout_ms :
 		    cap_for(st, u->set);
-		nj_learned_note(st, base + (el[i].family == AF_INET6),
-		    &e, u->op == EG_SET_ADD);
+		/* the configured element is there for good already */
+		if (rules_set_covers(&st->rs->sets[set], &e))
+			continue;
+		nj_learned_note(st, set, &e, u->op == EG_SET_ADD);
 	}
 	eg_log(EG_LOG_DEBUG, "set_update", "role=%s set=%u op=%u count=%u",
 	    eg_role_name(role), u->set, u->op, u->count);

@@ -62,6 +62,8 @@ add_table(struct nj_batch *b, struct nj_nl *nl, uint16_t type)
 
 static int add_elems(struct nj_batch *, struct nj_nl *,
     const struct nj_set *, uint32_t);
+static int add_extra(struct nj_batch *, struct nj_nl *,
+    const struct nj_set *, const struct nj_set *, uint32_t);
 
 static int
 add_set(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
@@ -81,7 +83,34 @@ add_set(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
 	nftnl_set_free(ns);
 	if (nlh == NULL || add_elems(b, nl, s, id) == -1)
 		return -1;
-	return extra ? add_elems(b, nl, extra, id) : 0;
+	if (extra == NULL || extra->nelems == 0)
+		return 0;
+	return add_extra(b, nl, s, extra, id);
+}
+
+/*
+ * Learned elements the new configuration now covers itself are left out:
+ * a duplicate would fail the whole transaction.
+ */
+static int
+add_extra(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
+    const struct nj_set *extra, uint32_t id)
+{
+	struct nj_set keep = *extra;
+	size_t i;
+	int rc;
+
+	keep.elems = NULL;
+	keep.nelems = keep.cap = 0;
+	for (i = 0; i < extra->nelems; i++)
+		if (!rules_set_covers(s, &extra->elems[i]) &&
+		    rules_set_add(&keep, &extra->elems[i]) == -1) {
+			free(keep.elems);
+			return -1;
+		}
+	rc = add_elems(b, nl, &keep, id);
+	free(keep.elems);
+	return rc;
 }
 
 static int

@@ -104,6 +104,23 @@ rules_set_add(struct nj_set *s, const struct nj_elem *e)
 	return 0;
 }
 
+int
+rules_set_covers(const struct nj_set *s, const struct nj_elem *e)
+{
+	size_t i, alen = s->key == NJ_KEY_V4PORT ? 4 : 16;
+
+	if (s->key != NJ_KEY_V4PORT && s->key != NJ_KEY_V6PORT)
+		return 0;
+	for (i = 0; i < s->nelems; i++) {
+		const struct nj_elem *c = &s->elems[i];
+
+		if (c->port == e->port && memcmp(c->lo, e->lo, alen) <= 0 &&
+		    memcmp(e->hi, c->hi, alen) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
 void
 rules_elem_addr(struct nj_elem *e, int family, const uint8_t *addr, int plen,
     uint16_t port)

@@ -116,6 +116,8 @@ void rules_print_elem(const struct nj_set *s, const struct nj_elem *e,
     FILE *out);
 
 int rules_set_add(struct nj_set *s, const struct nj_elem *e);
+/* Does an element of s (a configured one) already cover e's address/port? */
+int rules_set_covers(const struct nj_set *s, const struct nj_elem *e);
 /* Fill e from an address/plen and port. */
 void rules_elem_addr(struct nj_elem *e, int family, const uint8_t *addr,
     int plen, uint16_t port);

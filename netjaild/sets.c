@@ -41,22 +41,6 @@ target_set(enum eg_set which, int family)
 	return -1;
 }
 
-/* Is e inside an element of the configured ruleset (same port)? */
-static int
-configured(const struct nj_set *s, const struct nj_elem *e)
-{
-	size_t i, alen = s->key == NJ_KEY_V4PORT ? 4 : 16;
-
-	for (i = 0; i < s->nelems; i++) {
-		const struct nj_elem *c = &s->elems[i];
-
-		if (c->port == e->port && memcmp(c->lo, e->lo, alen) <= 0 &&
-		    memcmp(e->hi, c->hi, alen) <= 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int
 put(struct nj_batch *b, struct nj_nl *nl, uint16_t type, const struct nj_set *s,
     const struct nj_elem *e)
@@ -114,7 +98,7 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 		set = target_set(which, elems[i].family);
 		rules_elem_addr(&e, elems[i].family, elems[i].addr, -1,
 		    elems[i].port);
-		if (configured(&rs->sets[set], &e))
+		if (rules_set_covers(&rs->sets[set], &e))
 			continue;
 		/*
 		 * Destroy first so an add refreshes the timeout of an

@@ -65,7 +65,28 @@ main(int argc, char **argv)
 		rc = install_remove(&nl, err, sizeof(err)) < 0;
 	else if (strcmp(argv[1], "install") == 0)
 		rc = install_table(&nl, rs, err, sizeof(err)) < 0;
-	else if (strcmp(argv[1], "overlap") == 0) {
+	else if (strcmp(argv[1], "extra") == 0) {
+		/* a reload carrying learned elements, one now configured */
+		struct nj_set extra[NJ_SET__MAX];
+		struct nj_elem e;
+		uint8_t a[4] = { 10, 78, 0, 20 }, b[4] = { 10, 9, 9, 9 };
+		int i;
+
+		memset(extra, 0, sizeof(extra));
+		for (i = 0; i < NJ_SET__MAX; i++) {
+			extra[i] = rs->sets[i];
+			extra[i].elems = NULL;
+			extra[i].nelems = extra[i].cap = 0;
+		}
+		rules_elem_addr(&e, AF_INET, a, 32, 5432);
+		e.timeout_ms = 60000;
+		rules_set_add(&extra[NJ_SET_DIRECT4], &e);
+		rules_elem_addr(&e, AF_INET, b, 32, 80);
+		e.timeout_ms = 60000;
+		rules_set_add(&extra[NJ_SET_DIRECT4], &e);
+		rc = install_table_with(&nl, rs, extra, err, sizeof(err)) < 0;
+		free(extra[NJ_SET_DIRECT4].elems);
+	} else if (strcmp(argv[1], "overlap") == 0) {
 		/* an element the kernel refuses: the batch must change nothing */
 		struct nj_elem e;
 

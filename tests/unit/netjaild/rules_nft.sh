@@ -46,6 +46,15 @@ want="add=1 inside=0 del=0 cap=1 rules=1 unroute=0"
 out2=$(unshare -n sh -c "
 	t='$tool'
 	\$t install local && \$t overlap bridge && \$t readback local" 2>&1)
+out3=$(unshare -n sh -c "
+	t='$tool'
+	\$t install bridge && \$t extra bridge && \$t readback bridge >/dev/null &&
+	nft list set inet egressjail direct4 | grep -c -e '10.9.9.9 . 80 timeout' -e '10.78.0.20 . 5432,'" 2>&1)
+if [ "$out3" = 2 ]; then
+	echo "ok learned elements survive a reload, configured ones are not doubled"
+else
+	echo "FAIL reload with learned elements: $out3"; fail=1
+fi
 case "$out2" in
 *"refused: add "*"elements to set jailed_uids"*whole*) echo "ok failed batch changes nothing ($(echo "$out2" | head -1))";;
 *) echo "FAIL failed batch: $out2"; fail=1;;

@@ -208,6 +208,21 @@ learned_add_refresh_delete(void **state)
 }
 
 static void
+configured_elements_are_not_learned(void **state)
+{
+	struct nj_elem e;
+	uint8_t net[4] = { 10, 0, 0, 0 };
+
+	rules_elem_addr(&e, AF_INET, net, 24, 443);
+	assert_int_equal(rules_set_add(&rs.sets[NJ_SET_DIRECT4], &e), 0);
+	/* 10.0.0.5:443 lies in the configured 10.0.0.0/24 . 443 */
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 5, 1000);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
+	free(rs.sets[NJ_SET_DIRECT4].elems);
+}
+
+static void
 learned_age_drops_expired(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 1, 500);
@@ -236,6 +251,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(learned_add_refresh_delete,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    configured_elements_are_not_learned, setup, teardown),
 		cmocka_unit_test_setup_teardown(learned_age_drops_expired,
 		    setup, teardown),
 	};
