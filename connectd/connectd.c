@@ -412,6 +412,15 @@ start_ctl(struct cd *cd, const struct eg_config *cfg, gid_t gid)
 		eg_log(EG_LOG_WARN, "ctl", "path=%s error=\"%s\" note=\"no "
 		    "control socket: egressctl cannot reach connectd\"", path,
 		    err);
+}
+
+/* After the drop: the peers tell roles apart by SO_PEERCRED, and only
+ * connectd's own user may push hop addresses or ask for resolutions. */
+static void
+start_clients(struct cd *cd, const struct eg_config *cfg)
+{
+	char path[512];
+
 	eg_daemon_sock_path(cfg, "dohd", path, sizeof(path));
 	cd->dohd = eg_ctl_client_new(cd->loop, path);
 	eg_daemon_sock_path(cfg, "netjaild", path, sizeof(path));
@@ -447,6 +456,7 @@ main(int argc, char **argv)
 
 	eg_daemon_drop(&d, cfg->connectd.user.uid, cfg->connectd.user.gid,
 	    NULL, 0);
+	start_clients(cd, cfg);
 	if (install_seccomp(err, sizeof(err)) != 0)
 		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
 
