@@ -3,8 +3,10 @@
  *
  * Order: parse (malformed: FORMERR or drop), rate limit, class and type
  * (ANY/AXFR/IXFR/MAILA/MAILB: REFUSED), name limits (REFUSED, before any
- * lookup), local data, allowlist (deny rcode; a type the rule does not
- * allow: REFUSED), cache, upstream.  Names of [jail] direct endpoints get
+ * lookup), allowlist (deny rcode; a type the rule does not allow:
+ * REFUSED), local data (hosts and zone file: still only allowed names; a
+ * single label is tried under each search domain whose qualified name is
+ * allowed), cache, upstream.  Names of [jail] direct endpoints get
  * their addresses into netjaild's direct set before the answer leaves; if
  * netjaild does not acknowledge in time the client gets SERVFAIL.
  *
@@ -351,9 +353,12 @@ is_direct_name(const struct dohd *d, const char *name)
 	return eg_policy_is_direct_name(d->pol, name, 0);
 }
 
-/* Local data, also under each search domain for a single-label name. */
+/*
+ * Local data for an allowed name (exact), and for a single-label name under
+ * each search domain whose qualified name the allowlist allows.
+ */
 static bool
-dq_local(struct dq *x)
+dq_local(struct dq *x, bool exact)
 {
 	struct dohd *d = x->d;
 	const struct eg_config *cfg = d->cfg;
@@ -364,8 +369,11 @@ dq_local(struct dq *x)
 
 	if (d->local == NULL)
 		return false;
-	r = dlocal_answer(d->local, x->q.lname, x->q.qname_len, x->q.lname,
-	    x->q.qname_len, x->q.qtype, cfg->dohd.max_ttl, &body, &len);
+	r = 0;
+	if (exact)
+		r = dlocal_answer(d->local, x->q.lname, x->q.qname_len,
+		    x->q.lname, x->q.qname_len, x->q.qtype, cfg->dohd.max_ttl,
+		    &body, &len);
 	for (size_t i = 0; r == 0 && x->q.labels == 1 && i < cfg->dohd.nsearch;
 	    i++) {
 		char full[EG_NAME_MAX + 2];
@@ -395,6 +403,8 @@ dq_local(struct dq *x)
 		return true;
 	}
 	d->st.local++;
+	if (!exact)
+		x->dec.reason = EG_R_RULE;
 	x->decision = "local";
 	x->why = "local_data";
 	x->how = DQ_H_LOCAL;
@@ -441,9 +451,6 @@ dq_run(struct dq *x)
 		dq_error(x, DNS_R_REFUSED);
 		return;
 	}
-	if (!x->infra && dq_local(x))
-		return;
-
 	if (x->infra) {
 		x->decision = "infra";
 		x->why = "hop_name";
@@ -455,6 +462,10 @@ dq_run(struct dq *x)
 		x->dec.rule = NULL;
 		x->dec.cidr = NULL;
 		if (x->dec.verdict != EG_ALLOW) {
+			/* A single label may still name an allowed local
+			 * name under a search domain. */
+			if (x->q.labels == 1 && dq_local(x, false))
+				return;
 			d->st.denied++;
 			x->decision = "deny";
 			dq_error(x, x->dec.reason == EG_R_QTYPE ?
@@ -470,6 +481,8 @@ dq_run(struct dq *x)
 		}
 		x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
 		    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
+		if (dq_local(x, true))
+			return;
 	}
 
 	if (!x->nocache) {

@@ -18,7 +18,11 @@ static const char conf[] =
     "rate_limit = 0\n"
     "search = corp.test\n"
     "[policy]\n"
-    "allow = db.corp.test\n";
+    "allow = build.lan\n"
+    "allow = db.corp.test\n"
+    "allow = www.corp.test\n"
+    "allow = nothere.corp.test\n"
+    "allow = txt.corp.test\n";
 
 static char hosts[64], zone[64];
 
@@ -88,8 +92,10 @@ t_hosts(void **st)
 	assert_int_equal(dns_answer_addrs(f->reply, f->replylen, ip, 4, &t), 1);
 	assert_int_equal(ip[0].family, AF_INET6);
 	assert_memory_equal(f->reply + 13, "BUILD", 5);
-	ask(f, "build", DNS_T_A);	/* an alias in the hosts file */
-	assert_int_equal(dns_get16(f->reply + 6), 1);
+	/* local data is still only for allowed names */
+	ask(f, "localhost", DNS_T_A);
+	assert_int_equal(DNS_RCODE(dns_get16(f->reply + 2)), DNS_R_NXDOMAIN);
+	assert_int_equal(dns_get16(f->reply + 6), 0);
 }
 
 static void
@@ -121,7 +127,7 @@ t_search(void **st)
 	ask(f, "db", DNS_T_A);
 	assert_int_equal(dns_answer_addrs(f->reply, f->replylen, ip, 4, &t), 1);
 	assert_int_equal(ip[0].addr[3], 3);
-	/* "txt" + corp.test is local but not allowed: no answer from it */
+	/* "txt" + corp.test is local and allowed, but not for TXT */
 	ask(f, "txt", DNS_T_TXT);
 	assert_int_equal(DNS_RCODE(dns_get16(f->reply + 2)), DNS_R_NXDOMAIN);
 	assert_int_equal(f->nresolve, 0);
