@@ -1,6 +1,6 @@
 /*
- * egressctl - the admin tool: check the config, and later ask the daemons
- * for status, reload, doctor and explain over their control sockets.
+ * egressctl - the admin tool: check the config, explain a decision, and
+ * ask the daemons for status and reload over their control sockets.
  *
  *   egressctl [-c FILE] SUBCOMMAND [-c FILE] [ARGS...]
  *
@@ -21,6 +21,14 @@
 static const struct ctl_cmd cmds[] = {
 	{ "check", cmd_check, "check          validate the configuration "
 	    "and print a summary" },
+	{ "status", cmd_status, "status         readiness and counters of "
+	    "each daemon" },
+	{ "reload", cmd_reload, "reload         validate, then have every "
+	    "daemon reload" },
+	{ "doctor", cmd_doctor, "doctor         check the host and the jail, "
+	    "with a fix for each problem" },
+	{ "explain", cmd_explain, "explain HOST[:PORT]  what the jail does "
+	    "with it, and which rule says so" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -42,8 +50,10 @@ ctl_usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: egressctl [-c FILE] SUBCOMMAND [-c FILE]\n"
+	fprintf(stderr, "usage: egressctl [-c FILE] [--json] SUBCOMMAND "
+	    "[ARGS]\n"
 	    "  -c FILE        configuration file (default %s)\n"
+	    "  --json         one JSON document on stdout\n"
 	    "subcommands:\n", EG_DEFAULT_CONFIG);
 	for (i = 0; i < NCMDS; i++)
 		fprintf(stderr, "  %s\n", cmds[i].usage);
@@ -95,10 +105,10 @@ main(int argc, char **argv)
 	int first;
 
 	if ((first = ctl_parse_common(&o, argc, argv, NULL)) < 0)
-		return EXIT_CTL_FAIL;
+		return EXIT_CTL_USAGE;
 	if (first >= argc) {
 		ctl_usage();
-		return EXIT_CTL_FAIL;
+		return EXIT_CTL_USAGE;
 	}
 	name = argv[first];
 	for (i = 0; i < NCMDS; i++)
@@ -106,5 +116,5 @@ main(int argc, char **argv)
 			return cmds[i].run(&o, argc - first, argv + first);
 	fprintf(stderr, "egressctl: unknown subcommand \"%.64s\"\n", name);
 	ctl_usage();
-	return EXIT_CTL_FAIL;
+	return EXIT_CTL_USAGE;
 }

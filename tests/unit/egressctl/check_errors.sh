@@ -58,11 +58,11 @@ rc=$?
 [ "$rc" -eq 2 ] || fail "missing file: exit status $rc, want 2"
 grep -q 'none.conf: cannot open' "$dir/out" || fail "missing file not named"
 
-# bad usage is not a config error
+# bad usage exits 2 (egressctl(8)): never taken for "daemon not ready"
 "$ctl" frobnicate >"$dir/out" 2>&1
 rc=$?
-[ "$rc" -eq 1 ] || fail "unknown subcommand: exit status $rc, want 1"
+[ "$rc" -eq 2 ] || fail "unknown subcommand: exit status $rc, want 2"
 grep -q 'unknown subcommand "frobnicate"' "$dir/out" || fail "no usage error"
 "$ctl" check extra >"$dir/out" 2>&1
-[ $? -eq 1 ] || fail "stray operand accepted"
+[ $? -eq 2 ] || fail "stray operand accepted"
 echo "PASS"
