@@ -214,7 +214,7 @@ k_raw() {
 	w) lab_exec w1 python3 "$LAB_DIR/raw.py" "$@" ;;
 	a) ip netns exec "$LAB_NS_HOST" setpriv --reuid=ejagent --regid="$(id -g ejagent)" \
 		--init-groups --inh-caps=+net_raw --ambient-caps=+net_raw -- \
-		python3 "$LAB_DIR/raw.py" "$@" ;;
+		/usr/bin/python3 "$LAB_DIR/raw.py" "$@" ;;
 	esac
 }
 
