@@ -57,6 +57,9 @@ check "/metrics counts denials" sh -c "echo '$m' | grep -q '^connectd_connection
 check "/metrics has the hop latency histogram" sh -c "echo '$m' | grep -q '^connectd_hop_probe_seconds_count{hop=\"2\"} [1-9]'"
 check "/health is JSON with hops" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/health | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"hops\"]) == 3 and all(h[\"ok\"] for h in d[\"hops\"])'"
 
+check "control socket: STATUS_REQ answered ready" sh -c "ip netns exec $PX python3 $H/ctlcall.py $T/run/connectd.sock status | grep -q 'type=3 id=7 ready=1'"
+check "control socket: EXPLAIN_REQ names the rule" sh -c "ip netns exec $PX python3 $H/ctlcall.py $T/run/connectd.sock explain allowed.test 8443 | grep -q 'allowed.test:8443 allow reason=rule rule=.*a.conf'"
+
 # bulk relay through the chain (echo server), both directions
 if [ -x "$B/tests/bench/connectd/cd_bulk" ]; then
 	check "8 MiB each way through the chain" inpx "$B/tests/bench/connectd/cd_bulk" 127.0.0.1:3128 allowed.test:9000 8
