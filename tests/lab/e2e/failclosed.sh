@@ -52,9 +52,8 @@ lab_expect_eq "dohd down: the resolver at $F saw nothing" 0 "$(lab_count "$F" ud
 lab_expect_eq "dohd down: nothing at all leaked" 0 "$(leaked)"
 lab_expect "dohd restarts" e2e_start_dohd
 for k in w a; do
+	lab_retry 5 k_dig "$k" +short smoke.test A || true
 	lab_expect_match "$(e2e_kind_name "$k"): dohd back: DNS answers again" "^$LAB_EXIT\$" \
-		lab_retry 5 k_dig "$k" +short smoke.test A
-	lab_expect_match "$(e2e_kind_name "$k"): dohd back: DNS answers again (value)" "^$LAB_EXIT\$" \
 		k_dig "$k" +short smoke.test A
 done
 lab_expect "connectd ready again with dohd back" lab_retry 15 e2e_ready
@@ -90,5 +89,6 @@ for k in w a; do
 	lab_expect_fail "$K: everything down: DNS fails" k_dig "$k" "@$F" +short smoke.test A
 done
 sleep 0.5
-lab_expect_eq "everything down: nothing leaked" 0 "$(leaked)"
+lab_expect_eq "everything down: nothing leaked" 0 "$(leaked)" || true
+[ "$(leaked)" = 0 ] || lab_count_dump | sed 's/^/    | /'
 lab_finish
