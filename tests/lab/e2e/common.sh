@@ -256,8 +256,12 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), random.getrandbits(16),
 ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
-for _ in range(3):
-    s.sendto(ip + l4, (dst, 0))
+try:
+    for _ in range(3):
+        s.sendto(ip + l4, (dst, 0))
+except PermissionError:
+    print("refused by the host (EPERM): raw %s %s -> %s:%d" % (proto, src, dst, port))
+    sys.exit(0)
 print("sent 3 raw %s packets %s -> %s:%d" % (proto, src, dst, port))
 PY
 	chmod 0644 "$LAB_DIR/raw.py"
