@@ -274,6 +274,9 @@ reply_result(struct eg_ctl_conn *c, uint16_t type, uint32_t id, int code,
 	struct eg_msg_result r;
 	size_t n = text ? strlen(text) : 0;
 
+	/* a SET_ACK is the bare result (ipc.h); the reason goes to the log */
+	if (type == EG_MSG_SET_ACK)
+		n = 0;
 	r.code = code;
 	r.textlen = (uint32_t)n;
 	eg_ctl_reply2(c, type, id, &r, sizeof(r), text, n);
@@ -295,8 +298,8 @@ handle_set_update(struct nj_state *st, struct eg_ctl_conn *c,
 		return;
 	}
 	if (!role_may_touch(role, u->set)) {
-		eg_log(EG_LOG_WARN, "set_refused", "role=%s set=%u",
-		    eg_role_name(role), u->set);
+		eg_log(EG_LOG_WARN, "set_refused", "role=%s uid=%u set=%u",
+		    eg_role_name(role), (unsigned)eg_ctl_peer_uid(c), u->set);
 		reply_result(c, EG_MSG_SET_ACK, msg->hdr.id, EPERM,
 		    "this role may not change that set");
 		return;

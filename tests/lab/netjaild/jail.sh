@@ -126,6 +126,25 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect "owner gate counts" test "$(counter 'owner hops')" -gt 0
 
 	lab_expect_match "status over the control socket" 'verdict=whole' status
+	lab_expect_match "status has drop counters from the kernel" 'drop_bridge_not_tcp_or_dns_packets=[1-9]' status
+
+	# dohd opens a direct endpoint learned by name; acked after the kernel took it
+	lab_expect_match "dohd's uid may add a direct element" '^ack code=0' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 <<<"$SETPY"
+	lab_expect_match "the learned direct endpoint is reachable" 'exit-ok' lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	lab_expect_match "connectd's uid may not add a direct element" '^ack code=1 ' \
+	    lab_as egress-connect host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
+	lab_expect_match "a timeout above dohd's cap is refused" '^ack code=34 ' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 99999999 <<<"$SETPY"
+	lab_expect_match "another uid cannot even talk to netjaild" '^refused' \
+	    lab_as ejother host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
+	kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
+	lab_expect "SIGHUP reloads (generation 2)" lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/netjaild.log"
+	lab_expect_match "the learned element survives the reload" 'exit-ok' lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	lab_expect_match "still whole after the reload" 'verdict=whole' status
+	lab_expect_match "dohd's uid may delete it" '^ack code=0' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 del <<<"$SETPY"
+	lab_expect_fail "and then it is closed again" lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
 
 	# someone deletes the table: netjaild puts it back whole
 	lab_exec host nft delete table inet egressjail
@@ -167,6 +186,36 @@ print("type=%d ready=%d generation=%d" % (t, ready, gen))
 print(m[24:24 + tl].decode())
 PY
 }
+
+# SETPY SOCK SET ADDR PORT [TIMEOUT_MS]: one SET_UPDATE (add), prints the ack
+SETPY='
+import socket, struct, sys
+sock, which, addr, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+op, tmo = 1, 60000
+if len(sys.argv) > 5:
+    if sys.argv[5] == "del":
+        op, tmo = 2, 0
+    else:
+        tmo = int(sys.argv[5])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(3)
+try:
+    s.connect(sock)
+except OSError as e:
+    print("refused", e); sys.exit(0)
+el = struct.pack("=BBHI16s", socket.AF_INET, 0, port, tmo, socket.inet_aton(addr))
+body = struct.pack("=BBH", which, op, 1) + el
+s.send(struct.pack("=HHII", 6, 0, len(body), 9) + body)
+try:
+    m = s.recv(4096)
+except OSError as e:
+    print("refused", e); sys.exit(0)
+if not m:
+    print("refused (closed)"); sys.exit(0)
+t, f, n, i = struct.unpack("=HHII", m[:12])
+code, tl = struct.unpack("=iI", m[12:20])
+print("ack code=%d type=%d %s" % (code, t, m[20:20 + tl].decode()))
+'
 
 if lab_brnf_available; then
 	scenario 1

@@ -53,6 +53,12 @@ eg_ctl_reply2(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
 	return 0;
 }
 
+uid_t
+eg_ctl_peer_uid(const struct eg_ctl_conn *c)
+{
+	return 0;
+}
+
 int
 sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
     enum eg_set_op op, const struct eg_set_elem *elems, size_t n,
@@ -190,7 +196,8 @@ kernel_refusal_reaches_the_peer(void **state)
 	kernel.rc = -ERANGE;
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 7, 1000);
 	assert_int_equal(reply.code, ERANGE);
-	assert_string_equal(reply.text, "kernel says no");
+	/* a SET_ACK carries no text (ipc.h): the reason is logged */
+	assert_string_equal(reply.text, "");
 	/* nothing remembered that the kernel does not hold */
 	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
 }
