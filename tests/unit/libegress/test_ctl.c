@@ -90,6 +90,8 @@ handler(struct eg_ctl_conn *c, enum eg_role role, const struct eg_ipc_msg *m,
 	case M_LATER:
 		/* Keep the conn for an answer from a later callback. */
 		eg_ctl_conn_ref(c);
+		if (s->held != NULL)
+			eg_ctl_conn_unref(s->held);
 		s->held = c;
 		s->held_id = m->hdr.id;
 		if (s->mode == M_LATER)

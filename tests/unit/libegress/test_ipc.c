@@ -63,7 +63,8 @@ exact(uint16_t type, const void *p, size_t len)
 	size_t n;
 
 	assert_true(len + 1 <= sizeof(big));
-	memcpy(big, p, len);
+	if (len > 0)
+		memcpy(big, p, len);
 	big[len] = 0;
 	n = mk(type, big, len + 1);
 	assert_int_equal(dec_n(n - 1), 0);
