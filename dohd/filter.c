@@ -14,6 +14,8 @@
  *   RRSIG, the whole additional section) are dropped.
  * - Every A/AAAA is checked with eg_policy_check_addr; a denied address is
  *   removed (DNS rebinding).  When nothing is left the answer is NODATA.
+ *   Names of hops and direct endpoints are the operator's own and often
+ *   internal: for them only the host's own addresses are removed.
  * - An HTTPS/SVCB record whose ipv4hint/ipv6hint holds a denied address is
  *   dropped whole; records with permitted hints pass unchanged.
  * - The authority section keeps only SOA records, and only for negative
@@ -79,13 +81,20 @@ chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
 	return dec.verdict == EG_ALLOW;
 }
 
+/*
+ * infra (hop names, direct names): the operator named these endpoints and
+ * they are often internal, so only the host's own addresses are stripped.
+ */
 static bool
-addr_ok(const struct dohd *d, const struct eg_ip *ip, unsigned *stripped)
+addr_ok(const struct dohd *d, const struct eg_ip *ip, bool infra,
+    unsigned *stripped)
 {
 	struct eg_decision dec = eg_policy_check_addr(d->pol, ip);
 	char b[64];
 
 	if (dec.verdict == EG_ALLOW && !dec.reported)
+		return true;
+	if (infra && dec.reason != EG_R_HOST_ADDR)
 		return true;
 	eg_log(EG_LOG_INFO, "strip", "addr=%s reason=%s decision=%s",
 	    eg_ip_str(ip, b, sizeof(b)), eg_reason_str(dec.reason),
@@ -139,7 +148,7 @@ svcb_ok(const struct dohd *d, const ldns_rr *rr, unsigned *stripped)
 				memset(&ip, 0, sizeof(ip));
 				ip.family = step == 4 ? AF_INET : AF_INET6;
 				memcpy(ip.addr, buf + off + i, step);
-				if (!addr_ok(d, &ip, stripped))
+				if (!addr_ok(d, &ip, false, stripped))
 					goto out;
 			}
 		}
@@ -264,7 +273,7 @@ dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
 				    ldns_rdf_size(r) != want)
 					goto out;
 			}
-			if (!infra && (t == DNS_T_A || t == DNS_T_AAAA)) {
+			if (t == DNS_T_A || t == DNS_T_AAAA) {
 				struct eg_ip ip;
 				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
 				size_t want = t == DNS_T_A ? 4 : 16;
@@ -272,7 +281,7 @@ dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
 				memset(&ip, 0, sizeof(ip));
 				ip.family = t == DNS_T_A ? AF_INET : AF_INET6;
 				memcpy(ip.addr, ldns_rdf_data(r), want);
-				if (!addr_ok(d, &ip, &f->stripped))
+				if (!addr_ok(d, &ip, infra, &f->stripped))
 					continue;
 			}
 			if (!infra && (t == DNS_T_HTTPS || t == DNS_T_SVCB) &&

@@ -59,6 +59,12 @@ chmod 644 "$conf" "$LAB_DIR/ca.pem"
 lab_spawn dohd host "$dohd" -c "$conf"
 lab_wait_udp host 127.0.0.1 15353 10 || lab_die "dohd did not start: $(tail -5 "$LAB_DIR/dohd.log")"
 
+pid=$(cat "$LAB_DIR/dohd.pid")
+lab_expect_match "dohd runs as egress-dns" "^Uid:[[:space:]]+$(id -u egress-dns)[[:space:]]" \
+	grep '^Uid:' "/proc/$pid/status"
+lab_expect_match "dohd holds no capability" '^CapEff:[[:space:]]+0+$' grep '^CapEff:' "/proc/$pid/status"
+lab_expect_match "dohd is under a seccomp filter" '^Seccomp:[[:space:]]+2$' grep '^Seccomp:' "/proc/$pid/status"
+
 q() {	# q ARGS... : kdig against dohd on the host's loopback
 	lab_exec host kdig @127.0.0.1 -p 15353 +timeout=3 +retry=0 "$@"
 }
