@@ -559,9 +559,11 @@ test_huge_lists(void **state)
 
 	(void)state;
 	buf = malloc(cap);
-	assert_non_null(buf);
-	p = buf + sprintf(buf, "%s", BASE CHAIN "[jail]\n");
-	/* repeated [jail] is an error too, so use a fresh config */
+	if (buf == NULL) {
+		fail_msg("out of memory");
+		return;
+	}
+	/* a repeated [jail] is an error too, so start a fresh config */
 	p = buf + sprintf(buf, "[jail]\ninterface = br0\n");
 	for (i = 0; i <= 10000; i++)
 		p += sprintf(p, "direct = 10.0.%zu.%zu:%zu\n", i / 250,
