@@ -240,7 +240,7 @@ install_remove(struct nj_nl *nl, char *err, size_t errlen)
 	batch_finish(&b, nl);
 	rc = nl_batch_send(nl, &b, err, errlen);
 	batch_free(&b);
-	return rc;
+	return rc < 0 ? rc : 1;
 }
 
 /* ---- read-back ---- */

@@ -23,6 +23,7 @@ int install_table(struct nj_nl *nl, const struct nj_ruleset *rs, char *err,
 /* The same, adding extra[set] elements (learned ones) to each set. */
 int install_table_with(struct nj_nl *nl, const struct nj_ruleset *rs,
     const struct nj_set *extra, char *err, size_t errlen);
+/* 1 removed, 0 there was none, -errno on failure. */
 int install_remove(struct nj_nl *nl, char *err, size_t errlen);
 
 /* Counter of one counted drop rule, read from the kernel. */

@@ -158,6 +158,7 @@ main(int argc, char **argv)
 		rules_print(rs, stdout);
 		rules_free(rs);
 		eg_config_free(d.cfg);
+		free(d.argv);
 		return fflush(stdout) == 0 ? EG_EXIT_OK : EG_EXIT_RUNTIME;
 	}
 
@@ -180,6 +181,7 @@ main(int argc, char **argv)
 		    "removed" : "absent");
 		nl_close(&st.nl);
 		eg_config_free(d.cfg);
+		free(d.argv);
 		return EG_EXIT_OK;
 	}
 
@@ -246,5 +248,6 @@ main(int argc, char **argv)
 	if (st.cfg != d.cfg)
 		eg_config_free(st.cfg);
 	eg_config_free(d.cfg);
+	free(d.argv);
 	return EG_EXIT_OK;
 }

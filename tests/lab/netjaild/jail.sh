@@ -57,6 +57,9 @@ standins() {
 }
 
 start_netjaild() {
+	# the spawned shell truncates the log only after we returned: an old
+	# "ready" must not be read as the new one
+	rm -f "$LAB_DIR/netjaild.log"
 	lab_spawn netjaild host "$NJ" -c "$cfg"
 	lab_retry 10 grep -q "event=ready" "$LAB_DIR/netjaild.log" || {
 		sed 's/^/    | /' "$LAB_DIR/netjaild.log" >&2
