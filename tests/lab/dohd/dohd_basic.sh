@@ -118,6 +118,23 @@ sleep 0.2
 lab_expect_match "both down: an uncached name gets SERVFAIL" 'status: SERVFAIL' q exit.test AAAA
 lab_expect_match "both down: a cached name is still answered" '^10\.78\.0\.10$' short smoke.test A
 
+ctl=$EJ_BUILD/egressctl/egressctl
+# egressctl exits non-zero here (no netjaild: the jail is not ready), so
+# only what dohd told it is judged.
+ctl_out() { lab_exec host "$ctl" -c "$conf" "$@" || true; }
+if [ -x "$ctl" ]; then
+	lab_expect_match "egressctl status shows dohd's counters" 'denied=[1-9]' ctl_out status
+	lab_expect_match "egressctl explain: the DNS view of a denied name" 'qtype=A decision=deny' \
+		ctl_out explain forbidden.test
+fi
+# Reload: a new rule takes effect, nothing cached under the old policy stays.
+sed -i 's/^allow = smoke.test$/allow = forbidden.test/' "$conf"
+kill -HUP "$(cat "$LAB_DIR/dohd.pid")"
+lab_retry 3 grep -q 'event=reload result=ok' "$LAB_DIR/dohd.log"
+lab_expect_match "after SIGHUP reload: the newly allowed name resolves" 'status: (NOERROR|SERVFAIL)' \
+	q forbidden.test A
+lab_expect_match "after SIGHUP reload: the dropped rule denies (cache flushed)" 'status: NXDOMAIN' \
+	q smoke.test A
 lab_expect "dohd still running" lab_alive dohd
 lab_expect_match "one decision line per query, denied ones included" \
 	'event=decision .*name="forbidden\.test" .*decision=deny' cat "$LAB_DIR/dohd.log"
