@@ -4,7 +4,7 @@
 #   2. the batch netjaild sends and the printed text list the same in nft,
 #      so --print can never drift from what is installed;
 #   3. the read-back finds the installed table whole.
-tool=$1; golden=$2
+tool=$1; golden=$2; netjaild=${3:-}; example=${4:-}
 if [ "$(id -u)" -ne 0 ]; then
 	echo "rules_nft: not root, skipped (needs network namespaces)"; exit 77
 fi
@@ -63,5 +63,16 @@ if [ "$(echo $out)" = "$want" ]; then
 	echo "ok sets and routes"
 else
 	echo "FAIL sets and routes: got '$(echo $out)', wanted '$want'"; fail=1
+fi
+
+# the packaged example, through the real option parser and config loader
+if [ -n "$netjaild" ] && [ -f "$example" ]; then
+	if ! "$netjaild" --print -c "$example" >"$tmp/example.nft" 2>"$tmp/err"; then
+		echo "skip packaged example: $(head -1 "$tmp/err")"
+	elif unshare -n nft -c -f "$tmp/example.nft" 2>"$tmp/err"; then
+		echo "ok netjaild --print of the packaged example loads"
+	else
+		echo "FAIL packaged example:"; cat "$tmp/err"; fail=1
+	fi
 fi
 exit $fail
