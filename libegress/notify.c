@@ -1,132 +1,143 @@
 /*
- * notify.c - sd_notify readiness and socket activation.
- *
- * Without libsystemd every call is a no-op and no sockets are inherited:
- * the daemons then open their own listeners before dropping privileges.
+ * notify.c - sd_notify readiness and socket activation, or nothing at all
+ * when built without libsystemd (then no fd is ever "passed").
  */
-#include "eg_build.h"
-
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "eg_build.h"
+#include "notify.h"
 
 #if HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "notify.h"
+#define MAX_LISTEN_FDS 32
 
-#define EG_MAX_LISTEN_FDS 16
+static struct {
+	int fd;
+	char name[64];
+} listen_fds[MAX_LISTEN_FDS];
+static int nlisten_fds;
 
-static int nfds;
-static char *fd_names[EG_MAX_LISTEN_FDS];
-static int fd_taken[EG_MAX_LISTEN_FDS];
+#if HAVE_LIBSYSTEMD
+
+static void
+notify(const char *state)
+{
+	/* A lost notification is systemd's timeout to handle, not ours. */
+	(void)sd_notify(0, state);
+}
 
 void
 eg_notify_ready(void)
 {
-#if HAVE_LIBSYSTEMD
-	(void)sd_notify(0, "READY=1");
-#endif
+	notify("READY=1");
 }
 
 void
 eg_notify_reloading(void)
 {
-#if HAVE_LIBSYSTEMD
-	(void)sd_notify(0, "RELOADING=1");
-#endif
+	struct timespec ts;
+	char buf[96];
+
+	/* Type=notify-reload wants the time the reload started. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	notify(buf);
 }
 
 void
 eg_notify_stopping(void)
 {
-#if HAVE_LIBSYSTEMD
-	(void)sd_notify(0, "STOPPING=1");
-#endif
+	notify("STOPPING=1");
 }
 
 void
 eg_notify_status(const char *fmt, ...)
 {
-#if HAVE_LIBSYSTEMD
-	char buf[512];
+	char buf[256] = "STATUS=";
 	va_list ap;
+	size_t i;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf + 7, sizeof(buf) - 7, fmt, ap);
 	va_end(ap);
-	(void)sd_notifyf(0, "STATUS=%s", buf);
-#else
-	(void)fmt;
-#endif
+	/* One line: a '\n' in a status would start another assignment. */
+	for (i = 7; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] > 0x7e)
+			buf[i] = '?';
+	notify(buf);
 }
 
 uint64_t
 eg_notify_watchdog_ms(void)
 {
-#if HAVE_LIBSYSTEMD
 	uint64_t usec = 0;
 
-	if (sd_watchdog_enabled(0, &usec) > 0)
-		return usec / 1000;
-#endif
-	return 0;
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	return usec / 1000 > 0 ? usec / 1000 : 1;
 }
 
 void
 eg_notify_watchdog(void)
 {
-#if HAVE_LIBSYSTEMD
-	(void)sd_notify(0, "WATCHDOG=1");
-#endif
+	notify("WATCHDOG=1");
 }
 
 int
 eg_listen_fds_init(void)
 {
-#if HAVE_LIBSYSTEMD
 	char **names = NULL;
-	int i, n;
+	int n, i;
 
-	if (nfds > 0)
-		return nfds;
-	/* unset the environment so no child ever inherits the claim */
 	n = sd_listen_fds_with_names(1, &names);
-	if (n < 0)
-		return -1;
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
 	for (i = 0; i < n; i++) {
-		if (i < EG_MAX_LISTEN_FDS)
-			fd_names[i] = names[i];
-		else
+		/* Ours to keep: a helper we might exec must not get them. */
+		fcntl(SD_LISTEN_FDS_START + i, F_SETFD, FD_CLOEXEC);
+		if (nlisten_fds < MAX_LISTEN_FDS) {
+			listen_fds[nlisten_fds].fd = SD_LISTEN_FDS_START + i;
+			snprintf(listen_fds[nlisten_fds].name,
+			    sizeof(listen_fds[nlisten_fds].name), "%s",
+			    names != NULL && names[i] != NULL ? names[i] :
+			    "unknown");
+			nlisten_fds++;
+		}
+		if (names != NULL)
 			free(names[i]);
 	}
 	free(names);
-	nfds = n > EG_MAX_LISTEN_FDS ? EG_MAX_LISTEN_FDS : n;
-	return nfds;
-#else
-	return 0;
-#endif
+	return n;
 }
+
+#else	/* !HAVE_LIBSYSTEMD */
+
+void eg_notify_ready(void) {}
+void eg_notify_reloading(void) {}
+void eg_notify_stopping(void) {}
+void eg_notify_status(const char *fmt, ...) { (void)fmt; }
+uint64_t eg_notify_watchdog_ms(void) { return 0; }
+void eg_notify_watchdog(void) {}
+int eg_listen_fds_init(void) { return 0; }
+
+#endif
 
 int
 eg_listen_fd(const char *name)
 {
-#if HAVE_LIBSYSTEMD
 	int i;
 
-	for (i = 0; i < nfds; i++) {
-		if (fd_taken[i] || fd_names[i] == NULL ||
-		    strcmp(fd_names[i], name) != 0)
-			continue;
-		fd_taken[i] = 1;
-		return SD_LISTEN_FDS_START + i;
-	}
-#else
-	(void)name;
-	(void)fd_taken;
-	(void)fd_names;
-#endif
+	for (i = 0; i < nlisten_fds; i++)
+		if (strcmp(listen_fds[i].name, name) == 0)
+			return listen_fds[i].fd;
 	return -1;
 }
