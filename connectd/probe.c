@@ -79,7 +79,8 @@ on_stage(int stage, int ok, uint64_t ms, const char *why, void *arg)
 	struct probe *p = arg;
 	size_t idx = (size_t)stage - 1;
 
-	if (idx >= p->nstages)
+	/* A walk that started before a reload describes the old chain. */
+	if (idx >= p->nstages || p->gen != p->cd->gen)
 		return;
 	record(p->cd, idx, ok != 0, ms, why);
 	if (!ok && p->failed_at == 0)
@@ -94,7 +95,9 @@ on_probe_done(const struct cd_dial_result *r, void *arg)
 	char why[CD_ERR_MAX + 40];
 	size_t i;
 
-	if (r->status != 0) {
+	if (p->gen != cd->gen) {
+		/* reloaded meanwhile: the result is about the old chain */
+	} else if (r->status != 0) {
 		/* Stages after the failing one were never reached. */
 		for (i = p->failed_at > 0 ? (size_t)p->failed_at : 0;
 		    i < p->nstages; i++) {
