@@ -126,7 +126,11 @@ certs() {
 	for n in allowed.test hop1.test hop2.test; do
 		openssl req -newkey rsa:2048 -nodes -subj "/CN=$n" \
 		    -keyout "$T/$n.key" -out "$T/$n.csr" >/dev/null 2>&1
-		printf 'subjectAltName=DNS:%s\n' "$n" >"$T/$n.ext"
+		if [ "$n" = hop1.test ]; then
+			printf 'subjectAltName=DNS:%s,IP:10.99.0.2\n' "$n"
+		else
+			printf 'subjectAltName=DNS:%s\n' "$n"
+		fi >"$T/$n.ext"
 		openssl x509 -req -in "$T/$n.csr" -CA "$T/ca.pem" \
 		    -CAkey "$T/ca.key" -CAcreateserial -days 2 \
 		    -extfile "$T/$n.ext" -out "$T/$n.pem" >/dev/null 2>&1

@@ -126,6 +126,22 @@ esac
 stop_connectd
 check "SIGTERM (https chain): exit 0" [ "$CDRC" = 0 ]
 
+# An https:// hop given by address: verified against the certificate's IP
+# SAN (hop 1 has one, hop 2 has none).
+write_config "$T/i.conf" https://cduser:cdpass@10.99.0.2:3443 http://10.99.0.2:3129
+start_connectd "$T/i.conf" || bad "connectd (https hop by address) starts"
+check "https hop by address: /ready 200" wait_for 15 is_ready
+check "https hop by address: tunnel" [ "$(connect_code allowed.test:8443)" = 200 ]
+stop_connectd
+write_config "$T/j.conf" https://10.99.0.2:3444
+start_connectd "$T/j.conf" || bad "connectd (https hop without IP SAN) starts"
+out=$(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n\r\n' | inpx socat -t 5 - TCP:127.0.0.1:3128 | tr -d '\r')
+case $out in
+*"HTTP/1.1 502"*"hop 1"*"certificate"*) ok "https hop by address without an IP SAN: 502" ;;
+*) bad "https hop without IP SAN: '$out'" ;;
+esac
+stop_connectd
+
 # Report mode: a denial is logged and let through the chain.
 CD_POLICY_EXTRA="mode = report" write_config "$T/r.conf" http://cduser:cdpass@10.99.0.2:3128 http://10.99.0.2:3129
 start_connectd "$T/r.conf" || bad "connectd (report mode) starts"
