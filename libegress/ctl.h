@@ -12,6 +12,16 @@
  * request, and automatic reconnect with backoff.  A request that times out
  * or whose connection drops gets its callback with status -ETIMEDOUT or
  * -ECONNRESET: callers must treat that as "no", never as "yes".
+ *
+ * Details (ctl.c): a server drops a peer without a role at accept, and one
+ * that does not read its replies.  A message handed to a handler or a reply
+ * callback points into a buffer that is reused after the call returns:
+ * copy what you keep.  eg_ctl_request returns -1 (no callback) only for a
+ * request that is not valid to send (EINVAL); otherwise its callback runs
+ * exactly once and never from inside eg_ctl_request, with 0, -ETIMEDOUT,
+ * -ECONNRESET, -ENOTCONN (not connected now; reconnect is under way),
+ * -EPROTO (the reply was not a valid answer), -EAGAIN (socket full) or
+ * -ECANCELED (client freed).  Callbacks may free the client.
  */
 #ifndef EG_CTL_H
 #define EG_CTL_H
