@@ -585,7 +585,10 @@ eg_ipc_listen(const char *path, gid_t gid)
 	/*
 	 * Created owner-only whatever the caller's umask, and opened to the
 	 * group only once the group is right: never a moment with a wider
-	 * mode than 0660 or the wrong group.
+	 * mode than 0660 or the wrong group.  By path, because fchown() on
+	 * a socket fd changes the socket inode, not the file bind() made;
+	 * the runtime directory is writable by root only, so the path is
+	 * still ours.
 	 */
 	omask = umask(0177);
 	r = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
