@@ -47,7 +47,8 @@ cleanup() {
 	ip netns del "$PX" 2>/dev/null
 	rm -rf "/etc/netns/$UP" "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 inup() { ip netns exec "$UP" "$@"; }
 inpx() { ip netns exec "$PX" "$@"; }

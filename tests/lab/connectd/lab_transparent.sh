@@ -7,7 +7,8 @@
 
 CL=cdl$$c
 cleanup_cl() { ip netns pids "$CL" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$CL" 2>/dev/null; cleanup; }
-trap cleanup_cl EXIT INT TERM
+trap cleanup_cl EXIT
+trap 'exit 1' INT TERM HUP PIPE
 incl() { ip netns exec "$CL" "$@"; }
 
 net_up
