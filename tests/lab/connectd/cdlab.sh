@@ -38,6 +38,7 @@ FAILS=0
 CHECKS=0
 
 cleanup() {
+	trap '' PIPE HUP INT TERM	# finish tearing down whatever happens
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
