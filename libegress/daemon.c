@@ -213,7 +213,7 @@ eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen)
 	if (r == 0) {
 		/* Group first, then open to it: never a moment too wide. */
 		if ((gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) == -1) ||
-		    chmod(dir, 0750) == -1) {
+		    chmod(dir, 01770) == -1) {
 			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -236,9 +236,18 @@ eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen)
 		    (unsigned)st.st_uid);
 		return -1;
 	}
-	if ((st.st_mode & 022) != 0) {
-		snprintf(err, errlen, "%s: writable by group or others "
-		    "(mode %04o)", dir, (unsigned)(st.st_mode & 07777));
+	/*
+	 * connectd and dohd run as their own users under systemd and create
+	 * their sockets here, so the control group may write; the sticky bit
+	 * keeps one daemon from replacing another's socket.  Anything wider
+	 * (others, another group, group without sticky) is refused.
+	 */
+	if ((st.st_mode & 002) != 0 || ((st.st_mode & 020) != 0 &&
+	    ((st.st_mode & S_ISVTX) == 0 || gid == (gid_t)-1 ||
+	    st.st_gid != gid))) {
+		snprintf(err, errlen, "%s: writable by others or without the "
+		    "sticky bit (mode %04o)", dir,
+		    (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;

@@ -52,7 +52,8 @@ struct eg_daemon {
 void eg_daemon_init(struct eg_daemon *d, const char *name, int argc,
     char **argv, const char *const *extra_opts, const char *usage_extra);
 
-/* Create the runtime directory (mode 0750, group of the config) if missing. */
+/* Create the runtime directory (mode 1770, group of the config) if missing;
+ * refuse an existing one that others (or the group without sticky) may write. */
 int eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen);
 
 /*

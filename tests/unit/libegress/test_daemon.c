@@ -280,21 +280,28 @@ test_rundir(void **state)
 	cfg.jail.runtime_dir = rd;
 	cfg.jail.group = (char *)"nogroup";
 	gr = getgrnam("nogroup");
-	/* Created 0750 with the group, whatever the umask. */
+	/* Created 1770 with the group, whatever the umask. */
 	umask(0);
 	assert_int_equal(eg_daemon_rundir(&cfg, err, sizeof(err)), 0);
 	umask(022);
 	assert_int_equal(lstat(rd, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
-	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_mode & 07777, 01770);
 	if (gr != NULL && geteuid() == 0)
 		assert_int_equal(st.st_gid, gr->gr_gid);
 	/* Present and sound: fine. */
 	assert_int_equal(eg_daemon_rundir(&cfg, err, sizeof(err)), 0);
 	/* Writable by others: refused. */
-	chmod(rd, 0777);
+	chmod(rd, 01777);
 	assert_int_equal(eg_daemon_rundir(&cfg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "writable"));
+	/* Group-writable without the sticky bit: refused. */
+	chmod(rd, 0770);
+	assert_int_equal(eg_daemon_rundir(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sticky"));
+	/* Owner-only is fine too. */
+	chmod(rd, 0700);
+	assert_int_equal(eg_daemon_rundir(&cfg, err, sizeof(err)), 0);
 	rmdir(rd);
 	/* A symlink or a file in its place: refused. */
 	assert_int_equal(symlink("/tmp", rd), 0);
