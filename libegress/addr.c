@@ -24,18 +24,15 @@
 #include <string.h>
 
 #include "addr.h"
+#include "errfmt.h"
 
-#define QUOTE_MAX 64		/* bytes of input quoted in a message */
+#define QUOTE_MAX EG_QUOTE_MAX
 #define SCOPE_NAME_MAX 15	/* IFNAMSIZ - 1 */
 #define DURATION_MAX_MS (366ULL * 24 * 3600 * 1000)
 #define SIZE_MAX_BYTES (1ULL << 50)
 
-/*
- * Quote at most QUOTE_MAX bytes of s into buf, escaping anything that is
- * not printable ASCII so that a message never carries control bytes.
- */
-static const char *
-quote(const char *s, char *buf, size_t len)
+const char *
+eg_err_quote(const char *s, char *buf, size_t len)
 {
 	size_t i, o = 0;
 
@@ -55,11 +52,8 @@ quote(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static void seterr(char *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-seterr(char *err, const char *fmt, ...)
+void
+eg_seterr(char *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -98,7 +92,7 @@ seterrq(char *err, const char *in, const char *fmt, ...)
 	va_end(ap);
 	err[0] = '\0';
 	cat(err, EG_ERR_MAX, "\"");
-	cat(err, EG_ERR_MAX, quote(in, q, sizeof(q)));
+	cat(err, EG_ERR_MAX, eg_err_quote(in, q, sizeof(q)));
 	cat(err, EG_ERR_MAX, "\": ");
 	cat(err, EG_ERR_MAX, r);
 }
@@ -399,7 +393,7 @@ eg_cidr_parse(const char *s, struct eg_cidr *out, char *err)
 	size_t n;
 
 	if (s == NULL || (n = strlen(s)) == 0) {
-		seterr(err, "empty CIDR");
+		eg_seterr(err, "empty CIDR");
 		return false;
 	}
 	if (n >= sizeof(buf)) {
@@ -672,7 +666,7 @@ eg_endpoint_parse(const char *s, struct eg_endpoint *out, char *err)
 	bool br;
 
 	if (s == NULL || s[0] == '\0') {
-		seterr(err, "empty endpoint");
+		eg_seterr(err, "empty endpoint");
 		return false;
 	}
 	memset(&ep, 0, sizeof(ep));
@@ -692,7 +686,7 @@ eg_endpoint_parse(const char *s, struct eg_endpoint *out, char *err)
 		ep.cidr.plen = (uint8_t)plen_max(&ep.cidr.ip);
 	} else {
 		if (!eg_name_normalise(host, ep.name, e)) {
-			seterr(err, "%s", e);
+			eg_seterr(err, "%s", e);
 			return false;
 		}
 		ep.is_name = true;
@@ -719,7 +713,7 @@ eg_name_normalise(const char *in, char *out, char *err)
 	size_t i, n, lab = 0;
 
 	if (in == NULL || (n = strlen(in)) == 0) {
-		seterr(err, "empty name");
+		eg_seterr(err, "empty name");
 		return false;
 	}
 	if (in[n - 1] == '.')

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "errfmt.h"
 #include "policy.h"
 
 #define FILE_MAX	(1024 * 1024)	/* bytes in any one file */
@@ -109,26 +110,6 @@ struct loader {
 
 /* -- messages ---------------------------------------------------------- */
 
-static const char *
-quote(const char *s, char *buf, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; s[i] != '\0' && i < QUOTE_MAX && o + 5 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-	}
-	if (s[i] != '\0' && o + 4 < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 static void
 add_msg(struct loader *ld, char *msg)
@@ -200,7 +181,7 @@ key_error(struct loader *ld, struct eg_origin at, const char *sect,
 {
 	char q[QUOTE_BUF];
 
-	quote(value, q, sizeof(q));
+	eg_err_quote(value, q, sizeof(q));
 	errorf(ld, "%s:%d: [%s] %s: \"%s\": %s", at.file, at.line, sect, key,
 	    q, strip_quoted(reason, q));
 }
@@ -212,7 +193,7 @@ line_error(struct loader *ld, int line, const char *text, const char *reason)
 	char q[QUOTE_BUF];
 
 	errorf(ld, "%s:%d: \"%s\": %s", ld->file, line,
-	    quote(text, q, sizeof(q)), reason);
+	    eg_err_quote(text, q, sizeof(q)), reason);
 }
 
 /* -- small helpers ------------------------------------------------------ */
@@ -1525,7 +1506,7 @@ section_line(struct loader *ld, int line, char *s)
 
 		errorf(ld, "%s:%d: \"[%s]\": unknown section (jail, chain, "
 		    "connectd, dohd, netjaild, policy)", ld->file, line,
-		    quote(name, q, sizeof(q)));
+		    eg_err_quote(name, q, sizeof(q)));
 		return;
 	}
 	if (ld->sect_line[i] != 0) {
@@ -1568,7 +1549,7 @@ key_line(struct loader *ld, int line, char *s)
 	if ((k = find_key(ld->sect, key, &idx)) == NULL) {
 		char q[QUOTE_BUF];
 
-		quote(key, q, sizeof(q));
+		eg_err_quote(key, q, sizeof(q));
 		key_error(ld, at, sn, q, val, "unknown key");
 		return;
 	}
@@ -1833,7 +1814,7 @@ check_daemon_user(struct loader *ld, struct eg_user *u, const char *sect)
 	lookup_reason(r, why, sizeof(why), "user");
 	if (u->at.line == 0)
 		errorf(ld, "%s: [%s] user: \"%s\" (default): %s",
-		    ld->cfg->path, sect, quote(u->name, q, sizeof(q)), why);
+		    ld->cfg->path, sect, eg_err_quote(u->name, q, sizeof(q)), why);
 	else
 		key_error(ld, u->at, sect, "user", u->name, why);
 }
@@ -1855,11 +1836,11 @@ check_users(struct loader *ld)
 		lookup_reason(r, why, sizeof(why), "group");
 		if (key_seen(ld, S_JAIL, "group") == 0)
 			errorf(ld, "%s: [jail] group: \"%s\" (default): %s",
-			    c->path, quote(c->jail.group, q, sizeof(q)), why);
+			    c->path, eg_err_quote(c->jail.group, q, sizeof(q)), why);
 		else
 			errorf(ld, "%s:%d: [jail] group: \"%s\": %s", c->path,
 			    key_seen(ld, S_JAIL, "group"),
-			    quote(c->jail.group, q, sizeof(q)), why);
+			    eg_err_quote(c->jail.group, q, sizeof(q)), why);
 	}
 	/* jailing a daemon's own user would cut the jail's own traffic */
 	for (i = 0; i < c->jail.nusers; i++)

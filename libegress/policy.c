@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "policy.h"
+#include "errfmt.h"
 
 #define RULE_TEXT_MAX	1024	/* bounds every scan of a rule */
 #define RULE_QTYPES_MAX	32
@@ -128,20 +129,6 @@ static const struct {
 	{ "AXFR", 252 }, { "MAILB", 253 }, { "MAILA", 254 }, { "ANY", 255 },
 };
 
-static void seterr(char *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-seterr(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, EG_ERR_MAX, fmt, ap);
-	va_end(ap);
-}
 
 /* Printable, bounded, quoted copy of hostile input for a message. */
 static const char *
@@ -221,11 +208,11 @@ parse_port(const char *s, size_t n, uint16_t *out, char *err)
 	unsigned long v;
 
 	if (n == 1 && s[0] == '0') {
-		seterr(err, "port %s: port 0 is not a port", quote(s, n, q));
+		eg_seterr(err, "port %s: port 0 is not a port", quote(s, n, q));
 		return false;
 	}
 	if ((v = parse_num(s, n, 65535)) == 0) {
-		seterr(err, "port %s: not a number in 1-65535", quote(s, n, q));
+		eg_seterr(err, "port %s: not a number in 1-65535", quote(s, n, q));
 		return false;
 	}
 	*out = (uint16_t)v;
@@ -239,7 +226,7 @@ parse_portrange(const char *s, size_t n, struct eg_portrange *pr, char *err)
 	const char *dash;
 
 	if (n == 0) {
-		seterr(err, "empty item in the port list");
+		eg_seterr(err, "empty item in the port list");
 		return false;
 	}
 	if (n == 1 && s[0] == '*') {
@@ -257,7 +244,7 @@ parse_portrange(const char *s, size_t n, struct eg_portrange *pr, char *err)
 	    !parse_port(dash + 1, n - (size_t)(dash - s) - 1, &pr->hi, err))
 		return false;
 	if (pr->lo > pr->hi) {
-		seterr(err, "port range %s is reversed", quote(s, n, q));
+		eg_seterr(err, "port range %s is reversed", quote(s, n, q));
 		return false;
 	}
 	return true;
@@ -301,12 +288,12 @@ parse_ports(const char *s, size_t n, struct eg_rule *r, char *err)
 	size_t count = 0;
 
 	if (n == 0) {
-		seterr(err, "empty port list after ':'");
+		eg_seterr(err, "empty port list after ':'");
 		return false;
 	}
 	for (;;) {
 		if (count == EG_RULE_MAX_PORTRANGES) {
-			seterr(err, "port list %s: more than %d ranges",
+			eg_seterr(err, "port list %s: more than %d ranges",
 			    quote(s, n, q), EG_RULE_MAX_PORTRANGES);
 			return false;
 		}
@@ -341,7 +328,7 @@ literal_error(const char *s, size_t n, char *err)
 {
 	char q[QUOTE_BUF];
 
-	seterr(err, "%s is an IP address, not a name: use a [jail] direct "
+	eg_seterr(err, "%s is an IP address, not a name: use a [jail] direct "
 	    "endpoint or permit_cidr", quote(s, n, q));
 	return false;
 }
@@ -354,23 +341,23 @@ check_pattern_chars(const char *p, size_t n, const char *sfx, size_t slen,
 	size_t i;
 
 	if ((n == 1 && p[0] == '*') || (n == 2 && p[0] == '*' && p[1] == '*')) {
-		seterr(err, "%s: a bare wildcard would allow every name",
+		eg_seterr(err, "%s: a bare wildcard would allow every name",
 		    quote(p, n, q));
 		return false;
 	}
 	if (slen == 0) {
-		seterr(err, "%s: a wildcard needs a domain after it",
+		eg_seterr(err, "%s: a wildcard needs a domain after it",
 		    quote(p, n, q));
 		return false;
 	}
 	if (memchr(sfx, '*', slen) != NULL) {
-		seterr(err, "%s: '*' is allowed only as the whole first label "
+		eg_seterr(err, "%s: '*' is allowed only as the whole first label "
 		    "(\"*.\" or \"**.\")", quote(p, n, q));
 		return false;
 	}
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)p[i] >= 0x80) {
-			seterr(err, "%s: non-ASCII name: write IDNs as "
+			eg_seterr(err, "%s: non-ASCII name: write IDNs as "
 			    "punycode (xn--...)", quote(p, n, q));
 			return false;
 		}
@@ -395,14 +382,14 @@ parse_pattern(const char *p, size_t n, struct eg_rule *r, char *err)
 	}
 	slen = n - (size_t)(sfx - p);
 	if (n == 0) {
-		seterr(err, "empty name pattern");
+		eg_seterr(err, "empty name pattern");
 		return false;
 	}
 	if (!check_pattern_chars(p, n, sfx, slen, err))
 		return false;
 	/* one trailing dot is allowed, so 254 bytes may still be a name */
 	if (slen > EG_NAME_MAX + 1) {
-		seterr(err, "%s: name longer than %d bytes", quote(p, n, q),
+		eg_seterr(err, "%s: name longer than %d bytes", quote(p, n, q),
 		    EG_NAME_MAX);
 		return false;
 	}
@@ -411,7 +398,7 @@ parse_pattern(const char *p, size_t n, struct eg_rule *r, char *err)
 	memcpy(buf, sfx, slen);
 	buf[slen] = '\0';
 	if (!eg_name_normalise(buf, r->suffix, nerr)) {
-		seterr(err, "%s: %s", quote(p, n, q), nerr);
+		eg_seterr(err, "%s: %s", quote(p, n, q), nerr);
 		return false;
 	}
 	if (eg_is_ip_literal(r->suffix))
@@ -419,7 +406,7 @@ parse_pattern(const char *p, size_t n, struct eg_rule *r, char *err)
 	/* the wildcard needs room for "x." in front of the suffix */
 	if (r->match != EG_MATCH_EXACT &&
 	    strlen(r->suffix) > EG_NAME_MAX - 2) {
-		seterr(err, "%s: no name below this suffix fits in %d bytes",
+		eg_seterr(err, "%s: no name below this suffix fits in %d bytes",
 		    quote(p, n, q), EG_NAME_MAX);
 		return false;
 	}
@@ -441,7 +428,7 @@ parse_target(const char *tok, size_t n, struct eg_rule *r, char *err)
 		/* only an IPv6 address has two colons; a name has none */
 		if (ip_literal_n(tok, n))
 			return literal_error(tok, n, err);
-		seterr(err, "%s: more than one ':' in a rule", quote(tok, n, q));
+		eg_seterr(err, "%s: more than one ':' in a rule", quote(tok, n, q));
 		return false;
 	}
 	hlen = colon != NULL ? (size_t)(colon - tok) : n;
@@ -498,7 +485,7 @@ qtypes_store(struct eg_rule *r, uint16_t *t, size_t n, char *err)
 		if (o == 0 || t[o - 1] != t[i])
 			t[o++] = t[i];
 	if ((r->qtypes = calloc(o, sizeof(*r->qtypes))) == NULL) {
-		seterr(err, "qtype list: out of memory");
+		eg_seterr(err, "qtype list: out of memory");
 		return false;
 	}
 	memcpy(r->qtypes, t, o * sizeof(*t));
@@ -514,7 +501,7 @@ parse_qtype_item(const char *s, size_t n, struct eg_rule *r, uint16_t *t,
 	uint16_t v;
 
 	if (n == 0) {
-		seterr(err, "empty item in the qtype list");
+		eg_seterr(err, "empty item in the qtype list");
 		return false;
 	}
 	if (n == 1 && s[0] == '*') {
@@ -522,15 +509,15 @@ parse_qtype_item(const char *s, size_t n, struct eg_rule *r, uint16_t *t,
 		return true;
 	}
 	if (!qtype_lookup(s, n, &v)) {
-		seterr(err, "qtype %s: unknown DNS type", quote(s, n, q));
+		eg_seterr(err, "qtype %s: unknown DNS type", quote(s, n, q));
 		return false;
 	}
 	if (qtype_never(v)) {
-		seterr(err, "qtype %s: never answered", quote(s, n, q));
+		eg_seterr(err, "qtype %s: never answered", quote(s, n, q));
 		return false;
 	}
 	if (*count == RULE_QTYPES_MAX) {
-		seterr(err, "qtype list: more than %d types", RULE_QTYPES_MAX);
+		eg_seterr(err, "qtype list: more than %d types", RULE_QTYPES_MAX);
 		return false;
 	}
 	t[(*count)++] = v;
@@ -545,7 +532,7 @@ parse_qtypes(const char *s, size_t n, struct eg_rule *r, char *err)
 	size_t count = 0;
 
 	if (n == 0) {
-		seterr(err, "empty qtype list after \"qtype=\"");
+		eg_seterr(err, "empty qtype list after \"qtype=\"");
 		return false;
 	}
 	for (;;) {
@@ -572,11 +559,11 @@ parse_option(const char *s, size_t n, struct eg_rule *r, bool *seen,
 	char q[QUOTE_BUF];
 
 	if (n < 6 || strncasecmp(s, "qtype=", 6) != 0) {
-		seterr(err, "unexpected %s after the rule", quote(s, n, q));
+		eg_seterr(err, "unexpected %s after the rule", quote(s, n, q));
 		return false;
 	}
 	if (*seen) {
-		seterr(err, "%s: qtype= given twice", quote(s, n, q));
+		eg_seterr(err, "%s: qtype= given twice", quote(s, n, q));
 		return false;
 	}
 	*seen = true;
@@ -594,11 +581,11 @@ eg_rule_parse(const char *text, struct eg_rule *out, char *err)
 
 	memset(&r, 0, sizeof(r));
 	if (text == NULL || out == NULL) {
-		seterr(err, "no rule");
+		eg_seterr(err, "no rule");
 		goto out;
 	}
 	if ((len = strnlen(text, RULE_TEXT_MAX + 1)) > RULE_TEXT_MAX) {
-		seterr(err, "rule %s: longer than %d bytes",
+		eg_seterr(err, "rule %s: longer than %d bytes",
 		    quote(text, len, q), RULE_TEXT_MAX);
 		goto out;
 	}
@@ -609,7 +596,7 @@ eg_rule_parse(const char *text, struct eg_rule *out, char *err)
 	while (e > s && is_ws(e[-1]))
 		e--;
 	if (s == e) {
-		seterr(err, "empty rule");
+		eg_seterr(err, "empty rule");
 		goto out;
 	}
 	for (t = s; t < e && !is_ws(*t); t++)
@@ -827,7 +814,7 @@ compile_rule(struct eg_policy *p, const struct eg_rule_src *src,
 	const char *file = src->at.file;
 
 	if (!eg_rule_parse(src->text, r, rerr)) {
-		seterr(err, "%s:%d: allow: %s", file ? file : "-",
+		eg_seterr(err, "%s:%d: allow: %s", file ? file : "-",
 		    src->at.line, rerr);
 		return false;
 	}
@@ -835,7 +822,7 @@ compile_rule(struct eg_policy *p, const struct eg_rule_src *src,
 	if (file != NULL && file != *lastsrc) {
 		*lastsrc = file;
 		if ((*lastfile = intern_file(p, file)) == NULL) {
-			seterr(err, "%s: out of memory", file);
+			eg_seterr(err, "%s: out of memory", file);
 			return false;
 		}
 	}
@@ -851,16 +838,16 @@ compile_rules(struct eg_policy *p, const struct eg_config *cfg, char *err)
 	size_t i, n = cfg->policy.nrules;
 
 	if (n > 0 && cfg->policy.rules == NULL) {
-		seterr(err, "policy: %zu rules but no rule list", n);
+		eg_seterr(err, "policy: %zu rules but no rule list", n);
 		return false;
 	}
 	if (n >= UINT32_MAX / 4) {
-		seterr(err, "policy: %zu rules is too many", n);
+		eg_seterr(err, "policy: %zu rules is too many", n);
 		return false;
 	}
 	if ((p->rules = calloc(n ? n : 1, sizeof(*p->rules))) == NULL ||
 	    (p->next = calloc(n ? n : 1, sizeof(*p->next))) == NULL) {
-		seterr(err, "policy: out of memory for %zu rules", n);
+		eg_seterr(err, "policy: out of memory for %zu rules", n);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
@@ -870,7 +857,7 @@ compile_rules(struct eg_policy *p, const struct eg_config *cfg, char *err)
 		p->nrules++;
 	}
 	if (!ntab_init(&p->tab, n)) {
-		seterr(err, "policy: out of memory for %zu rules", n);
+		eg_seterr(err, "policy: out of memory for %zu rules", n);
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -896,14 +883,14 @@ compile_direct_one(const struct eg_direct *d,
 
 	*ep = d->ep;
 	if (ep->port == 0) {
-		seterr(err, "%s:%d: direct: endpoint without a port", file,
+		eg_seterr(err, "%s:%d: direct: endpoint without a port", file,
 		    d->at.line);
 		return false;
 	}
 	if (ep->is_name) {
 		if (!eg_name_normalise(d->ep.name, ep->name, nerr) ||
 		    eg_is_ip_literal(ep->name)) {
-			seterr(err, "%s:%d: direct: %s: not a name", file,
+			eg_seterr(err, "%s:%d: direct: %s: not a name", file,
 			    d->at.line, quote(d->ep.name,
 			    strnlen(d->ep.name, sizeof(d->ep.name)), q));
 			return false;
@@ -911,7 +898,7 @@ compile_direct_one(const struct eg_direct *d,
 		return true;
 	}
 	if (!cidr_valid(&ep->cidr)) {
-		seterr(err, "%s:%d: direct: bad address", file, d->at.line);
+		eg_seterr(err, "%s:%d: direct: bad address", file, d->at.line);
 		return false;
 	}
 	return true;
@@ -923,13 +910,13 @@ compile_direct(struct eg_policy *p, const struct eg_config *cfg, char *err)
 	size_t i, n = cfg->jail.ndirect, nnames = 0;
 
 	if (n > 0 && cfg->jail.direct == NULL) {
-		seterr(err, "policy: %zu direct endpoints but no list", n);
+		eg_seterr(err, "policy: %zu direct endpoints but no list", n);
 		return false;
 	}
 	if (n >= UINT32_MAX / 4 ||
 	    (p->direct = calloc(n ? n : 1, sizeof(*p->direct))) == NULL ||
 	    (p->dnext = calloc(n ? n : 1, sizeof(*p->dnext))) == NULL) {
-		seterr(err, "policy: out of memory for %zu direct endpoints", n);
+		eg_seterr(err, "policy: out of memory for %zu direct endpoints", n);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
@@ -940,7 +927,7 @@ compile_direct(struct eg_policy *p, const struct eg_config *cfg, char *err)
 		nnames += p->direct[i].is_name;
 	}
 	if (!ntab_init(&p->dnames, nnames)) {
-		seterr(err, "policy: out of memory");
+		eg_seterr(err, "policy: out of memory");
 		return false;
 	}
 	for (i = 0; i < n; i++)
@@ -958,16 +945,16 @@ copy_cidrs(struct eg_cidr **dst, size_t *ndst, const struct eg_cidr *src,
 	size_t i;
 
 	if (n > 0 && src == NULL) {
-		seterr(err, "policy: %zu %s but no list", n, what);
+		eg_seterr(err, "policy: %zu %s but no list", n, what);
 		return false;
 	}
 	if ((*dst = calloc(n ? n : 1, sizeof(**dst))) == NULL) {
-		seterr(err, "policy: out of memory for %s", what);
+		eg_seterr(err, "policy: out of memory for %s", what);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
 		if (!cidr_valid(&src[i])) {
-			seterr(err, "policy: %s #%zu: bad address family or "
+			eg_seterr(err, "policy: %s #%zu: bad address family or "
 			    "prefix length", what, i + 1);
 			return false;
 		}
@@ -985,12 +972,12 @@ compile_cidrs(struct eg_policy *p, const struct eg_config *cfg,
 	char cerr[EG_ERR_MAX];
 
 	if ((p->deny = calloc(n, sizeof(*p->deny))) == NULL) {
-		seterr(err, "policy: out of memory");
+		eg_seterr(err, "policy: out of memory");
 		return false;
 	}
 	for (i = 0; i < n; i++) {
 		if (!eg_cidr_parse(builtin_deny[i], &p->deny[i], cerr)) {
-			seterr(err, "policy: built-in deny %s: %s",
+			eg_seterr(err, "policy: built-in deny %s: %s",
 			    builtin_deny[i], cerr);
 			return false;
 		}
@@ -1009,16 +996,16 @@ eg_policy_new(const struct eg_config *cfg, const struct eg_cidr *extra_deny,
 	struct eg_policy *p;
 
 	if (cfg == NULL) {
-		seterr(err, "policy: no configuration");
+		eg_seterr(err, "policy: no configuration");
 		return NULL;
 	}
 	if (cfg->policy.mode != EG_MODE_ENFORCE &&
 	    cfg->policy.mode != EG_MODE_REPORT) {
-		seterr(err, "policy: unknown mode %d", (int)cfg->policy.mode);
+		eg_seterr(err, "policy: unknown mode %d", (int)cfg->policy.mode);
 		return NULL;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		seterr(err, "policy: out of memory");
+		eg_seterr(err, "policy: out of memory");
 		return NULL;
 	}
 	p->mode = cfg->policy.mode;
