@@ -1,9 +1,12 @@
 #!/bin/sh
 # demo.sh - the main job, shown: build egressjail and demonstrate it.
 #
-# Until the full lab demo lands (tests/lab/demo.sh), this builds the tree
-# and validates the shipped example configuration with `egressctl check`,
-# printing what it checked.
+# As root: builds, then tests/lab/demo.sh brings up a lab of network
+# namespaces (a bridge with workloads, an "outside" with real proxies, a DoH
+# server and web servers), runs the three daemons, prints what each probe
+# from a workload expected and observed, shows `egressctl status`, and tears
+# everything down.  It exits 0 only when every probe matched.
+# Not root: builds and validates the shipped example with `egressctl check`.
 set -eu
 cd "$(dirname "$0")"
 
