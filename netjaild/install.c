@@ -282,6 +282,18 @@ chain_index(const struct nj_ruleset *rs, const char *name)
 	return -1;
 }
 
+/* A base chain has its hook, priority and accept policy; a regular none. */
+static bool
+chain_hook_ok(const struct nftnl_chain *ch, const struct nj_chain *w)
+{
+	if (w->hook < 0)
+		return !nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM);
+	return nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM) &&
+	    nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM) == (uint32_t)w->hook &&
+	    nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO) == w->prio &&
+	    nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY) == NF_ACCEPT;
+}
+
 static int
 chain_cb(const struct nlmsghdr *nlh, void *arg)
 {
@@ -301,10 +313,7 @@ chain_cb(const struct nlmsghdr *nlh, void *arg)
 	d->rb->nchains++;
 	if (c < 0 || !d->rs->chain_used[c])
 		differ(d->rb, "unexpected chain %s%s", name, "");
-	else if (nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM) !=
-	    (uint32_t)d->rs->chains[c].hook ||
-	    nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO) != d->rs->chains[c].prio ||
-	    nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY) != NF_ACCEPT)
+	else if (!chain_hook_ok(ch, &d->rs->chains[c]))
 		differ(d->rb, "chain %s: hook, priority or policy%s", name,
 		    " differ");
 	else

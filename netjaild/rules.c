@@ -48,10 +48,14 @@ const struct nj_chain nj_chains[NJ_CH__MAX] = {
 	    NJ_PRIO_FILTER, "bridge: nothing is routed out but direct "
 	    "endpoints, nothing in but replies" },
 	[NJ_CH_OUT_ROUTE] = { "out_route", "route", NF_INET_LOCAL_OUT,
-	    NJ_PRIO_MANGLE, "local users: mark TCP so policy routing loops "
-	    "it through lo to the TPROXY rule" },
+	    NJ_PRIO_MANGLE, "local users: mark TCP (and, by its ct mark, every "
+	    "later packet of the flow) so policy routing loops it through lo "
+	    "to the TPROXY rule" },
 	[NJ_CH_OUT_NAT] = { "out_nat", "nat", NF_INET_LOCAL_OUT,
 	    NJ_PRIO_DSTNAT, "local users: DNS to dohd" },
+	[NJ_CH_OUT_UNOWNED] = { "out_unowned", NULL, -1, 0,
+	    "local users: TCP that conntrack finds invalid leaves the host "
+	    "only from a socket" },
 	[NJ_CH_OUT_FILTER] = { "out_filter", "filter", NF_INET_LOCAL_OUT,
 	    NJ_PRIO_FILTER, "owner-gating of hop and DoH addresses; local "
 	    "users: everything not diverted is dropped" },
@@ -605,7 +609,19 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_val(&m, NJ_MARK, mark);
 		DROP(&m, "local no listener", false);
 
-		/* out_route */
+		/*
+		 * out_route.  A jailed user's diverted flow carries the mark
+		 * bits in its ct mark too, so the packets of the flow that
+		 * have no socket owner (ACK/RST of an orphaned or TIME_WAIT
+		 * socket, the kernel's RST to a SYN-ACK nobody asked for)
+		 * take the same detour: the owner match alone misses them.
+		 * First, so a direct endpoint learned mid-flow cannot pull
+		 * the rest of a diverted flow out of it.
+		 */
+		NEW(NJ_CH_OUT_ROUTE);
+		m_simple(r, NJ_CT_ORIGINAL);
+		m_val(r, NJ_CTMARK_HAS, mark);
+		m_val(r, NJ_MARK_SET, mark);
 		NEW(NJ_CH_OUT_ROUTE);
 		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
 		m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
@@ -621,6 +637,7 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_dport(r, NJ_DPORT_NE, IPPROTO_TCP, 53);
 		m_simple(r, NJ_FIB_NOT_LOCAL);
 		m_val(r, NJ_MARK_SET, mark);
+		m_val(r, NJ_CTMARK_OR, mark);
 	}
 
 	/* out_nat */
@@ -648,6 +665,41 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 	}
 
 	/* out_filter, after the owner gates */
+	if (tp4->present) {
+		/*
+		 * Fail closed: a packet of a diverted flow that does not
+		 * carry the mark (so is not on its way to lo) is dropped,
+		 * whoever sent it.  Not by oifname: the output hook keeps
+		 * the device it was entered with, the route chain's reroute
+		 * does not change it.
+		 */
+		memset(&m, 0, sizeof(m));
+		m.chain = NJ_CH_OUT_FILTER;
+		m_simple(&m, NJ_CT_ORIGINAL);
+		m_val(&m, NJ_CTMARK_HAS, mark);
+		m_val(&m, NJ_MARK_NE, mark);
+		DROP(&m, "local flow unmarked", false);
+		/*
+		 * A socket-less TCP packet that conntrack has no flow for
+		 * (its entry expired or was flushed) cannot be told from a
+		 * jailed user's: it is dropped unless it leaves a socket.
+		 * Packets of any socket return from out_unowned untouched.
+		 */
+		NEW(NJ_CH_OUT_FILTER);
+		m_l4(r, IPPROTO_TCP);
+		m_simple(r, NJ_CT_INVALID);
+		m_str(r, NJ_OIF_NAME_NE, "lo");
+		m_str(r, NJ_JUMP, nj_chains[NJ_CH_OUT_UNOWNED].name);
+		NEW(NJ_CH_OUT_UNOWNED);
+		m_set(r, NJ_SKUID_NOT_SET, NJ_SET_UIDS);
+		m_simple(r, NJ_RETURN);
+		NEW(NJ_CH_OUT_UNOWNED);
+		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+		m_simple(r, NJ_RETURN);
+		memset(&m, 0, sizeof(m));
+		m.chain = NJ_CH_OUT_UNOWNED;
+		DROP(&m, "unowned invalid", false);
+	}
 	if (!v6) {
 		memset(&m, 0, sizeof(m));
 		m.chain = NJ_CH_OUT_FILTER;
@@ -974,6 +1026,9 @@ print_term(const struct nj_term *t, FILE *out)
 	case NJ_MARK:
 		fprintf(out, "meta mark 0x%08x", t->val);
 		break;
+	case NJ_MARK_NE:
+		fprintf(out, "meta mark != 0x%08x", t->val);
+		break;
 	case NJ_SKUID_SET:
 		fprintf(out, "meta skuid @%s", nj_set_names[t->set]);
 		break;
@@ -993,6 +1048,27 @@ print_term(const struct nj_term *t, FILE *out)
 		fprintf(out, "icmpv6 type %s", t->val == 133 ?
 		    "nd-router-solicit" : t->val == 135 ?
 		    "nd-neighbor-solicit" : "nd-neighbor-advert");
+		break;
+	case NJ_SKUID_NOT_SET:
+		fprintf(out, "meta skuid != @%s", nj_set_names[t->set]);
+		break;
+	case NJ_OIF_NAME_NE:
+		fprintf(out, "oifname != \"%s\"", t->str);
+		break;
+	case NJ_CT_ORIGINAL:
+		fputs("ct direction original", out);
+		break;
+	case NJ_CT_INVALID:
+		fputs("ct state invalid", out);
+		break;
+	case NJ_CTMARK_HAS:
+		fprintf(out, "ct mark & 0x%08x == 0x%08x", t->val, t->val);
+		break;
+	case NJ_CTMARK_OR:
+		fprintf(out, "ct mark set ct mark | 0x%08x", t->val);
+		break;
+	case NJ_JUMP:
+		fprintf(out, "jump %s", t->str);
 		break;
 	case NJ_MARK_SET:
 		fprintf(out, "meta mark set 0x%08x", t->val);
@@ -1102,9 +1178,12 @@ rules_print(const struct nj_ruleset *rs, FILE *out)
 		if (!rs->chain_used[c])
 			continue;
 		fprintf(out, "\t# %s\n", ch->why);
-		fprintf(out, "\tchain %s {\n\t\ttype %s hook %s priority %d; "
-		    "policy accept;\n", ch->name, ch->type,
-		    hook_name(ch->hook), ch->prio);
+		if (ch->hook < 0)
+			fprintf(out, "\tchain %s {\n", ch->name);
+		else
+			fprintf(out, "\tchain %s {\n\t\ttype %s hook %s "
+			    "priority %d; policy accept;\n", ch->name,
+			    ch->type, hook_name(ch->hook), ch->prio);
 		for (i = 0; i < rs->nrules; i++) {
 			const struct nj_rule *r = &rs->rules[i];
 
@@ -1151,6 +1230,8 @@ rules_nl_chain(const struct nj_chain *c)
 	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, NJ_TABLE);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
+	if (c->hook < 0)
+		return ch;	/* regular chain: reached by jump only */
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
 	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, (uint32_t)c->hook);
 	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
@@ -1353,13 +1434,44 @@ e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
 }
 
 static void
-e_lookup(struct nftnl_rule *r, int set)
+e_lookup_f(struct nftnl_rule *r, int set, bool inv)
 {
 	struct nftnl_expr *e = exa(r, "lookup");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, nj_set_names[set]);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, (uint32_t)set + 1);
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+		    NFT_LOOKUP_F_INV);
+}
+
+static void
+e_lookup(struct nftnl_rule *r, int set)
+{
+	e_lookup_f(r, set, false);
+}
+
+static void
+e_ct(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = exa(r, "ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+}
+
+/* reg1 = (reg1 & mask) ^ xor, as nft writes masks and bit sets */
+static void
+e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *e = exa(r, "bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
 }
 
 static void
@@ -1490,8 +1602,10 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 		e_lookup(r, t->set);
 		break;
 	case NJ_MARK:
+	case NJ_MARK_NE:
 		e_meta(r, NFT_META_MARK);
-		e_cmp(r, NFT_CMP_EQ, &t->val, 4);
+		e_cmp(r, t->kind == NJ_MARK ? NFT_CMP_EQ : NFT_CMP_NEQ,
+		    &t->val, 4);
 		break;
 	case NJ_SKUID_SET:
 		e_meta(r, NFT_META_SKUID);
@@ -1508,16 +1622,30 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 		e_fib(r, NFT_CMP_NEQ);
 		break;
 	case NJ_CT_ESTREL:
-		e = exa(r, "ct");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-		e = exa(r, "bitwise");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+	case NJ_CT_INVALID:
+		/* ct state bits: invalid 0x1, established 0x2, related 0x4 */
+		e_ct(r, NFT_CT_STATE);
+		e_bitwise(r, t->kind == NJ_CT_ESTREL ? mask : 0x01, zero);
 		e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		break;
+	case NJ_CT_ORIGINAL:
+		e_ct(r, NFT_CT_DIRECTION);
+		e_cmp8(r, 0);	/* IP_CT_DIR_ORIGINAL */
+		break;
+	case NJ_CTMARK_HAS:
+		e_ct(r, NFT_CT_MARK);
+		e_bitwise(r, t->val, zero);
+		e_cmp(r, NFT_CMP_EQ, &t->val, 4);
+		break;
+	case NJ_SKUID_NOT_SET:
+		e_meta(r, NFT_META_SKUID);
+		e_lookup_f(r, t->set, true);
+		break;
+	case NJ_OIF_NAME_NE:
+		memset(ifn, 0, sizeof(ifn));
+		strncpy(ifn, t->str, sizeof(ifn) - 1);
+		e_meta(r, NFT_META_OIFNAME);
+		e_cmp(r, NFT_CMP_NEQ, ifn, sizeof(ifn));
 		break;
 	case NJ_ICMPV6_TYPE:
 		dep_nfproto(r, NFPROTO_IPV6);
@@ -1554,6 +1682,19 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 		break;
 	case NJ_RETURN:
 		e_verdict(r, NFT_RETURN);
+		break;
+	case NJ_JUMP:
+		e = exa(r, "immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_JUMP);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, t->str);
+		break;
+	case NJ_CTMARK_OR:
+		e_ct(r, NFT_CT_MARK);
+		e_bitwise(r, ~t->val, t->val);
+		e = exa(r, "ct");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
 		break;
 	case NJ_REJECT:
 		e = exa(r, "reject");

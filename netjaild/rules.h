@@ -50,14 +50,14 @@ struct nj_set {
 
 enum nj_chainid {
 	NJ_CH_PRE_MANGLE, NJ_CH_PRE_NAT, NJ_CH_INPUT, NJ_CH_FORWARD,
-	NJ_CH_OUT_ROUTE, NJ_CH_OUT_NAT, NJ_CH_OUT_FILTER,
+	NJ_CH_OUT_ROUTE, NJ_CH_OUT_NAT, NJ_CH_OUT_UNOWNED, NJ_CH_OUT_FILTER,
 	NJ_CH__MAX
 };
 
 struct nj_chain {
 	const char *name;
-	const char *type;		/* filter, nat, route */
-	int hook;			/* NF_INET_* */
+	const char *type;		/* filter, nat, route; NULL: regular */
+	int hook;			/* NF_INET_*; -1: regular chain */
 	int prio;
 	const char *why;		/* one line for docs and --print */
 };
@@ -65,12 +65,16 @@ struct nj_chain {
 enum nj_term_kind {
 	/* matches */
 	NJ_IIF_SET, NJ_OIF_SET, NJ_IIF_NAME, NJ_NFPROTO, NJ_L4PROTO,
-	NJ_DPORT, NJ_DPORT_NE, NJ_DADDR, NJ_ADDRPORT_SET, NJ_MARK,
+	NJ_DPORT, NJ_DPORT_NE, NJ_DADDR, NJ_ADDRPORT_SET, NJ_MARK, NJ_MARK_NE,
 	NJ_SKUID_SET, NJ_SKUID_NE, NJ_FIB_LOCAL, NJ_FIB_NOT_LOCAL,
 	NJ_CT_ESTREL, NJ_ICMPV6_TYPE,
+	NJ_SKUID_NOT_SET, NJ_OIF_NAME_NE, NJ_CT_ORIGINAL, NJ_CT_INVALID,
+	NJ_CTMARK_HAS,		/* ct mark & val == val */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,
+	NJ_CTMARK_OR,		/* ct mark set ct mark | val */
+	NJ_JUMP,		/* str: chain name */
 };
 
 struct nj_term {

@@ -122,7 +122,20 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_count_reset
 	lab_expect "jailed uid UDP 443 gets nothing" nothing udp_as ejagent "$LAB_FORBIDDEN:443"
 	lab_expect_eq "upstream saw nothing of it" 0 "$(lab_count "$LAB_FORBIDDEN" udp 443)"
+	# socket-less packets of a jailed uid's flows (ACK/RST of a closed,
+	# orphaned socket; the kernel's RST to a SYN-ACK for a raw SYN) take
+	# the flow's detour by its ct mark: nothing reaches the target
+	lab_count_reset
+	for i in 1 2 3; do
+		lab_as ejagent host python3 "$CLOSEPY" close "$LAB_FORBIDDEN" 443 || true
+		lab_as ejagent host python3 "$CLOSEPY" fin "$LAB_FORBIDDEN" 443 || true
+		lab_as ejagent host python3 "$CLOSEPY" late "$LAB_FORBIDDEN" 443 || true
+	done
+	lab_expect_match "jailed uid raw TCP SYN is sent" '^sent' raw_as ejagent "$LAB_FORBIDDEN" 443
+	sleep 1
+	lab_expect_eq "closed jailed connections put 0 packets at the target" 0 "$(lab_count "$LAB_FORBIDDEN")"
 	lab_expect_match "non-jailed uid not diverted" 'exit-ok' lab_as ejother host curl -sS --max-time 5 "http://$LAB_EXIT/"
+	lab_expect_match "non-jailed uid's closed connections still reach it" 'exit-ok' lab_as ejother host curl -sS --max-time 5 "http://$LAB_EXIT/"
 	lab_expect_match "connectd uid reaches the hop" 'exit-ok' lab_as egress-connect host curl -sS --max-time 5 -x "http://$LAB_HOP_A:$LAB_HOP_PORT" "http://$LAB_EXIT/"
 	lab_expect_fail "another uid is refused at the hop" lab_as ejother host curl -sS --max-time 5 -x "http://$LAB_HOP_A:$LAB_HOP_PORT" "http://$LAB_EXIT/"
 	lab_expect_fail "root is refused at the hop" lab_exec host curl -sS --max-time 5 -x "http://$LAB_HOP_A:$LAB_HOP_PORT" "http://$LAB_EXIT/"
@@ -173,6 +186,62 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect_fail "--uninstall removed the rules" sh -c "ip netns exec $LAB_NS_HOST ip rule | grep -q fwmark"
 	lab_expect_match "workload free again after --uninstall" 'exit-ok' lab_curl w1 "http://$LAB_EXIT/"
 	lab_stop nj-dohd
+}
+
+# close.py MODE ADDR PORT, as a jailed uid: a connection whose last packets
+# leave from a closed socket.  close: shut at once, the server's banner then
+# meets a closed socket (RST); fin: read the banner, close after the
+# server's FIN; late: send, close unread, linger in FIN_WAIT.
+CLOSEPY=$LAB_DIR/close.py
+cat >"$CLOSEPY" <<'PY'
+import socket, sys, time
+mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.create_connection((addr, port), timeout=3)
+if mode == "fin":
+    try:
+        s.recv(100)
+        time.sleep(0.2)
+    except OSError:
+        pass
+elif mode == "late":
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    time.sleep(0.05)
+s.close()
+time.sleep(0.3)
+PY
+# raw_as USER ADDR PORT: one hand-made TCP SYN (IP_HDRINCL) with CAP_NET_RAW;
+# connectd answers the SYN-ACK, the host's RST to it has no socket owner
+RAWPY=$LAB_DIR/rawsyn.py
+cat >"$RAWPY" <<'PY'
+import random, socket, struct, sys
+dst, port = sys.argv[1], int(sys.argv[2])
+p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+p.connect((dst, port))
+src = p.getsockname()[0]
+p.close()
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+s4, d4 = socket.inet_aton(src), socket.inet_aton(dst)
+tcp = struct.pack("!HHIIBBHHH", random.randint(20000, 60000), port,
+                  random.getrandbits(32), 0, 5 << 4, 0x02, 64240, 0, 0)
+c = csum(s4 + d4 + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0,
+                 s4, d4)
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+try:
+    r.sendto(ip + tcp, (dst, 0))
+    print("sent")
+except OSError as e:
+    print("refused", e)
+PY
+raw_as() {
+	ip netns exec "$LAB_NS_HOST" setpriv --reuid="$1" --regid="$(id -g "$1")" \
+		--init-groups --inh-caps=+net_raw --ambient-caps=+net_raw -- \
+		/usr/bin/python3 "$RAWPY" "$2" "$3"
 }
 
 status() {	# egressctl-like STATUS over the control socket, as root
