@@ -10,6 +10,7 @@
  *   relay.c     both directions, backpressure, half-close, idle timeout
  *   probe.c     per-hop probes and readiness
  *   health.c    /live /ready /health /metrics
+ *   peerstat.c  the peers' status text as metrics (pure)
  */
 #ifndef CD_CD_H
 #define CD_CD_H
@@ -23,6 +24,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "peerstat.h"
 #include "policy.h"
 
 #define CD_MAX_HOPS	16
@@ -118,6 +120,9 @@ struct cd {
 	bool dohd_ready, netjaild_ready;
 	uint64_t dohd_at, netjaild_at;
 	char dohd_err[64], netjaild_err[64];
+	/* the last poll was answered, and the numeric part of its text */
+	bool dohd_up, netjaild_up;
+	struct ps_stats dohd_stats, netjaild_stats;
 	/* probes: hops[0..nhops-1], then the canary at index nhops */
 	struct cd_hopstat hop[CD_MAX_HOPS + 1];
 	size_t nhopstat;

@@ -96,6 +96,31 @@ hop_label(struct cd *cd, size_t i, char *buf, size_t len)
 		snprintf(buf, len, "%zu", i + 1);
 }
 
+/* A peer's poll state and, when it answered, its status text's numbers. */
+static void
+peer_metrics(struct sbuf *b, const char *peer, bool up, bool ready,
+    const struct ps_stats *st)
+{
+	char *text;
+	size_t n;
+
+	sb_printf(b, "# HELP egressjail_%s_up 1 when %s answered the last "
+	    "status poll of connectd.\n# TYPE egressjail_%s_up gauge\n"
+	    "egressjail_%s_up %d\n", peer, peer, peer, peer, up ? 1 : 0);
+	sb_printf(b, "# HELP egressjail_%s_ready 1 when the last status "
+	    "answer of %s said ready.\n# TYPE egressjail_%s_ready gauge\n"
+	    "egressjail_%s_ready %d\n", peer, peer, peer, peer,
+	    up && ready ? 1 : 0);
+	if (!up)
+		return;
+	if ((text = ps_render(st, peer, &n)) == NULL) {
+		b->oom = true;
+		return;
+	}
+	sb_printf(b, "%s", text);
+	free(text);
+}
+
 char *
 cd_render_metrics(struct cd *cd, size_t *len)
 {
@@ -160,6 +185,9 @@ cd_render_metrics(struct cd *cd, size_t *len)
 	sb_printf(&b, "# HELP connectd_ready 1 when /ready answers 200.\n"
 	    "# TYPE connectd_ready gauge\nconnectd_ready %d\n",
 	    cd_ready(cd, why, sizeof(why)) ? 1 : 0);
+	peer_metrics(&b, "netjaild", cd->netjaild_up, cd->netjaild_ready,
+	    &cd->netjaild_stats);
+	peer_metrics(&b, "dohd", cd->dohd_up, cd->dohd_ready, &cd->dohd_stats);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

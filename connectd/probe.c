@@ -250,62 +250,106 @@ cd_ready(struct cd *cd, char *why, size_t whylen)
 
 /* ---- STATUS_REQ polls of the peers */
 
+/*
+ * One answer (or its absence).  up: it came, well formed; stats: the
+ * numeric lines of its text, for /metrics, with the generation from the
+ * binary header (an answer that did not come leaves no numbers behind).
+ */
+struct peer_poll {
+	bool *ready, *up;
+	uint64_t *at;
+	char *err;
+	size_t errlen;
+	struct ps_stats *stats;
+};
+
 static void
-status_reply(int status, const struct eg_ipc_msg *msg, bool *ready,
-    uint64_t *at, char *err, size_t errlen)
+status_reply(int status, const struct eg_ipc_msg *msg,
+    const struct peer_poll *p)
 {
 	const struct eg_msg_status *st;
 	const char *text;
 
-	*ready = false;
+	*p->ready = false;
+	*p->up = false;
+	ps_clear(p->stats);
 	if (status != 0) {
-		snprintf(err, errlen, "%s", strerror(-status));
+		snprintf(p->err, p->errlen, "%s", strerror(-status));
 		return;
 	}
 	if (msg->hdr.type != EG_MSG_STATUS_REP ||
 	    (st = eg_ipc_status(msg, &text)) == NULL) {
-		snprintf(err, errlen, "bad status answer");
+		snprintf(p->err, p->errlen, "bad status answer");
 		return;
 	}
-	*ready = st->ready != 0;
-	*at = eg_now_ms();
-	snprintf(err, errlen, "%s", *ready ? "" : "reports not ready");
+	*p->up = true;
+	*p->ready = st->ready != 0;
+	*p->at = eg_now_ms();
+	ps_parse(p->stats, text, st->textlen);
+	ps_set_u64(p->stats, "generation", st->generation);
+	snprintf(p->err, p->errlen, "%s", *p->ready ? "" : "reports not ready");
+}
+
+static struct peer_poll
+dohd_poll(struct cd *cd)
+{
+	struct peer_poll p = { &cd->dohd_ready, &cd->dohd_up, &cd->dohd_at,
+	    cd->dohd_err, sizeof(cd->dohd_err), &cd->dohd_stats };
+
+	return p;
+}
+
+static struct peer_poll
+netjaild_poll(struct cd *cd)
+{
+	struct peer_poll p = { &cd->netjaild_ready, &cd->netjaild_up,
+	    &cd->netjaild_at, cd->netjaild_err, sizeof(cd->netjaild_err),
+	    &cd->netjaild_stats };
+
+	return p;
 }
 
 static void
 on_dohd_status(int status, const struct eg_ipc_msg *msg, void *arg)
 {
-	struct cd *cd = arg;
+	struct peer_poll p = dohd_poll(arg);
 
-	status_reply(status, msg, &cd->dohd_ready, &cd->dohd_at, cd->dohd_err,
-	    sizeof(cd->dohd_err));
+	status_reply(status, msg, &p);
 }
 
 static void
 on_netjaild_status(int status, const struct eg_ipc_msg *msg, void *arg)
 {
-	struct cd *cd = arg;
+	struct peer_poll p = netjaild_poll(arg);
 
-	status_reply(status, msg, &cd->netjaild_ready, &cd->netjaild_at,
-	    cd->netjaild_err, sizeof(cd->netjaild_err));
+	status_reply(status, msg, &p);
+}
+
+static void
+not_connected(const struct peer_poll *p)
+{
+	*p->ready = false;
+	*p->up = false;
+	ps_clear(p->stats);
+	snprintf(p->err, p->errlen, "not connected");
 }
 
 static void
 on_status_timer(uv_timer_t *t)
 {
 	struct cd *cd = t->data;
+	struct peer_poll p;
 
 	if (cd->dohd != NULL && eg_ctl_request(cd->dohd, EG_MSG_STATUS_REQ,
 	    NULL, 0, STATUS_TIMEOUT_MS, on_dohd_status, cd) != 0) {
-		cd->dohd_ready = false;
-		snprintf(cd->dohd_err, sizeof(cd->dohd_err), "not connected");
+		p = dohd_poll(cd);
+		not_connected(&p);
 	}
 	if (cd->netjaild != NULL && eg_ctl_request(cd->netjaild,
 	    EG_MSG_STATUS_REQ, NULL, 0, STATUS_TIMEOUT_MS, on_netjaild_status,
 	    cd) != 0) {
-		cd->netjaild_ready = false;
-		snprintf(cd->netjaild_err, sizeof(cd->netjaild_err),
-		    "not connected");
+		p = netjaild_poll(cd);
+		not_connected(&p);
 	}
 	uv_timer_start(&cd->status_timer, on_status_timer, STATUS_EVERY_MS, 0);
 }

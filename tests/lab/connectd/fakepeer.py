@@ -2,7 +2,9 @@
 """fakepeer.py RUNDIR NAME STATEFILE [NAME=ADDR ...]
 
 Stands in for netjaild or dohd on RUNDIR/NAME.sock in connectd lab tests:
-answers STATUS_REQ with ready taken from STATEFILE ("1" or "0"),
+answers STATUS_REQ with ready taken from STATEFILE ("1" or "0"; "mute":
+no answer at all) and a status text like the real daemon's, with some
+hostile lines mixed in (connectd must skip them in /metrics),
 RESOLVE_REQ from the NAME=ADDR pairs (IPv4 only), SET_UPDATE with an ack.
 Speaks the libegress IPC framing: a 12-byte header (type, flags, len, id;
 host order) and the payload, one SOCK_SEQPACKET datagram per message.
@@ -27,6 +29,32 @@ sel = selectors.DefaultSelector()
 sel.register(ls, selectors.EVENT_READ)
 
 
+# The real texts' shape (dohd/query.c, dohd/upstream.c, netjaild/ctl.c),
+# then lines a hostile or broken peer might send.
+HOSTILE = (b'egressjail_evil 1\n'
+           b'# TYPE egressjail_evil counter\n'
+           b'evil_quote="1"\n'
+           b'evil_hash=1 # x\n'
+           b'Evil_Upper=1\n'
+           b'evil{a="b"}=1\n'
+           b'evil_huge=18446744073709551616\n'
+           b'evil_exp=1e9\n'
+           b'queries_total=666\n'
+           b'up=0\n'
+           b'evil_' + b'k' * 80 + b'=1\n')
+TEXTS = {
+    'dohd': (b'queries=57\nqtype_a=40\nqtype_aaaa=12\nallowed=41\ndenied=9\n'
+             b'refused=2\nlocal=3\ncache_hits=10\ncache_misses=30\n'
+             b'cache_hit_ratio=0.250\nupstream_ok=29\nupstream_fail=1\n'
+             b'upstream.0.url=https://dns.example/dns-query\nupstream.0.up=1\n'
+             b'upstream.0.latency_ms=12.5\nupstream.0.errors=1\n'
+             b'upstream.0.last_error=timeout\nqueries=99\n'),
+    'netjaild': (b'generation=1\nverdict=whole\nchains=7\nrules=41\nsets=8\n'
+                 b'set_hops4=2\ndrop_bridge_host_packets=5\n'
+                 b'drop_bridge_host_bytes=300\nroutes=ok\n'),
+}
+
+
 def send(c, typ, mid, payload):
     c.send(struct.pack('=HHII', typ, 0, len(payload), mid) + payload)
 
@@ -38,10 +66,13 @@ def handle(c, data):
     body = data[12:12 + ln]
     if typ == STATUS_REQ:
         try:
-            ready = open(statefile).read().strip() == '1'
+            state = open(statefile).read().strip()
         except OSError:
-            ready = False
-        text = b'fake=1\n'
+            state = '0'
+        if state == 'mute':
+            return True
+        ready = state == '1'
+        text = TEXTS.get(name, b'fake=1\n') + HOSTILE
         send(c, STATUS_REP, mid, struct.pack('=B3xII', ready, 1, len(text)) + text)
     elif typ == RESOLVE_REQ:
         qtype, nl = struct.unpack('=HH', body[:4])

@@ -55,6 +55,27 @@ m=$(inpx curl -s http://127.0.0.1:9191/metrics)
 check "/metrics counts allowed connections" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"allow\"} [1-9]'"
 check "/metrics counts denials" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"deny\"} [1-9]'"
 check "/metrics has the hop latency histogram" sh -c "echo '$m' | grep -q '^connectd_hop_probe_seconds_count{hop=\"2\"} [1-9]'"
+# The peers' status text as metrics (fakepeer.py's text, hostile lines
+# included); every line must be plain exposition and no peer line leaks.
+inpx curl -s http://127.0.0.1:9191/metrics >"$T/metrics"
+check "/metrics: dohd answered (egressjail_dohd_up 1)" grep -qx 'egressjail_dohd_up 1' "$T/metrics"
+check "/metrics: netjaild answered (egressjail_netjaild_up 1)" grep -qx 'egressjail_netjaild_up 1' "$T/metrics"
+check "/metrics: dohd queries by decision" grep -qx 'egressjail_dohd_queries_by_decision_total{decision="allowed"} 41' "$T/metrics"
+check "/metrics: dohd queries by qtype" grep -qx 'egressjail_dohd_queries_by_qtype_total{qtype="aaaa"} 12' "$T/metrics"
+check "/metrics: dohd cache hit ratio" grep -qx 'egressjail_dohd_cache_hit_ratio 0.250' "$T/metrics"
+check "/metrics: dohd upstream latency and errors" sh -c "grep -qx 'egressjail_dohd_upstream_latency_seconds{upstream=\"0\"} 0.0125' $T/metrics && grep -qx 'egressjail_dohd_upstream_errors_total{upstream=\"0\"} 1' $T/metrics"
+check "/metrics: dohd counter typed" grep -qx '# TYPE egressjail_dohd_queries_total counter' "$T/metrics"
+check "/metrics: a repeated key keeps its first value" grep -qx 'egressjail_dohd_queries_total 57' "$T/metrics"
+check "/metrics: netjaild drops, sets and generation" sh -c "grep -qx 'egressjail_netjaild_drop_packets_total{rule=\"bridge_host\"} 5' $T/metrics && grep -qx 'egressjail_netjaild_set_elements{set=\"hops4\"} 2' $T/metrics && grep -qx 'egressjail_netjaild_generation 1' $T/metrics"
+check "/metrics: hostile peer lines skipped" sh -c "! grep -qi 'evil\|egressjail_dohd_queries_total 666\|kkkk\|egressjail_dohd_up 0' $T/metrics"
+check "/metrics: every line is HELP, TYPE or a plain sample" python3 -c '
+import re, sys
+pat = re.compile(r"(# (HELP|TYPE) [a-z_][a-z0-9_]* [ -~]*|[a-z_][a-z0-9_]*(\{[a-z_]+=\"[a-zA-Z0-9_.+]*\"(,[a-z_]+=\"[a-zA-Z0-9_.+]*\")*\})? [0-9][0-9.e+-]*)")
+lines = open(sys.argv[1]).read().split("\n")
+assert lines[-1] == "" and all(pat.fullmatch(l) for l in lines[:-1]), [l for l in lines[:-1] if not pat.fullmatch(l)]
+types = [l.split()[2] for l in lines if l.startswith("# TYPE ")]
+assert len(types) == len(set(types)), types
+' "$T/metrics"
 check "/health is JSON with hops" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/health | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"hops\"]) == 3 and all(h[\"ok\"] for h in d[\"hops\"])'"
 
 check "control socket: STATUS_REQ answered ready" sh -c "ip netns exec $PX python3 $H/ctlcall.py $T/run/connectd.sock status | grep -q 'type=3 id=7 ready=1'"
@@ -68,6 +89,9 @@ fi
 # dohd not ready: /ready 503
 echo 0 >"$T/dohd.ready"
 check "dohd not ready: /ready 503" wait_for 8 not_ready
+check "dohd not ready: answered (up 1, ready 0)" wait_for 8 sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/metrics | grep -qx 'egressjail_dohd_ready 0' && ip netns exec $PX curl -s http://127.0.0.1:9191/metrics | grep -qx 'egressjail_dohd_up 1'"
+echo mute >"$T/dohd.ready"
+check "dohd silent: egressjail_dohd_up 0 and its counters gone" wait_for 8 sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/metrics >$T/metrics.mute && grep -qx 'egressjail_dohd_up 0' $T/metrics.mute && ! grep -q '^egressjail_dohd_queries' $T/metrics.mute && grep -qx 'egressjail_netjaild_up 1' $T/metrics.mute"
 echo 1 >"$T/dohd.ready"
 check "dohd ready again: /ready 200" wait_for 8 is_ready
 
