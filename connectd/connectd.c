@@ -10,7 +10,9 @@
  *      while still root
  *   4. drop to [connectd] user with no capability at all
  *   5. the event loop, IPC clients for dohd and netjaild, the control
- *      socket, then seccomp (fatal on failure)
+ *      socket, then Landlock (read-only: config and allow directories, CA
+ *      file, user database; fatal on failure, skipped on a kernel
+ *      without it) and seccomp (fatal on failure)
  *   6. listeners, probes, status polls, READY=1
  * SIGHUP loads a new generation (tunnels keep theirs), SIGTERM drains.
  */
@@ -30,6 +32,7 @@
 #endif
 
 #include "cd.h"
+#include "cd_landlock.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
@@ -137,6 +140,30 @@ install_seccomp(char *err, size_t errlen)
 	rc = eg_sandbox_seccomp(all, err, errlen);
 	free(all);
 	return rc;
+}
+
+/* Read-only view of what a reload reads again, nothing writable.  Before
+ * seccomp: the landlock_* syscalls are not on its list. */
+static void
+install_landlock(const struct eg_config *cfg, const char *config_path)
+{
+	char *paths[CD_LANDLOCK_MAX], err[300];
+	int n, r;
+
+	if ((n = connectd_landlock_paths(cfg, config_path, paths,
+	    CD_LANDLOCK_MAX)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path list: too "
+		    "many paths or out of memory\"");
+	r = eg_sandbox_landlock_ro((const char *const *)paths, err,
+	    sizeof(err));
+	connectd_landlock_paths_free(paths);
+	if (r < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"", err);
+	if (r == 0)
+		eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\"kernel "
+		    "without Landlock: seccomp only\"");
+	else
+		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
 }
 
 static int
@@ -457,6 +484,7 @@ main(int argc, char **argv)
 	eg_daemon_drop(&d, cfg->connectd.user.uid, cfg->connectd.user.gid,
 	    NULL, 0);
 	start_clients(cd, cfg);
+	install_landlock(cfg, d.config_path);
 	if (install_seccomp(err, sizeof(err)) != 0)
 		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
 

@@ -2,8 +2,10 @@
  * dohd.c - start-up, read top to bottom: config, policy, local data, the
  * core, listeners and the control socket (still privileged when started
  * as root), the drop to [dohd] user with no capabilities, the DoH
- * upstreams and the netjaild feed, the seccomp filter (fatal when it
- * cannot be installed), READY, the loop.
+ * upstreams and the netjaild feed, Landlock (read-only: the config and
+ * allow directories, CA, hosts and zone files, the user database; fatal
+ * on failure, skipped on a kernel without it), the seccomp filter (fatal
+ * when it cannot be installed), READY, the loop.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 
 #include "control.h"
 #include "feed.h"
+#include "landlock.h"
 #include "listen.h"
 #include "upstream.h"
 
@@ -53,6 +56,30 @@ on_signal(uv_signal_t *s, int sig)
 	eg_log(EG_LOG_INFO, "stop", "signal=%d", sig);
 	eg_notify_stopping();
 	uv_stop(s->loop);
+}
+
+/* Read-only view of what a reload reads again, nothing writable.  Before
+ * seccomp: the landlock_* syscalls are not on its list. */
+static void
+landlock(const struct eg_config *cfg, const char *config_path)
+{
+	char *paths[DOHD_LANDLOCK_MAX], err[EG_ERR_MAX];
+	int n, r;
+
+	if ((n = dohd_landlock_paths(cfg, config_path, paths,
+	    DOHD_LANDLOCK_MAX)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path list: too "
+		    "many paths or out of memory\"");
+	r = eg_sandbox_landlock_ro((const char *const *)paths, err,
+	    sizeof(err));
+	dohd_landlock_paths_free(paths);
+	if (r < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"", err);
+	if (r == 0)
+		eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\"kernel "
+		    "without Landlock: seccomp only\"");
+	else
+		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
 }
 
 static void
@@ -154,6 +181,7 @@ main(int argc, char **argv)
 		uv_signal_init(app.loop, &sig[i]);
 		uv_signal_start(&sig[i], on_signal, sigs[i]);
 	}
+	landlock(cfg, app.dm.config_path);
 	sandbox();
 
 	app.ready = true;
