@@ -308,6 +308,12 @@ chain_cb(const struct nlmsghdr *nlh, void *arg)
 		nftnl_chain_free(ch);
 		return -EINVAL;
 	}
+	/* a chain dump lists every inet table's chains (firewalld's too) */
+	if (!nftnl_chain_is_set(ch, NFTNL_CHAIN_TABLE) || strcmp(
+	    nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE), NJ_TABLE) != 0) {
+		nftnl_chain_free(ch);
+		return 0;
+	}
 	name = nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME);
 	c = chain_index(d->rs, name);
 	d->rb->nchains++;
@@ -412,6 +418,9 @@ rule_cb(const struct nlmsghdr *nlh, void *arg)
 		rc = -EINVAL;
 		goto out;
 	}
+	if (!nftnl_rule_is_set(r, NFTNL_RULE_TABLE) || strcmp(
+	    nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NJ_TABLE) != 0)
+		goto out;
 	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 	d->rb->nrules++;
 	if ((c = chain_index(d->rs, chain)) < 0) {
@@ -471,6 +480,11 @@ set_cb(const struct nlmsghdr *nlh, void *arg)
 	if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
 		nftnl_set_free(s);
 		return -EINVAL;
+	}
+	if (!nftnl_set_is_set(s, NFTNL_SET_TABLE) || strcmp(
+	    nftnl_set_get_str(s, NFTNL_SET_TABLE), NJ_TABLE) != 0) {
+		nftnl_set_free(s);
+		return 0;
 	}
 	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
 	d->rb->nsets++;

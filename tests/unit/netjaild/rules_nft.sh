@@ -65,6 +65,18 @@ else
 	echo "FAIL sets and routes: got '$(echo $out)', wanted '$want'"; fail=1
 fi
 
+# another inet table beside ours (firewalld's, say), with chains, rules and
+# sets named like ours: the read-back must look at our table only
+out4=$(unshare -n sh -c "
+	t='$tool'
+	nft 'add table inet other; add chain inet other out_filter { type filter hook output priority 10; }; add rule inet other out_filter counter; add set inet other hops4 { type ipv4_addr; }' &&
+	\$t install both && \$t readback both && echo readback-ok" 2>&1)
+case "$out4" in
+*"not whole"*|*broken*) echo "FAIL read-back with another inet table: $out4"; fail=1;;
+*readback-ok) echo "ok read-back ignores other inet tables";;
+*) echo "FAIL read-back with another inet table: $out4"; fail=1;;
+esac
+
 # the packaged example, through the real option parser and config loader
 if [ -n "$netjaild" ] && [ -f "$example" ]; then
 	if ! "$netjaild" --print -c "$example" >"$tmp/example.nft" 2>"$tmp/err"; then
