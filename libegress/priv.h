@@ -42,4 +42,20 @@ extern const char *const eg_sandbox_base_syscalls[];
  */
 int eg_sandbox_landlock_ro(const char *const *paths, char *err, size_t errlen);
 
+/*
+ * Building the path list for eg_sandbox_landlock_ro (landlock_paths.c).
+ * out has n slots and stays NULL-terminated; *k counts the entries.  Each
+ * returns 0, or -1 when the list is full or memory runs out.  Paths that do
+ * not exist are skipped; a file directly in /etc is listed alone, never /etc.
+ */
+struct eg_config;
+int eg_landlock_add(char **out, size_t n, size_t *k, const char *path);
+/* The directory of file (the file itself when it sits directly in /etc). */
+int eg_landlock_add_dir_of(char **out, size_t n, size_t *k, const char *file);
+/* The config file's directory, the allow_file directories, and what glibc
+ * reads for the user lookups of a reload. */
+int eg_landlock_add_common(char **out, size_t n, size_t *k,
+    const struct eg_config *cfg, const char *config_path);
+void eg_landlock_paths_free(char **out);
+
 #endif
