@@ -106,6 +106,20 @@ sandbox(void)
 		    err);
 }
 
+/* The level eg_daemon_init gave the log (a reload keeps it). */
+static bool
+log_info(const struct eg_daemon *dm, const struct eg_config *cfg)
+{
+	enum eg_log_level lvl = EG_LOG_INFO;
+
+	if (dm->debug)
+		return true;
+	if (cfg->jail.log_level != NULL &&
+	    !eg_log_level_parse(cfg->jail.log_level, &lvl))
+		lvl = EG_LOG_INFO;
+	return lvl <= EG_LOG_INFO;
+}
+
 /* Listener addresses are never a permitted answer (nor any CIDR). */
 static void
 listener_denies(struct dohd_app *a)
@@ -157,6 +171,7 @@ main(int argc, char **argv)
 		    err);
 	if (dohd_core_init(&app.core, cfg, pol, local, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start", "err=\"%s\"", err);
+	app.core.log_info = log_info(&app.dm, cfg);
 
 	/* Privileged part: ports below 1024, the runtime directory. */
 	if ((app.listen = dlisten_open(app.loop, &app.core, cfg, err,

@@ -81,6 +81,7 @@ struct dohd {
 	uint64_t (*now_ms)(void);
 	unsigned inflight;
 	unsigned max_inflight;
+	bool log_info;		/* INFO lines are written: format them */
 	uint8_t out[DNS_MAX_MSG];	/* reply buffer: one thread */
 };
 

@@ -22,17 +22,36 @@
 
 #include "listen.h"
 
-#define DL_UDP_BATCH		64	/* datagrams per wakeup */
+#define DL_UDP_BATCH		64	/* datagrams per recvmmsg/sendmmsg */
+#define DL_UDP_CMSG		64	/* room for one in6_pktinfo */
 #define DL_TCP_IDLE_MS		10000
 #define DL_TCP_MAX_CONNS	256
 #define DL_TCP_MAX_INFLIGHT	32
 #define DL_MAX_SOCKS		32
+
+/* An answer waiting for the next sendmmsg.  UDP answers never exceed
+ * DNS_UDP_MAX (dns_udp_limit); anything larger goes out on its own. */
+struct dl_out {
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	size_t cmsglen;
+	size_t len;
+	union {
+		size_t align;	/* as struct cmsghdr */
+		uint8_t buf[DL_UDP_CMSG];
+	} cb;
+	uint8_t wire[DNS_UDP_MAX];
+};
 
 struct dl_udp {
 	struct dlisten *l;
 	uv_poll_t poll;
 	int fd;
 	int family;
+	unsigned nout;
+	struct dl_out out[DL_UDP_BATCH];
+	struct mmsghdr omsg[DL_UDP_BATCH];
+	struct iovec oiov[DL_UDP_BATCH];
 };
 
 struct dl_tcp_conn {
@@ -49,15 +68,30 @@ struct dl_tcp_conn {
 	uint8_t buf[2 + DNS_MAX_MSG];
 };
 
+/* What one recvmmsg fills. */
+struct dl_rx {
+	struct mmsghdr msg[DL_UDP_BATCH];
+	struct iovec iov[DL_UDP_BATCH];
+	struct sockaddr_storage peer[DL_UDP_BATCH];
+	union {
+		size_t align;	/* as struct cmsghdr */
+		uint8_t buf[DL_UDP_CMSG];
+	} cb[DL_UDP_BATCH];
+	/* A whole datagram each, so no query is ever cut (pages are only
+	 * touched as far as datagrams reach). */
+	uint8_t buf[DL_UDP_BATCH][DNS_MAX_MSG];
+};
+
 struct dlisten {
 	uv_loop_t *loop;
 	struct dohd *d;
-	struct dl_udp udp[DL_MAX_SOCKS];
+	struct dl_udp *udp[DL_MAX_SOCKS];
 	size_t nudp;
 	uv_tcp_t tcp[DL_MAX_SOCKS];
 	size_t ntcp;
 	unsigned nconns;
-	uint8_t rbuf[DNS_MAX_MSG];
+	uv_check_t flush;	/* answers completed in this loop turn */
+	struct dl_rx *rx;
 };
 
 static int
@@ -97,57 +131,142 @@ set_pktinfo(int fd, int family)
 	    sizeof(one));
 }
 
+/* The control message that makes the answer leave from the address the
+ * query was sent to; returns its length (0: none). */
+static size_t
+put_pktinfo(const struct dq_src *src, uint8_t *buf)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)(void *)buf;
+
+	if (!src->has_local)
+		return 0;
+	memset(buf, 0, DL_UDP_CMSG);
+	if (src->local.family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, src->local.addr, 4);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi6_addr, src->local.addr, 16);
+		pi.ipi6_ifindex = src->ifindex;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/*
+ * Send the queued answers, as many per sendmmsg as the kernel takes.  A
+ * full socket buffer drops what is left (the clients retry); any other
+ * error drops only the answer it belongs to.
+ */
 static void
-udp_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+udp_flush(struct dl_udp *u)
+{
+	unsigned off = 0;
+
+	for (unsigned i = 0; i < u->nout; i++) {
+		struct dl_out *o = &u->out[i];
+		struct msghdr *mh = &u->omsg[i].msg_hdr;
+
+		u->oiov[i].iov_base = o->wire;
+		u->oiov[i].iov_len = o->len;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_name = &o->peer;
+		mh->msg_namelen = o->peerlen;
+		mh->msg_iov = &u->oiov[i];
+		mh->msg_iovlen = 1;
+		if (o->cmsglen > 0) {
+			mh->msg_control = o->cb.buf;
+			mh->msg_controllen = o->cmsglen;
+		}
+	}
+	while (off < u->nout) {
+		int r = sendmmsg(u->fd, u->omsg + off, u->nout - off,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r > 0)
+			off += (unsigned)r;
+		else if (r < 0 && errno == EINTR)
+			continue;
+		else if (r < 0 && (errno == EAGAIN || errno == ENOBUFS))
+			break;
+		else
+			off++;	/* this one cannot go: skip it */
+	}
+	u->nout = 0;
+}
+
+static void
+flush_all(uv_check_t *h)
+{
+	struct dlisten *l = h->data;
+
+	for (size_t i = 0; i < l->nudp; i++)
+		if (l->udp[i]->nout > 0)
+			udp_flush(l->udp[i]);
+}
+
+/* An answer too large for a batch slot (never for UDP in practice). */
+static void
+udp_send_one(struct dl_udp *u, const struct dq_src *src, const uint8_t *wire,
     size_t len)
 {
-	struct dl_udp *u = arg;
 	struct msghdr mh;
 	struct iovec iov;
 	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		size_t align;	/* as struct cmsghdr */
+		uint8_t buf[DL_UDP_CMSG];
 	} cb;
-	struct cmsghdr *cm;
+	size_t cl;
 
-	if (wire == NULL || len == 0)
-		return;
 	memset(&mh, 0, sizeof(mh));
-	memset(&cb, 0, sizeof(cb));
 	iov.iov_base = (void *)wire;
 	iov.iov_len = len;
 	mh.msg_name = (void *)&src->peer;
 	mh.msg_namelen = src->peerlen;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	if (src->has_local) {
+	if ((cl = put_pktinfo(src, cb.buf)) > 0) {
 		mh.msg_control = cb.buf;
-		cm = (struct cmsghdr *)cb.buf;
-		if (src->local.family == AF_INET) {
-			struct in_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			memcpy(&pi.ipi_spec_dst, src->local.addr, 4);
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			cm->cmsg_level = IPPROTO_IP;
-			cm->cmsg_type = IP_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			memcpy(&pi.ipi6_addr, src->local.addr, 16);
-			pi.ipi6_ifindex = src->ifindex;
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			cm->cmsg_level = IPPROTO_IPV6;
-			cm->cmsg_type = IPV6_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		}
+		mh.msg_controllen = cl;
 	}
-	/* A full socket buffer drops the answer: the client retries. */
 	(void)sendmsg(u->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Queue the answer; it leaves with the batch, at the latest at the end
+ * of this loop turn (the check handle). */
+static void
+udp_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+    size_t len)
+{
+	struct dl_udp *u = arg;
+	struct dl_out *o;
+
+	if (wire == NULL || len == 0)
+		return;
+	if (len > sizeof(o->wire) || src->peerlen > sizeof(o->peer)) {
+		udp_send_one(u, src, wire, len);
+		return;
+	}
+	if (u->nout == DL_UDP_BATCH)
+		udp_flush(u);
+	o = &u->out[u->nout++];
+	memcpy(o->wire, wire, len);
+	o->len = len;
+	memcpy(&o->peer, &src->peer, src->peerlen);
+	o->peerlen = src->peerlen;
+	o->cmsglen = put_pktinfo(src, o->cb.buf);
 }
 
 static void
@@ -155,39 +274,43 @@ udp_readable(uv_poll_t *p, int status, int events)
 {
 	struct dl_udp *u = p->data;
 	struct dlisten *l = u->l;
+	struct dl_rx *rx = l->rx;
+	int n;
 
 	if (status < 0)
 		return;
 	for (int i = 0; i < DL_UDP_BATCH; i++) {
+		struct msghdr *mh = &rx->msg[i].msg_hdr;
+
+		rx->iov[i].iov_base = rx->buf[i];
+		rx->iov[i].iov_len = sizeof(rx->buf[i]);
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_name = &rx->peer[i];
+		mh->msg_namelen = sizeof(rx->peer[i]);
+		mh->msg_iov = &rx->iov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = rx->cb[i].buf;
+		mh->msg_controllen = sizeof(rx->cb[i].buf);
+	}
+	n = recvmmsg(u->fd, rx->msg, DL_UDP_BATCH, MSG_DONTWAIT, NULL);
+	/* EAGAIN, or an ICMP error: nothing to do */
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &rx->msg[i].msg_hdr;
 		struct dq_src src;
-		struct msghdr mh;
-		struct iovec iov;
-		union {
-			struct cmsghdr align;
-			uint8_t buf[256];
-		} cb;
 		struct cmsghdr *cm;
-		ssize_t n;
 
 		memset(&src, 0, sizeof(src));
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = l->rbuf;
-		iov.iov_len = sizeof(l->rbuf);
-		mh.msg_name = &src.peer;
-		mh.msg_namelen = sizeof(src.peer);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cb.buf;
-		mh.msg_controllen = sizeof(cb.buf);
-		n = recvmsg(u->fd, &mh, MSG_DONTWAIT);
-		if (n < 0)
-			return;	/* EAGAIN, or an ICMP error: nothing to do */
-		src.peerlen = mh.msg_namelen;
+		/* A cut datagram (never a whole query) is dropped unanswered. */
+		if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC) ||
+		    mh->msg_namelen > sizeof(src.peer))
+			continue;
+		memcpy(&src.peer, mh->msg_name, mh->msg_namelen);
+		src.peerlen = mh->msg_namelen;
 		if (!eg_ip_from_sockaddr((struct sockaddr *)&src.peer,
 		    &src.ip, &src.port))
 			continue;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-		    cm = CMSG_NXTHDR(&mh, cm)) {
+		for (cm = CMSG_FIRSTHDR(mh); cm != NULL;
+		    cm = CMSG_NXTHDR(mh, cm)) {
 			if (cm->cmsg_level == IPPROTO_IP &&
 			    cm->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo pi;
@@ -207,12 +330,11 @@ udp_readable(uv_poll_t *p, int status, int events)
 				src.has_local = true;
 			}
 		}
-		if (mh.msg_flags & MSG_TRUNC)
-			n = sizeof(l->rbuf) + 1;	/* FORMERR-free drop */
-		if ((size_t)n > sizeof(l->rbuf))
-			continue;
-		dq_handle(l->d, l->rbuf, (size_t)n, &src, udp_reply, u);
+		dq_handle(l->d, rx->buf[i], rx->msg[i].msg_len, &src,
+		    udp_reply, u);
 	}
+	if (u->nout > 0)
+		udp_flush(u);
 }
 
 /* ---- TCP ---- */
@@ -400,7 +522,11 @@ add_udp(struct dlisten *l, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "udp pktinfo: %s", strerror(errno));
 		return -1;
 	}
-	u = &l->udp[l->nudp++];
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->udp[l->nudp++] = u;
 	u->l = l;
 	u->fd = fd;
 	u->family = ss.ss_family;
@@ -452,6 +578,16 @@ dlisten_open(uv_loop_t *loop, struct dohd *d, const struct eg_config *cfg,
 	}
 	l->loop = loop;
 	l->d = d;
+	/* Virtual size only: pages are touched as far as datagrams reach. */
+	if ((l->rx = calloc(1, sizeof(*l->rx))) == NULL) {
+		free(l);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	uv_check_init(loop, &l->flush);
+	l->flush.data = l;
+	uv_check_start(&l->flush, flush_all);
+	uv_unref((uv_handle_t *)&l->flush);
 	/* systemd socket activation first: no privilege needed at all. */
 	ufd = eg_listen_fd("dns-udp");
 	tfd = eg_listen_fd("dns-tcp");

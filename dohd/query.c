@@ -79,7 +79,8 @@ dq_log(struct dq *x, int rcode, size_t len)
 	char src[64], nb[EG_NAME_MAX * 4 + 8], tb[16];
 	enum eg_log_level lvl = EG_LOG_INFO;
 
-	if (x->decision == NULL)
+	/* At warn and above the line is never written: do not build it. */
+	if (x->decision == NULL || !d->log_info)
 		return;
 	if (x->q.qname_len > 0)
 		eg_log_quote(x->q.name, x->q.name_len, EG_NAME_MAX, nb,
@@ -609,6 +610,7 @@ dohd_core_init(struct dohd *d, const struct eg_config *cfg,
 	d->local = local;
 	d->now_ms = eg_now_ms;
 	d->max_inflight = DQ_MAX_INFLIGHT;
+	d->log_info = true;
 	d->cache = dcache_new(cfg->dohd.cache_size, cfg->dohd.stale_ttl);
 	if (d->cache == NULL) {
 		snprintf(err, errlen, "cache: out of memory");

@@ -1,95 +1,305 @@
 #!/usr/bin/env bash
-# tests/bench/dohd/dnsperf_dohd.sh - queries per second of dohd against
-# unbound and dnsmasq on the same machine, in lab namespaces (prefix dn).
+# tests/bench/dohd/dnsperf_dohd.sh - dohd against unbound and dnsmasq with
+# dnsperf, in lab namespaces (prefix dp), every peer in the same run,
+# alternating within each round; medians over the rounds.
 #
-#   cached  - one allowed name, answered from each resolver's cache
-#   denied  - a name outside the allowlist: dohd answers NXDOMAIN without
-#             any lookup; the peers are given the same local NXDOMAIN
-#             (unbound local-zone always_nxdomain, dnsmasq address=/name/)
+#   dns-cached  100 allowed names, each answered from the resolver's memory:
+#               dohd's cache (warmed first), unbound local-data (one
+#               thread), dnsmasq address=/hit.bench/
+#   dns-denied  100 names outside the allowlist: dohd NXDOMAIN with no
+#               lookup, unbound local-zone always_nxdomain, dnsmasq
+#               address=/deny.bench/ (NXDOMAIN)
+#   dns-miss    dohd only: every query a distinct allowed name (*.miss.bench,
+#               400,000 of them, more than the cache holds), resolved over
+#               DoH on one HTTP/2 connection to a local unbound (https-port,
+#               lab CA certificate, one thread, http-max-streams raised)
 #
-# Usage (root): EJ_BUILD=build tests/bench/dohd/dnsperf_dohd.sh [SECONDS]
-# Prints one line per case and resolver, then dohd's ratio to each peer.
+# QPS: dnsperf closed loop, 8 sockets, 200 queries outstanding (500 for
+# misses).  lat_avg: a separate run at a fixed offered load (-Q), so it is
+# the time a query takes, not queueing behind the closed loop.  dnsperf is
+# also run against dns_null (a trivial batched responder): its figure is
+# the client's own ceiling on this machine.
+#
+# Usage (root): EJ_BUILD=dir tests/bench/dohd/dnsperf_dohd.sh [--quick] [--rounds N]
+# stdout: RESULT and NOTE lines only (see tests/bench/README or run.sh);
+# everything else goes to stderr.
 set -eu
-export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-dnb}
+export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-dp}
 here=$(cd "$(dirname "$0")" && pwd)
 export EJ_SRC=${EJ_SRC:-$(cd "$here/../../.." && pwd)}
+
+rounds=3 secs=8 lsecs=2 quick=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 rounds=1 secs=3 lsecs=1 ;;
+	--rounds) rounds=${2:?--rounds N}; shift ;;
+	--rounds=*) rounds=${1#--rounds=} ;;
+	*) echo "usage: $0 [--quick] [--rounds N]" >&2; exit 2 ;;
+	esac
+	shift
+done
+case $rounds in '' | *[!0-9]* | 0) echo "--rounds: a positive number" >&2; exit 2 ;; esac
+
+# lib.sh reports on stdout in places; keep stdout for RESULT/NOTE lines.
+exec 3>&1 1>&2
+say() { printf '%s\n' "$*" >&3; }
+
 . "$EJ_SRC/tests/lab/lib.sh"
 lab_need dnsperf unbound dnsmasq
-secs=${1:-10}
 dohd=${EJ_DOHD:-$EJ_BUILD/dohd/dohd}
-[ -x "$dohd" ] || lab_die "no dohd at $dohd"
+null=$EJ_BUILD/tests/bench/dohd/dns_null
+ctl=$EJ_BUILD/egressctl/egressctl
+[ -x "$dohd" ] || { say "NOTE dohd bench: no dohd at $dohd, nothing measured"; exit 1; }
 
 lab_up
 lab_users
-lab_start_doh "$LAB_DOH"
 chmod 755 "$LAB_DIR"
 chmod 644 "$LAB_DIR/ca.pem"
+D=$LAB_DIR
+NHIT=100
+NMISS=400000
+HITADDR=$LAB_EXIT
 
-cat >"$LAB_DIR/ej.conf" <<CONF
+# ---- query files
+for i in $(seq 0 $((NHIT - 1))); do printf 'h%03d.hit.bench A\n' "$i"; done >"$D/cached.txt"
+for i in $(seq 0 $((NHIT - 1))); do printf 'd%03d.deny.bench A\n' "$i"; done >"$D/denied.txt"
+awk -v n=$NMISS 'BEGIN { for (i = 0; i < n; i++) printf "m%06d.miss.bench A\n", i }' >"$D/miss.txt"
+
+# ---- the DoH upstream: unbound in up, no query log, many streams
+mkdir -p "$D/doh"
+cat >"$D/doh/unbound.conf" <<CONF
+server:
+	verbosity: 0
+	use-syslog: no
+	logfile: ""
+	username: ""
+	chroot: ""
+	directory: "$D/doh"
+	pidfile: "$D/doh/unbound.pid"
+	do-daemonize: no
+	num-threads: 1
+	so-reuseport: no
+	module-config: "iterator"
+	interface: $LAB_DOH@443
+	https-port: 443
+	http-endpoint: "$LAB_DOH_PATH"
+	http-max-streams: 1000
+	http-query-buffer-size: 64m
+	http-response-buffer-size: 64m
+	tcp-idle-timeout: 120000
+	incoming-num-tcp: 64
+	tls-service-key: "$D/certs/doh.key"
+	tls-service-pem: "$D/certs/doh.pem"
+	access-control: 0.0.0.0/0 allow
+	local-zone: "." static
+	local-zone: "hit.bench." redirect
+	local-data: "hit.bench. 3600 IN A $HITADDR"
+	local-zone: "miss.bench." redirect
+	local-data: "miss.bench. 3600 IN A $HITADDR"
+CONF
+unbound-checkconf "$D/doh/unbound.conf" >&2 || lab_die "DoH unbound config"
+lab_spawn doh up unbound -d -c "$D/doh/unbound.conf"
+lab__peer_wait doh 10 lab_wait_tcp up "$LAB_DOH" 443 0
+
+# ---- dohd
+mkdir -p "$D/run"
+cat >"$D/ej.conf" <<CONF
 [jail]
 interface = $LAB_BR
-runtime_dir = $LAB_DIR/run
+runtime_dir = $D/run
 log_level = warn
 [chain]
 hop = http://$LAB_HOP_A:$LAB_HOP_PORT
 [dohd]
 listen = 127.0.0.1:15353
 upstream = https://doh.test$LAB_DOH_PATH $LAB_DOH
-ca_file = $LAB_DIR/ca.pem
+ca_file = $D/ca.pem
 rate_limit = 0
+cache_size = 10000
+max_connection_age = 1h
 [policy]
 permit_cidr = $LAB_UPNET4
-allow = smoke.test
+allow = *.hit.bench
+allow = *.miss.bench
 CONF
-mkdir -p "$LAB_DIR/run"
-lab_spawn dohd host "$dohd" -c "$LAB_DIR/ej.conf"
+chmod 644 "$D/ej.conf"
+lab_spawn dohd host "$dohd" -c "$D/ej.conf"
 
-cat >"$LAB_DIR/unbound.conf" <<CONF
+# ---- unbound as a resolver: one thread, the names as local data
+{
+	cat <<CONF
 server:
 	interface: 127.0.0.1@15354
 	port: 15354
 	do-daemonize: no
 	username: ""
 	chroot: ""
-	directory: "$LAB_DIR"
-	pidfile: "$LAB_DIR/unbound-bench.pid"
+	directory: "$D"
+	pidfile: "$D/unbound-peer.pid"
 	use-syslog: no
 	logfile: ""
+	verbosity: 0
 	num-threads: 1
+	so-reuseport: no
 	access-control: 127.0.0.0/8 allow
-	do-not-query-localhost: no
-	local-zone: "forbidden.test." always_nxdomain
-forward-zone:
-	name: "."
-	forward-addr: $LAB_DOH@53
+	local-zone: "deny.bench." always_nxdomain
+	local-zone: "hit.bench." static
 CONF
-lab_spawn unbound-bench host unbound -d -c "$LAB_DIR/unbound.conf"
-lab_spawn dnsmasq-bench host dnsmasq -k -p 15355 --listen-address=127.0.0.1 \
-	--bind-interfaces --no-resolv --no-hosts --server="$LAB_DOH" \
-	--cache-size=10000 --address=/forbidden.test/ --pid-file="$LAB_DIR/dnsmasq.pid"
-lab_wait_udp host 127.0.0.1 15353
-lab_wait_udp host 127.0.0.1 15354
-lab_wait_udp host 127.0.0.1 15355
+	for i in $(seq 0 $((NHIT - 1))); do
+		printf '\tlocal-data: "h%03d.hit.bench. 3600 IN A %s"\n' "$i" "$HITADDR"
+	done
+} >"$D/unbound-peer.conf"
+unbound-checkconf "$D/unbound-peer.conf" >&2 || lab_die "unbound peer config"
+lab_spawn unbound host unbound -d -c "$D/unbound-peer.conf"
+lab_spawn dnsmasq host dnsmasq -k -p 15355 --listen-address=127.0.0.1 \
+	--bind-interfaces --no-resolv --no-hosts --cache-size=10000 \
+	--address=/hit.bench/"$HITADDR" --address=/deny.bench/ \
+	--pid-file="$D/dnsmasq-peer.pid"
+if [ -x "$null" ]; then lab_spawn null host "$null" 127.0.0.1 15356; fi
+lab_wait_udp host 127.0.0.1 15353 10 || lab_die "dohd did not start: $(tail -5 "$D/dohd.log")"
+lab_wait_udp host 127.0.0.1 15354 10 || lab_die "unbound did not start"
+lab_wait_udp host 127.0.0.1 15355 10 || lab_die "dnsmasq did not start"
 
-printf 'smoke.test A\n' >"$LAB_DIR/cached.txt"
-printf 'forbidden.test A\n' >"$LAB_DIR/denied.txt"
+declare -A port=([dohd]=15353 [unbound]=15354 [dnsmasq]=15355 [null]=15356)
 
-qps() {	# qps PORT FILE: dnsperf's queries per second
-	lab_exec host kdig @127.0.0.1 -p "$1" +short smoke.test A >/dev/null || true
-	lab_exec host dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$secs" -c 8 -q 200 \
-		2>&1 | awk '/Queries per second/ { print int($4) }'
+# cpu_ticks PID: utime+stime of a process, in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+hz=$(getconf CLK_TCK)
+
+# run_dnsperf IMPL FILE SECS ARGS...: one dnsperf run; sets qps, lat_ms, lost,
+# ccpu (client CPU %), scpu (server CPU %), ok (1 or 0).
+run_dnsperf() {
+	local impl=$1 file=$2 s=$3 out pid t0 t1 s0 s1 el completed sent
+	shift 3
+	pid=$(cat "$D/$impl.pid" 2>/dev/null || echo 0)
+	s0=$(cpu_ticks "$pid")
+	t0=$(lab_ms)
+	out=$( { TIMEFORMAT='CPU %U %S'; time lab_exec host dnsperf -s 127.0.0.1 \
+		-p "${port[$impl]}" -d "$file" -l "$s" -c 8 "$@" 2>&1; } 2>&1) || true
+	t1=$(lab_ms)
+	s1=$(cpu_ticks "$pid")
+	el=$((t1 - t0))
+	qps=$(awk '/Queries per second/ { print $4 }' <<<"$out")
+	lat_ms=$(awk '/Average Latency/ { printf "%.3f", $4 * 1000 }' <<<"$out")
+	sent=$(awk '/Queries sent:/ { print $3 }' <<<"$out")
+	completed=$(awk '/Queries completed:/ { print $3 }' <<<"$out")
+	lost=$(awk '/Queries lost:/ { print $3 }' <<<"$out")
+	ccpu=$(awk -v el="$el" '/^CPU / { printf "%.0f", ($2 + $3) * 100000 / el }' <<<"$out")
+	scpu=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" -v el="$el" \
+		'BEGIN { printf "%.0f", (b - a) * 100000 / hz / el }')
+	ok=1
+	if [ -z "$qps" ] || [ -z "$sent" ] || [ "${sent:-0}" = 0 ] ||
+		[ $((${completed:-0} * 100)) -lt $((sent * 99)) ]; then
+		ok=0
+		printf '%s\n' "$out" | tail -n 12 | sed 's/^/# dnsperf: /' >&2
+	fi
+	printf '# %s %s: qps=%s lat_ms=%s sent=%s completed=%s lost=%s client_cpu=%s%% server_cpu=%s%%\n' \
+		"$impl" "$(basename "$file" .txt)" "${qps:--}" "${lat_ms:--}" "${sent:--}" \
+		"${completed:--}" "${lost:--}" "${ccpu:--}" "${scpu:--}" >&2
 }
 
-declare -A r
-for c in cached denied; do
-	for p in dohd:15353 unbound:15354 dnsmasq:15355; do
-		r[$c.${p%%:*}]=$(qps "${p#*:}" "$LAB_DIR/$c.txt")
-		printf '%-7s %-8s %8s qps\n' "$c" "${p%%:*}" "${r[$c.${p%%:*}]}"
+declare -A samples
+add() { samples[$1]="${samples[$1]:-} $2"; }
+median() {
+	tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2];
+		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+nsamples() { tr ' ' '\n' <<<"${1:-}" | awk 'NF' | wc -l; }
+
+status() {	# dohd's counters (egressctl exits non-zero: no netjaild)
+	[ -x "$ctl" ] || return 0
+	lab_exec host "$ctl" -c "$D/ej.conf" status 2>/dev/null || true
+}
+counter() { awk -F= -v k="$1" '$1 ~ "(^|[ \t])" k "$" { print $2; exit }' <<<"$2"; }
+
+impls=(dohd unbound dnsmasq)
+declare -A wfile=([dns-cached]=$D/cached.txt [dns-denied]=$D/denied.txt)
+missq=500
+max_ccpu=0
+for r in $(seq 1 "$rounds"); do
+	echo "# round $r of $rounds" >&2
+	# Warm every resolver's view of the cached names (dohd fills its cache).
+	for i in "${impls[@]}"; do
+		lab_exec host dnsperf -s 127.0.0.1 -p "${port[$i]}" -d "$D/cached.txt" \
+			-n 3 -c 1 -q 10 >/dev/null 2>&1 || true
+	done
+	if [ -x "$null" ]; then
+		run_dnsperf null "$D/cached.txt" "$secs" -q 200
+		[ "$ok" = 1 ] && add null.qps "$qps" && add null.ccpu "$ccpu"
+	fi
+	for w in dns-cached dns-denied; do
+		# rotate the order each round
+		for k in 0 1 2; do
+			i=${impls[$(((k + r) % 3))]}
+			run_dnsperf "$i" "${wfile[$w]}" "$secs" -q 200
+			if [ "$ok" = 1 ]; then
+				add "$w.$i.qps" "$qps"
+				[ "${ccpu:-0}" -gt "$max_ccpu" ] && max_ccpu=$ccpu
+			else
+				say "NOTE round=$r workload=$w impl=$i failed: dnsperf completed too few queries (left out of the median)"
+			fi
+			run_dnsperf "$i" "${wfile[$w]}" "$lsecs" -q 50 -Q 10000
+			if [ "$ok" = 1 ]; then
+				add "$w.$i.lat" "$lat_ms"
+			else
+				say "NOTE round=$r workload=$w impl=$i latency run failed (left out of the median)"
+			fi
+		done
+	done
+	# Misses over DoH: the names move on through miss.txt across rounds.
+	run_dnsperf dohd "$D/miss.txt" "$secs" -q "$missq"
+	if [ "$ok" = 1 ]; then add dns-miss.dohd.qps "$qps"; else
+		say "NOTE round=$r workload=dns-miss impl=dohd failed: dnsperf completed too few queries (left out of the median)"
+	fi
+	run_dnsperf dohd "$D/miss.txt" "$lsecs" -q 50 -Q 2000
+	if [ "$ok" = 1 ]; then add dns-miss.dohd.lat "$lat_ms"; else
+		say "NOTE round=$r workload=dns-miss impl=dohd latency run failed (left out of the median)"
+	fi
+done
+
+result() {	# result WORKLOAD IMPL METRIC KEY UNIT BETTER
+	local m n
+	n=$(nsamples "${samples[$4]:-}")
+	m=$(median "${samples[$4]:-}")
+	if [ -z "$m" ]; then
+		say "NOTE workload=$1 impl=$2 metric=$3: no successful run"
+		return
+	fi
+	say "RESULT bench=dohd workload=$1 impl=$2 metric=$3 value=$m unit=$5 better=$6 runs=$n"
+}
+for w in dns-cached dns-denied; do
+	for i in "${impls[@]}"; do
+		result "$w" "$i" qps "$w.$i.qps" q/s higher
+		result "$w" "$i" lat_avg "$w.$i.lat" ms lower
 	done
 done
-for c in cached denied; do
-	for peer in unbound dnsmasq; do
-		awk -v a="${r[$c.dohd]:-0}" -v b="${r[$c.$peer]:-0}" -v c="$c" -v p="$peer" \
-			'BEGIN { if (b > 0) printf "%s dohd/%s = %.2f\n", c, p, a / b }'
+result dns-miss dohd qps dns-miss.dohd.qps q/s higher
+result dns-miss dohd lat_avg dns-miss.dohd.lat ms lower
+
+# ---- what a reader must know
+st=$(status)
+conns=$(counter 'upstream\.0\.connections' "$st")
+say "NOTE dohd: log_level=warn (no per-query decision lines), rate_limit=0, cache_size=10000, one DoH upstream (unbound 1.x https-port, one thread, http-max-streams 1000, query log off, lab CA certificate)"
+say "NOTE peers: unbound one thread, names as local-data (local-zone static) and local-zone always_nxdomain; dnsmasq address=/hit.bench/ and address=/deny.bench/; no query logging anywhere"
+say "NOTE dnsperf: UDP, 8 sockets, 200 outstanding (misses $missq), ${secs}s per run, $rounds round(s); lat_avg from separate ${lsecs}s runs at a fixed 10000 q/s (misses 2000 q/s)"
+say "NOTE dns-miss: dohd used ${conns:-?} upstream connection(s) in the whole run; cache_hits=$(counter cache_hits "$st") cache_misses=$(counter cache_misses "$st") upstream_ok=$(counter upstream_ok "$st") upstream_fail=$(counter upstream_fail "$st") servfail=$(counter servfail "$st")"
+nq=$(median "${samples[null.qps]:-}")
+if [ -n "$nq" ]; then
+	say "NOTE dnsperf ceiling: against a trivial responder (dns_null) dnsperf reaches $nq q/s (median), client CPU $(median "${samples[null.ccpu]:-}")% of a core"
+	for w in dns-cached dns-denied; do
+		for i in "${impls[@]}"; do
+			m=$(median "${samples[$w.$i.qps]:-}")
+			[ -n "$m" ] || continue
+			awk -v a="$m" -v b="$nq" 'BEGIN { exit !(a >= 0.85 * b) }' &&
+				say "NOTE $w $i: $m q/s is within 15% of dnsperf's own ceiling ($nq q/s): dnsperf, not $i, is the limit"
+		done
 	done
-done
+fi
+if [ "$max_ccpu" -ge 90 ]; then
+	say "NOTE dnsperf used up to ${max_ccpu}% of a core in the QPS runs: the client is close to saturated"
+fi
+say "NOTE machine: $(nproc) cores shared with other jobs (load average $(cut -d' ' -f1-3 /proc/loadavg)); figures move 10-20% between runs"
+exit 0
