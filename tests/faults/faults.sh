@@ -194,10 +194,10 @@ fl_recover() {
 	done
 	t=$(fl_secs $(($(lab_ms) - from)))
 	if [ "$ok" = 1 ] && [ $(($(lab_ms) - from)) -le $((bound * 1000)) ]; then
-		fl_note "recovery $name: $t s ($tries tries)"
+		fl_note "${FL_WHAT:-recovery} $name: $t s ($tries tries)"
 		lab_pass "$name: recovered in $t s (bound $bound s)"
 	else
-		fl_note "recovery $name: NONE after $t s ($tries tries)"
+		fl_note "${FL_WHAT:-recovery} $name: NONE after $t s ($tries tries)"
 		lab_fail "$name: no recovery within $bound s"
 		tail -n 8 "$out" | sed 's/^/    | /'
 	fi
