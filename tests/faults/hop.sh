@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# shellcheck disable=SC2119 # fl_up and fl_load_start take optional arguments
+# shellcheck disable=SC2119,SC2317 # optional arguments; functions run through fl_recover
 # tests/faults/hop.sh - kill -9 a hop (tinyproxy A, the first; then B, the
 # second) under load: connectd's probes name the dead hop, /ready turns
 # 503, new connections get 502 naming it, no allowed request succeeds
@@ -32,7 +32,6 @@ for h in json.load(sys.stdin)["hops"]:
           (h["error"] or "-").replace(" ", "_"))'
 }
 
-# shellcheck disable=SC2317 # called through fl_recover
 not_ready() {
 	[ "$(e2e_http_code "http://$E2E_HEALTH/ready")" = 503 ]
 }

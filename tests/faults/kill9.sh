@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# shellcheck disable=SC2119 # fl_up and fl_load_start take optional arguments
+# shellcheck disable=SC2119,SC2317 # optional arguments; functions run through fl_recover
 # tests/faults/kill9.sh - kill -9 each daemon in turn under load and restart
 # it as systemd would: connectd (jailed TCP is refused, never passed),
 # dohd (DNS fails closed), netjaild (its table stays while it is dead; the
