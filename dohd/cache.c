@@ -14,6 +14,7 @@ struct dcache {
 	struct dcache_ent **b;
 	struct dcache_ent *head, *tail;
 	uint64_t k0, k1;
+	uint64_t epoch;
 	struct dcache_stats st;
 };
 
@@ -111,9 +112,16 @@ ent_remove(struct dcache *c, struct dcache_ent *e)
 	free(e);
 }
 
+uint64_t
+dcache_epoch(const struct dcache *c)
+{
+	return c->epoch;
+}
+
 void
 dcache_flush(struct dcache *c)
 {
+	c->epoch++;
 	while (c->head != NULL)
 		ent_remove(c, c->head);
 }
@@ -142,16 +150,19 @@ find(struct dcache *c, uint64_t h, const uint8_t *name, size_t len,
 }
 
 bool
-dcache_put(struct dcache *c, const uint8_t *name, size_t namelen,
-    uint16_t qtype, uint16_t qclass, const uint8_t *wire, size_t len,
-    const uint16_t *ttl_off, size_t nttl, uint32_t ttl, bool negative,
-    uint64_t now_ms)
+dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
+    size_t namelen, uint16_t qtype, uint16_t qclass, const uint8_t *wire,
+    size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t ttl,
+    bool negative, const struct dcache_dec *dec, uint64_t now_ms)
 {
 	struct dcache_ent *e, *old;
+	struct dcache_dec *ed = NULL;
+	size_t sz;
 	uint64_t h;
 
 	if (c->max == 0 || ttl == 0 || namelen == 0 || namelen > 255 ||
-	    len == 0 || len > UINT16_MAX || nttl > UINT16_MAX)
+	    len == 0 || len > UINT16_MAX || nttl > UINT16_MAX ||
+	    epoch != c->epoch)
 		return false;
 	h = key_hash(c, name, namelen, qtype, qclass);
 	if ((old = find(c, h, name, namelen, qtype, qclass)) != NULL)
@@ -160,11 +171,20 @@ dcache_put(struct dcache *c, const uint8_t *name, size_t namelen,
 		ent_remove(c, c->tail);
 		c->st.evictions++;
 	}
-	e = malloc(sizeof(*e) + nttl * sizeof(uint16_t) + len);
+	/* entry, decision, TTL offsets, wire: one allocation, each part
+	 * aligned for what it holds. */
+	sz = sizeof(*e) + (dec != NULL ? sizeof(*ed) : 0);
+	e = malloc(sz + nttl * sizeof(uint16_t) + len);
 	if (e == NULL)
 		return false;
 	memset(e, 0, sizeof(*e));
-	e->ttl_off = (uint16_t *)(e + 1);
+	if (dec != NULL) {
+		ed = (struct dcache_dec *)(void *)(e + 1);
+		*ed = *dec;
+		ed->where[sizeof(ed->where) - 1] = '\0';
+		e->dec = ed;
+	}
+	e->ttl_off = (uint16_t *)(void *)((uint8_t *)e + sz);
 	e->wire = (uint8_t *)(e->ttl_off + nttl);
 	if (nttl > 0)
 		memcpy(e->ttl_off, ttl_off, nttl * sizeof(uint16_t));

@@ -6,6 +6,12 @@
  * rewriting bytes: lookups never allocate.  Entries outlive their TTL only
  * as stale candidates (serve-stale when every upstream is down) and are
  * dropped once older than TTL + the stale window.
+ *
+ * An entry may also carry the policy decision that let its question
+ * through (struct dcache_dec), so a hit is answered without asking the
+ * policy again.  That is sound only because the cache never outlives a
+ * policy: dcache_flush() (every reload) starts a new epoch, and an answer
+ * to a question decided in an earlier epoch is refused by dcache_put().
  */
 #ifndef DOHD_CACHE_H
 #define DOHD_CACHE_H
@@ -15,6 +21,16 @@
 #include <stdint.h>
 
 struct dcache;
+
+#define DCACHE_WHERE_MAX	128
+
+/* The decision for (name, type) at the time the answer was stored. */
+struct dcache_dec {
+	int reason;			/* enum eg_reason */
+	bool reported;			/* report mode let it through */
+	bool direct;			/* feed netjaild before answering */
+	char where[DCACHE_WHERE_MAX];	/* the rule's file:line, "" */
+};
 
 struct dcache_ent {
 	struct dcache_ent *hnext;	/* hash chain */
@@ -30,6 +46,7 @@ struct dcache_ent {
 	uint8_t name[255];		/* lower-case wire form */
 	uint16_t *ttl_off;		/* into the same allocation */
 	uint8_t *wire;
+	const struct dcache_dec *dec;	/* NULL: ask the policy */
 };
 
 struct dcache_stats {
@@ -42,11 +59,18 @@ struct dcache *dcache_new(size_t max_entries, uint32_t stale_s);
 void dcache_free(struct dcache *c);
 void dcache_flush(struct dcache *c);
 
-/* Store (or replace) an answer; false when it cannot (0 TTL, no room). */
-bool dcache_put(struct dcache *c, const uint8_t *name, size_t namelen,
-    uint16_t qtype, uint16_t qclass, const uint8_t *wire, size_t len,
-    const uint16_t *ttl_off, size_t nttl, uint32_t ttl, bool negative,
-    uint64_t now_ms);
+/* The current epoch: a query notes it before it asks the policy. */
+uint64_t dcache_epoch(const struct dcache *c);
+
+/*
+ * Store (or replace) an answer; false when it cannot (0 TTL, no room) or
+ * when epoch is not the current one (the policy changed meanwhile).  dec
+ * (may be NULL) is copied into the entry.
+ */
+bool dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
+    size_t namelen, uint16_t qtype, uint16_t qclass, const uint8_t *wire,
+    size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t ttl,
+    bool negative, const struct dcache_dec *dec, uint64_t now_ms);
 
 /*
  * A fresh entry, or with allow_stale one that expired less than stale_s

@@ -300,7 +300,7 @@ udp_readable(uv_poll_t *p, int status, int events)
 		struct cmsghdr *cm;
 
 		memset(&src, 0, sizeof(src));
-		/* A cut datagram (never a whole query) is dropped unanswered. */
+		/* A cut datagram (never a whole query): dropped unanswered. */
 		if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC) ||
 		    mh->msg_namelen > sizeof(src.peer))
 			continue;

@@ -42,7 +42,9 @@ struct dq {
 	bool direct;		/* a [jail] direct name: feed netjaild */
 	bool heap;
 	bool nocache;
-	char where[128];	/* the rule's file:line (a reload frees rules) */
+	char where[DCACHE_WHERE_MAX];	/* the rule's file:line (a reload
+					 * frees rules) */
+	uint64_t epoch;		/* the cache's when the policy was asked */
 	uint8_t *pending;	/* answer held back until netjaild acks */
 	size_t pending_len;
 };
@@ -303,10 +305,19 @@ dq_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		    x->q.name, eg_log_quote(f.cut_name, strlen(f.cut_name),
 		    EG_NAME_MAX, nb, sizeof(nb)));
 	}
-	if (f.cacheable && !x->nocache)
-		(void)dcache_put(d->cache, x->q.lname, x->q.qname_len,
-		    x->q.qtype, x->q.qclass, f.wire, f.len, f.w.ttl_off,
-		    f.w.nttl, f.ttl, f.negative, d->now_ms());
+	if (f.cacheable && !x->nocache) {
+		struct dcache_dec dec;
+
+		memset(&dec, 0, sizeof(dec));
+		dec.reason = (int)x->dec.reason;
+		dec.reported = x->dec.reported;
+		dec.direct = x->direct;
+		memcpy(dec.where, x->where, sizeof(dec.where));
+		(void)dcache_put(d->cache, x->epoch, x->q.lname,
+		    x->q.qname_len, x->q.qtype, x->q.qclass, f.wire, f.len,
+		    f.w.ttl_off, f.w.nttl, f.ttl, f.negative, &dec,
+		    d->now_ms());
+	}
 	dq_serve(x, f.wire, f.len, f.w.ttl_off, f.w.nttl, 0, 0);
 	dfilter_clear(&f);
 	return 0;
@@ -416,13 +427,48 @@ dq_local(struct dq *x, bool exact)
 }
 
 static void
+dq_count_allowed(struct dq *x)
+{
+	if (x->dec.reported) {
+		x->d->st.reported++;
+		x->decision = "report";
+	} else {
+		x->d->st.allowed++;
+		x->decision = "allow";
+	}
+}
+
+/*
+ * A fresh cache entry that carries its decision: the same policy (the
+ * epoch proves it) allowed this name and type, and local data did not
+ * answer it, so the answer is served without asking either again.
+ */
+static void
+dq_cached(struct dq *x, const struct dcache_ent *e, uint32_t age)
+{
+	struct dohd *d = x->d;
+
+	x->dec.verdict = EG_ALLOW;
+	x->dec.reason = (enum eg_reason)e->dec->reason;
+	x->dec.reported = e->dec->reported;
+	if (d->log_info)
+		memcpy(x->where, e->dec->where, sizeof(x->where));
+	dq_count_allowed(x);
+	x->direct = e->dec->direct;
+	d->st.cache_hits++;
+	x->how = DQ_H_CACHE;
+	dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, 0);
+}
+
+static void
 dq_run(struct dq *x)
 {
 	struct dohd *d = x->d;
-	const struct dcache_ent *e;
-	uint32_t age;
-	bool stale;
+	const struct dcache_ent *e = NULL;
+	uint32_t age = 0;
+	bool stale, looked = false;
 
+	x->epoch = dcache_epoch(d->cache);
 	if (x->q.qclass != DNS_C_IN) {
 		d->st.refused++;
 		x->decision = "refused";
@@ -457,8 +503,15 @@ dq_run(struct dq *x)
 		x->why = "hop_name";
 		x->nocache = true;
 	} else {
+		e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
+		    x->q.qtype, x->q.qclass, d->now_ms(), false, &age, &stale);
+		looked = true;
+		if (e != NULL && e->dec != NULL) {
+			dq_cached(x, e, age);
+			return;
+		}
 		x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
-		if (x->dec.rule != NULL)
+		if (x->dec.rule != NULL && d->log_info)
 			eg_rule_where(x->dec.rule, x->where, sizeof(x->where));
 		x->dec.rule = NULL;
 		x->dec.cidr = NULL;
@@ -473,13 +526,7 @@ dq_run(struct dq *x)
 			    DNS_R_REFUSED : deny_rcode(d));
 			return;
 		}
-		if (x->dec.reported) {
-			d->st.reported++;
-			x->decision = "report";
-		} else {
-			d->st.allowed++;
-			x->decision = "allow";
-		}
+		dq_count_allowed(x);
 		x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
 		    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
 		if (dq_local(x, true))
@@ -487,8 +534,11 @@ dq_run(struct dq *x)
 	}
 
 	if (!x->nocache) {
-		e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
-		    x->q.qtype, x->q.qclass, d->now_ms(), false, &age, &stale);
+		/* dq_local() does not touch the cache: the lookup stands. */
+		if (!looked)
+			e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
+			    x->q.qtype, x->q.qclass, d->now_ms(), false, &age,
+			    &stale);
 		if (e != NULL) {
 			d->st.cache_hits++;
 			x->how = DQ_H_CACHE;

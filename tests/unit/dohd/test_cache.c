@@ -1,4 +1,5 @@
-/* test_cache.c - TTL, negative entries, LRU bound, serve-stale. */
+/* test_cache.c - TTL, negative entries, LRU bound, serve-stale, the
+ * decision an entry carries and the epoch that guards it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -31,8 +32,8 @@ t_ttl(void **st)
 	bool stale;
 
 	key(k, 0);
-	assert_true(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 60, false,
-	    1000));
+	assert_true(dcache_put(c, 0, k, 5, 1, 1, body, 20, offs, 1, 60,
+	    false, NULL, 1000));
 	e = dcache_get(c, k, 5, 1, 1, 1000 + 59999, false, &age, &stale);
 	assert_non_null(e);
 	assert_int_equal(age, 59);
@@ -52,8 +53,8 @@ t_ttl(void **st)
 	    &stale));
 	assert_null(dcache_get(c, k, 5, 1, 1, 1000, true, &age, &stale));
 	/* TTL 0 is not cached */
-	assert_false(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 0, false,
-	    1000));
+	assert_false(dcache_put(c, 0, k, 5, 1, 1, body, 20, offs, 1, 0,
+	    false, NULL, 1000));
 	dcache_free(c);
 }
 
@@ -67,7 +68,8 @@ t_negative(void **st)
 	bool stale;
 
 	key(k, 1);
-	assert_true(dcache_put(c, k, 5, 1, 1, body, 20, NULL, 0, 30, true, 0));
+	assert_true(dcache_put(c, 0, k, 5, 1, 1, body, 20, NULL, 0, 30, true,
+	    NULL, 0));
 	e = dcache_get(c, k, 5, 1, 1, 29000, false, &age, &stale);
 	assert_non_null(e);
 	assert_true(e->negative);
@@ -86,8 +88,8 @@ t_lru(void **st)
 
 	for (int i = 0; i < 1000; i++) {
 		key(k, i);
-		assert_true(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 60,
-		    false, 0));
+		assert_true(dcache_put(c, 0, k, 5, 1, 1, body, 20, offs, 1, 60,
+		    false, NULL, 0));
 		if (i >= 1) {
 			/* keep entry 0 in use: it must survive */
 			key(k, 0);
@@ -104,8 +106,8 @@ t_lru(void **st)
 	assert_null(dcache_get(c, k, 5, 1, 1, 0, false, &age, &stale));
 	/* replacing keeps one entry per key */
 	key(k, 998);
-	assert_true(dcache_put(c, k, 5, 1, 1, body, 10, offs, 1, 60, false,
-	    0));
+	assert_true(dcache_put(c, 0, k, 5, 1, 1, body, 10, offs, 1, 60,
+	    false, NULL, 0));
 	assert_int_equal(dcache_get(c, k, 5, 1, 1, 0, false, &age,
 	    &stale)->len, 10);
 	dcache_stats(c, &s);
@@ -123,8 +125,57 @@ t_disabled(void **st)
 	uint8_t k[5];
 
 	key(k, 0);
-	assert_false(dcache_put(c, k, 5, 1, 1, body, 20, offs, 1, 60, false,
-	    0));
+	assert_false(dcache_put(c, 0, k, 5, 1, 1, body, 20, offs, 1, 60,
+	    false, NULL, 0));
+	dcache_free(c);
+}
+
+static void
+t_decision_epoch(void **st)
+{
+	struct dcache *c = dcache_new(16, 0);
+	const struct dcache_ent *e;
+	struct dcache_dec dec;
+	uint64_t before;
+	uint8_t k[5];
+	uint32_t age;
+	bool stale;
+
+	memset(&dec, 0, sizeof(dec));
+	dec.reason = 3;
+	dec.reported = true;
+	dec.direct = true;
+	memset(dec.where, 'x', sizeof(dec.where));	/* no terminator */
+	key(k, 2);
+	assert_true(dcache_put(c, dcache_epoch(c), k, 5, 1, 1, body, 20, offs,
+	    1, 60, false, &dec, 0));
+	e = dcache_get(c, k, 5, 1, 1, 0, false, &age, &stale);
+	assert_non_null(e);
+	assert_non_null(e->dec);
+	assert_int_equal(e->dec->reason, 3);
+	assert_true(e->dec->reported);
+	assert_true(e->dec->direct);
+	assert_int_equal(strlen(e->dec->where), sizeof(dec.where) - 1);
+	/* the wire and TTL offsets still sit where they belong */
+	assert_memory_equal(e->wire, body, 20);
+	assert_int_equal(e->ttl_off[0], 4);
+	/* without a decision: none is invented */
+	key(k, 3);
+	assert_true(dcache_put(c, dcache_epoch(c), k, 5, 1, 1, body, 20, offs,
+	    1, 60, false, NULL, 0));
+	assert_null(dcache_get(c, k, 5, 1, 1, 0, false, &age, &stale)->dec);
+
+	/* A flush (a reload) starts a new epoch: an answer to a question
+	 * decided before it is not stored, one decided after it is. */
+	before = dcache_epoch(c);
+	dcache_flush(c);
+	assert_int_not_equal(dcache_epoch(c), before);
+	key(k, 4);
+	assert_false(dcache_put(c, before, k, 5, 1, 1, body, 20, offs, 1, 60,
+	    false, &dec, 0));
+	assert_null(dcache_get(c, k, 5, 1, 1, 0, false, &age, &stale));
+	assert_true(dcache_put(c, dcache_epoch(c), k, 5, 1, 1, body, 20, offs,
+	    1, 60, false, &dec, 0));
 	dcache_free(c);
 }
 
@@ -136,6 +187,7 @@ main(void)
 		cmocka_unit_test(t_negative),
 		cmocka_unit_test(t_lru),
 		cmocka_unit_test(t_disabled),
+		cmocka_unit_test(t_decision_epoch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

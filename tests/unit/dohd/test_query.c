@@ -410,6 +410,15 @@ t_truncation(void **st)
 		assert_false(dns_get16(f->reply + 2) & DNS_F_TC);
 		assert_int_equal(dns_get16(f->reply + 6), 39);
 	}
+	/* from the cache over UDP: truncated again, id and question kept */
+	n = mkquery(q, 10, "api.example.com", DNS_T_AAAA, 600);
+	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	assert_int_equal(f->d->st.cache_hits, 2);
+	assert_true(dns_get16(f->reply + 2) & DNS_F_TC);
+	assert_int_equal(dns_get16(f->reply), 10);
+	assert_int_equal(dns_get16(f->reply + 4), 1);
+	assert_int_equal(dns_get16(f->reply + 6), 0);
+	assert_true(f->replylen <= 600);
 }
 
 static void
@@ -420,6 +429,95 @@ t_no_upstream(void **st)
 	f->up_refuse = true;
 	ask(f, 1, "api.example.com", DNS_T_A);
 	assert_int_equal(rcode_of(f), DNS_R_SERVFAIL);
+}
+
+/* What dohd_reload() does: flush the cache, then swap in the policy. */
+static void
+reload(struct fake *f, const char *c)
+{
+	struct eg_config_errors e = { NULL, 0 };
+	struct eg_config *cfg;
+	struct eg_policy *pol;
+	char err[EG_ERR_MAX];
+
+	cfg = eg_config_load_buf("t2.conf", c, strlen(c), EG_CONFIG_NO_USERS,
+	    &e);
+	assert_non_null(cfg);
+	eg_config_errors_free(&e);
+	pol = eg_policy_new(cfg, NULL, 0, err);
+	assert_non_null(pol);
+	dcache_flush(f->d->cache);
+	eg_policy_free(f->pol);
+	eg_config_free(f->cfg);
+	f->pol = f->d->pol = pol;
+	f->cfg = cfg;
+	f->d->cfg = cfg;
+}
+
+static const char conf_narrow[] =
+    "[jail]\n"
+    "interface = br0\n"
+    "[chain]\n"
+    "hop = http://10.20.0.2:3128\n"
+    "[dohd]\n"
+    "upstream = https://dns.example/dns-query 192.0.2.53\n"
+    "rate_limit = 0\n"
+    "[policy]\n"
+    "allow = target.example.net\n";
+
+/*
+ * A hit is served from the entry with the decision stored beside it, the
+ * client's id and case, aged TTLs; an answer to a question asked before a
+ * reload is served to that client but never cached, so the new policy
+ * decides the next question.
+ */
+static void
+t_hit_and_reload(void **st)
+{
+	struct fake *f = *st;
+	const char *rrs[] = { "api.example.com. 300 IN A 93.184.216.34", NULL };
+	const char *rrs2[] = { "target.example.net. 60 IN A 93.184.216.35",
+	    NULL };
+	struct eg_ip ip[4];
+	uint32_t maxttl;
+
+	ask(f, 1, "api.example.com", DNS_T_A);
+	assert_int_equal(answer(f, 0, rrs), 0);
+	fake_clock += 10000;
+	ask(f, 0xbeef, "aPi.ExAmPlE.cOm", DNS_T_A);
+	assert_int_equal(f->nresolve, 1);
+	assert_int_equal(f->nreply, 1);
+	assert_int_equal(dns_get16(f->reply), 0xbeef);
+	assert_memory_equal(f->reply + 13, "aPi", 3);
+	assert_memory_equal(f->reply + 17, "ExAmPlE", 7);
+	assert_int_equal(dns_answer_addrs(f->reply, f->replylen, ip, 4,
+	    &maxttl), 1);
+	assert_int_equal(maxttl, 290);
+	assert_int_equal(f->d->st.allowed, 2);
+	assert_int_equal(f->d->st.cache_hits, 1);
+
+	/* asked before the reload, answered after it */
+	ask(f, 2, "target.example.net", DNS_T_A);
+	assert_int_equal(f->nresolve, 2);
+	reload(f, conf_narrow);
+	assert_int_equal(answer(f, 0, rrs2), 0);
+	assert_int_equal(f->nreply, 1);
+	assert_int_equal(rcode_of(f), DNS_R_NOERROR);
+	/* not cached: the question goes upstream again */
+	ask(f, 3, "target.example.net", DNS_T_A);
+	assert_int_equal(f->nresolve, 3);
+	assert_int_equal(answer(f, 0, rrs2), 0);
+	/* the old cache is gone and the new policy denies */
+	ask(f, 4, "api.example.com", DNS_T_A);
+	assert_int_equal(f->nresolve, 3);
+	assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
+
+	/* a question the old policy denied, asked again after a reload to
+	 * a policy that also denies it: still no upstream */
+	reload(f, conf);
+	ask(f, 5, "evil.example", DNS_T_A);
+	assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
+	assert_int_equal(f->nresolve, 3);
 }
 
 static const char conf_report[] =
@@ -467,6 +565,18 @@ t_report(void **st)
 	ask(f, 1, "evil.example", DNS_T_A);
 	assert_int_equal(f->nresolve, 1);	/* logged, and answered */
 	assert_int_equal(f->d->st.reported, 1);
+	{
+		const char *rrs[] = { "evil.example. 300 IN A 93.184.216.36",
+		    NULL };
+
+		assert_int_equal(answer(f, 0, rrs), 0);
+	}
+	/* a hit is still a reported decision, not an allowed one */
+	ask(f, 2, "evil.example", DNS_T_A);
+	assert_int_equal(f->nresolve, 1);
+	assert_int_equal(rcode_of(f), DNS_R_NOERROR);
+	assert_int_equal(f->d->st.reported, 2);
+	assert_int_equal(f->d->st.allowed, 0);
 	fake_free(f);
 }
 
@@ -490,6 +600,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_direct_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_no_upstream, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_hit_and_reload, setup,
+		    teardown),
 		cmocka_unit_test(t_refused_and_rate),
 		cmocka_unit_test(t_report),
 	};
