@@ -144,7 +144,11 @@ def read_name(b, off):
         if n & 0xc0 == 0xc0:
             off = ((n & 0x3f) << 8) | b[off + 1]
             continue
-        labels.append(b[off + 1:off + 1 + n].decode("latin-1"))
+        # presentation form: a dot or an odd byte inside a label is
+        # escaped, so that one label "smoke.test" is not smoke.test
+        labels.append("".join(
+            chr(c) if 0x21 <= c < 0x7f and c not in (0x2e, 0x5c) else
+            "\\%03d" % c for c in b[off + 1:off + 1 + n]))
         off += 1 + n
     return ".".join(labels).lower()
 
@@ -548,6 +552,9 @@ def dnsflood(a):
             rn = RCODES.get(rc, "rcode%d" % rc)
             replies[rn] += 1
             by_cat[cats[qid]][rn] += 1
+            if rrs:
+                replies["with-answer"] += 1
+                by_cat[cats[qid]]["with-answer"] += 1
             bad = answer_leak(qn, rrs)
             if bad:
                 leaks.append("%s:%s" % (cats[qid], bad))
