@@ -49,7 +49,7 @@ sent=$(val sent)
 fl_note "dnsflood: sent $sent UDP in $(val send_seconds) s; replies $(val replied), no reply $(val noreply);" \
 	"$(grep '^rcode\.' "$LAB_DIR/flood.log" | tr '\n' ' ')"
 fl_note "dnsflood: unmatched $(val unmatched), unparsable $(val unparsable), leaks $(val leaks); TCP: $(grep '^tcp' "$LAB_DIR/flood.log" | tr '\n' ' ')"
-grep '^cat ' "$LAB_DIR/flood.log" | while read -r l; do fl_note "  $l"; done
+while read -r l; do fl_note "  $l"; done < <(grep '^cat ' "$LAB_DIR/flood.log")
 fl_note "dohd rss_kb/fds before $before, after $after"
 lab_expect_eq "10,000 malformed packets were sent" 10000 "$sent"
 lab_expect "dohd answered many of them (replied $(val replied))" test "$(val replied)" -ge 1000
