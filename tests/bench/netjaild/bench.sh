@@ -1,23 +1,98 @@
-#!/bin/sh
-# bench.sh [BUILD_DIR] - netjaild numbers, root only, in namespaces named nj*:
-#   install time of 10,000 direct endpoints in one transaction (< 200 ms),
-#   SET_UPDATE round trip over the control socket to a running netjaild.
+#!/usr/bin/env bash
+# tests/bench/netjaild/bench.sh - netjaild's numbers (root), in network
+# namespaces of its own (anonymous ones from unshare, and nbnj<pid>):
+#
+#   install-10k   one netlink transaction that installs the whole table with
+#                 10,000 direct endpoints in a fresh namespace (bench_netjaild
+#                 install: rules_build from a config of 10,000 directs, then
+#                 install_table; the create is what netjaild does at start,
+#                 the replace what it does on reload), and the read-back that
+#                 netjaild does before READY=1
+#   start-10k     the real netjaild started with a config of 10,000 `direct =`
+#                 lines, from exec to its event=ready log line (config parse,
+#                 install, read-back, routes, conntrack flush, control socket)
+#   set-update    the round trip of one set update the way dohd sends it
+#                 (dohd/feed.c): SET_UPDATE over the long-lived control
+#                 connection, netjaild's netlink batch, the kernel's ack,
+#                 netjaild's SET_ACK; also with a new connection per update
+#
+# Every round uses a new namespace; figures are medians over the rounds.
+#
+# Usage (root): EJ_BUILD=dir tests/bench/netjaild/bench.sh [--quick] [--rounds N] [BUILD_DIR]
+# stdout: RESULT and NOTE lines only (tests/bench/README.md); the rest on stderr.
 set -u
-B=${1:-${EJ_BUILD:-build}}
-[ "$(id -u)" -eq 0 ] || { echo "netjaild bench: not root, skipped"; exit 77; }
-bench=$B/tests/bench/netjaild/bench_netjaild
-unshare -n "$bench" install 10000 || exit 1
 
-ns=njbench$$
-tmp=$(mktemp -d /tmp/njbench.XXXXXX); chmod 755 "$tmp"
-trap 'kill $pid 2>/dev/null; wait 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$tmp"' EXIT
-ip netns add $ns
-ip -n $ns link set lo up
-cat >"$tmp/egressjail.conf" <<EOF2
+rounds=5 nupd=1000 ndirect=10000
+build=${EJ_BUILD:-build}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) rounds=3 nupd=300 ;;
+	--rounds) rounds=${2:?--rounds N}; shift ;;
+	--rounds=*) rounds=${1#--rounds=} ;;
+	-*) echo "usage: $0 [--quick] [--rounds N] [BUILD_DIR]" >&2; exit 2 ;;
+	*) build=$1 ;;
+	esac
+	shift
+done
+case $rounds in '' | *[!0-9]* | 0) echo "--rounds: a positive number" >&2; exit 2 ;; esac
+
+exec 3>&1 1>&2
+say() { printf '%s\n' "$*" >&3; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	say "NOTE netjaild bench: not root, nothing measured"
+	exit 77
+fi
+build=$(cd "$build" && pwd) || exit 1
+bench=$build/tests/bench/netjaild/bench_netjaild
+netjaild=$build/netjaild/netjaild
+for f in "$bench" "$netjaild"; do
+	[ -x "$f" ] || { say "NOTE netjaild bench: $f missing, nothing measured"; exit 1; }
+done
+
+ns=nbnj$$
+tmp=$(mktemp -d /tmp/nbnj.XXXXXX)
+chmod 755 "$tmp"
+pid=
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# median of the numbers given as arguments ("" when none)
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.3f\n", m }'
+}
+
+# field KEY LINE: the value of KEY=value in a line of key=value pairs
+field() {
+	local kv
+	for kv in $2; do
+		case $kv in "$1"=*) printf '%s\n' "${kv#*=}"; return 0 ;; esac
+	done
+	return 1
+}
+
+# a netjaild configuration with $ndirect direct endpoints
+{
+	cat <<EOF
 [jail]
 user = nobody
 runtime_dir = $tmp/run
 group = root
+EOF
+	awk -v n="$ndirect" 'BEGIN { for (i = 0; i < n; i++)
+		printf "direct = 10.%d.%d.%d:5432\n", int(i / 65536), int(i / 256) % 256, i % 256 }'
+	cat <<EOF
 [chain]
 hop = http://10.79.0.2:3128
 [connectd]
@@ -31,11 +106,108 @@ upstream = https://dns.example.net/dns-query 10.79.0.4
 user = daemon
 [policy]
 allow = example.com
-EOF2
-ip netns exec $ns "$B/netjaild/netjaild" -c "$tmp/egressjail.conf" 2>"$tmp/log" &
-pid=$!
-i=0
-while ! grep -q event=ready "$tmp/log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q event=ready "$tmp/log" || { echo "netjaild did not start:"; cat "$tmp/log"; exit 1; }
-# as dohd's user (irc) with the control group (root): the role that may push
-ip netns exec $ns setpriv --reuid=irc --regid=0 --clear-groups "$bench" setrt "$tmp/run/netjaild.sock" 1000
+EOF
+} >"$tmp/egressjail.conf"
+
+# milliseconds since the epoch of a log line's ts=YYYY-MM-DDTHH:MM:SS.mmmZ
+log_ms() {
+	local ts
+	ts=$(sed -n 's/^.*ts=\([0-9T:.-]*\)Z.*$/\1/p' <<<"$1")
+	[ -n "$ts" ] || return 1
+	printf '%s\n' "$(($(date -u -d "${ts%.*}" +%s) * 1000 + 10#${ts##*.}))"
+}
+
+declare -a create replace readback build_ms total ready feed_med feed_p99 ref_med rt_med
+rules='' elems=''
+for r in $(seq 1 "$rounds"); do
+	echo "== round $r/$rounds"
+	# install: a fresh anonymous namespace per round, so the first install creates
+	if line=$(unshare -n "$bench" install "$ndirect") && [ -n "$line" ]; then
+		echo "$line"
+		create+=("$(field create_ms "$line")")
+		replace+=("$(field replace_ms "$line")")
+		readback+=("$(field readback_ms "$line")")
+		build_ms+=("$(field build_ms "$line")")
+		total+=("$(awk -v a="${build_ms[-1]}" -v b="${create[-1]}" -v c="${readback[-1]}" 'BEGIN { printf "%.3f", a + b + c }')")
+		rules=$(field rules "$line") elems=$(field elems "$line")
+	else
+		say "NOTE round=$r workload=install-10k impl=netjaild failed (left out of the median)"
+	fi
+
+	# the daemon: start, time to ready, then set updates as dohd's user
+	ip netns del "$ns" 2>/dev/null
+	ip netns add "$ns" || { say "NOTE netjaild bench: cannot create namespace $ns"; exit 1; }
+	ip -n "$ns" link set lo up
+	rm -rf "$tmp/run"
+	: >"$tmp/log"
+	t0=$(date +%s%3N)
+	ip netns exec "$ns" "$netjaild" -c "$tmp/egressjail.conf" 2>"$tmp/log" &
+	pid=$!
+	i=0
+	while ! grep -q 'event=ready' "$tmp/log" && [ $i -lt 1000 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	if ! readyline=$(grep -m1 'event=ready' "$tmp/log"); then
+		cat "$tmp/log"
+		say "NOTE round=$r netjaild did not start with $ndirect direct endpoints (start-10k and set-update left out)"
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
+		continue
+	fi
+	if t1=$(log_ms "$readyline"); then
+		ready+=("$((t1 - t0))")
+		echo "start: exec to ready $((t1 - t0)) ms"
+	fi
+	# dohd's role: its user (irc) with the control group (root)
+	as_dohd=(ip netns exec "$ns" setpriv --reuid=irc --regid=0 --clear-groups)
+	sock=$tmp/run/netjaild.sock
+	# new elements, then the same ones again (a refresh: dohd re-resolving)
+	if line=$("${as_dohd[@]}" "$bench" feed "$sock" "$nupd" 0); then
+		echo "new elements: $line"
+		feed_med+=("$(field median_ms "$line")")
+		feed_p99+=("$(field p99_ms "$line")")
+	else
+		say "NOTE round=$r workload=set-update (feed) failed (left out of the median)"
+	fi
+	if line=$("${as_dohd[@]}" "$bench" feed "$sock" "$nupd" 0); then
+		echo "refresh: $line"
+		ref_med+=("$(field median_ms "$line")")
+	else
+		say "NOTE round=$r workload=set-update (refresh) failed (left out of the median)"
+	fi
+	if line=$("${as_dohd[@]}" "$bench" setrt "$sock" "$nupd" 20000); then
+		echo "new connection each: $line"
+		rt_med+=("$(field median_ms "$line")")
+	else
+		say "NOTE round=$r workload=set-update (new connection) failed (left out of the median)"
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=
+done
+
+# result WORKLOAD METRIC UNIT BETTER VALUES...
+result() {
+	local w=$1 m=$2 u=$3 b=$4 v
+	shift 4
+	if [ $# -eq 0 ]; then
+		say "NOTE workload=$w impl=netjaild metric=$m: no successful run"
+		return
+	fi
+	v=$(median "$@")
+	say "RESULT bench=netjaild workload=$w impl=netjaild metric=$m value=$v unit=$u better=$b runs=$#"
+}
+result install-10k time ms lower "${create[@]}"
+result install-10k replace_time ms lower "${replace[@]}"
+result install-10k readback_time ms lower "${readback[@]}"
+result install-10k build_time ms lower "${build_ms[@]}"
+result install-10k time_total ms lower "${total[@]}"
+result start-10k time_to_ready ms lower "${ready[@]}"
+result set-update time ms lower "${feed_med[@]}"
+result set-update time_p99 ms lower "${feed_p99[@]}"
+result set-update time_refresh ms lower "${ref_med[@]}"
+result set-update time_newconn ms lower "${rt_med[@]}"
+say "NOTE netjaild install-10k: $ndirect direct endpoints${elems:+ ($elems set elements read back)}, ${rules:-?} rules; time = the first install_table in a new namespace (one netlink transaction: table, sets with all elements, rules), replace_time = the same batch over an existing table (reload), readback_time = the check netjaild makes before READY=1, build_time = rules_build in memory, time_total = build + install + read-back; medians over $rounds namespaces"
+say "NOTE netjaild start-10k: the netjaild binary with $ndirect 'direct =' lines, from exec to its event=ready log line (config parse, install, read-back, routes, conntrack flush, control socket, privilege drop), millisecond log stamps"
+say "NOTE netjaild set-update: time = median of $nupd SET_UPDATE round trips per round as dohd makes them (dohd/feed.c: long-lived control connection, one element, until netjaild's SET_ACK, which follows the kernel's ack of the set-element batch), time_p99 its p99, into a set that holds the $ndirect configured endpoints; time_refresh = the same $nupd elements again (already in the set: destroy + add in one batch); time_newconn = new elements with a new connection per update (eg_ipc_call); medians over $rounds rounds"
+exit 0
