@@ -2,6 +2,7 @@
  * cache.c - a chained hash table with a keyed hash (a hostile client picks
  * the names, so it must not pick the buckets) and an LRU list.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -16,6 +17,7 @@ struct dcache {
 	uint64_t k0, k1;
 	uint64_t epoch;
 	struct dcache_stats st;
+	struct dcache_deny *deny;	/* DCACHE_DENY_SLOTS */
 };
 
 static uint64_t
@@ -58,7 +60,9 @@ dcache_new(size_t max_entries, uint32_t stale_s)
 	c->nbuckets = 64;
 	while (c->nbuckets < max_entries && c->nbuckets < (1u << 24))
 		c->nbuckets <<= 1;
-	if ((c->b = calloc(c->nbuckets, sizeof(*c->b))) == NULL) {
+	if ((c->b = calloc(c->nbuckets, sizeof(*c->b))) == NULL ||
+	    (c->deny = calloc(DCACHE_DENY_SLOTS, sizeof(*c->deny))) == NULL) {
+		free(c->b);
 		free(c);
 		return NULL;
 	}
@@ -133,6 +137,7 @@ dcache_free(struct dcache *c)
 		return;
 	dcache_flush(c);
 	free(c->b);
+	free(c->deny);
 	free(c);
 }
 
@@ -250,4 +255,44 @@ dcache_stats(const struct dcache *c, struct dcache_stats *st)
 {
 	*st = c->st;
 	st->entries = c->n;
+}
+
+/* Flushing needs nothing here: a slot of an earlier epoch never matches. */
+const struct dcache_deny *
+dcache_deny_get(const struct dcache *c, const uint8_t *name, size_t namelen,
+    uint16_t qtype)
+{
+	const struct dcache_deny *m;
+	uint64_t h;
+
+	if (namelen == 0 || namelen > 255)
+		return NULL;
+	h = key_hash(c, name, namelen, qtype, 0);
+	m = &c->deny[h & (DCACHE_DENY_SLOTS - 1)];
+	if (m->epoch != c->epoch + 1 || m->hash != h || m->qtype != qtype ||
+	    m->namelen != namelen || memcmp(m->name, name, namelen) != 0)
+		return NULL;
+	return m;
+}
+
+void
+dcache_deny_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
+    size_t namelen, uint16_t qtype, int rcode, int reason,
+    const char *where)
+{
+	struct dcache_deny *m;
+	uint64_t h;
+
+	if (epoch != c->epoch || namelen == 0 || namelen > 255)
+		return;
+	h = key_hash(c, name, namelen, qtype, 0);
+	m = &c->deny[h & (DCACHE_DENY_SLOTS - 1)];
+	m->hash = h;
+	m->epoch = epoch + 1;
+	m->qtype = qtype;
+	m->namelen = (uint8_t)namelen;
+	m->rcode = (uint8_t)rcode;
+	m->reason = reason;
+	snprintf(m->where, sizeof(m->where), "%s", where);
+	memcpy(m->name, name, namelen);
 }

@@ -82,4 +82,30 @@ const struct dcache_ent *dcache_get(struct dcache *c, const uint8_t *name,
 
 void dcache_stats(const struct dcache *c, struct dcache_stats *st);
 
+/*
+ * Denials, remembered for the epoch: (name, type) the policy refused and
+ * the rcode it got.  A fixed table, one slot per hash (keyed, like the
+ * cache): a flood of names only overwrites slots, it never grows memory
+ * nor pushes an answer out of the cache.
+ */
+#define DCACHE_DENY_SLOTS	1024
+
+struct dcache_deny {
+	uint64_t hash;
+	uint64_t epoch;			/* epoch + 1: 0 is an empty slot */
+	uint16_t qtype;
+	uint8_t namelen;
+	uint8_t rcode;
+	int reason;			/* enum eg_reason */
+	char where[DCACHE_WHERE_MAX];
+	uint8_t name[255];
+};
+
+const struct dcache_deny *dcache_deny_get(const struct dcache *c,
+    const uint8_t *name, size_t namelen, uint16_t qtype);
+/* Remember a denial decided in epoch (ignored when that is past). */
+void dcache_deny_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
+    size_t namelen, uint16_t qtype, int rcode, int reason,
+    const char *where);
+
 #endif

@@ -4,13 +4,28 @@
  */
 #include <sys/socket.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dns.h"
 
 #define DNS_MAX_HOPS	128	/* compression pointers followed per name */
+
+/* ASCII only, whatever the locale: DNS case-folds A-Z and nothing else
+ * (RFC 4343), and these run for every byte of every query. */
+static inline uint8_t
+lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c | 0x20) : c;
+}
+
+static inline bool
+ldh_(uint8_t c)
+{
+	c = lower(c);
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	    c == '_';
+}
 
 int
 dns_name_read(const uint8_t *p, size_t n, size_t *off, uint8_t *out)
@@ -81,13 +96,13 @@ dns_name_text(const uint8_t *wire, size_t len, char *out, size_t cap,
 		for (size_t k = 0; k < l; k++) {
 			unsigned char c = wire[i + k];
 
-			if (!(isalnum(c) || c == '-' || c == '_'))
+			if (!ldh_(c))
 				ok = false;
 			if (o + 1 >= cap)
 				return false;
 			/* Never copy bytes that could upset a log or a
 			 * comparison; the name is already marked bad. */
-			out[o++] = ok ? (char)tolower(c) : '?';
+			out[o++] = ok ? (char)lower(c) : '?';
 		}
 		i += l;
 		nl++;
@@ -202,7 +217,7 @@ dns_query_parse(const uint8_t *p, size_t n, struct dns_query *q)
 	memcpy(q->qname, p + DNS_HDR_LEN, l);
 	q->qname_len = l;
 	for (size_t i = 0; i < l; i++)
-		q->lname[i] = (uint8_t)tolower(q->qname[i]);
+		q->lname[i] = lower(q->qname[i]);
 	q->qtype = dns_get16(p + off);
 	q->qclass = dns_get16(p + off + 2);
 	off += 4;
@@ -310,7 +325,7 @@ dns_answer(uint8_t *out, size_t cap, const struct dns_query *q,
 	if (bodylen < bq || q->qname_len == 0 || dns_get16(body + 4) != 1)
 		return 0;
 	for (size_t i = 0; i < q->qname_len; i++)
-		if (tolower(body[DNS_HDR_LEN + i]) != q->lname[i])
+		if (lower(body[DNS_HDR_LEN + i]) != q->lname[i])
 			return 0;
 	rest = bodylen - bq;
 	total = bq + rest + (q->edns ? 11 : 0);

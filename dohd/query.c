@@ -460,6 +460,29 @@ dq_cached(struct dq *x, const struct dcache_ent *e, uint32_t age)
 	dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, 0);
 }
 
+/*
+ * The same policy (epoch) denied this name and type before, and local
+ * data did not answer it then: the same answer, without asking again.
+ */
+static bool
+dq_denied_before(struct dq *x)
+{
+	struct dohd *d = x->d;
+	const struct dcache_deny *m;
+
+	if (x->q.qclass != DNS_C_IN || (m = dcache_deny_get(d->cache,
+	    x->q.lname, x->q.qname_len, x->q.qtype)) == NULL)
+		return false;
+	x->dec.verdict = EG_DENY;
+	x->dec.reason = (enum eg_reason)m->reason;
+	if (d->log_info)
+		memcpy(x->where, m->where, sizeof(x->where));
+	d->st.denied++;
+	x->decision = "deny";
+	dq_error(x, m->rcode);
+	return true;
+}
+
 static void
 dq_run(struct dq *x)
 {
@@ -504,26 +527,33 @@ dq_run(struct dq *x)
 		x->nocache = true;
 	} else {
 		e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
-		    x->q.qtype, x->q.qclass, d->now_ms(), false, &age, &stale);
+		    x->q.qtype, x->q.qclass, x->start_ms, false, &age, &stale);
 		looked = true;
 		if (e != NULL && e->dec != NULL) {
 			dq_cached(x, e, age);
 			return;
 		}
+		if (e == NULL && dq_denied_before(x))
+			return;
 		x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
 		if (x->dec.rule != NULL && d->log_info)
 			eg_rule_where(x->dec.rule, x->where, sizeof(x->where));
 		x->dec.rule = NULL;
 		x->dec.cidr = NULL;
 		if (x->dec.verdict != EG_ALLOW) {
+			int rcode = x->dec.reason == EG_R_QTYPE ?
+			    DNS_R_REFUSED : deny_rcode(d);
+
 			/* A single label may still name an allowed local
 			 * name under a search domain. */
 			if (x->q.labels == 1 && dq_local(x, false))
 				return;
+			dcache_deny_put(d->cache, x->epoch, x->q.lname,
+			    x->q.qname_len, x->q.qtype, rcode,
+			    (int)x->dec.reason, x->where);
 			d->st.denied++;
 			x->decision = "deny";
-			dq_error(x, x->dec.reason == EG_R_QTYPE ?
-			    DNS_R_REFUSED : deny_rcode(d));
+			dq_error(x, rcode);
 			return;
 		}
 		dq_count_allowed(x);

@@ -179,6 +179,39 @@ t_decision_epoch(void **st)
 	dcache_free(c);
 }
 
+static void
+t_deny_memo(void **st)
+{
+	struct dcache *c = dcache_new(16, 0);
+	const struct dcache_deny *m;
+	uint64_t before;
+	uint8_t k[5], k2[5];
+
+	key(k, 7);
+	key(k2, 8);
+	assert_null(dcache_deny_get(c, k, 5, 1));
+	dcache_deny_put(c, dcache_epoch(c), k, 5, 1, 3, 2, "a.conf:4");
+	m = dcache_deny_get(c, k, 5, 1);
+	assert_non_null(m);
+	assert_int_equal(m->rcode, 3);
+	assert_int_equal(m->reason, 2);
+	assert_string_equal(m->where, "a.conf:4");
+	assert_null(dcache_deny_get(c, k, 5, 28));	/* other type */
+	assert_null(dcache_deny_get(c, k2, 5, 1));	/* other name */
+	/* a flush forgets; a denial decided before it is not kept */
+	before = dcache_epoch(c);
+	dcache_flush(c);
+	assert_null(dcache_deny_get(c, k, 5, 1));
+	dcache_deny_put(c, before, k, 5, 1, 3, 2, "");
+	assert_null(dcache_deny_get(c, k, 5, 1));
+	/* with answers disabled, denials are still remembered */
+	dcache_free(c);
+	c = dcache_new(0, 0);
+	dcache_deny_put(c, dcache_epoch(c), k, 5, 1, 5, 8, "");
+	assert_non_null(dcache_deny_get(c, k, 5, 1));
+	dcache_free(c);
+}
+
 int
 main(void)
 {
@@ -188,6 +221,7 @@ main(void)
 		cmocka_unit_test(t_lru),
 		cmocka_unit_test(t_disabled),
 		cmocka_unit_test(t_decision_epoch),
+		cmocka_unit_test(t_deny_memo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -520,6 +520,61 @@ t_hit_and_reload(void **st)
 	assert_int_equal(f->nresolve, 3);
 }
 
+static const char conf_other[] =
+    "[jail]\n"
+    "interface = br0\n"
+    "[chain]\n"
+    "hop = http://10.20.0.2:3128\n"
+    "[dohd]\n"
+    "upstream = https://dns.example/dns-query 192.0.2.53\n"
+    "rate_limit = 0\n"
+    "[policy]\n"
+    "allow = other.example\n";
+
+/*
+ * A denial is remembered for the epoch: asked again it gets the same
+ * rcode without the policy; a reload forgets it; a flood of denied names
+ * never pushes an answer out of the cache.
+ */
+static void
+t_denied_memo(void **st)
+{
+	struct fake *f = *st;
+	const char *rrs[] = { "api.example.com. 300 IN A 93.184.216.34", NULL };
+	char name[64];
+
+	ask(f, 1, "api.example.com", DNS_T_A);
+	assert_int_equal(answer(f, 0, rrs), 0);
+	for (int i = 0; i < 2; i++) {
+		ask(f, 2, "Other.Example", DNS_T_A);
+		assert_int_equal(f->nreply, 1);
+		assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
+		assert_memory_equal(f->reply + 13, "Other", 5);
+		ask(f, 3, "api.example.com", DNS_T_TXT);	/* type denied */
+		assert_int_equal(rcode_of(f), DNS_R_REFUSED);
+	}
+	assert_int_equal(f->d->st.denied, 4);
+	assert_int_equal(f->nresolve, 1);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "n%d.flood.example", i);
+		ask(f, 4, name, DNS_T_A);
+		assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
+	}
+	ask(f, 5, "api.example.com", DNS_T_A);
+	assert_int_equal(rcode_of(f), DNS_R_NOERROR);
+	assert_int_equal(f->d->st.cache_hits, 1);
+	assert_int_equal(f->nresolve, 1);
+
+	/* remembered again (the flood may have taken its slot), then a
+	 * reload to a policy that allows it */
+	ask(f, 6, "other.example", DNS_T_A);
+	assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
+	reload(f, conf_other);
+	ask(f, 7, "other.example", DNS_T_A);
+	assert_int_equal(f->nresolve, 2);
+	assert_int_equal(f->nreply, 0);
+}
+
 static const char conf_report[] =
     "[jail]\n"
     "interface = br0\n"
@@ -601,6 +656,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_no_upstream, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hit_and_reload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_denied_memo, setup,
 		    teardown),
 		cmocka_unit_test(t_refused_and_rate),
 		cmocka_unit_test(t_report),
