@@ -2,11 +2,12 @@
 # shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2119,SC2317 # optional arguments; functions run through fl_recover
 # tests/faults/dohstall.sh - stall the DoH upstreams (SIGSTOP unbound, then
-# SIGCONT) under load.  One stalled: a fresh allowed name still resolves
+# SIGCONT; then a black hole: their port 443 dropped, then let through)
+# under load.  One stalled: a fresh allowed name still resolves
 # through the other.  Both stalled: dohd stays up and answers (cached
 # names, SERVFAIL or silence for fresh ones, NXDOMAIN for denied names);
-# no denied name resolves or reaches an upstream.  Resumed: a fresh
-# allowed name resolves again within a bound.  Fresh names come from
+# no denied name resolves or reaches an upstream.  Resumed (or the black
+# hole lifted): a fresh allowed name resolves again within a bound.  Fresh names come from
 # r<N>.fl.test (local-data in both unbounds, allowed as *.fl.test), so
 # each probe really goes upstream instead of to dohd's cache.
 set -eu
@@ -95,6 +96,37 @@ fl_recover "both resumed: connectd /ready" 15 "$T1" e2e_ready
 fl_note "both stalled $(fl_secs $((T1 - T0))) s; load meanwhile:"
 while read -r l; do fl_note "  $l"; done < <(fl_load_summary "$T0" "$T1")
 fl_load_recovery "DoH resumed" "$T1" dns_ok
+
+# --- both black-holed: packets to the DoH servers' port 443 are dropped in
+# up (a dead path rather than a stopped server: no RST, nothing back)
+sleep 1
+T0=$(lab_ms)
+lab_exec up nft -f - <<EOF
+table inet flbh {
+	chain in {
+		type filter hook input priority -10; policy accept;
+		ip daddr { $LAB_DOH, $LAB_DOH2 } tcp dport 443 drop
+		ip6 daddr { $LAB_DOH6, $LAB_DOH2_6 } tcp dport 443 drop
+	}
+}
+EOF
+lab_on_exit "ip netns exec $LAB_NS_UP nft delete table inet flbh 2>/dev/null"
+sleep 0.3
+results=""
+for i in 1 2; do
+	FRESH=$((FRESH + 1))
+	results="$results $(fresh_try "$FRESH")"
+done
+fl_note "black-holed: fresh allowed queries: $results"
+lab_expect "black-holed: cached smoke.test is still answered" fl_dns_ok
+lab_expect_fail "black-holed: forbidden.test does not resolve" fl_dns_answers forbidden.test
+fl_alive dohd
+sleep 2
+T1=$(lab_ms)
+lab_exec up nft delete table inet flbh
+fl_recover "black hole lifted: a fresh allowed name resolves" 20 "$T1" fresh_ok
+fl_note "black-holed $(fl_secs $((T1 - T0))) s; load meanwhile:"
+while read -r l; do fl_note "  $l"; done < <(fl_load_summary "$T0" "$T1")
 fl_note "fresh names asked in all: $FRESH"
 
 sleep 1
