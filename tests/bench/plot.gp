@@ -48,7 +48,7 @@ if (plot eq 'throughput') {
 	set yrange [0:top * 1.12]
 	if (rig > 0) {
 		set arrow from graph 0, first rig to graph 1, first rig nohead dt 2 lw 1.5 lc rgb "#555555"
-		set label sprintf("one iperf3 stream over loopback: %.0f MiB/s", rig) at graph 0.01, first rig * 1.04 tc rgb "#555555"
+		set label sprintf("rig: one iperf3 stream over loopback, %.0f MiB/s (start of the run)", rig) at graph 0.01, first rig * 1.04 tc rgb "#555555"
 	}
 	plot for [c=2:n+1] f using c:xtic(1), \
 	     for [c=2:n+1] f using ($0 + (c - 2 - (n - 1) / 2.0) / (n + 1)):c:(barlabel(column(c))) \
@@ -61,7 +61,7 @@ if (plot eq 'latency') {
 	if (has_ttfb) {
 		f = datadir.'/ttfb.dat'
 		n = ncol_ttfb
-		set title 'CONNECT tunnel: time to first byte'
+		set title 'CONNECT tunnel: time to first byte'.(both ? '' : ' (ms, lower is better)'.subtitle)
 		set ylabel 'ms'
 		if (log_ttfb) { set logscale y; set yrange [*:max_ttfb * 2] } else { unset logscale y; set yrange [0:max_ttfb * 1.12] }
 		plot for [c=2:n+1] f using c:xtic(1), \
@@ -71,7 +71,7 @@ if (plot eq 'latency') {
 	if (has_dnslat) {
 		f = datadir.'/dnslat.dat'
 		n = ncol_dnslat
-		set title 'DNS: average answer time at a fixed load'
+		set title 'DNS: average answer time at a fixed load'.(both ? '' : ' (ms, lower is better)'.subtitle)
 		set ylabel 'ms'
 		if (log_dnslat) { set logscale y; set yrange [*:max_dnslat * 2] } else { unset logscale y; set yrange [0:max_dnslat * 1.12] }
 		plot for [c=2:n+1] f using c:xtic(1), \
@@ -87,7 +87,7 @@ if (plot eq 'rates') {
 	if (has_rate) {
 		f = datadir.'/rate.dat'
 		n = ncol_rate
-		set title 'Short CONNECT tunnels per second, closed loop'
+		set title 'Short CONNECT tunnels per second, closed loop'.(both ? '' : ' (higher is better)'.subtitle)
 		set ylabel 'connections/s'
 		set yrange [0:max_rate * 1.12]
 		plot for [c=2:n+1] f using c:xtic(1), \
@@ -97,7 +97,7 @@ if (plot eq 'rates') {
 	if (has_qps) {
 		f = datadir.'/qps.dat'
 		n = ncol_qps
-		set title 'DNS queries per second (dnsperf)'
+		set title 'DNS queries per second (dnsperf)'.(both ? '' : ' (higher is better)'.subtitle)
 		set ylabel 'queries/s'
 		set yrange [0:max_qps * 1.12]
 		plot for [c=2:n+1] f using c:xtic(1), \

@@ -182,6 +182,9 @@ def grouped(res):
             order.append(b)
         key = (row["workload"], row["metric"])
         benches[b].setdefault(key, []).append(row)
+    first = ("connectd", "dohd", "netjaild", "libegress")
+    order = [b for b in first if b in order] + \
+        [b for b in order if b not in first]
     out = []
     for b in order:
         groups = []
@@ -585,14 +588,17 @@ def main(argv):
                                              res.meta.get("mode", ""))
     tname = os.path.relpath(os.path.abspath(a.targets), src) \
         if a.targets else ""
-    block = build_block(res, targets, tproblems, plots, relpng, tname)
-
     out = a.out or os.path.join(os.path.dirname(os.path.abspath(
         a.results)), "report.md")
+    # image paths relative to the file that shows them
+    outpng = os.path.relpath(os.path.abspath(plotdir),
+                             os.path.dirname(os.path.abspath(out)))
     with open(out, "w", encoding="utf-8") as f:
-        f.write("\n".join(block) + "\n")
+        f.write("\n".join(build_block(res, targets, tproblems, plots,
+                                       outpng, tname)) + "\n")
     if not a.no_doc:
-        splice_doc(a.doc, block)
+        splice_doc(a.doc, build_block(res, targets, tproblems, plots,
+                                      relpng, tname))
 
     print("results: %d figures from %d part(s); report: %s%s" % (
         len(res.rows), len(res.parts), out,

@@ -19,6 +19,8 @@
 # Every round uses a new namespace; figures are medians over the rounds.
 #
 # Usage (root): EJ_BUILD=dir tests/bench/netjaild/bench.sh [--quick] [--rounds N] [BUILD_DIR]
+# (--directs N: another number of direct endpoints, for a look at how the
+# figures grow; the workload names still say 10k)
 # stdout: RESULT and NOTE lines only (tests/bench/README.md); the rest on stderr.
 set -u
 
@@ -29,12 +31,14 @@ while [ $# -gt 0 ]; do
 	--quick) rounds=3 nupd=300 ;;
 	--rounds) rounds=${2:?--rounds N}; shift ;;
 	--rounds=*) rounds=${1#--rounds=} ;;
-	-*) echo "usage: $0 [--quick] [--rounds N] [BUILD_DIR]" >&2; exit 2 ;;
+	--directs) ndirect=${2:?--directs N}; shift ;;
+	-*) echo "usage: $0 [--quick] [--rounds N] [--directs N] [BUILD_DIR]" >&2; exit 2 ;;
 	*) build=$1 ;;
 	esac
 	shift
 done
 case $rounds in '' | *[!0-9]* | 0) echo "--rounds: a positive number" >&2; exit 2 ;; esac
+case $ndirect in '' | *[!0-9]* | 0) echo "--directs: 1 to 10000" >&2; exit 2 ;; esac
 
 exec 3>&1 1>&2
 say() { printf '%s\n' "$*" >&3; }
