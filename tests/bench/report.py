@@ -399,7 +399,7 @@ def make_plots(res, plotdir, script, mode):
             if got:
                 write_dat(os.path.join(tmp, name + ".dat"), got[0], got[1])
                 have[name] = got
-        rig = res.value("loopback", "throughput", "iperf3")
+        rig = res.value("rig", "throughput", "iperf3")
         jobs = []
         if "throughput" in have:
             jobs.append(("throughput", "throughput.png",

@@ -149,7 +149,7 @@ part_rig() {
 	ip netns del "$ns"
 	[ ${#vals[@]} -gt 0 ] || { echo "NOTE rig: iperf3 failed, no figure"; return 1; }
 	v=$(printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	echo "RESULT bench=rig workload=loopback impl=iperf3 metric=throughput value=$v unit=MiB/s better=higher runs=${#vals[@]}"
+	echo "RESULT bench=rig workload=rig impl=iperf3 metric=throughput value=$v unit=MiB/s better=higher runs=${#vals[@]}"
 	echo "NOTE rig: one iperf3 TCP stream over loopback inside a namespace, ${secs}s per run, median of ${#vals[@]}: $(awk -v v="$v" 'BEGIN { printf "%.1f", v * 8 * 1048576 / 1e9 }') Gbit/s; the ceiling of any relay on this machine"
 }
 
