@@ -7,6 +7,7 @@
  * in the kernel) than by an error return it might not check.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,15 @@
 
 #if HAVE_LIBSECCOMP
 #include <seccomp.h>
+#endif
+
+/* An AddressSanitizer build (test.sh's build-asan): see below. */
+#if defined(__SANITIZE_ADDRESS__)
+#define EG_SANITIZER_RUNTIME 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EG_SANITIZER_RUNTIME 1
+#endif
 #endif
 
 /*
@@ -61,11 +71,72 @@ const char *const eg_sandbox_base_syscalls[] = {
 
 #if HAVE_LIBSECCOMP
 
+/*
+ * Sanitizer builds only (-Db_sanitize=address,undefined: test.sh's
+ * build-asan, which the lab and e2e suites run against).  The ASan/LSan
+ * runtime makes syscalls of its own in a sandboxed daemon: a report reads
+ * /proc/self/maps and the binary to name frames, and may start a
+ * symbolizer (fork; its execve is NOT added, so that child dies and the
+ * frames stay addresses); LeakSanitizer, at exit, stops the world from a
+ * cloned tracer thread that lists /proc/self/task, attaches to every
+ * thread with ptrace, waits for them and reads their registers.  Without
+ * these the filter kills the daemon in the middle of a report (SIGSYS
+ * instead of the report) or at its clean exit (no leak check at all).  So
+ * here, and only when the compiler says AddressSanitizer is on, they are
+ * added to whatever allow-list a daemon passes.  A release build never
+ * compiles this list; the lab's seccomp checks (Seccomp: 2 in
+ * /proc/PID/status, a forbidden call kills) hold in both builds, because
+ * execve, socket families, bind and the identity calls are not in it.
+ */
+#ifdef EG_SANITIZER_RUNTIME
+static const char *const sanitizer_syscalls[] = {
+	/* reports: module list, /proc/self/maps, the binary, stderr */
+	"openat", "open", "close", "read", "pread64", "write", "readlink",
+	"readlinkat", "lseek", "fstat", "newfstatat", "stat", "lstat",
+	"statx", "getdents", "getdents64", "mmap", "munmap", "mprotect",
+	"madvise", "sched_setaffinity",
+	"prlimit64", "getrlimit", "sched_getaffinity", "getpid", "gettid",
+	"getppid", "sigaltstack", "rt_sigaction", "rt_sigprocmask",
+	"tgkill", "tkill", "kill", "exit", "exit_group", "sched_yield",
+	"nanosleep", "clock_nanosleep", "pipe", "pipe2", "dup", "dup2", "dup3",
+	"wait4", "waitid",
+	/* LeakSanitizer's stop-the-world tracer */
+	"clone", "clone3", "fork", "vfork", "prctl", "ptrace", "arch_prctl",
+	"set_robust_list", "rseq", "futex",
+	NULL,
+};
+#endif
+
+/* Add name unless allow already lists it (-1 and err on failure). */
+static int
+add_allow(scmp_filter_ctx ctx, const char *name, bool may_lack, char *err,
+    size_t errlen)
+{
+	int nr, r;
+
+	/* Names this architecture lacks resolve to a pseudo number that
+	 * libseccomp ignores; a typo does not resolve at all. */
+	nr = seccomp_syscall_resolve_name(name);
+	if (nr == __NR_SCMP_ERROR) {
+		if (may_lack)
+			return 0;
+		snprintf(err, errlen, "seccomp: unknown syscall \"%.64s\"",
+		    name);
+		return -1;
+	}
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	if (r != 0 && r != -EDOM && r != -EEXIST) {
+		snprintf(err, errlen, "seccomp: %s: %s", name, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
 int
 eg_sandbox_seccomp(const char *const *allow, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
-	int nr, r, ret = -1;
+	int r, ret = -1;
 	size_t i;
 
 	if (allow == NULL || allow[0] == NULL) {
@@ -76,22 +147,15 @@ eg_sandbox_seccomp(const char *const *allow, char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;
 	}
-	for (i = 0; allow[i] != NULL; i++) {
-		/* Names this architecture lacks resolve to a pseudo number
-		 * that libseccomp ignores; a typo does not resolve at all. */
-		nr = seccomp_syscall_resolve_name(allow[i]);
-		if (nr == __NR_SCMP_ERROR) {
-			snprintf(err, errlen, "seccomp: unknown syscall \"%.64s\"",
-			    allow[i]);
+	for (i = 0; allow[i] != NULL; i++)
+		if (add_allow(ctx, allow[i], false, err, errlen) == -1)
 			goto out;
-		}
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-		if (r != 0 && r != -EDOM) {
-			snprintf(err, errlen, "seccomp: %s: %s", allow[i],
-			    strerror(-r));
+#ifdef EG_SANITIZER_RUNTIME
+	for (i = 0; sanitizer_syscalls[i] != NULL; i++)
+		if (add_allow(ctx, sanitizer_syscalls[i], true, err,
+		    errlen) == -1)
 			goto out;
-		}
-	}
+#endif
 	/* seccomp_load sets no_new_privs itself (SCMP_FLTATR_CTL_NNP). */
 	if ((r = seccomp_load(ctx)) != 0) {
 		snprintf(err, errlen, "seccomp_load: %s", strerror(-r));
@@ -203,6 +267,16 @@ eg_sandbox_landlock_ro(const char *const *paths, char *err, size_t errlen)
 	for (i = 0; paths != NULL && paths[i] != NULL; i++)
 		if (ll_add_path(rfd, paths[i], err, errlen) == -1)
 			goto out;
+#ifdef EG_SANITIZER_RUNTIME
+	/* Sanitizer builds only: LeakSanitizer lists /proc/PID/task and reads
+	 * /proc/PID/maps at exit, and a report names frames by reading the
+	 * binary.  Read-only, like everything else here; opening "/proc/self"
+	 * follows the link, so the rule is on this process's own directory. */
+	for (i = 0; i < 2; i++)
+		if (ll_add_path(rfd, i == 0 ? "/proc/self" : "/proc/self/exe",
+		    err, errlen) == -1)
+			goto out;
+#endif
 	if (eg_priv_no_new_privs(err, errlen) == -1)
 		goto out;
 	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1) {

@@ -279,6 +279,45 @@ lab_capture() {
 	lab_retry 5 test -s "$LAB_DIR/$name.pcap" || lab__peer_failed "$name" "no capture file"
 }
 
+# ---------------------------------------------------------------- sanitizers
+
+# test.sh runs the lab and e2e suites against the ASan+UBSan build
+# (build-asan).  A sanitizer report from a daemon lands in its log
+# ($LAB_DIR/NAME.log, through lab_spawn's stderr) and the daemon aborts
+# (ASAN_OPTIONS abort_on_error=1, UBSAN_OPTIONS halt_on_error=1); a test
+# that only checks "refused" would not notice, so the harness looks for
+# reports itself: in every lab_expect* output, in a log lab_spawn is about
+# to reuse, and in everything under $LAB_DIR at teardown, after the
+# daemons have been stopped (LeakSanitizer reports at exit).  Any report
+# turns the test red.  (log_path is not used: the daemons' Landlock view
+# allows no writes, and their stderr is already a file.)
+LAB_SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|[A-Za-z]+Sanitizer:DEADLYSIGNAL|LeakSanitizer has encountered a fatal error|Sanitizer CHECK failed|:[0-9]+:[0-9]+: runtime error: '
+LAB__SANITIZER_HITS=""
+
+# lab__sanitizer_file FILE: true (and remembered, with the lines shown)
+# when FILE holds a sanitizer report.
+lab__sanitizer_file() {
+	local f=$1
+	[ -f "$f" ] || return 1
+	grep -aqE -- "$LAB_SANITIZER_RE" "$f" 2>/dev/null || return 1
+	case " $LAB__SANITIZER_HITS " in
+	*" ${f##*/} "*) ;;
+	*) LAB__SANITIZER_HITS="$LAB__SANITIZER_HITS ${f##*/}" ;;
+	esac
+	lab_log "SANITIZER REPORT in $f:"
+	grep -aE -A 12 -- "$LAB_SANITIZER_RE" "$f" | head -n 60 | sed 's/^/    ! /' >&2
+	return 0
+}
+
+# lab__sanitizer_scan: every file under $LAB_DIR (packet captures aside).
+lab__sanitizer_scan() {
+	local f
+	[ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ] || return 0
+	while IFS= read -r f; do
+		lab__sanitizer_file "$f" || true
+	done < <(grep -rlaE --exclude='*.pcap' -- "$LAB_SANITIZER_RE" "$LAB_DIR" 2>/dev/null)
+}
+
 # ---------------------------------------------------------------- reporting
 
 lab__report() {
@@ -321,7 +360,9 @@ lab_expect() {
 	shift
 	out=$(lab__outfile)
 	"$@" >"$out" 2>&1 || rc=$?
-	if [ "$rc" = 0 ]; then
+	if lab__sanitizer_file "$out"; then
+		lab_fail "$name" "sanitizer report: $*"
+	elif [ "$rc" = 0 ]; then
 		lab_pass "$name"
 	else
 		lab_fail "$name" "exit $rc: $*"
@@ -335,7 +376,9 @@ lab_expect_fail() {
 	shift
 	out=$(lab__outfile)
 	"$@" >"$out" 2>&1 || rc=$?
-	if [ "$rc" != 0 ]; then
+	if lab__sanitizer_file "$out"; then
+		lab_fail "$name" "sanitizer report: $*"
+	elif [ "$rc" != 0 ]; then
 		lab_pass "$name"
 	else
 		lab_fail "$name" "succeeded, but should have failed: $*"
@@ -359,7 +402,9 @@ lab_expect_match() {
 	shift 2
 	out=$(lab__outfile)
 	"$@" >"$out" 2>&1 || rc=$?
-	if [ "$rc" = 0 ] && grep -Eq -- "$re" "$out"; then
+	if lab__sanitizer_file "$out"; then
+		lab_fail "$name" "sanitizer report: $*"
+	elif [ "$rc" = 0 ] && grep -Eq -- "$re" "$out"; then
 		lab_pass "$name"
 	else
 		lab_fail "$name" "exit $rc, want /$re/: $*"
@@ -516,6 +561,7 @@ lab_down() {
 	done
 	LAB__ON_EXIT=()
 	lab__remove_ns
+	lab__sanitizer_scan
 	if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
 		if [ "$EJ_LAB_KEEP" = 1 ]; then
 			touch "$LAB_DIR/.keep"
@@ -532,6 +578,10 @@ lab__on_exit() {
 	trap - EXIT INT TERM
 	set +e
 	lab_down
+	if [ -n "$LAB__SANITIZER_HITS" ]; then
+		echo "FAIL - sanitizer reports in:$LAB__SANITIZER_HITS (see above)"
+		[ "$rc" != 0 ] && [ "$rc" != 77 ] || rc=1
+	fi
 	exit "$rc"
 }
 
@@ -858,6 +908,10 @@ lab_spawn() {
 	shift 2
 	if [ -z "$LAB_DIR" ] || [ ! -d "$LAB_DIR" ]; then
 		lab_die "lab_spawn $name: no lab (call lab_up first)"
+	fi
+	# a restarted daemon's report must not be overwritten unseen
+	if lab__sanitizer_file "$LAB_DIR/$name.log"; then
+		mv "$LAB_DIR/$name.log" "$LAB_DIR/$name.log.$(lab_ms)"
 	fi
 	ip netns exec "$ns" setsid "$@" >"$LAB_DIR/$name.log" 2>&1 </dev/null &
 	LAB_PID=$!
