@@ -115,11 +115,14 @@ ALLPIDS=""
 cleanup() {
 	trap '' PIPE HUP INT TERM
 	local p
-	for p in $ALLPIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $ALLPIDS; do kill -9 "$p" 2>/dev/null; done
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	{
+		for p in $ALLPIDS; do kill "$p"; done
+		sleep 0.3
+		for p in $ALLPIDS; do kill -9 "$p"; done
+		ip netns pids "$NS" | xargs -r kill -9
+		wait
+		ip netns del "$NS"
+	} 2>/dev/null
 	rm -rf "/etc/netns/$NS"
 	if [ -n "${EJ_KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
@@ -176,7 +179,9 @@ field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n1; }
 # ---- the namespace
 ip netns add "$NS" || { note "connectd bench: ip netns add failed"; exit 1; }
 ip -n "$NS" link set lo up
-nsx sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=8192 \
+# Ephemeral ports above every listener here (3128-3162, 9000-9003): a
+# client's port must never take a port a proxy is about to listen on.
+nsx sysctl -qw net.ipv4.ip_local_port_range="10000 65535" net.core.somaxconn=8192 \
     net.ipv4.tcp_max_syn_backlog=8192 net.ipv4.tcp_tw_reuse=1
 mkdir -p "/etc/netns/$NS"
 printf '127.0.0.1 localhost\n127.0.0.2 sink.bench\n' >"/etc/netns/$NS/hosts"
@@ -328,9 +333,12 @@ up sq2 3141 start_squid sq2 3141 3140
 up cdsq 3131 start_connectd cdsq 3131 no 4096 http://127.0.0.1:3140
 up tp1 3150 start_tinyproxy tp1 3150 - 100
 up tp2 3151 start_tinyproxy tp2 3151 3150 100
+# tinyproxy-quiet, for reference only (NOTE, not RESULT): tinyproxy
+# without its per-connection log lines
+up tpw 3152 start_tinyproxy tpw 3152 - 100 Warning
 
 # A few tunnels through each before anything is measured.
-for key in cd1 cdlog cd2 cdsq sq1 sq2 tp1 tp2; do
+for key in cd1 cdlog cd2 cdsq sq1 sq2 tp1 tp2 tpw; do
 	[ -z "${BROKEN[$key]:-}" ] || continue
 	out=$(timeout 20 ip netns exec "$NS" "$TOOLS/cd_connrate" -m hello -T 1 -w 0 \
 	    "${ADDR[$key]}" "$TARGET:9001" 2 0.3 2>&1)
@@ -345,8 +353,8 @@ done
 declare -A PATHS=(
 	[relay-1hop]="direct:direct connectd:cd1 squid:sq1 tinyproxy:tp1"
 	[relay-2hop]="connectd:cd2 squid:sq2 tinyproxy:tp2 connectd-squid:cdsq"
-	[connrate-c32]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1"
-	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1"
+	[connrate-c32]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw"
+	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw"
 	[idle-9000]="connectd:idle-cd tinyproxy:idle-tp squid:idle-sq"
 )
 WORKLOADS="relay-1hop relay-2hop connrate-c32 connrate-c64 idle-9000"
@@ -419,7 +427,11 @@ bench_idle() {	# WORKLOAD IMPL KEY ROUND
 	idle-cd) port=3160; start_connectd idle-cd 3160 no 20000 direct ;;
 	idle-tp) port=3162; start_tinyproxy idle-tp 3162 - 10000 Warning ;;
 	idle-sq) port=3161; start_squid idle-sq 3161 - ;;
-	esac || { note "$w $impl round $r: the proxy did not start"; stop_connectd "$key"; return; }
+	esac || {
+		note "$w $impl round $r: the proxy did not start: $(tail -n 3 "$T/$key/"*.log 2>/dev/null | tr '\n' ' ')"
+		stop_connectd "$key"
+		return
+	}
 	pid=${PID[$key]}
 	# Warm: a few tunnels, so lazy start-up allocations are behind us.
 	ip netns exec "$NS" "$TOOLS/cd_idle" -T 10 "127.0.0.1:$port" "$TARGET:9002" 20 >"$T/idle-warm.out" 2>&1 &
@@ -469,7 +481,7 @@ note "connectd bench: $(nproc) cores shared with other work (load average $(cut 
 note "rig: one network namespace ($NS), everything on its loopback; the target sink.bench = 127.0.0.2 by name for every path (cd_sink, 2 epoll threads); logs on $(stat -f -c %T "$T") under /tmp"
 note "connectd config: [chain] exit = direct (relay-2hop: hop = the first connectd's listener; connectd-squid: hop = squid), allow = $TARGET:9000-9002, permit_cidr = 127.0.0.2/32, access_log = no (connectd-log: yes, to a file), max_connections 4096 (idle-9000: 20000), probes at their defaults; dohd and netjaild stood in for by tests/lab/connectd/fakepeer.py"
 note "squid $(squid -v | sed -n 's/.*Version //p' | head -n1) config: -N (one process, the worker), cache deny all, no cache_dir, access log on as shipped (daemon:, squid format), pinger off, max_filedescriptors 20000; two-hop: cache_peer parent + never_direct"
-note "tinyproxy $(tinyproxy -v 2>&1 | awk '{ print $2 }') config: Debian's shipped file: LogLevel Info to a file (fsync per line), MaxClients 100 (idle-9000: 10000 and LogLevel Warning: at Info it fsyncs every line and opening 9,000 tunnels takes minutes; a log line holds no per-tunnel memory), Timeout 600, Allow 127.0.0.1; two-hop: Upstream http"
+note "tinyproxy $(tinyproxy -v 2>&1 | awk '{ print $2 }') config: Debian's shipped file: LogLevel Info to a file (fsync per line), MaxClients 100 (tinyproxy-quiet, connrate only, for reference: LogLevel Warning; idle-9000: MaxClients 10000 and LogLevel Warning: at Info it fsyncs every line and opening 9,000 tunnels takes minutes; a log line holds no per-tunnel memory), Timeout 600, Allow 127.0.0.1; two-hop: Upstream http"
 note "relay: cd_bulk -m down, ${bulk_warm}s warm-up then ${bulk_secs}s counted; connrate: cd_connrate -m hello (32-byte payload), 2 epoll threads, ${rate_warm}s warm-up then ${rate_secs}s counted; idle: cd_idle, ${IDLE_N} tunnels, 200 handshakes in flight, RSS 1 s after the last 200"
 
 t_start=$(date +%s)
@@ -492,6 +504,7 @@ for ((round = 1; round <= rounds; round++)); do
 	done
 done
 echo "# all rounds took $(($(date +%s) - t_start)) s"
+
 
 # ---- medians
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -518,6 +531,10 @@ for w in $WORKLOADS; do
 			n=$(wc -l <"$f")
 			MED[$w.$impl.$m]=$v RUNS[$w.$impl.$m]=$n
 			SPAN[$w.$impl.$m]="$(sort -g "$f" | head -n1)..$(sort -g "$f" | tail -n1)"
+			if [ "$impl" = tinyproxy-quiet ]; then
+				[ "$m" = ttfb_p99 ] && note "$w: tinyproxy-quiet (tinyproxy at LogLevel Warning: no per-connection log line, so no fsync; for reference, not how it ships, not a RESULT): median ${MED[$w.$impl.rate]:-?} conn/s, ttfb p50 ${MED[$w.$impl.ttfb_p50]:-?} ms, p99 $v ms, $n runs"
+				continue
+			fi
 			say "RESULT bench=connectd workload=$w impl=$impl metric=$m value=$v unit=$unit better=$better runs=$n"
 		done
 	done
@@ -540,7 +557,9 @@ ratio() {	# A B: A/B to 2 places, or "-"
 }
 say "#"
 say "# connectd bench, medians of $rounds round(s) on a shared $(nproc)-core machine (numbers move 10-20% between runs)"
-say "$(printf '# %-13s %-15s %-15s %12s %-7s %8s %5s  %-24s %s' workload impl metric median unit Gbit/s runs 'min..max' 'connectd/this')"
+say "# tinyproxy-quiet is tinyproxy at LogLevel Warning (no per-connection log line): a reference, not a RESULT"
+say "# this/dir: the figure over the direct path's (relay: one-hop direct); connectd/this: connectd's figure over this one (same workload)"
+say "$(printf '# %-13s %-15s %-15s %10s %-7s %7s %5s  %-21s %9s %s' workload impl metric median unit Gbit/s runs 'min..max' this/dir connectd/this)"
 for w in $WORKLOADS; do
 	for p in ${PATHS[$w]}; do
 		impl=${p%%:*}
@@ -552,7 +571,12 @@ for w in $WORKLOADS; do
 			[ "$m" = throughput ] && g=$(awk -v v="${MED[$k]}" 'BEGIN { printf "%.2f", v * 8 * 1048576 / 1e9 }')
 			r=-
 			[ "$impl" = connectd ] || r=$(ratio "${MED[$w.connectd.$m]:-}" "${MED[$k]}")
-			say "$(printf '# %-13s %-15s %-15s %12s %-7s %8s %5s  %-24s %s' "$w" "$impl" "$m" "${MED[$k]}" "$unit" "$g" "${RUNS[$k]}" "${SPAN[$k]}" "$r")"
+			d=-
+			case $w.$m in
+			relay-*.throughput) d=$(ratio "${MED[$k]}" "${MED[relay-1hop.direct.throughput]:-}") ;;
+			connrate-*.rate) d=$(ratio "${MED[$k]}" "${MED[$w.direct.rate]:-}") ;;
+			esac
+			say "$(printf '# %-13s %-15s %-15s %10s %-7s %7s %5s  %-21s %9s %s' "$w" "$impl" "$m" "${MED[$k]}" "$unit" "$g" "${RUNS[$k]}" "${SPAN[$k]}" "$d" "$r")"
 		done
 	done
 done
@@ -561,7 +585,7 @@ done
 target() {	# DESCRIPTION OK(1/0/"") DETAIL
 	local v=unknown
 	case $2 in 1) v=met ;; 0) v="NOT met" ;; esac
-	say "$(printf '# target: %-52s %-8s %s' "$1" "$v" "$3")"
+	say "$(printf '# target: %-56s %-8s %s' "$1" "$v" "$3")"
 }
 ge() { awk -v a="${1:-}" -v b="${2:-}" -v k="$3" 'BEGIN { if (a == "" || b == "") print ""; else print (a + 0 >= k * b) ? 1 : 0 }'; }
 le() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "") print ""; else print (a + 0 <= b + 0) ? 1 : 0 }'; }
@@ -575,12 +599,13 @@ for c in 32 64; do
 	w=connrate-c$c
 	cr=${MED[$w.connectd.rate]:-}
 	target "connrate c$c: connectd >= 2x tinyproxy" "$(ge "$cr" "${MED[$w.tinyproxy.rate]:-}" 2)" "connectd/tinyproxy $(ratio "$cr" "${MED[$w.tinyproxy.rate]:-}")"
+	target "connrate c$c: connectd >= 2x tinyproxy-quiet (no log)" "$(ge "$cr" "${MED[$w.tinyproxy-quiet.rate]:-}" 2)" "connectd/tinyproxy-quiet $(ratio "$cr" "${MED[$w.tinyproxy-quiet.rate]:-}")"
 	p99=${MED[$w.connectd.ttfb_p99]:-}
 	a=$(le "$p99" "${MED[$w.tinyproxy.ttfb_p99]:-}")
 	b=$(le "$p99" "${MED[$w.squid.ttfb_p99]:-}")
 	ok=""
 	[ -n "$a" ] && [ -n "$b" ] && ok=$((a * b))
-	target "connrate c$c: connectd p99 below every peer's" "$ok" "connectd ${p99:-?} ms, tinyproxy ${MED[$w.tinyproxy.ttfb_p99]:-?}, squid ${MED[$w.squid.ttfb_p99]:-?}"
+	target "connrate c$c: connectd p99 below every peer's" "$ok" "connectd ${p99:-?} ms, tinyproxy ${MED[$w.tinyproxy.ttfb_p99]:-?}, squid ${MED[$w.squid.ttfb_p99]:-?} (tinyproxy-quiet ${MED[$w.tinyproxy-quiet.ttfb_p99]:-?})"
 	target "connrate c$c: access log on >= 90% of off" "$(ge "${MED[$w.connectd-log.rate]:-}" "$cr" 0.9)" "log/nolog $(ratio "${MED[$w.connectd-log.rate]:-}" "$cr")"
 done
 ci=${MED[idle-9000.connectd.rss_per_tunnel]:-}
