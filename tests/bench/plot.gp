@@ -14,7 +14,7 @@ if (!exists("out")) out = plot.'.png'
 if (!exists("rig")) rig = 0
 if (!exists("mode")) mode = ''
 
-set terminal pngcairo size 1100,520 font "sans,10" noenhanced
+set terminal pngcairo size 1300,600 font "sans,10" noenhanced
 set output out
 set datafile missing "-"
 set style data histograms
@@ -22,7 +22,7 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border rgb "#333333"
 set boxwidth 0.9
 set grid ytics lc rgb "#cccccc"
-set key top right autotitle columnheader
+set key outside bottom center horizontal autotitle columnheader
 set xtics nomirror
 set ytics nomirror
 set border 3
@@ -45,14 +45,14 @@ if (plot eq 'throughput') {
 	set title 'Relay throughput, one bulk stream (MiB/s, higher is better)'.subtitle
 	set ylabel 'MiB/s'
 	top = (rig > max_throughput ? rig : max_throughput)
-	set yrange [0:top * 1.12]
+	set yrange [0:top * 1.25]
 	if (rig > 0) {
 		set arrow from graph 0, first rig to graph 1, first rig nohead dt 2 lw 1.5 lc rgb "#555555"
-		set label sprintf("rig: one iperf3 stream over loopback, %.0f MiB/s (start of the run)", rig) at graph 0.01, first rig * 1.04 tc rgb "#555555"
+		set label sprintf("rig: one iperf3 stream over loopback, %.0f MiB/s (start of the run)", rig) at graph 0.01, first rig offset 0,0.8 tc rgb "#555555"
 	}
 	plot for [c=2:n+1] f using c:xtic(1), \
 	     for [c=2:n+1] f using ($0 + (c - 2 - (n - 1) / 2.0) / (n + 1)):c:(barlabel(column(c))) \
-	         with labels offset 0,0.7 font "sans,8" notitle
+	         with labels rotate by 90 left offset 0,0.4 font "sans,8" notitle
 }
 
 if (plot eq 'latency') {
@@ -63,20 +63,20 @@ if (plot eq 'latency') {
 		n = ncol_ttfb
 		set title 'CONNECT tunnel: time to first byte'.(both ? '' : ' (ms, lower is better)'.subtitle)
 		set ylabel 'ms'
-		if (log_ttfb) { set logscale y; set yrange [*:max_ttfb * 2] } else { unset logscale y; set yrange [0:max_ttfb * 1.12] }
+		if (log_ttfb) { set logscale y; set yrange [*:max_ttfb * 6] } else { unset logscale y; set yrange [0:max_ttfb * 1.3] }
 		plot for [c=2:n+1] f using c:xtic(1), \
 		     for [c=2:n+1] f using ($0 + (c - 2 - (n - 1) / 2.0) / (n + 1)):c:(barlabel(column(c))) \
-		         with labels offset 0,0.7 font "sans,7" notitle
+		         with labels rotate by 90 left offset 0,0.4 font "sans,8" notitle
 	}
 	if (has_dnslat) {
 		f = datadir.'/dnslat.dat'
 		n = ncol_dnslat
 		set title 'DNS: average answer time at a fixed load'.(both ? '' : ' (ms, lower is better)'.subtitle)
 		set ylabel 'ms'
-		if (log_dnslat) { set logscale y; set yrange [*:max_dnslat * 2] } else { unset logscale y; set yrange [0:max_dnslat * 1.12] }
+		if (log_dnslat) { set logscale y; set yrange [*:max_dnslat * 6] } else { unset logscale y; set yrange [0:max_dnslat * 1.3] }
 		plot for [c=2:n+1] f using c:xtic(1), \
 		     for [c=2:n+1] f using ($0 + (c - 2 - (n - 1) / 2.0) / (n + 1)):c:(barlabel(column(c))) \
-		         with labels offset 0,0.7 font "sans,8" notitle
+		         with labels rotate by 90 left offset 0,0.4 font "sans,8" notitle
 	}
 	if (both) { unset multiplot }
 }
@@ -89,20 +89,20 @@ if (plot eq 'rates') {
 		n = ncol_rate
 		set title 'Short CONNECT tunnels per second, closed loop'.(both ? '' : ' (higher is better)'.subtitle)
 		set ylabel 'connections/s'
-		set yrange [0:max_rate * 1.12]
+		set yrange [0:max_rate * 1.3]
 		plot for [c=2:n+1] f using c:xtic(1), \
 		     for [c=2:n+1] f using ($0 + (c - 2 - (n - 1) / 2.0) / (n + 1)):c:(barlabel(column(c))) \
-		         with labels offset 0,0.7 font "sans,7" notitle
+		         with labels rotate by 90 left offset 0,0.4 font "sans,8" notitle
 	}
 	if (has_qps) {
 		f = datadir.'/qps.dat'
 		n = ncol_qps
 		set title 'DNS queries per second (dnsperf)'.(both ? '' : ' (higher is better)'.subtitle)
 		set ylabel 'queries/s'
-		set yrange [0:max_qps * 1.12]
+		set yrange [0:max_qps * 1.3]
 		plot for [c=2:n+1] f using c:xtic(1), \
 		     for [c=2:n+1] f using ($0 + (c - 2 - (n - 1) / 2.0) / (n + 1)):c:(barlabel(column(c))) \
-		         with labels offset 0,0.7 font "sans,7" notitle
+		         with labels rotate by 90 left offset 0,0.4 font "sans,8" notitle
 	}
 	if (both) { unset multiplot }
 }

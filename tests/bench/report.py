@@ -309,7 +309,7 @@ def targets_table(res, targets):
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             cell(t.workload), cell(t.metric), cell(t.impl), cell(want),
             cell(value if value is not None else "-"), cell(reftext),
-            "-" if actual is None else "%.2f" % actual, st))
+            "-" if actual is None else "%.3f" % actual, st))
     return lines, counts
 
 
@@ -322,7 +322,7 @@ def targets_text(res, targets):
                 "%s %g x %s" % (t.op, t.factor, t.ref))
         out.append((t.workload, t.metric, t.impl, want,
                     value if value is not None else "-",
-                    "-" if actual is None else "%.2f" % actual, status))
+                    "-" if actual is None else "%.3f" % actual, status))
     head = ("workload", "metric", "impl", "target", "value", "ratio",
             "status")
     widths = [max(len(str(r[i])) for r in out + [head])

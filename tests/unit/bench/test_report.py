@@ -269,7 +269,7 @@ class Doc(unittest.TestCase):
         self.assertIn("| dns-miss | qps | dohd | >= 1 × unbound | 4,000 q/s "
                       "| unbound: no figure | - | no data |", text)
         self.assertIn("| relay-1hop | throughput | connectd | >= 0.6 × "
-                      "direct | 1,200 MiB/s | direct 2,400 MiB/s | 0.50 | "
+                      "direct | 1,200 MiB/s | direct 2,400 MiB/s | 0.500 | "
                       "**NOT met** |", text)
         relay = [ln for ln in out.splitlines()
                  if ln.startswith("  relay-1hop")]
