@@ -13,7 +13,8 @@
 #      netjaild   tests/bench/netjaild/bench.sh
 #      libegress  tests/bench/libegress/bench.sh
 #      connectd   tests/bench/connectd/bench.sh
-#      dohd       tests/bench/dohd/dnsperf_dohd.sh
+#      dohd       tests/bench/dohd/dnsperf_dohd.sh (lab prefix EJ_LAB_PREFIX,
+#                 default nbdp here)
 #    A part that is missing or fails leaves a NOTE and the run goes on;
 # 4. every stdout line of a part that starts with "RESULT " or "NOTE " goes
 #    to bench-results/<UTC stamp>/results.txt, with the part's whole output
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--only=*) only=${1#--only=} ;;
 	--no-doc) nodoc=1 ;;
 	--report-only) [ $# -ge 2 ] || usage; report_only=$2; shift ;;
-	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -u$/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) usage ;;
 	esac
 	shift
