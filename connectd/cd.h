@@ -88,6 +88,9 @@ struct cd_metrics {
 	uint64_t tunnels;		/* of those, relaying */
 	uint64_t refused_busy;
 	uint64_t target_errors;	/* the last hop could not reach the target */
+	uint64_t spliced;		/* tunnels switched to splice(2) */
+	uint64_t log_lines;		/* access-log lines written */
+	uint64_t log_dropped;		/* and dropped (writer stalled) */
 };
 
 /* ---- daemon state */
@@ -163,6 +166,7 @@ void us_read_start(struct ustream *us);
 void us_read_stop(struct ustream *us);
 size_t us_queued(const struct ustream *us);
 int us_ntls(const struct ustream *us);
+int us_fileno(const struct ustream *us);	/* the TCP socket, -1 none */
 /* Close; the stream is freed after its handles closed. */
 void us_close(struct ustream *us);
 
@@ -209,12 +213,22 @@ void cd_conns_close_all(struct cd *cd);
 size_t cd_conns_count(struct cd *cd);
 /* relay.c calls back into the connection when it is done */
 void cd_conn_relay_done(struct cd_conn *c, const char *err);
+/* relay.c took over both sockets (dups): close the client handle and the
+ * ustream now. */
+void cd_conn_relay_release(struct cd_conn *c);
+
+/* ---- alog.c: the access log, buffered, never blocking the loop */
+void cd_alog_init(struct cd *cd, const struct eg_config *cfg);
+void cd_alog(struct cd *cd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cd_alog_flush(struct cd *cd);
 
 /* ---- relay.c */
 struct cd_relay;
 struct cd_relay *cd_relay_start(struct cd *cd, uv_tcp_t *cli,
     struct ustream *up, uint64_t idle_ms, struct cd_conn *c);
 void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
+bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);
 
 /* ---- probe.c */

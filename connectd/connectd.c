@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -166,6 +167,26 @@ install_landlock(const struct eg_config *cfg, const char *config_path)
 		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
 }
 
+/* Each tunnel holds two sockets (and a spliced one, briefly, a pipe):
+ * take every descriptor the hard limit allows. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			eg_log(EG_LOG_WARN, "start", "error=\"setrlimit "
+			    "NOFILE: %s\"", strerror(errno));
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		eg_log(EG_LOG_INFO, "start", "nofile=%llu",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 static int
 open_tcp(const char *spec, bool transparent, char *err, size_t errlen)
 {
@@ -278,6 +299,7 @@ reload(struct cd *cd)
 	size_t i;
 
 	eg_notify_reloading();
+	cd_alog_flush(cd);
 	cfg = eg_config_load(cd->config_path, 0, &errs);
 	if (cfg == NULL) {
 		for (i = 0; i < errs.n; i++)
@@ -474,12 +496,15 @@ main(int argc, char **argv)
 	if ((cd->gen = cd_gen_new(cfg, err, sizeof(err))) == NULL)
 		eg_fatal(EG_EXIT_CONFIG, "start", "error=\"%s\"", err);
 
+	raise_nofile();
 	open_listeners(cd, cfg);
 	if (cfg->jail.group != NULL && (gr = getgrnam(cfg->jail.group)) != NULL)
 		ctl_gid = gr->gr_gid;
 
 	cd->loop = uv_default_loop();
 	start_ctl(cd, cfg, ctl_gid);
+	/* Before the drop: a pipe on stderr is reopened through /proc. */
+	cd_alog_init(cd, cfg);
 
 	eg_daemon_drop(&d, cfg->connectd.user.uid, cfg->connectd.user.gid,
 	    NULL, 0);
@@ -510,6 +535,7 @@ main(int argc, char **argv)
 	    "hop", cfg->policy.mode == EG_MODE_REPORT ? "report" : "enforce");
 	eg_notify_ready();
 	uv_run(cd->loop, UV_RUN_DEFAULT);
+	cd_alog_flush(cd);
 	eg_log(EG_LOG_INFO, "stop", "status=0");
 	return EG_EXIT_OK;
 }

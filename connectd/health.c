@@ -153,6 +153,19 @@ cd_render_metrics(struct cd *cd, size_t *len)
 	    "at max_connections.\n# TYPE connectd_refused_busy_total counter\n"
 	    "connectd_refused_busy_total %llu\n",
 	    (unsigned long long)cd->m.refused_busy);
+	sb_printf(&b, "# HELP connectd_relay_spliced_total Tunnels switched to "
+	    "splice(2).\n# TYPE connectd_relay_spliced_total counter\n"
+	    "connectd_relay_spliced_total %llu\n",
+	    (unsigned long long)cd->m.spliced);
+	sb_printf(&b, "# HELP connectd_access_log_lines_total Access-log lines "
+	    "written.\n# TYPE connectd_access_log_lines_total counter\n"
+	    "connectd_access_log_lines_total %llu\n",
+	    (unsigned long long)cd->m.log_lines);
+	sb_printf(&b, "# HELP connectd_access_log_dropped_total Access-log "
+	    "lines dropped because the log did not take them.\n"
+	    "# TYPE connectd_access_log_dropped_total counter\n"
+	    "connectd_access_log_dropped_total %llu\n",
+	    (unsigned long long)cd->m.log_dropped);
 	sb_printf(&b, "# HELP connectd_hop_up Last probe of the hop passed.\n"
 	    "# TYPE connectd_hop_up gauge\n");
 	for (i = 0; i < cd->nhopstat; i++) {

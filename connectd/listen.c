@@ -63,6 +63,7 @@ struct cd_conn {
 	int open_handles;
 	uv_shutdown_t sreq;
 	bool ech;
+	bool cli_closed;		/* the relay took the socket over */
 };
 
 static void conn_close(struct cd_conn *c);
@@ -86,8 +87,7 @@ on_handle_closed(uv_handle_t *h)
 	if (cd->m.active > 0)
 		cd->m.active--;
 	if (c->gen->cfg->connectd.access_log)
-		eg_log(EG_LOG_INFO, "access",
-		    "src=%s mode=%s kind=%s dst=%s host=%s port=%u rule=%s "
+		cd_alog(cd, "src=%s mode=%s kind=%s dst=%s host=%s port=%u rule=%s "
 		    "decision=%s status=%d reason=%s hops=%s up=%llu down=%llu "
 		    "ms=%llu%s error=%s",
 		    c->src, cd_mode_str(c->mode), c->kind ? c->kind : "-",
@@ -134,10 +134,27 @@ conn_close(struct cd_conn *c)
 		us_close(c->up);
 		c->up = NULL;
 	}
-	c->cli.data = c;
 	c->timer.data = c;
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	uv_close((uv_handle_t *)&c->cli, on_handle_closed);
+	if (!c->cli_closed) {
+		c->cli_closed = true;
+		c->cli.data = c;
+		uv_close((uv_handle_t *)&c->cli, on_handle_closed);
+	}
+}
+
+void
+cd_conn_relay_release(struct cd_conn *c)
+{
+	if (c->up != NULL) {
+		us_close(c->up);
+		c->up = NULL;
+	}
+	if (!c->cli_closed) {
+		c->cli_closed = true;
+		c->cli.data = c;
+		uv_close((uv_handle_t *)&c->cli, on_handle_closed);
+	}
 }
 
 void
@@ -266,6 +283,14 @@ on_dial(const struct cd_dial_result *r, void *arg)
 		conn_close(c);
 		return;
 	}
+	/* Nothing of the head is needed any more: an idle tunnel keeps no
+	 * buffer. */
+	free(c->pre);
+	c->pre = NULL;
+	c->npre = 0;
+	free(c->buf);
+	c->buf = NULL;
+	c->n = c->cap = 0;
 	c->relay = cd_relay_start(cd, &c->cli, c->up,
 	    c->gen->cfg->connectd.idle_timeout_ms, c);
 	if (c->relay == NULL) {

@@ -8,16 +8,45 @@
  * write direction; the relay ends when both directions have ended (or on
  * an error, or when nothing moved for idle_ms).
  *
- * splice(2) would fit here for tunnels without TLS (us_ntls() == 0): both
- * ends are plain sockets, and the read/write pair of each direction can
- * become a pipe pair.  The per-direction state below is what such a path
- * would keep; it is left for the benchmarks to justify.
+ * Two ways to move the bytes:
+ *
+ * buffered  libuv reads into one shared buffer and writes straight on
+ *           (uv_try_write); only what the socket does not take at once
+ *           is copied into a write request.  Every tunnel starts here, and
+ *           tunnels with TLS on our side (us_ntls() > 0) stay here.
+ * spliced   a plain tunnel that has moved CD_SPLICE_AFTER bytes, with
+ *           nothing queued and neither side ended, switches to splice(2):
+ *           socket -> pipe -> socket, never through user space.  Both
+ *           sockets are dup()ed, their libuv handles closed, and the dups
+ *           driven by uv_poll_t.  A direction holds a pipe only while it
+ *           has bytes in flight; drained pipes go back to a small pool.
+ *           Short tunnels never pay for the switch, idle ones hold no pipe.
+ * The first splice that fails with EINVAL or ENOSYS turns the switch off
+ * for the life of the process (that tunnel ends with the error).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cd.h"
 #include "log.h"
+
+#define CD_SPLICE_AFTER	(64 * 1024)	/* bytes before a tunnel switches */
+#define CD_SPLICE_CHUNK	(1024 * 1024)	/* most one splice call asks for */
+#define CD_PIPE_POOL	64		/* empty pipes kept for reuse */
+#define CD_PIPE_SIZE	(256 * 1024)	/* asked for; the default is 64k */
+#define CD_PUMP_ROUNDS	8		/* per wake-up, then others run */
+
+struct sdir {				/* one direction when spliced */
+	int from, to;			/* 0 client, 1 upstream */
+	int pipe[2];			/* -1 while nothing is in flight */
+	size_t inpipe;
+	bool eof;			/* the source ended */
+	bool shut;			/* and the destination was shut */
+};
 
 struct cd_relay {
 	struct cd *cd;
@@ -32,7 +61,13 @@ struct cd_relay {
 	bool cli_shut;			/* we shut the client's write side */
 	bool cli_reading;
 	bool done;
-	char rbuf[CD_READ_BUF];
+	/* spliced */
+	bool spliced;
+	int nopen;			/* handles still to close */
+	int fd[2];			/* our dups: client, upstream */
+	int pev[2];			/* events polled on each */
+	uv_poll_t poll[2];
+	struct sdir dir[2];		/* 0 client->up, 1 up->client */
 };
 
 struct cwreq {
@@ -41,7 +76,13 @@ struct cwreq {
 	char data[];
 };
 
+static char relay_rbuf[CD_READ_BUF];	/* see us_rbuf in ustream.c */
+static bool splice_off;
+static int pipe_pool[CD_PIPE_POOL][2];
+static size_t npipe_pool;
+
 static void relay_end(struct cd_relay *r, const char *err);
+static void maybe_splice(struct cd_relay *r);
 
 static size_t
 cli_queued(struct cd_relay *r)
@@ -54,15 +95,13 @@ static void cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
 static void
 cli_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	struct cd_relay *r = ((uv_tcp_t *)h)->data;
-
-	*b = uv_buf_init(r->rbuf, sizeof(r->rbuf));
+	*b = uv_buf_init(relay_rbuf, sizeof(relay_rbuf));
 }
 
 static void
 cli_read_start(struct cd_relay *r)
 {
-	if (r->cli_reading || r->cli_eof || r->done)
+	if (r->cli_reading || r->cli_eof || r->done || r->spliced)
 		return;
 	if (uv_read_start((uv_stream_t *)r->cli, cli_alloc, cli_on_read) == 0)
 		r->cli_reading = true;
@@ -110,6 +149,8 @@ on_cli_write(uv_write_t *req, int status)
 		us_read_start(r->up);
 	if (r->up_eof)
 		maybe_finish(r);
+	else
+		maybe_splice(r);
 }
 
 /* tunnel -> client */
@@ -119,9 +160,28 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 	struct cd_relay *r = arg;
 	struct cwreq *w;
 	uv_buf_t b;
+	int k;
 
-	if (r->done || n == 0)
+	if (r->done || r->spliced || n == 0)
 		return;
+	r->bytes_down += n;
+	r->cd->m.bytes_down += n;
+	r->last = eg_now_ms();
+	if (cli_queued(r) == 0) {
+		b = uv_buf_init((char *)p, (unsigned)n);
+		k = uv_try_write((uv_stream_t *)r->cli, &b, 1);
+		if (k == (int)n) {
+			maybe_splice(r);
+			return;
+		}
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+		} else if (k != UV_EAGAIN && k != UV_ENOSYS) {
+			relay_end(r, uv_strerror(k));
+			return;
+		}
+	}
 	if ((w = malloc(sizeof(*w) + n)) == NULL) {
 		relay_end(r, "out of memory");
 		return;
@@ -134,9 +194,6 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 		relay_end(r, "client write failed");
 		return;
 	}
-	r->bytes_down += n;
-	r->cd->m.bytes_down += n;
-	r->last = eg_now_ms();
 	if (cli_queued(r) > CD_WQ_HIGH)
 		us_read_stop(r->up);
 }
@@ -146,6 +203,8 @@ up_on_eof(struct ustream *us, void *arg)
 {
 	struct cd_relay *r = arg;
 
+	if (r->spliced)
+		return;
 	r->up_eof = true;
 	if (!r->cli_shut) {
 		r->cli_shut = true;
@@ -162,7 +221,10 @@ up_on_eof(struct ustream *us, void *arg)
 static void
 up_on_error(struct ustream *us, const char *why, void *arg)
 {
-	relay_end(arg, why);
+	struct cd_relay *r = arg;
+
+	if (!r->spliced)
+		relay_end(r, why);
 }
 
 static void
@@ -170,10 +232,14 @@ up_on_drain(struct ustream *us, void *arg)
 {
 	struct cd_relay *r = arg;
 
+	if (r->spliced)
+		return;
 	if (!r->cli_eof)
 		cli_read_start(r);
 	if (r->cli_eof)
 		maybe_finish(r);
+	else
+		maybe_splice(r);
 }
 
 static const struct ustream_cbs relay_cbs = {
@@ -189,7 +255,7 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct cd_relay *r = ((uv_tcp_t *)s)->data;
 
-	if (r->done || n == 0)
+	if (r->done || r->spliced || n == 0)
 		return;
 	if (n < 0) {
 		cli_read_stop(r);
@@ -209,6 +275,245 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	r->last = eg_now_ms();
 	if (us_queued(r->up) > CD_WQ_HIGH)
 		cli_read_stop(r);
+	else
+		maybe_splice(r);
+}
+
+/* ---- spliced */
+
+static int
+pipe_get(struct sdir *d)
+{
+	if (npipe_pool > 0) {
+		npipe_pool--;
+		d->pipe[0] = pipe_pool[npipe_pool][0];
+		d->pipe[1] = pipe_pool[npipe_pool][1];
+		return 0;
+	}
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		d->pipe[0] = d->pipe[1] = -1;
+		return -1;
+	}
+	/* Fewer, larger splices; the default size is fine when refused. */
+	(void)fcntl(d->pipe[1], F_SETPIPE_SZ, CD_PIPE_SIZE);
+	return 0;
+}
+
+/* An empty pipe goes back to the pool; one with bytes in it is closed. */
+static void
+pipe_put(struct sdir *d)
+{
+	if (d->pipe[0] < 0)
+		return;
+	if (d->inpipe == 0 && npipe_pool < CD_PIPE_POOL) {
+		pipe_pool[npipe_pool][0] = d->pipe[0];
+		pipe_pool[npipe_pool][1] = d->pipe[1];
+		npipe_pool++;
+	} else {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+	d->inpipe = 0;
+}
+
+static bool
+dir_done(const struct sdir *d)
+{
+	return d->eof && d->shut && d->inpipe == 0;
+}
+
+static void
+splice_failed(struct cd_relay *r, int e)
+{
+	char why[CD_ERR_MAX];
+
+	if (e == EINVAL || e == ENOSYS) {
+		if (!splice_off)
+			eg_log(EG_LOG_WARN, "relay", "error=\"splice: %s\" "
+			    "note=\"plain tunnels stay buffered from now on\"",
+			    strerror(e));
+		splice_off = true;
+	}
+	snprintf(why, sizeof(why), "splice: %s", strerror(e));
+	relay_end(r, why);
+}
+
+/* Move what can move in one direction without blocking. */
+static void
+pump(struct cd_relay *r, struct sdir *d)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < CD_PUMP_ROUNDS && !r->done; i++) {
+		if (d->inpipe > 0) {
+			n = splice(d->pipe[0], NULL, r->fd[d->to], NULL,
+			    d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					splice_failed(r, errno);
+				break;
+			}
+			d->inpipe -= (size_t)n;
+			r->last = eg_now_ms();
+			if (d->inpipe > 0)
+				continue;
+		}
+		if (d->eof) {
+			if (!d->shut) {
+				d->shut = true;
+				if (shutdown(r->fd[d->to], SHUT_WR) != 0 &&
+				    errno != ENOTCONN) {
+					splice_failed(r, errno);
+					return;
+				}
+			}
+			break;
+		}
+		if (d->pipe[0] < 0 && pipe_get(d) != 0) {
+			relay_end(r, "no pipe for splice");
+			return;
+		}
+		n = splice(r->fd[d->from], NULL, d->pipe[1], NULL,
+		    CD_SPLICE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == 0) {
+			d->eof = true;
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				splice_failed(r, errno);
+			break;
+		}
+		d->inpipe += (size_t)n;
+		if (d->from == 0) {
+			r->bytes_up += (uint64_t)n;
+			r->cd->m.bytes_up += (uint64_t)n;
+		} else {
+			r->bytes_down += (uint64_t)n;
+			r->cd->m.bytes_down += (uint64_t)n;
+		}
+		r->last = eg_now_ms();
+	}
+	if (d->inpipe == 0)
+		pipe_put(d);
+}
+
+/* Poll each socket for what its two directions wait on. */
+static void on_poll(uv_poll_t *p, int status, int events);
+
+static void
+repoll(struct cd_relay *r)
+{
+	int s, ev;
+
+	for (s = 0; s < 2 && !r->done; s++) {
+		ev = 0;
+		if (!r->dir[s].eof && r->dir[s].inpipe == 0)
+			ev |= UV_READABLE;
+		if (r->dir[1 - s].inpipe > 0)
+			ev |= UV_WRITABLE;
+		if (ev == r->pev[s])
+			continue;
+		r->pev[s] = ev;
+		if (ev == 0)
+			uv_poll_stop(&r->poll[s]);
+		else if (uv_poll_start(&r->poll[s], ev, on_poll) != 0)
+			relay_end(r, "poll failed");
+	}
+}
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+	struct cd_relay *r = p->data;
+	int s = p == &r->poll[0] ? 0 : 1;
+
+	if (r->done)
+		return;
+	if (status < 0) {
+		relay_end(r, uv_strerror(status));
+		return;
+	}
+	if (events & UV_WRITABLE)
+		pump(r, &r->dir[1 - s]);
+	if (!r->done && (events & ~UV_WRITABLE))
+		pump(r, &r->dir[s]);
+	if (r->done)
+		return;
+	if (dir_done(&r->dir[0]) && dir_done(&r->dir[1])) {
+		relay_end(r, NULL);
+		return;
+	}
+	repoll(r);
+}
+
+/*
+ * Switch a plain tunnel to splice once it has shown it is more than a
+ * short exchange, at a moment nothing is queued in user space: from then
+ * on the kernel moves the bytes.
+ */
+static void
+maybe_splice(struct cd_relay *r)
+{
+	int cfd = -1, ufd = -1, fd, s;
+	uv_os_fd_t ofd;
+
+	if (splice_off || r->spliced || r->done || r->cli_eof || r->up_eof ||
+	    r->cli_shut || r->bytes_up + r->bytes_down < CD_SPLICE_AFTER ||
+	    us_ntls(r->up) != 0 || cli_queued(r) != 0 || us_queued(r->up) != 0)
+		return;
+	if (uv_fileno((uv_handle_t *)r->cli, &ofd) != 0 ||
+	    (fd = us_fileno(r->up)) < 0)
+		return;
+	if ((cfd = fcntl(ofd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+	    (ufd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (uv_poll_init(r->cd->loop, &r->poll[0], cfd) != 0)
+		goto fail;
+	if (uv_poll_init(r->cd->loop, &r->poll[1], ufd) != 0) {
+		/* The first poll is live: close it like any other handle. */
+		r->fd[0] = cfd;
+		r->fd[1] = ufd;
+		r->spliced = true;
+		r->nopen = 1;
+		r->poll[0].data = r;
+		cli_read_stop(r);
+		us_read_stop(r->up);
+		cd_conn_relay_release(r->conn);
+		relay_end(r, "poll failed");
+		return;
+	}
+	cli_read_stop(r);
+	us_read_stop(r->up);
+	r->spliced = true;
+	r->nopen = 2;
+	r->fd[0] = cfd;
+	r->fd[1] = ufd;
+	for (s = 0; s < 2; s++) {
+		r->poll[s].data = r;
+		r->pev[s] = 0;
+		r->dir[s].from = s;
+		r->dir[s].to = 1 - s;
+	}
+	/* The connection closes its client handle and the ustream now; the
+	 * sockets stay open through our dups. */
+	cd_conn_relay_release(r->conn);
+	r->cli = NULL;
+	r->up = NULL;
+	r->cd->m.spliced++;
+	repoll(r);
+	return;
+fail:
+	if (cfd >= 0)
+		close(cfd);
+	if (ufd >= 0)
+		close(ufd);
 }
 
 static void
@@ -227,11 +532,18 @@ on_idle(uv_timer_t *t)
 static void
 relay_end(struct cd_relay *r, const char *err)
 {
+	int s;
+
 	if (r->done)
 		return;
 	r->done = true;
-	cli_read_stop(r);
-	us_read_stop(r->up);
+	if (r->spliced) {
+		for (s = 0; s < r->nopen; s++)
+			uv_poll_stop(&r->poll[s]);
+	} else {
+		cli_read_stop(r);
+		us_read_stop(r->up);
+	}
 	uv_timer_stop(&r->idle);
 	cd_conn_relay_done(r->conn, err);
 }
@@ -248,6 +560,9 @@ cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
 	r->conn = c;
 	r->cli = cli;
 	r->up = up;
+	r->fd[0] = r->fd[1] = -1;
+	r->dir[0].pipe[0] = r->dir[0].pipe[1] = -1;
+	r->dir[1].pipe[0] = r->dir[1].pipe[1] = -1;
 	r->idle_ms = idle_ms ? idle_ms : 300000;
 	r->last = eg_now_ms();
 	cli->data = r;
@@ -267,18 +582,42 @@ cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down)
 	*down = r ? r->bytes_down : 0;
 }
 
-static void
-on_idle_close(uv_handle_t *h)
+bool
+cd_relay_spliced(const struct cd_relay *r)
 {
-	free(h->data);
+	return r != NULL && r->spliced;
 }
 
-/* The connection closes the two streams; this frees the relay. */
+static void
+on_relay_handle_close(uv_handle_t *h)
+{
+	struct cd_relay *r = h->data;
+	int s;
+
+	if (--r->nopen > 0)
+		return;
+	for (s = 0; s < 2; s++) {
+		if (r->fd[s] >= 0)
+			close(r->fd[s]);
+		if (r->spliced)
+			pipe_put(&r->dir[s]);
+	}
+	free(r);
+}
+
+/* The connection closes the two streams (or already did, when spliced);
+ * this closes the relay's own handles and frees it. */
 void
 cd_relay_close(struct cd_relay *r)
 {
+	int s, npoll;
+
 	if (r == NULL)
 		return;
 	r->done = true;
-	uv_close((uv_handle_t *)&r->idle, on_idle_close);
+	npoll = r->spliced ? r->nopen : 0;
+	r->nopen = npoll + 1;
+	for (s = 0; s < npoll; s++)
+		uv_close((uv_handle_t *)&r->poll[s], on_relay_handle_close);
+	uv_close((uv_handle_t *)&r->idle, on_relay_handle_close);
 }

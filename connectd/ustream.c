@@ -28,15 +28,19 @@ struct ustream {
 	uv_tcp_t tcp;
 	uv_connect_t creq;
 	uv_shutdown_t sreq;
-	struct tls_layer tls[CD_MAX_TLS];
+	struct tls_layer *tls;	/* CD_MAX_TLS layers, only once TLS starts */
 	int ntls;
 	struct ustream_cbs cbs;
 	void *arg;
 	us_done_cb done;	/* pending connect or handshake */
 	void *done_arg;
 	bool reading, want_read, eof, closing, failed, shut;
-	char rbuf[CD_READ_BUF];
 };
+
+/* libuv calls the read callback right after the alloc callback and every
+ * reader consumes (copies or decrypts) the bytes before it returns, so one
+ * buffer serves every stream: no idle tunnel holds a read buffer. */
+static char us_rbuf[CD_READ_BUF];
 
 struct wreq {
 	uv_write_t req;
@@ -73,6 +77,16 @@ int
 us_ntls(const struct ustream *us)
 {
 	return us->ntls;
+}
+
+int
+us_fileno(const struct ustream *us)
+{
+	uv_os_fd_t fd;
+
+	if (uv_fileno((const uv_handle_t *)&us->tcp, &fd) != 0)
+		return -1;
+	return fd;
 }
 
 size_t
@@ -122,8 +136,24 @@ tcp_write(struct ustream *us, const void *p, size_t n)
 
 	if (n == 0)
 		return 0;
-	if ((w = malloc(sizeof(*w) + n)) == NULL)
+	/* Most writes fit the socket buffer at once: no copy, no request. */
+	if (us_queued(us) == 0) {
+		b = uv_buf_init((char *)p, (unsigned)n);
+		rc = uv_try_write((uv_stream_t *)&us->tcp, &b, 1);
+		if (rc > 0) {
+			p = (const char *)p + rc;
+			n -= (size_t)rc;
+			if (n == 0)
+				return 0;
+		} else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
+			fail(us, uv_strerror(rc));
+			return -1;
+		}
+	}
+	if ((w = malloc(sizeof(*w) + n)) == NULL) {
+		fail(us, "out of memory");
 		return -1;
+	}
 	memcpy(w->data, p, n);
 	w->us = us;
 	b = uv_buf_init(w->data, (unsigned)n);
@@ -245,9 +275,7 @@ us_pump_in(struct ustream *us)
 static void
 on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	struct ustream *us = h->data;
-
-	*b = uv_buf_init(us->rbuf, sizeof(us->rbuf));
+	*b = uv_buf_init(us_rbuf, sizeof(us_rbuf));
 }
 
 static void
@@ -348,6 +376,9 @@ us_start_tls(struct ustream *us, SSL_CTX *ctx, const char *host,
 	int n, e;
 
 	if (us->ntls >= CD_MAX_TLS)
+		return -1;
+	if (us->tls == NULL &&
+	    (us->tls = calloc(CD_MAX_TLS, sizeof(*us->tls))) == NULL)
 		return -1;
 	t = &us->tls[us->ntls];
 	memset(t, 0, sizeof(*t));
@@ -453,6 +484,7 @@ on_close(uv_handle_t *h)
 
 	for (i = 0; i < us->ntls; i++)
 		SSL_free(us->tls[i].ssl);	/* frees its BIOs */
+	free(us->tls);
 	free(us);
 }
 

@@ -24,7 +24,7 @@ case $out in
 esac
 check "squid (hop 2) carried it by name" grep -q "CONNECT allowed.test:8443" "$T/squid/access.log"
 check "access log names both hops and the rule" \
-    grep -q 'event=access.*host="\{0,1\}allowed.test"\{0,1\} port=8443 rule=.*decision=allow.*10.99.0.2:3128.*10.99.0.2:3129' "$T/connectd.log"
+    wait_for 3 grep -q 'event=access.*host="\{0,1\}allowed.test"\{0,1\} port=8443 rule=.*decision=allow.*10.99.0.2:3128.*10.99.0.2:3129' "$T/connectd.log"
 
 out=$(inpx env HTTPS_PROXY='http://[::1]:3128' curl -s --max-time 10 \
     --cacert "$T/ca.pem" https://allowed.test:8443/v6)
@@ -55,6 +55,7 @@ m=$(inpx curl -s http://127.0.0.1:9191/metrics)
 check "/metrics counts allowed connections" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"allow\"} [1-9]'"
 check "/metrics counts denials" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"deny\"} [1-9]'"
 check "/metrics has the hop latency histogram" sh -c "echo '$m' | grep -q '^connectd_hop_probe_seconds_count{hop=\"2\"} [1-9]'"
+check "/metrics: access-log lines counted, none dropped" sh -c "echo '$m' | grep -q '^connectd_access_log_lines_total [1-9]' && echo '$m' | grep -q '^connectd_access_log_dropped_total 0$'"
 # The peers' status text as metrics (fakepeer.py's text, hostile lines
 # included); every line must be plain exposition and no peer line leaks.
 inpx curl -s http://127.0.0.1:9191/metrics >"$T/metrics"
@@ -171,7 +172,7 @@ CD_POLICY_EXTRA="mode = report" write_config "$T/r.conf" http://cduser:cdpass@10
 start_connectd "$T/r.conf" || bad "connectd (report mode) starts"
 wait_for 15 is_ready
 check "report mode: denied name gets through (200)" [ "$(connect_code denied.test:8443)" = 200 ]
-check "report mode: logged as report" grep -q 'event=access.*denied.test.*decision=report' "$T/connectd.log"
+check "report mode: logged as report" wait_for 3 grep -q 'event=access.*denied.test.*decision=report' "$T/connectd.log"
 check "report mode: own address still 403" [ "$(connect_code 10.99.0.1:3128)" = 403 ]
 stop_connectd
 
@@ -191,7 +192,7 @@ case $out in
 *) bad "direct endpoint by name: got '$out'" ;;
 esac
 check "direct endpoints never went through the chain" sh -c "! grep -q 'db.test\|10.99.0.2:9000' $T/squid/access.log"
-check "access log: direct" grep -q 'host="db.test" port=8080 .*decision=allow .*hops="direct"' "$T/connectd.log"
+check "access log: direct" wait_for 3 grep -q 'host="db.test" port=8080 .*decision=allow .*hops="direct"' "$T/connectd.log"
 check "direct endpoint, other port: 403" [ "$(connect_code 10.99.0.2:9001)" = 403 ]
 stop_connectd
 
@@ -218,6 +219,38 @@ case $out in
 *) bad "exit = direct: connrate '$out'" ;;
 esac
 check "exit = direct: IP literal still 403" [ "$(connect_code 10.99.0.2:8443)" = 403 ]
+# Plain tunnels that move more than a little switch to splice(2).
+spliced() { inpx curl -s http://127.0.0.1:9191/metrics | sed -n 's/^connectd_relay_spliced_total //p'; }
+s0=$(spliced)
+out=$(inpx python3 "$H/splicecheck.py" integrity)
+case $out in
+ok*) ok "splice: 24 MiB random both ways, byte for byte, across a half-close ($out)" ;;
+*) bad "splice: integrity: '$out'" ;;
+esac
+s1=$(spliced)
+check "splice: that tunnel was spliced (connectd_relay_spliced_total $s0 -> $s1)" [ "${s1:-0}" -gt "${s0:-0}" ]
+out=$(inpx python3 "$H/splicecheck.py" slow)
+case $out in
+ok*) ok "splice: a reader that stalls gets everything after (backpressure)" ;;
+*) bad "splice: slow reader: '$out'" ;;
+esac
+check "splice: the access log counts the spliced bytes" \
+    wait_for 3 grep -q 'event=access.*port=9000 .*up=25165824 down=25165824' "$T/connectd.log"
+stop_connectd
+
+# A spliced tunnel still ends at idle_timeout.
+CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24" write_config "$T/i.conf" direct
+sed -i 's/^head_timeout = 2s$/head_timeout = 2s\nidle_timeout = 2s/' "$T/i.conf"
+start_connectd "$T/i.conf" || bad "connectd (idle_timeout 2s) starts"
+s0=$(spliced)
+out=$(inpx python3 "$H/splicecheck.py" idle)
+case $out in
+"ok closed after "[1-4].*) ok "splice: idle tunnel closed at idle_timeout ($out)" ;;
+*) bad "splice: idle timeout: '$out'" ;;
+esac
+s1=$(spliced)
+check "splice: the idle tunnel had been spliced" [ "${s1:-0}" -gt "${s0:-0}" ]
+check "splice: access log says idle timeout" wait_for 3 grep -q 'event=access.*port=9000 .*error="idle timeout"' "$T/connectd.log"
 stop_connectd
 
 # SIGHUP with a new allowlist: the next connection sees it.

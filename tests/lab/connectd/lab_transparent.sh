@@ -44,11 +44,11 @@ case $out in
 *) bad "TLS by SNI: got '$out'" ;;
 esac
 check "SNI connection logged as transparent allow" \
-    grep -q 'mode=transparent kind=tls dst=10.99.0.2:8443 host="\{0,1\}allowed.test"\{0,1\} port=8443.*decision=allow' "$T/connectd.log"
+    wait_for 3 grep -q 'mode=transparent kind=tls dst=10.99.0.2:8443 host="\{0,1\}allowed.test"\{0,1\} port=8443.*decision=allow' "$T/connectd.log"
 check "TLS to a denied name: closed" sh -c "! ip netns exec $CL curl -s --max-time 5 -k --resolve denied.test:8443:10.99.0.2 https://denied.test:8443/"
-check "denied SNI logged" grep -q 'mode=transparent kind=tls.*denied.test.*decision=deny' "$T/connectd.log"
+check "denied SNI logged" wait_for 3 grep -q 'mode=transparent kind=tls.*denied.test.*decision=deny' "$T/connectd.log"
 check "TLS without SNI (IP literal URL): closed" sh -c "! ip netns exec $CL curl -s --max-time 5 -k https://10.99.0.2:8443/"
-check "no-SNI logged" grep -q 'decision=deny.*ClientHello without SNI' "$T/connectd.log"
+check "no-SNI logged" wait_for 3 grep -q 'decision=deny.*ClientHello without SNI' "$T/connectd.log"
 
 out=$(incl curl -s --max-time 10 --resolve allowed.test:8080:10.99.0.2 http://allowed.test:8080/h)
 case $out in
@@ -78,7 +78,7 @@ except OSError:
 PY
 sleep 0.3
 check "dribbled, fragmented hello: SNI found and decided" \
-    grep -q 'kind=tls dst=10.99.0.2:8443 host="host.test" port=8443 .*decision=deny .*reason="no_rule"' "$T/connectd.log"
+    wait_for 3 grep -q 'kind=tls dst=10.99.0.2:8443 host="host.test" port=8443 .*decision=deny .*reason="no_rule"' "$T/connectd.log"
 
 # TPROXY for a local user (uid 65000, no passwd entry needed): its TCP to
 # 8443 is marked, routed to lo and handed to the same listener, which

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""splicecheck.py MODE: one tunnel through connectd (127.0.0.1:3128) to
+the lab's echo server (allowed.test:9000), long enough that connectd
+switches it to splice(2).
+
+  integrity  24 MiB of random bytes up while reading the echo; then a
+             half-close: the echo must come back whole (SHA-256) and end
+  idle       256 KiB echoed, then silence: connectd must close the tunnel
+             at idle_timeout (prints the seconds it took)
+  slow       4 MiB echoed to a reader that stops for 2 s (backpressure),
+             then reads the rest
+Prints "ok ..." or a reason."""
+import hashlib, os, socket, sys, threading, time
+
+mode = sys.argv[1]
+s = socket.create_connection(('127.0.0.1', 3128), timeout=30)
+s.sendall(b'CONNECT allowed.test:9000 HTTP/1.1\r\n'
+          b'Host: allowed.test:9000\r\n\r\n')
+head = b''
+while b'\r\n\r\n' not in head:
+    c = s.recv(1)
+    if not c:
+        print('no answer to CONNECT')
+        sys.exit(1)
+    head += c
+if not head.startswith(b'HTTP/1.1 200'):
+    print('refused: %r' % head[:40])
+    sys.exit(1)
+
+
+def echo_of(data, pause=0.0):
+    got = bytearray()
+
+    def rd():
+        if pause:
+            time.sleep(pause)
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            got.extend(b)
+    t = threading.Thread(target=rd)
+    t.start()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    t.join()
+    return bytes(got)
+
+
+if mode in ('integrity', 'slow'):
+    data = os.urandom((24 if mode == 'integrity' else 4) << 20)
+    got = echo_of(data, 2.0 if mode == 'slow' else 0.0)
+    if hashlib.sha256(got).digest() == hashlib.sha256(data).digest():
+        print('ok %d bytes' % len(got))
+    else:
+        print('mismatch: sent %d got %d' % (len(data), len(got)))
+elif mode == 'idle':
+    data = os.urandom(256 << 10)
+    s.sendall(data)
+    got = b''
+    while len(got) < len(data):
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        got += b
+    if got != data:
+        print('echo mismatch before idling')
+        sys.exit(1)
+    t0 = time.time()
+    try:
+        b = s.recv(1)
+    except socket.timeout:
+        print('still open after 30 s')
+        sys.exit(1)
+    print('ok closed after %.1f s' % (time.time() - t0) if b == b''
+          else 'unexpected byte')
