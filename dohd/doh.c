@@ -36,6 +36,8 @@ struct doh_conn {
 	uv_tcp_t tcp;
 	uv_connect_t creq;
 	uv_timer_t timer;
+	uv_check_t flush;	/* queued requests go out at the end of the
+				 * loop turn, many per TLS record and write */
 	int open_handles;
 	SSL *ssl;
 	BIO *rbio, *wbio;
@@ -329,6 +331,8 @@ conn_release(struct doh_conn *c)
 		uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 	if (!uv_is_closing((uv_handle_t *)&c->timer))
 		uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	if (!uv_is_closing((uv_handle_t *)&c->flush))
+		uv_close((uv_handle_t *)&c->flush, on_handle_closed);
 }
 
 static void
@@ -690,8 +694,9 @@ doh_conn_new(uv_loop_t *loop, const struct doh_target *t, doh_event_cb ev,
 	c->created_ms = c->last_rx_ms = uv_now(loop);
 	uv_tcp_init(loop, &c->tcp);
 	uv_timer_init(loop, &c->timer);
-	c->tcp.data = c->timer.data = c->creq.data = c;
-	c->open_handles = 2;
+	uv_check_init(loop, &c->flush);
+	c->tcp.data = c->timer.data = c->creq.data = c->flush.data = c;
+	c->open_handles = 3;
 
 	if ((c->ssl = SSL_new(t->ctx)) == NULL ||
 	    (c->rbio = BIO_new(BIO_s_mem())) == NULL ||
@@ -753,6 +758,16 @@ doh_conn_drain(struct doh_conn *c)
 		doh_conn_close(c, "drain");
 }
 
+static void
+on_flush(uv_check_t *h)
+{
+	struct doh_conn *c = h->data;
+
+	uv_check_stop(h);
+	if (c->state != DS_DEAD)
+		conn_send(c);
+}
+
 int
 doh_conn_submit(struct doh_conn *c, const uint8_t *q, size_t len,
     doh_resp_cb cb, void *arg)
@@ -782,7 +797,9 @@ doh_conn_submit(struct doh_conn *c, const uint8_t *q, size_t len,
 		c->streams->prev = s;
 	c->streams = s;
 	c->nstreams++;
-	if (c->state == DS_READY)
-		conn_send(c);
+	/* A batch of queries read in this turn shares frames, TLS records
+	 * and one write: send once the turn's reads are done. */
+	if (c->state == DS_READY && !uv_is_active((uv_handle_t *)&c->flush))
+		uv_check_start(&c->flush, on_flush);
 	return 0;
 }
