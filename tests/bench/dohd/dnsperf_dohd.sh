@@ -18,9 +18,21 @@
 # misses).  lat_avg: a separate run at a fixed offered load (-Q), so it is
 # the time a query takes, not queueing behind the closed loop.  dnsperf is
 # also run against dns_null (a trivial batched responder): its figure is
-# the client's own ceiling on this machine.
+# the client's own ceiling on this machine.  Because the machine is
+# shared, QPS follows the CPU share each process gets; the server's CPU
+# time per answered query (from /proc, kernel time included) is printed
+# as NOTE lines too, and is the steadier measure of efficiency.
+#
+# Also measured, reported as NOTE lines: the DoH upstream's own CPU during
+# the misses, and a second dohd with log_level=info (one decision line per
+# query, to a file) on the cached names.
 #
 # Usage (root): EJ_BUILD=dir tests/bench/dohd/dnsperf_dohd.sh [--quick] [--rounds N]
+# Env: EJ_DOHD (the dohd binary), EJ_DOHD_BASE (an older dohd measured in
+# the same rounds on cached and denied names, reported as NOTE lines: a
+# before/after comparison that shares the machine's noise),
+# EJ_BENCH_H2_STREAMS (the upstream's http-max-streams, default 1000;
+# unbound's own default is 100).
 # stdout: RESULT and NOTE lines only (see tests/bench/README or run.sh);
 # everything else goes to stderr.
 set -eu
@@ -28,7 +40,7 @@ export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-dp}
 here=$(cd "$(dirname "$0")" && pwd)
 export EJ_SRC=${EJ_SRC:-$(cd "$here/../../.." && pwd)}
 
-rounds=3 secs=8 lsecs=2 quick=0
+rounds=5 secs=5 lsecs=2 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 rounds=1 secs=3 lsecs=1 ;;
@@ -59,6 +71,7 @@ D=$LAB_DIR
 NHIT=100
 NMISS=400000
 HITADDR=$LAB_EXIT
+h2streams=${EJ_BENCH_H2_STREAMS:-1000}
 
 # ---- query files
 for i in $(seq 0 $((NHIT - 1))); do printf 'h%03d.hit.bench A\n' "$i"; done >"$D/cached.txt"
@@ -83,7 +96,7 @@ server:
 	interface: $LAB_DOH@443
 	https-port: 443
 	http-endpoint: "$LAB_DOH_PATH"
-	http-max-streams: 1000
+	http-max-streams: $h2streams
 	http-query-buffer-size: 64m
 	http-response-buffer-size: 64m
 	tcp-idle-timeout: 120000
@@ -124,6 +137,21 @@ allow = *.miss.bench
 CONF
 chmod 644 "$D/ej.conf"
 lab_spawn dohd host "$dohd" -c "$D/ej.conf"
+# The same with a decision line per query (the shipped default level).
+mkdir -p "$D/run-info"
+sed -e 's/^log_level = warn$/log_level = info/' -e "s|^runtime_dir = .*|runtime_dir = $D/run-info|" \
+	-e 's/^listen = 127.0.0.1:15353$/listen = 127.0.0.1:15357/' "$D/ej.conf" >"$D/ej-info.conf"
+chmod 644 "$D/ej-info.conf"
+lab_spawn dohdinfo host "$dohd" -c "$D/ej-info.conf"
+base=${EJ_DOHD_BASE:-}
+if [ -n "$base" ]; then
+	mkdir -p "$D/run-base"
+	sed -e "s|^runtime_dir = .*|runtime_dir = $D/run-base|" \
+		-e 's/^listen = 127.0.0.1:15353$/listen = 127.0.0.1:15358/' "$D/ej.conf" >"$D/ej-base.conf"
+	chmod 644 "$D/ej-base.conf"
+	lab_spawn dohdbase host "$base" -c "$D/ej-base.conf"
+	lab_wait_udp host 127.0.0.1 15358 10 || lab_die "base dohd did not start"
+fi
 
 # ---- unbound as a resolver: one thread, the names as local data
 {
@@ -159,8 +187,9 @@ if [ -x "$null" ]; then lab_spawn null host "$null" 127.0.0.1 15356; fi
 lab_wait_udp host 127.0.0.1 15353 10 || lab_die "dohd did not start: $(tail -5 "$D/dohd.log")"
 lab_wait_udp host 127.0.0.1 15354 10 || lab_die "unbound did not start"
 lab_wait_udp host 127.0.0.1 15355 10 || lab_die "dnsmasq did not start"
+lab_wait_udp host 127.0.0.1 15357 10 || lab_die "dohd (info) did not start"
 
-declare -A port=([dohd]=15353 [unbound]=15354 [dnsmasq]=15355 [null]=15356)
+declare -A port=([dohd]=15353 [unbound]=15354 [dnsmasq]=15355 [null]=15356 [dohdinfo]=15357 [dohdbase]=15358)
 
 # cpu_ticks PID: utime+stime of a process, in clock ticks.
 cpu_ticks() {
@@ -168,18 +197,22 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-# run_dnsperf IMPL FILE SECS ARGS...: one dnsperf run; sets qps, lat_ms, lost,
-# ccpu (client CPU %), scpu (server CPU %), ok (1 or 0).
+# run_dnsperf IMPL FILE SECS OUTSTANDING ARGS...: one dnsperf run; sets qps, lat_ms, lost,
+# ccpu (client CPU %), scpu (server CPU %), ucpu (the DoH upstream's CPU %),
+# cpq (server CPU microseconds per completed query), ok (1 or 0).
 run_dnsperf() {
-	local impl=$1 file=$2 s=$3 out pid t0 t1 s0 s1 el completed sent
-	shift 3
+	local impl=$1 file=$2 s=$3 inflight=$4 out pid upid t0 t1 s0 s1 u0 u1 el completed sent
+	shift 4
 	pid=$(cat "$D/$impl.pid" 2>/dev/null || echo 0)
+	upid=$(cat "$D/doh.pid" 2>/dev/null || echo 0)
 	s0=$(cpu_ticks "$pid")
+	u0=$(cpu_ticks "$upid")
 	t0=$(lab_ms)
 	out=$( { TIMEFORMAT='CPU %U %S'; time lab_exec host dnsperf -s 127.0.0.1 \
-		-p "${port[$impl]}" -d "$file" -l "$s" -c 8 "$@" 2>&1; } 2>&1) || true
+		-p "${port[$impl]}" -d "$file" -l "$s" -c 8 -q "$inflight" "$@" 2>&1; } 2>&1) || true
 	t1=$(lab_ms)
 	s1=$(cpu_ticks "$pid")
+	u1=$(cpu_ticks "$upid")
 	el=$((t1 - t0))
 	qps=$(awk '/Queries per second/ { print $4 }' <<<"$out")
 	lat_ms=$(awk '/Average Latency/ { printf "%.3f", $4 * 1000 }' <<<"$out")
@@ -189,15 +222,21 @@ run_dnsperf() {
 	ccpu=$(awk -v el="$el" '/^CPU / { printf "%.0f", ($2 + $3) * 100000 / el }' <<<"$out")
 	scpu=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" -v el="$el" \
 		'BEGIN { printf "%.0f", (b - a) * 100000 / hz / el }')
+	ucpu=$(awk -v a="$u0" -v b="$u1" -v hz="$hz" -v el="$el" \
+		'BEGIN { printf "%.0f", (b - a) * 100000 / hz / el }')
+	cpq=$(awk -v a="$s0" -v b="$s1" -v hz="$hz" -v n="${completed:-0}" \
+		'BEGIN { if (n > 0) printf "%.2f", (b - a) * 1000000 / hz / n }')
+	# Queries still in flight when dnsperf stops count as lost: up to
+	# the outstanding limit is the client's doing, more is a failure.
 	ok=1
 	if [ -z "$qps" ] || [ -z "$sent" ] || [ "${sent:-0}" = 0 ] ||
-		[ $((${completed:-0} * 100)) -lt $((sent * 99)) ]; then
+		[ $(((sent - ${completed:-0}) * 100)) -gt $((sent + inflight * 100)) ]; then
 		ok=0
 		printf '%s\n' "$out" | tail -n 12 | sed 's/^/# dnsperf: /' >&2
 	fi
-	printf '# %s %s: qps=%s lat_ms=%s sent=%s completed=%s lost=%s client_cpu=%s%% server_cpu=%s%%\n' \
+	printf '# %s %s: qps=%s lat_ms=%s sent=%s completed=%s lost=%s client_cpu=%s%% server_cpu=%s%% doh_upstream_cpu=%s%% us_per_q=%s\n' \
 		"$impl" "$(basename "$file" .txt)" "${qps:--}" "${lat_ms:--}" "${sent:--}" \
-		"${completed:--}" "${lost:--}" "${ccpu:--}" "${scpu:--}" >&2
+		"${completed:--}" "${lost:--}" "${ccpu:--}" "${scpu:--}" "${ucpu:--}" "${cpq:--}" >&2
 }
 
 declare -A samples
@@ -216,32 +255,35 @@ status() {	# dohd's counters (egressctl exits non-zero: no netjaild)
 counter() { awk -F= -v k="$1" '$1 ~ "(^|[ \t])" k "$" { print $2; exit }' <<<"$2"; }
 
 impls=(dohd unbound dnsmasq)
+rot=(dohd unbound dnsmasq)
+[ -z "$base" ] || rot+=(dohdbase)
 declare -A wfile=([dns-cached]=$D/cached.txt [dns-denied]=$D/denied.txt)
 missq=500
 max_ccpu=0
 for r in $(seq 1 "$rounds"); do
 	echo "# round $r of $rounds" >&2
 	# Warm every resolver's view of the cached names (dohd fills its cache).
-	for i in "${impls[@]}"; do
+	for i in "${rot[@]}"; do
 		lab_exec host dnsperf -s 127.0.0.1 -p "${port[$i]}" -d "$D/cached.txt" \
 			-n 3 -c 1 -q 10 >/dev/null 2>&1 || true
 	done
 	if [ -x "$null" ]; then
-		run_dnsperf null "$D/cached.txt" "$secs" -q 200
+		run_dnsperf null "$D/cached.txt" "$secs" 200
 		[ "$ok" = 1 ] && add null.qps "$qps" && add null.ccpu "$ccpu"
 	fi
 	for w in dns-cached dns-denied; do
 		# rotate the order each round
-		for k in 0 1 2; do
-			i=${impls[$(((k + r) % 3))]}
-			run_dnsperf "$i" "${wfile[$w]}" "$secs" -q 200
+		for k in "${!rot[@]}"; do
+			i=${rot[$(((k + r) % ${#rot[@]}))]}
+			run_dnsperf "$i" "${wfile[$w]}" "$secs" 200
 			if [ "$ok" = 1 ]; then
 				add "$w.$i.qps" "$qps"
+				add "$w.$i.cpq" "$cpq"
 				[ "${ccpu:-0}" -gt "$max_ccpu" ] && max_ccpu=$ccpu
 			else
 				say "NOTE round=$r workload=$w impl=$i failed: dnsperf completed too few queries (left out of the median)"
 			fi
-			run_dnsperf "$i" "${wfile[$w]}" "$lsecs" -q 50 -Q 10000
+			run_dnsperf "$i" "${wfile[$w]}" "$lsecs" 50 -Q 10000
 			if [ "$ok" = 1 ]; then
 				add "$w.$i.lat" "$lat_ms"
 			else
@@ -249,12 +291,23 @@ for r in $(seq 1 "$rounds"); do
 			fi
 		done
 	done
+	# dohd at log_level=info, cached names (NOTE only)
+	lab_exec host dnsperf -s 127.0.0.1 -p "${port[dohdinfo]}" -d "$D/cached.txt" \
+		-n 3 -c 1 -q 10 >/dev/null 2>&1 || true
+	run_dnsperf dohdinfo "$D/cached.txt" "$secs" 200
+	[ "$ok" = 1 ] && add info.qps "$qps"
+	: >"$D/dohdinfo.log"	# some 100 MB a run; dohd keeps writing (sparse)
 	# Misses over DoH: the names move on through miss.txt across rounds.
-	run_dnsperf dohd "$D/miss.txt" "$secs" -q "$missq"
-	if [ "$ok" = 1 ]; then add dns-miss.dohd.qps "$qps"; else
+	run_dnsperf dohd "$D/miss.txt" "$secs" "$missq"
+	if [ "$ok" = 1 ]; then
+		add dns-miss.dohd.qps "$qps"
+		add miss.ucpu "$ucpu"
+		add miss.scpu "$scpu"
+		add dns-miss.dohd.cpq "$cpq"
+	else
 		say "NOTE round=$r workload=dns-miss impl=dohd failed: dnsperf completed too few queries (left out of the median)"
 	fi
-	run_dnsperf dohd "$D/miss.txt" "$lsecs" -q 50 -Q 2000
+	run_dnsperf dohd "$D/miss.txt" "$lsecs" 50 -Q 2000
 	if [ "$ok" = 1 ]; then add dns-miss.dohd.lat "$lat_ms"; else
 		say "NOTE round=$r workload=dns-miss impl=dohd latency run failed (left out of the median)"
 	fi
@@ -282,10 +335,32 @@ result dns-miss dohd lat_avg dns-miss.dohd.lat ms lower
 # ---- what a reader must know
 st=$(status)
 conns=$(counter 'upstream\.0\.connections' "$st")
-say "NOTE dohd: log_level=warn (no per-query decision lines), rate_limit=0, cache_size=10000, one DoH upstream (unbound 1.x https-port, one thread, http-max-streams 1000, query log off, lab CA certificate)"
+say "NOTE dohd: log_level=warn (no per-query decision lines), rate_limit=0, cache_size=10000, max_connection_age=1h; one DoH upstream: unbound $(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }') https-port, one thread, http-max-streams $h2streams (unbound's default is 100), query log off, lab CA certificate"
 say "NOTE peers: unbound one thread, names as local-data (local-zone static) and local-zone always_nxdomain; dnsmasq address=/hit.bench/ and address=/deny.bench/; no query logging anywhere"
 say "NOTE dnsperf: UDP, 8 sockets, 200 outstanding (misses $missq), ${secs}s per run, $rounds round(s); lat_avg from separate ${lsecs}s runs at a fixed 10000 q/s (misses 2000 q/s)"
 say "NOTE dns-miss: dohd used ${conns:-?} upstream connection(s) in the whole run; cache_hits=$(counter cache_hits "$st") cache_misses=$(counter cache_misses "$st") upstream_ok=$(counter upstream_ok "$st") upstream_fail=$(counter upstream_fail "$st") servfail=$(counter servfail "$st")"
+for w in dns-cached dns-denied; do
+	line=""
+	for i in "${rot[@]}"; do
+		m=$(median "${samples[$w.$i.cpq]:-}")
+		[ -z "$m" ] || line="$line $i=$m"
+	done
+	[ -z "$line" ] || say "NOTE $w server CPU per answered query, microseconds (median, kernel time included, lower is better):$line"
+done
+m=$(median "${samples[dns-miss.dohd.cpq]:-}")
+[ -z "$m" ] || say "NOTE dns-miss dohd CPU per answered query: $m microseconds (median; HTTP/2, TLS, filtering, cache insert)"
+if [ -n "$base" ]; then
+	for w in dns-cached dns-denied; do
+		a=$(median "${samples[$w.dohd.qps]:-}")
+		b=$(median "${samples[$w.dohdbase.qps]:-}")
+		[ -n "$a" ] && [ -n "$b" ] &&
+			say "NOTE $w before/after in the same rounds: $base $b q/s (lat $(median "${samples[$w.dohdbase.lat]:-}") ms), this dohd $a q/s (lat $(median "${samples[$w.dohd.lat]:-}") ms), ratio $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
+	done
+fi
+m=$(median "${samples[info.qps]:-}")
+[ -z "$m" ] || say "NOTE dohd with log_level=info (the shipped default: one decision line per query, written to a file here): dns-cached $m q/s (median of $(nsamples "${samples[info.qps]}"))"
+m=$(median "${samples[miss.ucpu]:-}")
+[ -z "$m" ] || say "NOTE dns-miss CPU (median): dohd $(median "${samples[miss.scpu]}")% of a core, the DoH upstream unbound ${m}% of a core"
 nq=$(median "${samples[null.qps]:-}")
 if [ -n "$nq" ]; then
 	say "NOTE dnsperf ceiling: against a trivial responder (dns_null) dnsperf reaches $nq q/s (median), client CPU $(median "${samples[null.ccpu]:-}")% of a core"
