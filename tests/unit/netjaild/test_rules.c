@@ -186,6 +186,57 @@ directs(void **state)
 	rules_free(rs);
 }
 
+/*
+ * A long list of directs with repeats: each endpoint once, in the order it
+ * was first written (the builder de-duplicates in O(n log n)).
+ */
+static void
+directs_repeated(void **state)
+{
+	struct eg_config *cfg = nj_test_config("directs");
+	struct eg_direct *d, *old;
+	struct nj_ruleset *rs;
+	const struct nj_set *s4;
+	char err[256];
+	size_t i, n = 20000;
+
+	(void)state;
+	assert_non_null(cfg);
+	d = calloc(n, sizeof(*d));
+	assert_non_null(d);
+	for (i = 0; i < n; i++) {
+		/* 10.1.x.y:5432 for k = 0..9999, each twice, second copies
+		 * in reverse order, with a /24 that repeats too */
+		size_t k = i < n / 2 ? i : n - 1 - i;
+
+		d[i].ep.cidr.ip.family = AF_INET;
+		d[i].ep.cidr.ip.addr[0] = 10;
+		d[i].ep.cidr.ip.addr[1] = 1;
+		d[i].ep.cidr.ip.addr[2] = (uint8_t)(k >> 8);
+		d[i].ep.cidr.ip.addr[3] = (uint8_t)k;
+		d[i].ep.cidr.plen = 32;
+		d[i].ep.port = 5432;
+	}
+	old = cfg->jail.direct;
+	cfg->jail.direct = d;
+	cfg->jail.ndirect = n;
+	rs = rules_build(cfg, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	s4 = &rs->sets[NJ_SET_DIRECT4];
+	assert_int_equal(s4->nelems, n / 2);
+	for (i = 0; i < n / 2; i++) {
+		assert_int_equal(s4->elems[i].lo[2], (uint8_t)(i >> 8));
+		assert_int_equal(s4->elems[i].lo[3], (uint8_t)i);
+		assert_int_equal(s4->elems[i].port, 5432);
+	}
+	assert_int_equal(rs->sets[NJ_SET_DIRECT6].nelems, 0);
+	rules_free(rs);
+	cfg->jail.direct = old;
+	free(d);
+	nj_test_config_free(cfg);
+}
+
 static void
 nohops(void **state)
 {
@@ -218,6 +269,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(drops_counted);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(ipv6_drop);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs_repeated);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
