@@ -362,17 +362,8 @@ pump(struct cd_relay *r, struct sdir *d)
 			if (d->inpipe > 0)
 				continue;
 		}
-		if (d->eof) {
-			if (!d->shut) {
-				d->shut = true;
-				if (shutdown(r->fd[d->to], SHUT_WR) != 0 &&
-				    errno != ENOTCONN) {
-					splice_failed(r, errno);
-					return;
-				}
-			}
+		if (d->eof)
 			break;
-		}
 		if (d->pipe[0] < 0 && pipe_get(d) != 0) {
 			relay_end(r, "no pipe for splice");
 			return;
@@ -400,8 +391,16 @@ pump(struct cd_relay *r, struct sdir *d)
 		}
 		r->last = eg_now_ms();
 	}
-	if (d->inpipe == 0)
-		pipe_put(d);
+	if (r->done || d->inpipe > 0)
+		return;
+	pipe_put(d);
+	/* Drained after the source ended: pass the half-close on.  Here and
+	 * not in the loop, which may run out of rounds right at the EOF. */
+	if (d->eof && !d->shut) {
+		d->shut = true;
+		if (shutdown(r->fd[d->to], SHUT_WR) != 0 && errno != ENOTCONN)
+			splice_failed(r, errno);
+	}
 }
 
 /* Poll each socket for what its two directions wait on. */

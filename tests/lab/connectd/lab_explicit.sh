@@ -253,6 +253,29 @@ check "splice: the idle tunnel had been spliced" [ "${s1:-0}" -gt "${s0:-0}" ]
 check "splice: access log says idle timeout" wait_for 3 grep -q 'event=access.*port=9000 .*error="idle timeout"' "$T/connectd.log"
 stop_connectd
 
+# The access log never blocks the event loop: stderr is a pipe whose
+# reader stops; lines beyond the buffer are dropped and counted.
+mkfifo "$T/stall.fifo"
+cat "$T/stall.fifo" >"$T/stall.log" &
+CATPID=$!
+PIDS="$PIDS $CATPID"
+ip netns exec "$PX" "$CONNECTD" -c "$T/d.conf" 2>"$T/stall.fifo" >/dev/null &
+CDPID=$!
+PIDS="$PIDS $CDPID"
+if wait_for 10 inpx curl -sf http://127.0.0.1:9191/live; then
+	kill -STOP "$CATPID"
+	inpx "$B/tests/bench/connectd/cd_connrate" 127.0.0.1:3128 allowed.test:9000 8 3 >/dev/null 2>&1
+	check "stalled log reader: a new tunnel still gets 200" [ "$(connect_code allowed.test:9000)" = 200 ]
+	check "stalled log reader: /metrics answers at once" inpx curl -sf --max-time 2 -o "$T/stall.metrics" http://127.0.0.1:9191/metrics
+	check "stalled log reader: lines dropped and counted" grep -q '^connectd_access_log_dropped_total [1-9]' "$T/stall.metrics"
+	kill -CONT "$CATPID"
+	check "reader back: the log says how many lines it dropped" wait_for 5 grep -q 'event=access-log dropped=[1-9]' "$T/stall.log"
+	check "reader back: new lines flow again" wait_for 5 sh -c "[ \"\$(ip netns exec $PX curl -s -o /dev/null -w '%{http_connect}' --max-time 5 -x http://127.0.0.1:3128 -p http://allowed.test:9000/)\" = 200 ] && sleep 0.3 && tail -n 1 $T/stall.log | grep -q 'event=access.*port=9000'"
+else
+	bad "connectd (stderr a pipe) starts"
+fi
+stop_connectd
+
 # SIGHUP with a new allowlist: the next connection sees it.
 CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24" write_config "$T/h.conf" direct
 start_connectd "$T/h.conf" || bad "connectd (reload) starts"

@@ -13,7 +13,7 @@ Prints "ok ..." or a reason."""
 import hashlib, os, socket, sys, threading, time
 
 mode = sys.argv[1]
-s = socket.create_connection(('127.0.0.1', 3128), timeout=30)
+s = socket.create_connection(('127.0.0.1', 3128), timeout=15)
 s.sendall(b'CONNECT allowed.test:9000 HTTP/1.1\r\n'
           b'Host: allowed.test:9000\r\n\r\n')
 head = b''
@@ -30,20 +30,29 @@ if not head.startswith(b'HTTP/1.1 200'):
 
 def echo_of(data, pause=0.0):
     got = bytearray()
+    eof = []
 
     def rd():
         if pause:
             time.sleep(pause)
-        while True:
-            b = s.recv(1 << 16)
-            if not b:
-                break
-            got.extend(b)
+        try:
+            while True:
+                b = s.recv(1 << 16)
+                if not b:
+                    eof.append(True)
+                    break
+                got.extend(b)
+        except OSError:
+            pass
     t = threading.Thread(target=rd)
     t.start()
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
     t.join()
+    if not eof:
+        print('the echo did not end (no half-close back) after %d bytes'
+              % len(got))
+        sys.exit(1)
     return bytes(got)
 
 
