@@ -6,6 +6,11 @@
 #
 #   EJ_BUILD=build-dir tests/bench/connectd/bench.sh [--quick] [--rounds N]
 #
+# EJ_CONNECTD=path measures another connectd binary (the tools still come
+# from EJ_BUILD); EJ_KEEP=1 keeps the run directory (configs, logs, raw
+# per-round figures in results/).  A full run (5 rounds) takes about 9
+# minutes, --quick (one short round, only to see that it works) about 1.
+#
 # Workloads (issue #8):
 #   relay-1hop    one bulk stream (cd_bulk -m down: the sink writes, the
 #                 client reads, the way egress traffic mostly flows) to
@@ -478,6 +483,7 @@ bench_idle() {	# WORKLOAD IMPL KEY ROUND
 }
 
 note "connectd bench: $(nproc) cores shared with other work (load average $(cut -d' ' -f1-3 /proc/loadavg) at start); $rounds round(s), each workload's impls alternating within a round, order rotated per round; medians over rounds"
+note "connectd under test: $CONNECTD (built $(date -u -r "$CONNECTD" +%Y-%m-%dT%H:%MZ); EJ_CONNECTD overrides it)"
 note "rig: one network namespace ($NS), everything on its loopback; the target sink.bench = 127.0.0.2 by name for every path (cd_sink, 2 epoll threads); logs on $(stat -f -c %T "$T") under /tmp"
 note "connectd config: [chain] exit = direct (relay-2hop: hop = the first connectd's listener; connectd-squid: hop = squid), allow = $TARGET:9000-9002, permit_cidr = 127.0.0.2/32, access_log = no (connectd-log: yes, to a file), max_connections 4096 (idle-9000: 20000), probes at their defaults; dohd and netjaild stood in for by tests/lab/connectd/fakepeer.py"
 note "squid $(squid -v | sed -n 's/.*Version //p' | head -n1) config: -N (one process, the worker), cache deny all, no cache_dir, access log on as shipped (daemon:, squid format), pinger off, max_filedescriptors 20000; two-hop: cache_peer parent + never_direct"
