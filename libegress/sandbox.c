@@ -35,6 +35,24 @@
 #endif
 #endif
 
+#ifdef EG_SANITIZER_RUNTIME
+/*
+ * GCC's UBSan runtime reads UBSAN_OPTIONS lazily, at its first report, from
+ * /proc/self/environ: in a daemon that has dropped to its user (no longer
+ * dumpable, so that file is root's) and sits under Landlock, it cannot, and
+ * a report would go on with the defaults (print and continue).  So a
+ * sanitizer build makes a report fatal by default; UBSAN_OPTIONS, where
+ * readable, still overrides.  The lab's harness also fails a test on any
+ * report it finds in a log (tests/lab/lib.sh).
+ */
+const char *__ubsan_default_options(void);
+const char *
+__ubsan_default_options(void)
+{
+	return "halt_on_error=1:abort_on_error=1:print_stacktrace=1";
+}
+#endif
+
 /*
  * What a libuv daemon does after start-up, whatever its job: run the loop
  * (epoll, timers, the async eventfd, signals through a self-pipe), move
