@@ -1,9 +1,14 @@
 /*
  * listen.c - port-53 intake: UDP and TCP on every [dohd] listen address.
  *
- * UDP uses recvmsg/sendmsg with IP_PKTINFO / IPV6_RECVPKTINFO and answers
- * from the very address the query was sent to: after an nft redirect or
- * dnat, conntrack maps the answer back only if its source is that address.
+ * UDP answers leave from the very address the query was sent to: after an
+ * nft redirect or dnat, conntrack maps the answer back only if its source
+ * is that address.  A socket bound to one address gets that for free; a
+ * wildcard socket learns the address with IP_PKTINFO / IPV6_RECVPKTINFO
+ * and sets it on each answer.  Datagrams are read with recvmmsg, and the
+ * answers queued and sent with sendmmsg once the batch is handled (or, for
+ * answers that came later from upstream, at the end of the loop turn): a
+ * syscall per batch, not two per query.
  * TCP uses 2-byte length framing (RFC 1035 4.2.2, RFC 7766): pipelined
  * queries are answered as they complete, a connection has an idle timeout,
  * a bounded number of queries in flight and of bytes buffered.
@@ -117,6 +122,16 @@ udp_socket(const struct sockaddr_storage *ss, socklen_t sl, char *err,
 	if (fd >= 0)
 		close(fd);
 	return -1;
+}
+
+static bool
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)ss)->
+		    sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+	    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr);
 }
 
 static int
@@ -517,8 +532,10 @@ add_udp(struct dlisten *l, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "too many listen addresses");
 		return -1;
 	}
+	/* Bound to one address, the answers leave from it: no control
+	 * message to build, send and parse for each of them. */
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-	    set_pktinfo(fd, ss.ss_family) < 0) {
+	    (is_wildcard(&ss) && set_pktinfo(fd, ss.ss_family) < 0)) {
 		snprintf(err, errlen, "udp pktinfo: %s", strerror(errno));
 		return -1;
 	}

@@ -33,14 +33,14 @@
 # before/after comparison that shares the machine's noise),
 # EJ_BENCH_H2_STREAMS (the upstream's http-max-streams, default 1000;
 # unbound's own default is 100).
-# stdout: RESULT and NOTE lines only (see tests/bench/README or run.sh);
+# stdout: RESULT and NOTE lines only (tests/bench/README.md, run.sh);
 # everything else goes to stderr.
 set -eu
 export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-dp}
 here=$(cd "$(dirname "$0")" && pwd)
 export EJ_SRC=${EJ_SRC:-$(cd "$here/../../.." && pwd)}
 
-rounds=5 secs=5 lsecs=2 quick=0
+rounds=5 secs=4 lsecs=2 quick=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 rounds=1 secs=3 lsecs=1 ;;

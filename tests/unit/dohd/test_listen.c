@@ -1,10 +1,11 @@
 /*
  * test_listen.c - the UDP listener in batches: a burst of queries read
  * with recvmmsg is answered in full, each answer to its own client with
- * its own id, from the address the query was sent to (a wildcard
- * listener, IP_PKTINFO); an answer completed later (the upstream) leaves
- * at the end of that loop turn.  Runs in a network namespace of its own
- * (root only; skipped otherwise), so no port on the host is touched.
+ * its own id, from the address the query was sent to (a wildcard listener
+ * with IP_PKTINFO, or one bound to that address); an answer completed
+ * later (the upstream) leaves at the end of that loop turn.  Runs in a
+ * network namespace of its own (root only; skipped otherwise), so no port
+ * on the host is touched.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@ static const char conf[] =
     "hop = http://10.20.0.2:3128\n"
     "[dohd]\n"
     "listen = 0.0.0.0:5300\n"
+    "listen = 127.0.0.3:5301\n"
     "upstream = https://dns.example/dns-query 192.0.2.53\n"
     "rate_limit = 0\n"
     "[policy]\n"
@@ -57,21 +59,22 @@ own_netns(void)
 }
 
 static int
-client(const char *to, struct sockaddr_in *dst)
+client(const char *to, uint16_t port, struct sockaddr_in *dst)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
 	assert_true(fd >= 0);
 	memset(dst, 0, sizeof(*dst));
 	dst->sin_family = AF_INET;
-	dst->sin_port = htons(PORT);
+	dst->sin_port = htons(port);
 	assert_int_equal(inet_pton(AF_INET, to, &dst->sin_addr), 1);
 	return fd;
 }
 
 /* Every answer waiting on fd: ids into seen[], sources checked. */
 static int
-drain(int fd, const char *from, bool *seen, size_t nseen, uint8_t *rcode)
+drain(int fd, const char *from, uint16_t port, bool *seen, size_t nseen,
+    uint8_t *rcode)
 {
 	uint8_t b[1500];
 	struct sockaddr_in src;
@@ -90,7 +93,7 @@ drain(int fd, const char *from, bool *seen, size_t nseen, uint8_t *rcode)
 		assert_true(n >= DNS_HDR_LEN);
 		assert_string_equal(inet_ntop(AF_INET, &src.sin_addr, a,
 		    sizeof(a)), from);
-		assert_int_equal(ntohs(src.sin_port), PORT);
+		assert_int_equal(ntohs(src.sin_port), port);
 		assert_true(dns_get16(b) < nseen);
 		assert_false(seen[dns_get16(b)]);	/* once each */
 		seen[dns_get16(b)] = true;
@@ -112,7 +115,7 @@ t_batches(void **st)
 	uint8_t q[512], a[512], rcode = 0;
 	char err[256];
 	size_t n;
-	int fd, fd2, got = 0;
+	int fd, fd2, fd3, got = 0;
 
 	if (!own_netns())
 		skip();
@@ -123,7 +126,7 @@ t_batches(void **st)
 		fail_msg("dlisten_open: %s", err);
 
 	/* More than one batch, queued before the loop reads any. */
-	fd = client("127.0.0.1", &dst);
+	fd = client("127.0.0.1", PORT, &dst);
 	for (int i = 0; i < BURST; i++) {
 		n = mkquery(q, (uint16_t)i, "denied.example", DNS_T_A, 1232);
 		assert_int_equal(sendto(fd, q, n, 0, (struct sockaddr *)&dst,
@@ -131,7 +134,7 @@ t_batches(void **st)
 	}
 	for (int k = 0; k < 50 && got < BURST; k++) {
 		uv_run(&loop, UV_RUN_NOWAIT);
-		got += drain(fd, "127.0.0.1", seen, BURST, &rcode);
+		got += drain(fd, "127.0.0.1", PORT, seen, BURST, &rcode);
 		if (got < BURST)
 			usleep(2000);
 	}
@@ -142,7 +145,7 @@ t_batches(void **st)
 	/* Asked on another address of the wildcard listener: the answer
 	 * comes back from that address.  The upstream answers later. */
 	memset(seen, 0, sizeof(seen));
-	fd2 = client("127.0.0.2", &dst);
+	fd2 = client("127.0.0.2", PORT, &dst);
 	n = mkquery(q, 7, "api.example.com", DNS_T_A, 0);
 	assert_int_equal(sendto(fd2, q, n, 0, (struct sockaddr *)&dst,
 	    sizeof(dst)), (ssize_t)n);
@@ -151,7 +154,8 @@ t_batches(void **st)
 		usleep(2000);
 	}
 	assert_int_equal(f->nresolve, 1);
-	assert_int_equal(drain(fd2, "127.0.0.2", seen, BURST, &rcode), 0);
+	assert_int_equal(drain(fd2, "127.0.0.2", PORT, seen, BURST, &rcode),
+	    0);
 	{
 		const char *rrs[] = { "api.example.com. 60 IN A 93.184.216.34",
 		    NULL };
@@ -162,11 +166,28 @@ t_batches(void **st)
 	/* queued, not yet sent: the end of the next loop turn sends it */
 	uv_run(&loop, UV_RUN_NOWAIT);
 	usleep(2000);
-	assert_int_equal(drain(fd2, "127.0.0.2", seen, BURST, &rcode), 1);
+	assert_int_equal(drain(fd2, "127.0.0.2", PORT, seen, BURST, &rcode),
+	    1);
 	assert_true(seen[7]);
 	assert_int_equal(rcode, DNS_R_NOERROR);
+
+	/* A listener bound to one address (no IP_PKTINFO) answers from it. */
+	memset(seen, 0, sizeof(seen));
+	fd3 = client("127.0.0.3", PORT + 1, &dst);
+	n = mkquery(q, 9, "denied.example", DNS_T_A, 0);
+	assert_int_equal(sendto(fd3, q, n, 0, (struct sockaddr *)&dst,
+	    sizeof(dst)), (ssize_t)n);
+	for (int k = 0; k < 50 && !seen[9]; k++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		(void)drain(fd3, "127.0.0.3", PORT + 1, seen, BURST, &rcode);
+		if (!seen[9])
+			usleep(2000);
+	}
+	assert_true(seen[9]);
+	assert_int_equal(rcode, DNS_R_NXDOMAIN);
 	close(fd);
 	close(fd2);
+	close(fd3);
 	fake_free(f);
 }
 
