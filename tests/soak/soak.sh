@@ -355,22 +355,17 @@ d_ok=$(count deny OK) d_bad=$(count deny BAD)
 m_n=$(count mal OK)
 a_all=$((a_ok + a_bad))
 
-mib() {	# KiB -> MiB with one decimal
-	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
-}
-
 echo
 echo "soak: $SOAK_SECS s, warm-up $SOAK_WARM s, samples in $CSV"
 echo "requests: allowed $a_ok ok / $a_bad failed, denied $d_ok refused / $d_bad NOT refused, malformed $m_n"
-printf '%-9s %8s %12s %9s %9s %9s %9s %5s %5s %5s %5s\n' daemon pid "rss:warm-up" max last growth bound \
+printf '%-9s %8s %12s %9s %9s %9s %9s %7s %5s %5s %5s\n' daemon pid "rss:warm-up" max last growth bound \
 	"fd:idle" warm max end
 for d in $SOAK_DAEMONS; do
 	b=${BASE_RSS[$d]:-0}
 	bound=$((b / 10))
 	[ "$bound" -ge "$SOAK_RSS_MIN_KB" ] || bound=$SOAK_RSS_MIN_KB
-	printf '%-9s %8s %10sMi %7sMi %7sMi %7sMi %7sMi %5s %5s %5s %5s\n' "$d" "${PID[$d]}" \
-		"$(mib "$b")" "$(mib "${MAX_RSS[$d]:-0}")" "$(mib "${LAST_RSS[$d]:-0}")" \
-		"$(mib $((${LAST_RSS[$d]:-0} - b)))" "$(mib "$bound")" \
+	printf '%-9s %8s %9sKiB %6sKiB %6sKiB %6sKiB %6sKiB %7s %5s %5s %5s\n' "$d" "${PID[$d]}" \
+		"$b" "${MAX_RSS[$d]:-0}" "${LAST_RSS[$d]:-0}" "$((${LAST_RSS[$d]:-0} - b))" "$bound" \
 		"${IDLE_FD[$d]:-?}" "${WARM_FD[$d]:-?}" "${MAX_FD[$d]:-?}" "${END_FD[$d]:-?}"
 done
 echo
