@@ -108,7 +108,10 @@ if ! ulimit -n 20000 2>/dev/null; then
 	ulimit -n "$(ulimit -Hn)"
 fi
 
-NS=cb$$
+# Unique even if another run somewhere has the same pid; deleted at the
+# end only if this run made it.
+NS=cb$$r$RANDOM
+NS_MADE=0
 T=$(mktemp -d /tmp/cbbench.XXXXXX)
 chmod 755 "$T"
 R=$T/results
@@ -124,11 +127,15 @@ cleanup() {
 		for p in $ALLPIDS; do kill "$p"; done
 		sleep 0.3
 		for p in $ALLPIDS; do kill -9 "$p"; done
-		ip netns pids "$NS" | xargs -r kill -9
+		if [ "$NS_MADE" -eq 1 ]; then
+			ip netns pids "$NS" | xargs -r kill -9
+		fi
 		wait
-		ip netns del "$NS"
+		if [ "$NS_MADE" -eq 1 ]; then
+			ip netns del "$NS"
+			rm -rf "/etc/netns/$NS"
+		fi
 	} 2>/dev/null
-	rm -rf "/etc/netns/$NS"
 	if [ -n "${EJ_KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -182,7 +189,8 @@ wait_file() {
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n1; }
 
 # ---- the namespace
-ip netns add "$NS" || { note "connectd bench: ip netns add failed"; exit 1; }
+ip netns add "$NS" || { note "connectd bench: ip netns add $NS failed"; exit 1; }
+NS_MADE=1
 ip -n "$NS" link set lo up
 # Ephemeral ports above every listener here (3128-3162, 9000-9003): a
 # client's port must never take a port a proxy is about to listen on.
@@ -497,6 +505,10 @@ for ((round = 1; round <= rounds; round++)); do
 		# shellcheck disable=SC2086 # word lists
 		for p in $(rotate "$round" ${PATHS[$w]}); do
 			impl=${p%%:*} key=${p#*:}
+			if [ ! -e "/run/netns/$NS" ]; then
+				note "connectd bench: the namespace $NS vanished in round $round (deleted from outside the bench); no more runs, medians over what was measured"
+				break 3
+			fi
 			if [ -n "${BROKEN[$key]:-}" ]; then
 				note "$w $impl round $round: skipped: ${BROKEN[$key]}"
 				continue
