@@ -1,6 +1,6 @@
 /*
- * alog.c - the access log: one line per connection, never blocking the
- * event loop.
+ * alog.c - the access log (one line per connection) and the other lines
+ * a client can cause at line rate (report), never blocking the event loop.
  *
  * Lines go into one bounded buffer (CD_ALOG_MAX); a 100 ms timer, a
  * buffer past CD_ALOG_SOON, a reload and the exit write it to stderr in
@@ -38,7 +38,7 @@ static struct {
 	size_t n;
 	int fd;
 	enum alog_kind kind;
-	bool quiet;		/* log_level above info */
+	enum eg_log_level min;	/* [jail] log_level */
 	bool timer_live;
 	uv_timer_t timer;
 	uint64_t pending_drops;	/* not yet reported in the log */
@@ -58,8 +58,9 @@ cd_alog_init(struct cd *cd, const struct eg_config *cfg)
 	int fd;
 
 	if (cfg->jail.log_level != NULL &&
-	    eg_log_level_parse(cfg->jail.log_level, &lvl))
-		alog.quiet = lvl > EG_LOG_INFO;
+	    !eg_log_level_parse(cfg->jail.log_level, &lvl))
+		lvl = EG_LOG_INFO;
+	alog.min = lvl;
 	alog.fd = STDERR_FILENO;
 	alog.kind = ALOG_WRITE;
 	if (fstat(STDERR_FILENO, &st) == 0) {
@@ -153,18 +154,20 @@ stamp_now(void)
 }
 
 void
-cd_alog(struct cd *cd, const char *fmt, ...)
+cd_alog(struct cd *cd, enum eg_log_level lvl, const char *event,
+    const char *fmt, ...)
 {
+	static const char *const names[] = { "debug", "info", "warn", "err" };
 	char line[CD_ALOG_LINE];
 	va_list ap;
 	size_t off;
 	int k;
 
-	if (alog.fd < 0 || alog.quiet)
+	if (alog.fd < 0 || lvl < alog.min || lvl > EG_LOG_ERR)
 		return;
 	stamp_now();
-	k = snprintf(line, sizeof(line), "ts=%s level=info daemon=connectd "
-	    "event=access ", alog.stamp);
+	k = snprintf(line, sizeof(line), "ts=%s level=%s daemon=connectd "
+	    "event=%s ", alog.stamp, names[lvl], event);
 	if (k < 0)
 		return;
 	off = (size_t)k;

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "log.h"
 #include "peerstat.h"
 #include "policy.h"
 
@@ -99,6 +100,7 @@ struct cd_listener {
 	enum cd_mode mode;
 	struct sockaddr_storage addr;
 	bool open;
+	bool nodelay;		/* set on the listener: accepted sockets inherit it */
 };
 
 struct cd {
@@ -219,8 +221,8 @@ void cd_conn_relay_release(struct cd_conn *c);
 
 /* ---- alog.c: the access log, buffered, never blocking the loop */
 void cd_alog_init(struct cd *cd, const struct eg_config *cfg);
-void cd_alog(struct cd *cd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void cd_alog(struct cd *cd, enum eg_log_level lvl, const char *event,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void cd_alog_flush(struct cd *cd);
 
 /* ---- relay.c */

@@ -87,7 +87,7 @@ on_handle_closed(uv_handle_t *h)
 	if (cd->m.active > 0)
 		cd->m.active--;
 	if (c->gen->cfg->connectd.access_log)
-		cd_alog(cd, "src=%s mode=%s kind=%s dst=%s host=%s port=%u rule=%s "
+		cd_alog(cd, EG_LOG_INFO, "access", "src=%s mode=%s kind=%s dst=%s host=%s port=%u rule=%s "
 		    "decision=%s status=%d reason=%s hops=%s up=%llu down=%llu "
 		    "ms=%llu%s error=%s",
 		    c->src, cd_mode_str(c->mode), c->kind ? c->kind : "-",
@@ -312,9 +312,9 @@ conn_go(struct cd_conn *c)
 		return;
 	}
 	if (c->v.reported) {
-		eg_log(EG_LOG_WARN, "report", "src=%s host=%s port=%u reason=%s "
-		    "note=\"would be denied in enforce mode\"", c->src, c->host,
-		    c->port, c->v.reason);
+		cd_alog(c->cd, EG_LOG_WARN, "report", "src=%s host=%s port=%u "
+		    "reason=%s note=\"would be denied in enforce mode\"", c->src,
+		    c->host, c->port, c->v.reason);
 	}
 	c->dec = c->v.reported ? CD_DEC_REPORT : CD_DEC_ALLOW;
 	c->st = C_DIAL;
@@ -611,7 +611,8 @@ on_accept(uv_stream_t *s, int status)
 		conn_close(c);
 		return;
 	}
-	uv_tcp_nodelay(&c->cli, 1);
+	if (!l->nodelay)
+		uv_tcp_nodelay(&c->cli, 1);
 	if (uv_tcp_getpeername(&c->cli, (struct sockaddr *)&ss, &sl) == 0)
 		fmt_addr(&ss, c->src, sizeof(c->src), NULL);
 	else
@@ -674,6 +675,9 @@ open_listener(struct cd *cd, const char *spec, enum cd_mode mode, int fd,
 		return -1;
 	}
 	getsockname(fd, (struct sockaddr *)&l->addr, &sl);
+	/* Linux copies TCP_NODELAY to every accepted socket: one call here
+	 * instead of one per connection. */
+	l->nodelay = uv_tcp_nodelay(&l->h, 1) == 0;
 	if ((rc = uv_listen((uv_stream_t *)&l->h, 1024, on_accept)) != 0) {
 		snprintf(err, errlen, "listen %s: %s", spec, uv_strerror(rc));
 		return -1;

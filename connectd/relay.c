@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -436,7 +437,18 @@ on_poll(uv_poll_t *p, int status, int events)
 	if (r->done)
 		return;
 	if (status < 0) {
-		relay_end(r, uv_strerror(status));
+		/* libuv says EBADF for POLLERR: the socket knows better */
+		int e = 0;
+		socklen_t el = sizeof(e);
+		char why[CD_ERR_MAX];
+
+		if (getsockopt(r->fd[s], SOL_SOCKET, SO_ERROR, &e, &el) == 0 &&
+		    e != 0) {
+			snprintf(why, sizeof(why), "%s: %s", s == 0 ? "client" :
+			    "upstream", strerror(e));
+			relay_end(r, why);
+		} else
+			relay_end(r, uv_strerror(status));
 		return;
 	}
 	if (events & UV_WRITABLE)
