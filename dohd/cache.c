@@ -212,10 +212,26 @@ dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
 	return true;
 }
 
+uint64_t
+dcache_hash(const struct dcache *c, const uint8_t *name, size_t namelen,
+    uint16_t qtype, uint16_t qclass)
+{
+	return key_hash(c, name, namelen, qtype, qclass);
+}
+
 const struct dcache_ent *
 dcache_get(struct dcache *c, const uint8_t *name, size_t namelen,
     uint16_t qtype, uint16_t qclass, uint64_t now_ms, bool allow_stale,
     uint32_t *age, bool *stale)
+{
+	return dcache_get_hashed(c, key_hash(c, name, namelen, qtype, qclass),
+	    name, namelen, qtype, qclass, now_ms, allow_stale, age, stale);
+}
+
+const struct dcache_ent *
+dcache_get_hashed(struct dcache *c, uint64_t h, const uint8_t *name,
+    size_t namelen, uint16_t qtype, uint16_t qclass, uint64_t now_ms,
+    bool allow_stale, uint32_t *age, bool *stale)
 {
 	struct dcache_ent *e;
 	uint64_t a;
@@ -224,8 +240,7 @@ dcache_get(struct dcache *c, const uint8_t *name, size_t namelen,
 	*age = 0;
 	if (c->max == 0 || namelen == 0 || namelen > 255)
 		goto miss;
-	e = find(c, key_hash(c, name, namelen, qtype, qclass), name, namelen,
-	    qtype, qclass);
+	e = find(c, h, name, namelen, qtype, qclass);
 	if (e == NULL)
 		goto miss;
 	a = now_ms > e->stored_ms ? (now_ms - e->stored_ms) / 1000 : 0;
@@ -259,15 +274,13 @@ dcache_stats(const struct dcache *c, struct dcache_stats *st)
 
 /* Flushing needs nothing here: a slot of an earlier epoch never matches. */
 const struct dcache_deny *
-dcache_deny_get(const struct dcache *c, const uint8_t *name, size_t namelen,
-    uint16_t qtype)
+dcache_deny_get(const struct dcache *c, uint64_t h, const uint8_t *name,
+    size_t namelen, uint16_t qtype)
 {
 	const struct dcache_deny *m;
-	uint64_t h;
 
 	if (namelen == 0 || namelen > 255)
 		return NULL;
-	h = key_hash(c, name, namelen, qtype, 0);
 	m = &c->deny[h & (DCACHE_DENY_SLOTS - 1)];
 	if (m->epoch != c->epoch + 1 || m->hash != h || m->qtype != qtype ||
 	    m->namelen != namelen || memcmp(m->name, name, namelen) != 0)
@@ -276,16 +289,14 @@ dcache_deny_get(const struct dcache *c, const uint8_t *name, size_t namelen,
 }
 
 void
-dcache_deny_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
-    size_t namelen, uint16_t qtype, int rcode, int reason,
-    const char *where)
+dcache_deny_put(struct dcache *c, uint64_t epoch, uint64_t h,
+    const uint8_t *name, size_t namelen, uint16_t qtype, int rcode,
+    int reason, const char *where)
 {
 	struct dcache_deny *m;
-	uint64_t h;
 
 	if (epoch != c->epoch || namelen == 0 || namelen > 255)
 		return;
-	h = key_hash(c, name, namelen, qtype, 0);
 	m = &c->deny[h & (DCACHE_DENY_SLOTS - 1)];
 	m->hash = h;
 	m->epoch = epoch + 1;

@@ -80,6 +80,15 @@ const struct dcache_ent *dcache_get(struct dcache *c, const uint8_t *name,
     size_t namelen, uint16_t qtype, uint16_t qclass, uint64_t now_ms,
     bool allow_stale, uint32_t *age, bool *stale);
 
+/* The keyed hash of a key, computed once per query for the lookups below
+ * (the query path asks both the cache and the denials). */
+uint64_t dcache_hash(const struct dcache *c, const uint8_t *name,
+    size_t namelen, uint16_t qtype, uint16_t qclass);
+/* dcache_get() with h = dcache_hash() of the same key. */
+const struct dcache_ent *dcache_get_hashed(struct dcache *c, uint64_t h,
+    const uint8_t *name, size_t namelen, uint16_t qtype, uint16_t qclass,
+    uint64_t now_ms, bool allow_stale, uint32_t *age, bool *stale);
+
 void dcache_stats(const struct dcache *c, struct dcache_stats *st);
 
 /*
@@ -101,11 +110,12 @@ struct dcache_deny {
 	uint8_t name[255];
 };
 
+/* h is dcache_hash() of (name, qtype, the question's class). */
 const struct dcache_deny *dcache_deny_get(const struct dcache *c,
-    const uint8_t *name, size_t namelen, uint16_t qtype);
+    uint64_t h, const uint8_t *name, size_t namelen, uint16_t qtype);
 /* Remember a denial decided in epoch (ignored when that is past). */
-void dcache_deny_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
-    size_t namelen, uint16_t qtype, int rcode, int reason,
-    const char *where);
+void dcache_deny_put(struct dcache *c, uint64_t epoch, uint64_t h,
+    const uint8_t *name, size_t namelen, uint16_t qtype, int rcode,
+    int reason, const char *where);
 
 #endif

@@ -29,6 +29,8 @@
 
 #define DL_UDP_BATCH		64	/* datagrams per recvmmsg/sendmmsg */
 #define DL_UDP_CMSG		64	/* room for one in6_pktinfo */
+#define DL_UDP_RXCMSG		256	/* and for what else a .socket unit
+					 * may turn on (timestamps, ...) */
 #define DL_TCP_IDLE_MS		10000
 #define DL_TCP_MAX_CONNS	256
 #define DL_TCP_MAX_INFLIGHT	32
@@ -80,7 +82,7 @@ struct dl_rx {
 	struct sockaddr_storage peer[DL_UDP_BATCH];
 	union {
 		size_t align;	/* as struct cmsghdr */
-		uint8_t buf[DL_UDP_CMSG];
+		uint8_t buf[DL_UDP_RXCMSG];
 	} cb[DL_UDP_BATCH];
 	/* A whole datagram each, so no query is ever cut (pages are only
 	 * touched as far as datagrams reach). */

@@ -45,6 +45,7 @@ struct dq {
 	char where[DCACHE_WHERE_MAX];	/* the rule's file:line (a reload
 					 * frees rules) */
 	uint64_t epoch;		/* the cache's when the policy was asked */
+	uint64_t hash;		/* dcache_hash() of the question */
 	uint8_t *pending;	/* answer held back until netjaild acks */
 	size_t pending_len;
 };
@@ -471,7 +472,7 @@ dq_denied_before(struct dq *x)
 	const struct dcache_deny *m;
 
 	if (x->q.qclass != DNS_C_IN || (m = dcache_deny_get(d->cache,
-	    x->q.lname, x->q.qname_len, x->q.qtype)) == NULL)
+	    x->hash, x->q.lname, x->q.qname_len, x->q.qtype)) == NULL)
 		return false;
 	x->dec.verdict = EG_DENY;
 	x->dec.reason = (enum eg_reason)m->reason;
@@ -526,8 +527,11 @@ dq_run(struct dq *x)
 		x->why = "hop_name";
 		x->nocache = true;
 	} else {
-		e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
-		    x->q.qtype, x->q.qclass, x->start_ms, false, &age, &stale);
+		x->hash = dcache_hash(d->cache, x->q.lname, x->q.qname_len,
+		    x->q.qtype, x->q.qclass);
+		e = dcache_get_hashed(d->cache, x->hash, x->q.lname,
+		    x->q.qname_len, x->q.qtype, x->q.qclass, x->start_ms, false,
+		    &age, &stale);
 		looked = true;
 		if (e != NULL && e->dec != NULL) {
 			dq_cached(x, e, age);
@@ -548,8 +552,8 @@ dq_run(struct dq *x)
 			 * name under a search domain. */
 			if (x->q.labels == 1 && dq_local(x, false))
 				return;
-			dcache_deny_put(d->cache, x->epoch, x->q.lname,
-			    x->q.qname_len, x->q.qtype, rcode,
+			dcache_deny_put(d->cache, x->epoch, x->hash,
+			    x->q.lname, x->q.qname_len, x->q.qtype, rcode,
 			    (int)x->dec.reason, x->where);
 			d->st.denied++;
 			x->decision = "deny";

@@ -159,6 +159,9 @@ t_decision_epoch(void **st)
 	/* the wire and TTL offsets still sit where they belong */
 	assert_memory_equal(e->wire, body, 20);
 	assert_int_equal(e->ttl_off[0], 4);
+	/* the hashed lookup finds the same entry */
+	assert_ptr_equal(dcache_get_hashed(c, dcache_hash(c, k, 5, 1, 1), k, 5,
+	    1, 1, 0, false, &age, &stale), e);
 	/* without a decision: none is invented */
 	key(k, 3);
 	assert_true(dcache_put(c, dcache_epoch(c), k, 5, 1, 1, body, 20, offs,
@@ -184,31 +187,36 @@ t_deny_memo(void **st)
 {
 	struct dcache *c = dcache_new(16, 0);
 	const struct dcache_deny *m;
-	uint64_t before;
+	uint64_t before, h, h2;
 	uint8_t k[5], k2[5];
 
 	key(k, 7);
 	key(k2, 8);
-	assert_null(dcache_deny_get(c, k, 5, 1));
-	dcache_deny_put(c, dcache_epoch(c), k, 5, 1, 3, 2, "a.conf:4");
-	m = dcache_deny_get(c, k, 5, 1);
+	h = dcache_hash(c, k, 5, 1, 1);
+	h2 = dcache_hash(c, k2, 5, 1, 1);
+	assert_null(dcache_deny_get(c, h, k, 5, 1));
+	dcache_deny_put(c, dcache_epoch(c), h, k, 5, 1, 3, 2, "a.conf:4");
+	m = dcache_deny_get(c, h, k, 5, 1);
 	assert_non_null(m);
 	assert_int_equal(m->rcode, 3);
 	assert_int_equal(m->reason, 2);
 	assert_string_equal(m->where, "a.conf:4");
-	assert_null(dcache_deny_get(c, k, 5, 28));	/* other type */
-	assert_null(dcache_deny_get(c, k2, 5, 1));	/* other name */
+	/* other type, other name: no match even in the same slot */
+	assert_null(dcache_deny_get(c, h, k, 5, 28));
+	assert_null(dcache_deny_get(c, h, k2, 5, 1));
+	assert_null(dcache_deny_get(c, h2, k2, 5, 1));
 	/* a flush forgets; a denial decided before it is not kept */
 	before = dcache_epoch(c);
 	dcache_flush(c);
-	assert_null(dcache_deny_get(c, k, 5, 1));
-	dcache_deny_put(c, before, k, 5, 1, 3, 2, "");
-	assert_null(dcache_deny_get(c, k, 5, 1));
+	assert_null(dcache_deny_get(c, h, k, 5, 1));
+	dcache_deny_put(c, before, h, k, 5, 1, 3, 2, "");
+	assert_null(dcache_deny_get(c, h, k, 5, 1));
 	/* with answers disabled, denials are still remembered */
 	dcache_free(c);
 	c = dcache_new(0, 0);
-	dcache_deny_put(c, dcache_epoch(c), k, 5, 1, 5, 8, "");
-	assert_non_null(dcache_deny_get(c, k, 5, 1));
+	h = dcache_hash(c, k, 5, 1, 1);
+	dcache_deny_put(c, dcache_epoch(c), h, k, 5, 1, 5, 8, "");
+	assert_non_null(dcache_deny_get(c, h, k, 5, 1));
 	dcache_free(c);
 }
 
