@@ -39,21 +39,34 @@ elif [ "$(id -u)" -ne 0 ]; then
 	echo "test.sh: not root, so dependencies are not installed and lab tests are skipped"
 fi
 
-# step NAME: start a stage; the previous one's time goes to the summary.
+# step NAME: start a stage; each stage's wall time is printed at the end,
+# also when one fails (the failed one is marked).
 times=""
 stage=""
 t_stage=$(date +%s)
 t_start=$t_stage
-step() {
+stage_done() {	# [MARK]
 	now=$(date +%s)
 	if [ -n "$stage" ]; then
-		times="$times$(printf '%6ss  %s' "$((now - t_stage))" "$stage")
+		times="$times$(printf '%6ss  %s%s' "$((now - t_stage))" "$stage" "${1:-}")
 "
 	fi
-	stage=$*
 	t_stage=$now
+}
+step() {
+	stage_done
+	stage=$*
 	printf '\n==== %s\n' "$*"
 }
+times_at_exit() {
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		stage_done "  (FAILED)"
+	fi
+	printf '\n==== time per stage\n%s%6ss  in all\n' "$times" "$(($(date +%s) - t_start))"
+	exit "$rc"
+}
+trap times_at_exit EXIT
 
 setup() {	# setup DIR [meson options...]
 	dir=$1; shift
@@ -108,6 +121,6 @@ for suite in ${EJ_SUITES:-lab e2e soak faults packaging}; do
 	fi
 done
 
-step "all suites passed"
-printf '%s' "$times"
-echo "$(($(date +%s) - t_start))s in all"
+stage_done
+stage=""
+printf '\n==== all suites passed\n'
