@@ -19,6 +19,7 @@
 #include "priv.h"
 
 #include "control.h"
+#include "dlog.h"
 #include "feed.h"
 #include "landlock.h"
 #include "listen.h"
@@ -182,6 +183,9 @@ main(int argc, char **argv)
 	if (dctl_start(&app, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "control", "err=\"%s\"", err);
 
+	/* Still privileged: a pipe on stderr may be root's. */
+	if (app.core.log_info)
+		dlog_init(app.loop);
 	eg_daemon_drop(&app.dm, cfg->dohd.user.uid, cfg->dohd.user.gid, NULL,
 	    0);
 
@@ -205,5 +209,6 @@ main(int argc, char **argv)
 	    eg_policy_nrules(pol), dlocal_count(local));
 	eg_notify_ready();
 	uv_run(app.loop, UV_RUN_DEFAULT);
+	dlog_flush();
 	return EG_EXIT_OK;
 }

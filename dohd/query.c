@@ -12,12 +12,14 @@
  *
  * Every query ends in dq_finish(), which writes the one log line.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
 #include "cache.h"
+#include "dlog.h"
 #include "dohd.h"
 
 #define DQ_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
@@ -75,12 +77,28 @@ qtype_slot(uint16_t t)
 	}
 }
 
+/* The daemon batches decision lines (dlog.c); tests and fuzzers do not. */
+static void
+dq_emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+dq_emit(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (dlog_active())
+		dlog_vline(EG_LOG_INFO, "decision", fmt, ap);
+	else
+		eg_vlog(EG_LOG_INFO, "decision", fmt, ap);
+	va_end(ap);
+}
+
 static void
 dq_log(struct dq *x, int rcode, size_t len)
 {
 	struct dohd *d = x->d;
 	char src[64], nb[EG_NAME_MAX * 4 + 8], tb[16];
-	enum eg_log_level lvl = EG_LOG_INFO;
 
 	/* At warn and above the line is never written: do not build it. */
 	if (x->decision == NULL || !d->log_info)
@@ -90,9 +108,8 @@ dq_log(struct dq *x, int rcode, size_t len)
 		    sizeof(nb));
 	else
 		snprintf(nb, sizeof(nb), "-");
-	eg_log(lvl, "decision",
-	    "src=%s proto=%s name=%s qtype=%s decision=%s reason=%s rule=%s "
-	    "rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
+	dq_emit("src=%s proto=%s name=%s qtype=%s decision=%s reason=%s "
+	    "rule=%s rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
 	    x->src.ip.family == 0 ? "connectd" :
 	    eg_ip_str(&x->src.ip, src, sizeof(src)),
 	    x->src.ip.family == 0 ? "ctl" : x->src.tcp ? "tcp" : "udp", nb,
@@ -738,7 +755,7 @@ dohd_stats_text(const struct dohd *d, char *buf, size_t len)
 	    "cache_evictions=%llu\nstale_served=%llu\nupstream_ok=%llu\n"
 	    "upstream_bad=%llu\nupstream_fail=%llu\nstripped_addrs=%llu\n"
 	    "cname_cut=%llu\nfeed_ok=%llu\nfeed_fail=%llu\ntruncated=%llu\n"
-	    "inflight=%u\n",
+	    "inflight=%u\nlog_dropped=%llu\n",
 	    (unsigned long long)s->queries,
 	    (unsigned long long)s->by_qtype[DQ_T_A],
 	    (unsigned long long)s->by_qtype[DQ_T_AAAA],
@@ -762,7 +779,8 @@ dohd_stats_text(const struct dohd *d, char *buf, size_t len)
 	    (unsigned long long)s->stripped_addrs,
 	    (unsigned long long)s->cname_cut,
 	    (unsigned long long)s->feed_ok, (unsigned long long)s->feed_fail,
-	    (unsigned long long)s->truncated, d->inflight);
+	    (unsigned long long)s->truncated, d->inflight,
+	    (unsigned long long)dlog_dropped());
 	if (n < 0)
 		return 0;
 	return (size_t)n >= len ? len - 1 : (size_t)n;
