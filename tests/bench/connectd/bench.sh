@@ -525,7 +525,7 @@ echo "# all rounds took $(($(date +%s) - t_start)) s"
 
 
 # ---- medians
-median() { sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.10g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A MED=() RUNS=() SPAN=()
 for w in $WORKLOADS; do
 	for p in ${PATHS[$w]}; do
