@@ -34,6 +34,7 @@
 #define CD_WQ_LOW	(64 * 1024)	/* and start again */
 #define CD_READ_BUF	(64 * 1024)
 #define CD_ERR_MAX	200
+#define CD_MAX_FIELDS	100		/* header fields in a request head */
 
 /* ---- gen.c: one configuration generation, shared by reference. */
 struct cd_gen {

@@ -369,7 +369,7 @@ explicit_head(struct cd_conn *c)
 		refuse(c, 503, CD_DEC_ERROR, "out-of-memory", NULL);
 		return;
 	}
-	rc = http_parse_request(c->buf, c->n, c->cap, 100, r);
+	rc = http_parse_request(c->buf, c->n, c->cap, CD_MAX_FIELDS, r);
 	if (rc == HTTP_NEED_MORE)
 		goto out;
 	if (rc == HTTP_ERROR) {
@@ -447,7 +447,7 @@ transparent_head(struct cd_conn *c)
 		refuse(c, 503, CD_DEC_ERROR, "out-of-memory", NULL);
 		return;
 	}
-	rc = http_parse_request(c->buf, c->n, c->cap, 100, r);
+	rc = http_parse_request(c->buf, c->n, c->cap, CD_MAX_FIELDS, r);
 	if (rc == HTTP_NEED_MORE)
 		goto out;
 	if (rc == HTTP_ERROR) {

@@ -121,6 +121,8 @@ lab_expect_eq "exit and forbidden got nothing from the host directly" "0 0" \
     "$(lab_count "$LAB_EXIT") $(lab_count "$LAB_FORBIDDEN")"
 n=$(lab_count "$LAB_HOP_A" tcp 3128)
 lab_expect "everything went to hop A ($n packets)" test "$n" -gt 0
+# connectd writes its access log every 100 ms (see connectd(8)).
+sleep 0.5
 lab_expect_match "access log: transparent SNI allow through both hops" \
     "mode=transparent kind=tls dst=$LAB_EXIT:443 host=\"smoke.test\" port=443 .*decision=allow.*$LAB_HOP_C" \
     cat "$D/connectd.log"
