@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,6 +82,8 @@ static char relay_rbuf[CD_READ_BUF];	/* see us_rbuf in ustream.c */
 static bool splice_off;
 static int pipe_pool[CD_PIPE_POOL][2];
 static size_t npipe_pool;
+static size_t npipe_out;		/* held by spliced directions */
+static uint64_t nofile;			/* RLIMIT_NOFILE, read once */
 
 static void relay_end(struct cd_relay *r, const char *err);
 static void maybe_splice(struct cd_relay *r);
@@ -289,12 +292,14 @@ pipe_get(struct sdir *d)
 		npipe_pool--;
 		d->pipe[0] = pipe_pool[npipe_pool][0];
 		d->pipe[1] = pipe_pool[npipe_pool][1];
+		npipe_out++;
 		return 0;
 	}
 	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
 		d->pipe[0] = d->pipe[1] = -1;
 		return -1;
 	}
+	npipe_out++;
 	/* Fewer, larger splices; the default size is fine when refused. */
 	(void)fcntl(d->pipe[1], F_SETPIPE_SZ, CD_PIPE_SIZE);
 	return 0;
@@ -306,6 +311,7 @@ pipe_put(struct sdir *d)
 {
 	if (d->pipe[0] < 0)
 		return;
+	npipe_out--;
 	if (d->inpipe == 0 && npipe_pool < CD_PIPE_POOL) {
 		pipe_pool[npipe_pool][0] = d->pipe[0];
 		pipe_pool[npipe_pool][1] = d->pipe[1];
@@ -478,6 +484,18 @@ maybe_splice(struct cd_relay *r)
 	if (splice_off || r->spliced || r->done || r->cli_eof || r->up_eof ||
 	    r->cli_shut || r->bytes_up + r->bytes_down < CD_SPLICE_AFTER ||
 	    us_ntls(r->up) != 0 || cli_queued(r) != 0 || us_queued(r->up) != 0)
+		return;
+	/* Pipes cost descriptors: switch only while every connection's two
+	 * sockets, every pipe held or pooled, this tunnel's two and a margin
+	 * fit under the limit; a buffered tunnel needs no more. */
+	if (nofile == 0) {
+		struct rlimit rl;
+
+		nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1024;
+	}
+	if (2 * r->cd->m.active + 2 * (npipe_out + npipe_pool) + 4 + 256 >
+	    nofile)
 		return;
 	if (uv_fileno((uv_handle_t *)r->cli, &ofd) != 0 ||
 	    (fd = us_fileno(r->up)) < 0)
