@@ -140,6 +140,23 @@ on_stage_timeout(uv_timer_t *t)
 	struct cd_dial *d = t->data;
 	char sn[300];
 
+	/*
+	 * Past the first hop, a stage that heard nothing at all is ambiguous:
+	 * the hop before it may be the silent one (stopped, overloaded) as
+	 * well as this one unreachable from it.  Say both, so the reason
+	 * does not point an operator only at what may be the healthy hop.
+	 */
+	if (d->stage >= 2 && d->stage <= d->nhops && d->nresp == 0) {
+		char vn[300];
+		int s = d->stage;
+
+		d->stage = s - 1;
+		stage_name(d, vn, sizeof(vn));
+		d->stage = s;
+		dial_fail(d, 504, "%s: timed out: no answer from %s to its "
+		    "CONNECT", stage_name(d, sn, sizeof(sn)), vn);
+		return;
+	}
 	dial_fail(d, 504, "%s: timed out", stage_name(d, sn, sizeof(sn)));
 }
 

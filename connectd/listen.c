@@ -228,7 +228,14 @@ refuse(struct cd_conn *c, int status, enum cd_dec dec, const char *reason,
 	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "-");
 	if (err != NULL && c->err[0] == '\0')
 		snprintf(c->err, sizeof(c->err), "%s", err);
-	if (c->kind != NULL && strcmp(c->kind, "tls") == 0) {
+	/*
+	 * An HTTP refusal only makes sense to a client that spoke HTTP: a TLS
+	 * client, or a transparent one not yet heard from (busy, draining,
+	 * not ready, silent until the deadline), gets a plain close instead
+	 * of bytes it would take for a broken handshake.
+	 */
+	if ((c->kind != NULL && strcmp(c->kind, "tls") == 0) ||
+	    (c->kind == NULL && c->mode == CD_MODE_TRANSPARENT)) {
 		conn_close(c);
 		return;
 	}
