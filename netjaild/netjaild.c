@@ -36,6 +36,7 @@ static const char *const nj_syscalls[] = {
 	"statx", "lseek", "getdents64", "fcntl", "mmap", "munmap", "brk",
 	"futex", "getrandom", "clock_gettime", "getpid", "getuid", "getgid",
 	"geteuid", "getegid",
+	"unlink", "unlinkat",	/* the control socket, at a clean stop */
 	NULL
 };
 
@@ -214,6 +215,11 @@ main(int argc, char **argv)
 	if (st.srv == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
 		    "error=\"%s\"", sock, err);
+	/* ours after the drop too, so a clean stop can unlink it from the
+	 * sticky runtime directory; access stays as the mode and group say */
+	if (chown(sock, d.cfg->netjaild.user.uid, (gid_t)-1) == -1)
+		eg_log(EG_LOG_WARN, "control_socket_chown", "path=%s "
+		    "error=\"%s\"", sock, strerror(errno));
 	for (i = 0; i < 4; i++) {
 		uv_signal_init(loop, &sig[i]);
 		sig[i].data = &st;
@@ -245,9 +251,11 @@ main(int argc, char **argv)
 		free(st.learned[i].elems);
 		free(st.learned_until[i]);
 	}
-	if (st.cfg != d.cfg)
-		eg_config_free(st.cfg);
-	eg_config_free(d.cfg);
+	/* st.cfg is the live one: a reload freed d.cfg when it replaced it */
+	eg_config_free(st.cfg);
+	d.cfg = NULL;
 	free(d.argv);
+	/* last: a clean stop is seen to have got past the sandbox */
+	eg_log(EG_LOG_INFO, "stopped", "rules=kept");
 	return EG_EXIT_OK;
 }

@@ -371,5 +371,7 @@ main(int argc, char **argv)
 	for (k = 0; k < F_N; k++)
 		printf(" fail_%s=%llu", fname[k], fails[k]);
 	printf("\n");
+	free(ttfb.v);
+	free(total.v);
 	return 0;
 }

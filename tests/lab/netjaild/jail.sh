@@ -174,6 +174,15 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect "the tproxy fall-through is dropped and counted" test "$(counter 'local no listener')" -gt 0
 	lab_expect_eq "upstream saw nothing" 0 "$(leaked)"
 
+	# netjaild stopped (SIGTERM): a clean exit inside its seccomp filter
+	# (it unlinks its control socket), and the jail stays shut
+	lab_stop netjaild
+	lab_expect "SIGTERM: netjaild stops cleanly (logs stopped)" grep -q "event=stopped" "$LAB_DIR/netjaild.log"
+	lab_expect_fail "SIGTERM: the control socket is gone" test -e "$LAB_DIR/run/netjaild.sock"
+	lab_expect "SIGTERM: the table stays" lab_exec host nft list table inet egressjail
+	cp "$LAB_DIR/netjaild.log" "$LAB_DIR/netjaild.log.stopped"
+	start_netjaild
+
 	# netjaild killed: the jail stays shut
 	kill -9 "$(cat "$LAB_DIR/netjaild.pid")"
 	lab_expect "table stays after kill -9" lab_exec host nft list table inet egressjail
