@@ -27,13 +27,10 @@ connectd_landlock_paths(const struct eg_config *cfg, const char *config_path,
 	if (n == 0)
 		return -1;
 	out[0] = NULL;
-	/* The trust for https:// hops, loaded again by each generation.
-	 * /dev/null: libuv keeps one descriptor of it in reserve for EMFILE;
-	 * denied, it tries again on every accept and connect. */
+	/* The trust for https:// hops, loaded again by each generation. */
 	if (eg_landlock_add_common(out, n, &k, cfg, config_path) < 0 ||
 	    eg_landlock_add_dir_of(out, n, &k, cfg->chain.ca_file != NULL ?
-	    cfg->chain.ca_file : EG_DEFAULT_CA_FILE) < 0 ||
-	    eg_landlock_add(out, n, &k, "/dev/null") < 0) {
+	    cfg->chain.ca_file : EG_DEFAULT_CA_FILE) < 0) {
 		connectd_landlock_paths_free(out);
 		return -1;
 	}

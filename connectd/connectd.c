@@ -148,23 +148,11 @@ install_seccomp(char *err, size_t errlen)
 static void
 install_landlock(const struct eg_config *cfg, const char *config_path)
 {
-	char *paths[CD_LANDLOCK_MAX], err[300];
-	int n, r;
+	char *paths[CD_LANDLOCK_MAX];
+	int n;
 
-	if ((n = connectd_landlock_paths(cfg, config_path, paths,
-	    CD_LANDLOCK_MAX)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path list: too "
-		    "many paths or out of memory\"");
-	r = eg_sandbox_landlock_ro((const char *const *)paths, err,
-	    sizeof(err));
-	connectd_landlock_paths_free(paths);
-	if (r < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"", err);
-	if (r == 0)
-		eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\"kernel "
-		    "without Landlock: seccomp only\"");
-	else
-		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
+	n = connectd_landlock_paths(cfg, config_path, paths, CD_LANDLOCK_MAX);
+	(void)eg_landlock_enforce(paths, n);
 }
 
 /* Each tunnel holds two sockets (and a spliced one, briefly, a pipe):

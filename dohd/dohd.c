@@ -64,23 +64,11 @@ on_signal(uv_signal_t *s, int sig)
 static void
 landlock(const struct eg_config *cfg, const char *config_path)
 {
-	char *paths[DOHD_LANDLOCK_MAX], err[EG_ERR_MAX];
-	int n, r;
+	char *paths[DOHD_LANDLOCK_MAX];
+	int n;
 
-	if ((n = dohd_landlock_paths(cfg, config_path, paths,
-	    DOHD_LANDLOCK_MAX)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path list: too "
-		    "many paths or out of memory\"");
-	r = eg_sandbox_landlock_ro((const char *const *)paths, err,
-	    sizeof(err));
-	dohd_landlock_paths_free(paths);
-	if (r < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"", err);
-	if (r == 0)
-		eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\"kernel "
-		    "without Landlock: seccomp only\"");
-	else
-		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
+	n = dohd_landlock_paths(cfg, config_path, paths, DOHD_LANDLOCK_MAX);
+	(void)eg_landlock_enforce(paths, n);
 }
 
 static void

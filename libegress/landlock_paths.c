@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "config.h"
+#include "daemon.h"
+#include "log.h"
 #include "priv.h"
 
 /* Directories are listed rather than files wherever a file may be replaced
@@ -171,7 +174,31 @@ eg_landlock_add_common(char **out, size_t n, size_t *k, const struct eg_config *
 	for (size_t i = 0; nss[i] != NULL; i++)
 		if (eg_landlock_add(out, n, k, nss[i]) < 0)
 			return -1;
-	return 0;
+	/* libuv keeps a descriptor of /dev/null in reserve for EMFILE;
+	 * denied, it tries again on every accept and connect. */
+	return eg_landlock_add(out, n, k, "/dev/null");
+}
+
+int
+eg_landlock_enforce(char **paths, int n)
+{
+	char err[EG_ERR_MAX];
+	int r;
+
+	if (n < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path list: too "
+		    "many paths or out of memory\"");
+	r = eg_sandbox_landlock_ro((const char *const *)paths, err,
+	    sizeof(err));
+	eg_landlock_paths_free(paths);
+	if (r < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"", err);
+	if (r == 0)
+		eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\"kernel "
+		    "without Landlock: seccomp only\"");
+	else
+		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
+	return r;
 }
 
 void

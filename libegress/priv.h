@@ -57,5 +57,11 @@ int eg_landlock_add_dir_of(char **out, size_t n, size_t *k, const char *file);
 int eg_landlock_add_common(char **out, size_t n, size_t *k,
     const struct eg_config *cfg, const char *config_path);
 void eg_landlock_paths_free(char **out);
+/*
+ * Enforce a list built above (n entries, or -1 when building failed) and
+ * free it.  Any failure is fatal (exit 1): a daemon never runs with less
+ * of a sandbox than it asked for.  Returns 1 enforced, 0 no Landlock here.
+ */
+int eg_landlock_enforce(char **paths, int n);
 
 #endif
