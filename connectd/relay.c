@@ -91,6 +91,9 @@ static void maybe_splice(struct cd_relay *r);
 static size_t
 cli_queued(struct cd_relay *r)
 {
+	/* Only a buffered relay has a client handle to ask. */
+	if (r->cli == NULL)
+		return 0;
 	return uv_stream_get_write_queue_size((uv_stream_t *)r->cli);
 }
 
@@ -143,7 +146,10 @@ on_cli_write(uv_write_t *req, int status)
 	struct cd_relay *r = w->r;
 
 	free(w);
-	if (status == UV_ECANCELED || r->done)
+	/* Spliced: libuv may still owe us the callback of a write it had
+	 * finished before the switch (the bytes went out); the client
+	 * handle is closed by now and the relay no longer looks at it. */
+	if (status == UV_ECANCELED || r->done || r->spliced)
 		return;
 	if (status < 0) {
 		relay_end(r, uv_strerror(status));

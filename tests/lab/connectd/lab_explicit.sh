@@ -236,6 +236,14 @@ ok*) ok "splice: a reader that stalls gets everything after (backpressure)" ;;
 esac
 check "splice: the access log counts the spliced bytes" \
     wait_for 3 grep -q 'event=access.*port=9000 .*up=25165824 down=25165824' "$T/connectd.log"
+# Many busy tunnels crossing the switch-over point at once (the exact
+# race that once crashed connectd is a unit test: test_relay.c).
+out=$(inpx python3 "$H/splicecheck.py" race)
+case $out in
+ok*) ok "splice: 240 busy tunnels cross the switch-over at once ($out)" ;;
+*) bad "splice: race: '$out'" ;;
+esac
+check "splice: connectd is still alive after the race" inpx curl -sf http://127.0.0.1:9191/live
 stop_connectd
 
 # A spliced tunnel still ends at idle_timeout.

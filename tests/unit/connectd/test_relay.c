@@ -1,0 +1,359 @@
+/*
+ * test_relay.c - the relay (connectd/relay.c) over real loopback sockets
+ * in a real libuv loop, with the connection layer replaced by the few
+ * lines it does for the relay.
+ *
+ * The case that matters: a write to the client that libuv finished at
+ * once but whose callback it deferred to the next loop turn, when the
+ * same turn switches the tunnel to splice(2).  Closing the client handle
+ * then runs that callback with status 0 on a relay whose client handle is
+ * gone; connectd once dereferenced it there (a SIGSEGV in libuv, seen in
+ * the soak).  To make the moment certain rather than lucky, the test
+ * wraps uv_try_write (-Wl,--wrap) so that, while asked, the relay's
+ * direct write to the client says EAGAIN and the relay falls back to
+ * uv_write -- which the socket then takes whole.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "cd.h"
+
+/* ---- uv_try_write, refused on demand for one handle */
+int __real_uv_try_write(uv_stream_t *, const uv_buf_t[], unsigned int);
+int __wrap_uv_try_write(uv_stream_t *, const uv_buf_t[], unsigned int);
+
+static uv_stream_t *refuse_for;
+static int refused;
+
+int
+__wrap_uv_try_write(uv_stream_t *h, const uv_buf_t b[], unsigned int n)
+{
+	if (h == refuse_for) {
+		refused++;
+		return UV_EAGAIN;
+	}
+	return __real_uv_try_write(h, b, n);
+}
+
+/* ---- the connection, as far as the relay sees it (listen.c's part) */
+struct cd_conn {
+	uv_tcp_t cli;
+	struct ustream *up;
+	bool released, done, cli_closed;
+	char err[CD_ERR_MAX];
+	int closed_handles;
+};
+
+static void
+on_cli_closed(uv_handle_t *h)
+{
+	struct cd_conn *c = h->data;
+
+	c->closed_handles++;
+}
+
+void
+cd_conn_relay_release(struct cd_conn *c)
+{
+	c->released = true;
+	us_close(c->up);
+	c->up = NULL;
+	c->cli_closed = true;
+	c->cli.data = c;
+	uv_close((uv_handle_t *)&c->cli, on_cli_closed);
+}
+
+void
+cd_conn_relay_done(struct cd_conn *c, const char *err)
+{
+	c->done = true;
+	snprintf(c->err, sizeof(c->err), "%s", err ? err : "-");
+	if (c->up != NULL) {
+		us_close(c->up);
+		c->up = NULL;
+	}
+	if (!c->cli_closed) {
+		c->cli_closed = true;
+		c->cli.data = c;
+		uv_close((uv_handle_t *)&c->cli, on_cli_closed);
+	}
+}
+
+/* ---- a tunnel: client_peer <-> [cli] relay [us] <-> up_peer */
+struct rig {
+	uv_loop_t loop;
+	struct cd cd;
+	struct cd_conn conn;
+	struct cd_relay *r;
+	int cli_peer, up_peer;		/* the test's ends, non-blocking */
+	bool connected;
+};
+
+static int
+listener(struct sockaddr_in *sa)
+{
+	socklen_t sl = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)sa, &sl), 0);
+	return fd;
+}
+
+static void
+on_up_connected(struct ustream *us, int status, const char *why, void *arg)
+{
+	struct rig *g = arg;
+
+	(void)us;
+	(void)why;
+	assert_int_equal(status, 0);
+	g->connected = true;
+}
+
+static void
+nonblock(int fd)
+{
+	assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+}
+
+static void
+rig_up(struct rig *g)
+{
+	struct sockaddr_in sa;
+	int lfd, cfd, afd;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(uv_loop_init(&g->loop), 0);
+	g->cd.loop = &g->loop;
+
+	/* the client side: an accepted socket under a uv_tcp_t */
+	lfd = listener(&sa);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(afd >= 0);
+	close(lfd);
+	g->cli_peer = cfd;
+	assert_int_equal(uv_tcp_init(&g->loop, &g->conn.cli), 0);
+	assert_int_equal(uv_tcp_open(&g->conn.cli, afd), 0);
+
+	/* the upstream side: a ustream connected to a socket we accept */
+	lfd = listener(&sa);
+	g->conn.up = us_new(&g->loop);
+	assert_non_null(g->conn.up);
+	assert_int_equal(us_connect(g->conn.up, (struct sockaddr *)&sa,
+	    on_up_connected, g), 0);
+	while (!g->connected)
+		uv_run(&g->loop, UV_RUN_ONCE);
+	g->up_peer = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(g->up_peer >= 0);
+	close(lfd);
+	nonblock(g->cli_peer);
+	nonblock(g->up_peer);
+
+	g->r = cd_relay_start(&g->cd, &g->conn.cli, g->conn.up, 30000,
+	    &g->conn);
+	assert_non_null(g->r);
+}
+
+static void
+rig_down(struct rig *g)
+{
+	int i;
+
+	if (!g->conn.done)
+		cd_conn_relay_done(&g->conn, "test end");
+	cd_relay_close(g->r);
+	for (i = 0; i < 100 && uv_run(&g->loop, UV_RUN_NOWAIT) != 0; i++)
+		;
+	assert_int_equal(uv_loop_close(&g->loop), 0);
+	close(g->cli_peer);
+	close(g->up_peer);
+}
+
+/* Write all of p to fd, turning the loop while the socket is full. */
+static void
+put(struct rig *g, int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, p, n);
+		if (k < 0) {
+			assert_int_equal(errno, EAGAIN);
+			uv_run(&g->loop, UV_RUN_NOWAIT);
+			continue;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Read exactly n bytes from fd (the loop turning meanwhile) and compare. */
+static void
+expect(struct rig *g, int fd, const char *want, size_t n)
+{
+	char buf[65536];
+	size_t got = 0;
+	ssize_t k;
+	int spins = 0;
+
+	while (got < n) {
+		k = read(fd, buf, sizeof(buf) < n - got ? sizeof(buf) : n - got);
+		if (k < 0 && errno == EAGAIN) {
+			assert_true(++spins < 200000);
+			uv_run(&g->loop, UV_RUN_NOWAIT);
+			continue;
+		}
+		assert_true(k > 0);
+		assert_memory_equal(buf, want + got, (size_t)k);
+		got += (size_t)k;
+	}
+}
+
+static char *
+pattern(size_t n, unsigned seed)
+{
+	char *p = malloc(n);
+	size_t i;
+
+	assert_non_null(p);
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (char)(seed >> 16);
+	}
+	return p;
+}
+
+/* The deferred client-write callback in the turn that switches. */
+static void
+switch_with_deferred_write(void **state)
+{
+	struct rig g;
+	char *a = pattern(60 * 1024, 1), *b = pattern(8 * 1024, 2);
+	char *c = pattern(1 << 20, 3), *d = pattern(256 * 1024, 4);
+	const char ping[] = "ping from the client";
+	int i;
+
+	(void)state;
+	rig_up(&g);
+
+	/* Below the switch-over point: buffered, both ways. */
+	put(&g, g.up_peer, a, 60 * 1024);
+	expect(&g, g.cli_peer, a, 60 * 1024);
+	put(&g, g.cli_peer, ping, sizeof(ping));
+	expect(&g, g.up_peer, ping, sizeof(ping));
+	assert_false(cd_relay_spliced(g.r));
+
+	/*
+	 * One turn with both sockets readable, upstream first (epoll hands
+	 * them out in the order they became ready): the relay writes the 8
+	 * KiB to the client with uv_write, which finishes at once and defers
+	 * its callback; then the client's bytes go up and take the tunnel
+	 * past the switch-over point with nothing queued.
+	 */
+	/* Let epoll drop what it still lists as ready from earlier turns
+	 * (level-triggered entries stay listed until a wait finds them
+	 * idle), so the order below is the order the bytes arrive in. */
+	for (i = 0; i < 3; i++)
+		uv_run(&g.loop, UV_RUN_NOWAIT);
+	refuse_for = (uv_stream_t *)&g.conn.cli;
+	put(&g, g.up_peer, b, 8 * 1024);
+	usleep(20000);
+	put(&g, g.cli_peer, ping, sizeof(ping));
+	usleep(20000);
+	uv_run(&g.loop, UV_RUN_ONCE);
+	refuse_for = NULL;
+	assert_true(refused > 0);
+	/* The switch happened in that turn; the deferred callback ran when
+	 * the client handle closed, and did not touch it. */
+	assert_true(cd_relay_spliced(g.r));
+	assert_true(g.conn.released);
+	assert_false(g.conn.done);
+	expect(&g, g.cli_peer, b, 8 * 1024);
+	expect(&g, g.up_peer, ping, sizeof(ping));
+
+	/* Spliced now: bytes still arrive whole, both ways. */
+	put(&g, g.up_peer, c, 1 << 20);
+	expect(&g, g.cli_peer, c, 1 << 20);
+	put(&g, g.cli_peer, d, 256 * 1024);
+	expect(&g, g.up_peer, d, 256 * 1024);
+	assert_int_equal(g.cd.m.spliced, 1);
+	assert_int_equal(g.cd.m.bytes_down, 60 * 1024 + 8 * 1024 + (1 << 20));
+	assert_int_equal(g.cd.m.bytes_up, 2 * sizeof(ping) + 256 * 1024);
+
+	/* Half-close each way ends the relay cleanly. */
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	while (!g.conn.done)
+		assert_true(uv_run(&g.loop, UV_RUN_ONCE) != 0 || g.conn.done);
+	assert_string_equal(g.conn.err, "-");
+
+	rig_down(&g);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+/* A tunnel that never reaches the switch-over point stays buffered and
+ * still carries a half-close through. */
+static void
+short_tunnel_stays_buffered(void **state)
+{
+	struct rig g;
+	char *a = pattern(16 * 1024, 5);
+	char eofb[1];
+
+	(void)state;
+	rig_up(&g);
+	put(&g, g.up_peer, a, 16 * 1024);
+	expect(&g, g.cli_peer, a, 16 * 1024);
+	assert_false(cd_relay_spliced(g.r));
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	/* the client sees the EOF the upstream sent */
+	for (;;) {
+		ssize_t k = read(g.cli_peer, eofb, 1);
+
+		if (k == 0)
+			break;
+		assert_true(k < 0 && errno == EAGAIN);
+		uv_run(&g.loop, UV_RUN_ONCE);
+	}
+	assert_false(g.conn.done);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	while (!g.conn.done)
+		uv_run(&g.loop, UV_RUN_ONCE);
+	assert_int_equal(g.cd.m.spliced, 0);
+	rig_down(&g);
+	free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(switch_with_deferred_write),
+		cmocka_unit_test(short_tunnel_stays_buffered),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
