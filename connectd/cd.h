@@ -134,6 +134,7 @@ struct cd {
 	size_t nhopstat;
 	bool chain_ever_ok;		/* a full-chain probe passed once */
 	bool probe_running;
+	uint64_t probe_retry_ms;	/* after failures: 0.5 s doubling */
 	uv_timer_t probe_timer, status_timer;
 	struct cd_metrics m;
 	/* live connections, for drain */

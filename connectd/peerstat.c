@@ -87,6 +87,8 @@ static const struct ps_family fam[] = {
 	    false },
 	{ "dohd", "inflight", G, "Queries waiting for an upstream.",
 	    "inflight", NULL, NULL, NULL, false },
+	{ "dohd", "log_dropped_total", C, "Decision-log lines dropped because "
+	    "the log reader stalled.", "log_dropped", NULL, NULL, NULL, false },
 	UPS("upstream_up", G, "1 when the DoH upstream is not marked down.",
 	    ".up", false),
 	UPS("upstream_latency_seconds", G, "Smoothed (EWMA) answer latency of "

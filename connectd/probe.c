@@ -16,6 +16,11 @@
  *                              full-chain probe passed once (listen.c)
  * and /ready also wants the listeners up and netjaild and dohd answering
  * STATUS_REQ with ready=1; no answer within the timeout is "not ready".
+ *
+ * A failed walk is retried sooner than probe_interval: after 0.5 s, then
+ * 1, 2, 4 ... s up to probe_interval, until one passes.  So a chain that
+ * was not reachable at start (dohd not up yet, a hop restarting) is seen
+ * healthy within about a second of coming back, not a whole interval on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +31,7 @@
 #define STATUS_EVERY_MS		2000
 #define STATUS_TIMEOUT_MS	1000
 #define STATUS_FRESH_MS		(3 * STATUS_EVERY_MS)
+#define PROBE_RETRY_MIN_MS	500
 
 static const uint64_t hist_le_ms[12] = { 5, 10, 25, 50, 100, 250, 500, 1000,
     2500, 5000, 10000, UINT64_MAX };
@@ -87,6 +93,24 @@ on_stage(int stage, int ok, uint64_t ms, const char *why, void *arg)
 		p->failed_at = stage;
 }
 
+static void on_probe_timer(uv_timer_t *t);
+
+/* After a failed walk: the next one sooner than probe_interval. */
+static void
+probe_retry(struct cd *cd)
+{
+	uint64_t iv = cd->gen->cfg->chain.probe_interval_ms;
+
+	if (iv == 0)
+		iv = 10000;
+	cd->probe_retry_ms = cd->probe_retry_ms == 0 ? PROBE_RETRY_MIN_MS :
+	    2 * cd->probe_retry_ms;
+	if (cd->probe_retry_ms >= iv || cd->draining)
+		return;		/* the interval's own timer is as soon */
+	uv_timer_stop(&cd->probe_timer);
+	uv_timer_start(&cd->probe_timer, on_probe_timer, cd->probe_retry_ms, 0);
+}
+
 static void
 on_probe_done(const struct cd_dial_result *r, void *arg)
 {
@@ -106,10 +130,12 @@ on_probe_done(const struct cd_dial_result *r, void *arg)
 		}
 		eg_log_rl(&probe_rl, EG_LOG_WARN, "probe", "ok=0 failed_stage=%d error=\"%s\"",
 		    p->failed_at, r->why);
+		probe_retry(cd);
 	} else if (p->has_canary || p->nstages > 0) {
 		if (!cd->chain_ever_ok)
 			eg_log(EG_LOG_INFO, "probe", "ok=1 first=1");
 		cd->chain_ever_ok = true;
+		cd->probe_retry_ms = 0;
 	}
 	if (r->us != NULL)
 		us_close(r->us);

@@ -114,11 +114,22 @@ check "hop killed: nothing reached the exit server ($before -> $after)" [ "$befo
 stop_connectd
 check "SIGTERM: exit 0" [ "$CDRC" = 0 ]
 
-# The https chain: both hops by name (dohd resolves hop 1; hop 1 resolves
-# hop 2), TLS to hop 1, TLS to hop 2 inside hop 1's tunnel.
+# A chain that is down at start is walked again after 0.5, 1, 2, 4 ... s,
+# not a whole probe_interval later.
+sed 's/^probe_interval = 1s$/probe_interval = 60s/' "$T/a.conf" >"$T/a60.conf"
+start_connectd "$T/a60.conf" || bad "connectd (probe_interval 60s) starts"
+check "hop down at start: /ready 503" not_ready
 rm -f "$T/squid/squid.pid"
 bg_up squid -N -f "$T/squid.conf"
 wait_for 20 inup nc -z 10.99.0.2 3129
+t0=$(date +%s)
+check "hop back: /ready 200 long before probe_interval (60 s)" wait_for 20 is_ready
+echo "# ready $(( $(date +%s) - t0 )) s after hop 2 came back"
+check "hop back: the probe log shows the first full pass" grep -q 'event=probe.*ok=1 first=1' "$T/connectd.log"
+stop_connectd
+
+# The https chain: both hops by name (dohd resolves hop 1; hop 1 resolves
+# hop 2), TLS to hop 1, TLS to hop 2 inside hop 1's tunnel.
 write_config "$T/b.conf" https://cduser:cdpass@hop1.test:3443 https://hop2.test:3444
 start_connectd "$T/b.conf" || bad "connectd (https chain) starts"
 check "https chain: /ready 200" wait_for 15 is_ready

@@ -23,7 +23,7 @@ static const char dohd_text[] =
     "cache_hit_ratio=0.250\ncache_entries=17\ncache_evictions=0\n"
     "stale_served=0\nupstream_ok=29\nupstream_bad=0\nupstream_fail=1\n"
     "stripped_addrs=2\ncname_cut=0\nfeed_ok=25\nfeed_fail=0\ntruncated=0\n"
-    "inflight=0\n"
+    "inflight=0\nlog_dropped=4\n"
     "upstream.0.url=https://dns.example/dns-query\nupstream.0.up=1\n"
     "upstream.0.latency_ms=12.5\nupstream.0.queries=30\n"
     "upstream.0.answers=29\nupstream.0.errors=1\n"
@@ -102,6 +102,8 @@ t_dohd(void **state)
 	HAS(out, "egressjail_dohd_upstream_results_total{result=\"fail\"} 1");
 	HAS(out, "egressjail_dohd_feed_total{result=\"ok\"} 25");
 	HAS(out, "egressjail_dohd_inflight 0");
+	HAS(out, "# TYPE egressjail_dohd_log_dropped_total counter");
+	HAS(out, "egressjail_dohd_log_dropped_total 4");
 	HAS(out, "egressjail_dohd_upstream_up{upstream=\"0\"} 1");
 	HAS(out, "egressjail_dohd_upstream_up{upstream=\"1\"} 0");
 	HAS(out, "# TYPE egressjail_dohd_upstream_latency_seconds gauge");
@@ -117,8 +119,8 @@ t_dohd(void **state)
 	HASNT(out, "url");
 	HASNT(out, "last_error");
 	HASNT(out, "timeout");
-	/* 33 core + 9 + 3 upstream lines kept; url, last_error x2 skipped */
-	assert_int_equal(st.n, 45);
+	/* 34 core + 9 + 3 upstream lines kept; url, last_error x2 skipped */
+	assert_int_equal(st.n, 46);
 	assert_int_equal(st.skipped, 4);
 	assert_false(st.truncated);
 	free(out);
