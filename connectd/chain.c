@@ -508,6 +508,10 @@ hop_push(struct cd_dial *d, const struct eg_ip *ip, uint16_t port)
 	}
 }
 
+/* A workload can ask for an allowed name that resolves inside at line
+ * rate: the access log has every refusal, this line a sample. */
+static struct eg_ratelimit resolve_denied_rl = EG_RATELIMIT_INIT(10000, 20);
+
 static void
 on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
     void *arg)
@@ -541,8 +545,8 @@ on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
 			 * addresses stay out of reach. */
 			if (d->direct && dec.reason != EG_R_HOST_ADDR)
 				break;
-			eg_log(EG_LOG_INFO, "resolve-denied",
-			    "host=%s addr=%s reason=%s", d->host,
+			eg_log_rl(&resolve_denied_rl, EG_LOG_INFO,
+			    "resolve-denied", "host=%s addr=%s reason=%s", d->host,
 			    eg_ip_str(&addrs[i], ab, sizeof(ab)),
 			    eg_reason_str(dec.reason));
 		}

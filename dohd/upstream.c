@@ -64,6 +64,9 @@ struct dup_try {
 
 static void try_next(struct dq_up *q);
 
+/* Queries keep dialling a dead upstream: a sample of the failures. */
+static struct eg_ratelimit conn_fail_rl = EG_RATELIMIT_INIT(10000, 10);
+
 static void
 on_conn_event(void *arg, struct doh_conn *c, enum doh_event ev,
     const char *why)
@@ -75,9 +78,9 @@ on_conn_event(void *arg, struct doh_conn *c, enum doh_event ev,
 	if (ev == DOH_EV_FAILED) {
 		u->conn_fail++;
 		snprintf(u->last_error, sizeof(u->last_error), "%s", why);
-		eg_log(EG_LOG_WARN, "upstream", "url=%s addr_index=%zu "
-		    "event=conn_failed why=\"%s\"", u->cfg->url,
-		    u->next_addr, why);
+		eg_log_rl(&conn_fail_rl, EG_LOG_WARN, "upstream",
+		    "url=%s addr_index=%zu event=conn_failed why=\"%s\"",
+		    u->cfg->url, u->next_addr, why);
 	}
 	if (u->conn == c)
 		u->conn = NULL;	/* dead or draining: the next query dials */
