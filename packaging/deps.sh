@@ -19,7 +19,8 @@ BUILD="build-essential meson ninja-build pkg-config clang llvm
 LAB="iproute2 nftables conntrack procps psmisc kmod openssl ca-certificates
 	tinyproxy squid unbound curl knot-dnsutils bind9-dnsutils dnsperf
 	iperf3 redsocks dnsmasq-base iodine socat nginx-light netcat-openbsd
-	tcpdump busybox-static iputils-ping shellcheck python3 bc"
+	tcpdump busybox-static iputils-ping shellcheck python3 bc
+	podman runc netavark iptables"
 PACKAGING="debhelper devscripts lintian rpm mandoc groff-base systemd
 	fakeroot dpkg-dev gnuplot-nox valgrind"
 
