@@ -314,16 +314,17 @@ handle_set_update(struct nj_state *st, struct eg_ctl_conn *c,
 	}
 	for (i = 0; i < u->count; i++) {
 		struct nj_elem e;
-		int base = u->set == EG_SET_DIRECT ? NJ_SET_DIRECT4 :
-		    u->set == EG_SET_HOPS ? NJ_SET_HOPS4 : NJ_SET_DOH4;
+		/* sets_update took them, so family and set are valid */
+		int set = sets_target(u->set, el[i].family);
 
-		int set = base + (el[i].family == AF_INET6);
-
+		if (set < 0)
+			continue;
 		rules_elem_addr(&e, el[i].family, el[i].addr, -1, el[i].port);
 		e.timeout_ms = el[i].timeout_ms ? el[i].timeout_ms :
 		    cap_for(st, u->set);
 		/* the configured element is there for good already */
-		if (rules_set_covers(&st->rs->sets[set], &e))
+		if (rules_set_covers(&st->rs->sets[rules_set_configured(set)],
+		    &e))
 			continue;
 		nj_learned_note(st, set, &e, u->op == EG_SET_ADD);
 	}

@@ -63,11 +63,17 @@ add_table(struct nj_batch *b, struct nj_nl *nl, uint16_t type)
 static int add_elems(struct nj_batch *, struct nj_nl *,
     const struct nj_set *, uint32_t);
 static int add_extra(struct nj_batch *, struct nj_nl *,
-    const struct nj_set *, const struct nj_set *, uint32_t);
+    const struct nj_set *, const struct nj_set *, const struct nj_set *,
+    uint32_t);
 
+/*
+ * Add set s with its configured elements, then the learned ones in extra
+ * that the configured set cfgd (s itself, or direct4/6 for the learned
+ * direct sets) does not cover.
+ */
 static int
 add_set(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
-    uint32_t id, const struct nj_set *extra)
+    uint32_t id, const struct nj_set *extra, const struct nj_set *cfgd)
 {
 	struct nftnl_set *ns;
 	struct nlmsghdr *nlh;
@@ -85,16 +91,17 @@ add_set(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
 		return -1;
 	if (extra == NULL || extra->nelems == 0)
 		return 0;
-	return add_extra(b, nl, s, extra, id);
+	return add_extra(b, nl, s, extra, cfgd, id);
 }
 
 /*
  * Learned elements the new configuration now covers itself are left out:
- * a duplicate would fail the whole transaction.
+ * in the same set a duplicate would fail the whole transaction; a learned
+ * direct the configured direct4/6 now holds would only be a stray copy.
  */
 static int
 add_extra(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
-    const struct nj_set *extra, uint32_t id)
+    const struct nj_set *extra, const struct nj_set *cfgd, uint32_t id)
 {
 	struct nj_set keep = *extra;
 	size_t i;
@@ -104,6 +111,7 @@ add_extra(struct nj_batch *b, struct nj_nl *nl, const struct nj_set *s,
 	keep.nelems = keep.cap = 0;
 	for (i = 0; i < extra->nelems; i++)
 		if (!rules_set_covers(s, &extra->elems[i]) &&
+		    !rules_set_covers(cfgd, &extra->elems[i]) &&
 		    rules_set_add(&keep, &extra->elems[i]) == -1) {
 			free(keep.elems);
 			return -1;
@@ -173,7 +181,8 @@ install_table_with(struct nj_nl *nl, const struct nj_ruleset *rs,
 		goto oom;
 	for (i = 0; i < NJ_SET__MAX; i++)
 		if (add_set(&b, nl, &rs->sets[i], (uint32_t)i + 1, extra ?
-		    &extra[i] : NULL) == -1)
+		    &extra[i] : NULL, &rs->sets[rules_set_configured((int)i)])
+		    == -1)
 			goto oom;
 	for (c = 0; c < NJ_CH__MAX; c++) {
 		struct nftnl_chain *ch;

@@ -63,7 +63,7 @@ const struct nj_chain nj_chains[NJ_CH__MAX] = {
 
 const char *const nj_set_names[NJ_SET__MAX] = {
 	"jailed_ifaces", "jailed_uids", "hops4", "hops6", "doh4", "doh6",
-	"direct4", "direct6",
+	"direct4", "direct6", "direct4_learned", "direct6_learned",
 };
 
 /* A listener as a NAT/TPROXY target for one family. */
@@ -81,11 +81,23 @@ rules_set_family(int set)
 {
 	switch (set) {
 	case NJ_SET_HOPS4: case NJ_SET_DOH4: case NJ_SET_DIRECT4:
+	case NJ_SET_DIRECT4_LEARNED:
 		return AF_INET;
 	case NJ_SET_HOPS6: case NJ_SET_DOH6: case NJ_SET_DIRECT6:
+	case NJ_SET_DIRECT6_LEARNED:
 		return AF_INET6;
 	}
 	return 0;
+}
+
+int
+rules_set_configured(int set)
+{
+	switch (set) {
+	case NJ_SET_DIRECT4_LEARNED: return NJ_SET_DIRECT4;
+	case NJ_SET_DIRECT6_LEARNED: return NJ_SET_DIRECT6;
+	}
+	return set;
 }
 
 static int
@@ -432,8 +444,40 @@ m_listener(struct nj_rule *r, int family, const struct nj_target *t,
 	m_dport(r, NJ_DPORT, proto, t->port);
 }
 
+/*
+ * Direct endpoints pass: one rule for the configured ones (interval set)
+ * and one for those learned from dohd (hash set), per family, each behind
+ * the same match on who sends (iifname @jailed_ifaces or meta skuid
+ * @jailed_uids).  An address in neither set meets the chain's later rules.
+ */
+static int
+direct_accepts(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
+    int whoset, bool v6)
+{
+	static const struct { int family, set; } d[] = {
+		{ NFPROTO_IPV4, NJ_SET_DIRECT4 },
+		{ NFPROTO_IPV4, NJ_SET_DIRECT4_LEARNED },
+		{ NFPROTO_IPV6, NJ_SET_DIRECT6 },
+		{ NFPROTO_IPV6, NJ_SET_DIRECT6_LEARNED },
+	};
+	struct nj_rule *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		if (d[i].family == NFPROTO_IPV6 && !v6)
+			continue;
+		if ((r = rule_new(rs, chain)) == NULL)
+			return -1;
+		m_set(r, who, whoset);
+		m_addrport(r, d[i].family, d[i].set);
+		m_simple(r, NJ_ACCEPT);
+	}
+	return 0;
+}
+
 #define NEW(ch) do { if ((r = rule_new(rs, (ch))) == NULL) goto nomem; } while (0)
 #define DROP(m, tag, rej) do { if (drop_pair(rs, (m), (tag), (rej)) == -1) goto nomem; } while (0)
+#define DIRECT(ch, who, whoset) do { if (direct_accepts(rs, (ch), (who), (whoset), v6) == -1) goto nomem; } while (0)
 
 static const uint8_t nd_types[] = { 133, 135, 136 };
 
@@ -463,16 +507,7 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_nfproto(&m, NFPROTO_IPV6);
 		DROP(&m, "bridge ipv6", false);
 	}
-	NEW(NJ_CH_PRE_MANGLE);
-	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
-	m_simple(r, NJ_ACCEPT);
-	if (v6) {
-		NEW(NJ_CH_PRE_MANGLE);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
-		m_simple(r, NJ_ACCEPT);
-	}
+	DIRECT(NJ_CH_PRE_MANGLE, NJ_IIF_SET, NJ_SET_IFACES);
 	NEW(NJ_CH_PRE_MANGLE);
 	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
 	m_l4(r, IPPROTO_TCP);
@@ -510,16 +545,7 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 		else
 			m_nat(r, NJ_REDIRECT, 0, dns6);
 	}
-	NEW(NJ_CH_PRE_NAT);
-	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
-	m_simple(r, NJ_ACCEPT);
-	if (v6) {
-		NEW(NJ_CH_PRE_NAT);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
-		m_simple(r, NJ_ACCEPT);
-	}
+	DIRECT(NJ_CH_PRE_NAT, NJ_IIF_SET, NJ_SET_IFACES);
 	for (i = 0; i < npports; i++) {
 		NEW(NJ_CH_PRE_NAT);
 		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
@@ -600,16 +626,7 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 	DROP(&m, "bridge host", false);
 
 	/* forward */
-	NEW(NJ_CH_FORWARD);
-	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
-	m_simple(r, NJ_ACCEPT);
-	if (v6) {
-		NEW(NJ_CH_FORWARD);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
-		m_simple(r, NJ_ACCEPT);
-	}
+	DIRECT(NJ_CH_FORWARD, NJ_IIF_SET, NJ_SET_IFACES);
 	NEW(NJ_CH_FORWARD);
 	m_set(r, NJ_OIF_SET, NJ_SET_IFACES);
 	m_simple(r, NJ_CT_ESTREL);
@@ -676,16 +693,7 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_simple(r, NJ_CT_ORIGINAL);
 		m_val(r, NJ_CTMARK_HAS, mark);
 		m_val(r, NJ_MARK_SET, mark);
-		NEW(NJ_CH_OUT_ROUTE);
-		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
-		m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
-		m_simple(r, NJ_ACCEPT);
-		if (v6) {
-			NEW(NJ_CH_OUT_ROUTE);
-			m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
-			m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
-			m_simple(r, NJ_ACCEPT);
-		}
+		DIRECT(NJ_CH_OUT_ROUTE, NJ_SKUID_SET, NJ_SET_UIDS);
 		NEW(NJ_CH_OUT_ROUTE);
 		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
 		m_dport(r, NJ_DPORT_NE, IPPROTO_TCP, 53);
@@ -767,16 +775,7 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_val(r, NJ_MARK, mark);
 		m_simple(r, NJ_ACCEPT);
 	}
-	NEW(NJ_CH_OUT_FILTER);
-	m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
-	m_addrport(r, NFPROTO_IPV4, NJ_SET_DIRECT4);
-	m_simple(r, NJ_ACCEPT);
-	if (v6) {
-		NEW(NJ_CH_OUT_FILTER);
-		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
-		m_addrport(r, NFPROTO_IPV6, NJ_SET_DIRECT6);
-		m_simple(r, NJ_ACCEPT);
-	}
+	DIRECT(NJ_CH_OUT_FILTER, NJ_SKUID_SET, NJ_SET_UIDS);
 	for (p = 0; p < 2 && dns4->present; p++) {
 		NEW(NJ_CH_OUT_FILTER);
 		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
@@ -879,6 +878,11 @@ rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 			    NJ_KEY_V4PORT : NJ_KEY_V6PORT;
 			/* every address set takes learned, expiring elements */
 			s->timeout = true;
+			/*
+			 * Configured direct endpoints may be CIDRs; learned
+			 * ones are single addresses in a hash set of their
+			 * own (direct4/6_learned), cheap to refresh.
+			 */
 			s->interval = i == NJ_SET_DIRECT4 ||
 			    i == NJ_SET_DIRECT6;
 		}

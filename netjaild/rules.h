@@ -25,7 +25,14 @@ enum nj_setid {
 	NJ_SET_IFACES, NJ_SET_UIDS,
 	NJ_SET_HOPS4, NJ_SET_HOPS6,
 	NJ_SET_DOH4, NJ_SET_DOH6,
-	NJ_SET_DIRECT4, NJ_SET_DIRECT6,
+	NJ_SET_DIRECT4, NJ_SET_DIRECT6,		/* configured: interval sets */
+	/*
+	 * Addresses dohd resolved for direct names: single addresses in hash
+	 * sets of their own, so refreshing one does not make the kernel
+	 * rebuild the interval set's lookup structure (pipapo: ~57 ms at
+	 * 10,000 configured endpoints).
+	 */
+	NJ_SET_DIRECT4_LEARNED, NJ_SET_DIRECT6_LEARNED,
 	NJ_SET__MAX
 };
 
@@ -126,6 +133,11 @@ int rules_set_covers(const struct nj_set *s, const struct nj_elem *e);
 void rules_elem_addr(struct nj_elem *e, int family, const uint8_t *addr,
     int plen, uint16_t port);
 int rules_set_family(int set);	/* AF_INET / AF_INET6 / 0 */
+/*
+ * The set whose configured elements cover those of set (for the learned
+ * direct sets the configured interval set, otherwise set itself).
+ */
+int rules_set_configured(int set);
 
 /* Chains that are used, in order; rules of chain c. */
 size_t rules_count(const struct nj_ruleset *rs, int chain);

@@ -24,24 +24,6 @@
 #endif
 
 static int
-target_set(enum eg_set which, int family)
-{
-	int base;
-
-	switch (which) {
-	case EG_SET_DIRECT: base = NJ_SET_DIRECT4; break;
-	case EG_SET_HOPS: base = NJ_SET_HOPS4; break;
-	case EG_SET_DOH: base = NJ_SET_DOH4; break;
-	default: return -1;
-	}
-	if (family == AF_INET)
-		return base;
-	if (family == AF_INET6)
-		return base + 1;
-	return -1;
-}
-
-static int
 put(struct nj_batch *b, struct nj_nl *nl, uint16_t type, const struct nj_set *s,
     const struct nj_elem *e)
 {
@@ -81,7 +63,7 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
-		if (target_set(which, elems[i].family) < 0) {
+		if (sets_target(which, elems[i].family) < 0) {
 			snprintf(err, errlen, "element %zu: bad set %d or "
 			    "family %d", i, which, elems[i].family);
 			return -EINVAL;
@@ -95,14 +77,18 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 	}
 	batch_init(&b, nl);
 	for (i = 0; i < n; i++) {
-		set = target_set(which, elems[i].family);
+		set = sets_target(which, elems[i].family);
 		rules_elem_addr(&e, elems[i].family, elems[i].addr, -1,
 		    elems[i].port);
-		if (rules_set_covers(&rs->sets[set], &e))
+		/* a configured element (in direct4/6 for a direct) has it */
+		if (rules_set_covers(&rs->sets[rules_set_configured(set)], &e))
 			continue;
 		/*
 		 * Destroy first so an add refreshes the timeout of an
 		 * element that is there already; both in one transaction.
+		 * In a hash set this costs about as much as a plain add; in
+		 * an interval set the kernel would rebuild its lookup
+		 * structure for every refresh.
 		 */
 		if (put(&b, nl, NFT_MSG_DESTROYSETELEM, &rs->sets[set], &e))
 			goto oom;

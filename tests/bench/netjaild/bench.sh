@@ -15,20 +15,29 @@
 #                 (dohd/feed.c): SET_UPDATE over the long-lived control
 #                 connection, netjaild's netlink batch, the kernel's ack,
 #                 netjaild's SET_ACK; also with a new connection per update
+#   refresh-10k   the same round trip for one learned direct element pushed
+#                 again and again (dohd re-resolving a busy direct name: a
+#                 refresh, destroy + add in one batch) with the 10,000
+#                 configured direct endpoints in their interval set beside it;
+#                 learned directs have a hash set of their own
+#                 (direct4_learned), so this must not grow with the
+#                 configured set (it cost ~57 ms when they shared direct4)
 #
 # Every round uses a new namespace; figures are medians over the rounds.
 #
 # Usage (root): EJ_BUILD=dir tests/bench/netjaild/bench.sh [--quick] [--rounds N] [BUILD_DIR]
 # (--directs N: another number of direct endpoints, for a look at how the
-# figures grow; the workload names still say 10k)
+# figures grow; the workload names still say 10k.  EJ_NETJAILD=path: another
+# netjaild binary for start-10k, set-update and refresh-10k, e.g. an older
+# build for a before/after figure)
 # stdout: RESULT and NOTE lines only (tests/bench/README.md); the rest on stderr.
 set -u
 
-rounds=5 nupd=1000 ndirect=10000
+rounds=5 nupd=1000 nref=200 ndirect=10000
 build=${EJ_BUILD:-build}
 while [ $# -gt 0 ]; do
 	case $1 in
-	--quick) rounds=3 nupd=300 ;;
+	--quick) rounds=3 nupd=300 nref=100 ;;
 	--rounds) rounds=${2:?--rounds N}; shift ;;
 	--rounds=*) rounds=${1#--rounds=} ;;
 	--directs) ndirect=${2:?--directs N}; shift ;;
@@ -49,7 +58,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 build=$(cd "$build" && pwd) || exit 1
 bench=$build/tests/bench/netjaild/bench_netjaild
-netjaild=$build/netjaild/netjaild
+netjaild=${EJ_NETJAILD:-$build/netjaild/netjaild}
 for f in "$bench" "$netjaild"; do
 	[ -x "$f" ] || { say "NOTE netjaild bench: $f missing, nothing measured"; exit 1; }
 done
@@ -121,7 +130,7 @@ log_ms() {
 	printf '%s\n' "$(($(date -u -d "${ts%.*}" +%s) * 1000 + 10#${ts##*.}))"
 }
 
-declare -a create replace readback build_ms total ready feed_med feed_p99 ref_med rt_med
+declare -a create replace readback build_ms total ready feed_med feed_p99 ref_med rt_med one_med one_p99
 rules='' elems=''
 for r in $(seq 1 "$rounds"); do
 	echo "== round $r/$rounds"
@@ -185,6 +194,17 @@ for r in $(seq 1 "$rounds"); do
 	else
 		say "NOTE round=$r workload=set-update (new connection) failed (left out of the median)"
 	fi
+	# one learned direct element (10.250.0.0:443), pushed once, then the
+	# same element $nref times: every update is a refresh
+	rbase=$((50 * 65536))
+	if "${as_dohd[@]}" "$bench" feed "$sock" 1 "$rbase" >/dev/null &&
+	    line=$("${as_dohd[@]}" "$bench" refresh "$sock" "$nref" "$rbase"); then
+		echo "refresh of one element: $line"
+		one_med+=("$(field median_ms "$line")")
+		one_p99+=("$(field p99_ms "$line")")
+	else
+		say "NOTE round=$r workload=refresh-10k failed (left out of the median)"
+	fi
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	pid=
@@ -211,7 +231,10 @@ result set-update time ms lower "${feed_med[@]}"
 result set-update time_p99 ms lower "${feed_p99[@]}"
 result set-update time_refresh ms lower "${ref_med[@]}"
 result set-update time_newconn ms lower "${rt_med[@]}"
+result refresh-10k time ms lower "${one_med[@]}"
+result refresh-10k time_p99 ms lower "${one_p99[@]}"
 say "NOTE netjaild install-10k: $ndirect direct endpoints${elems:+ ($elems set elements read back)}, ${rules:-?} rules; time = the first install_table in a new namespace (one netlink transaction: table, sets with all elements, rules), replace_time = the same batch over an existing table (reload), readback_time = the check netjaild makes before READY=1, build_time = rules_build in memory, time_total = build + install + read-back; medians over $rounds namespaces"
 say "NOTE netjaild start-10k: the netjaild binary with $ndirect 'direct =' lines, from exec to its event=ready log line (config parse, install, read-back, routes, conntrack flush, control socket, privilege drop), millisecond log stamps"
-say "NOTE netjaild set-update: time = median of $nupd SET_UPDATE round trips per round as dohd makes them (dohd/feed.c: long-lived control connection, one element, until netjaild's SET_ACK, which follows the kernel's ack of the set-element batch), time_p99 its p99, into a set that holds the $ndirect configured endpoints; time_refresh = the same $nupd elements again (already in the set: destroy + add in one batch); time_newconn = new elements with a new connection per update (eg_ipc_call); medians over $rounds rounds"
+say "NOTE netjaild set-update: time = median of $nupd SET_UPDATE round trips per round as dohd makes them (dohd/feed.c: long-lived control connection, one element, until netjaild's SET_ACK, which follows the kernel's ack of the set-element batch), time_p99 its p99, into direct4_learned with the $ndirect configured endpoints in direct4 beside it; time_refresh = the same $nupd elements again (already in the set: destroy + add in one batch); time_newconn = new elements with a new connection per update (eg_ipc_call); medians over $rounds rounds"
+say "NOTE netjaild refresh-10k: time = median of $nref SET_UPDATE round trips (as set-update) that all push the same learned direct element 10.250.0.0:443, already in the set, so each is a refresh (destroy + add in one batch), time_p99 its p99; the $ndirect configured endpoints sit in the interval set direct4, learned directs in the hash set direct4_learned; medians over $rounds rounds${EJ_NETJAILD:+ (netjaild: $EJ_NETJAILD)}"
 exit 0

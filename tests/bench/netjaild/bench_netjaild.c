@@ -15,6 +15,11 @@
  *   bench_netjaild setrt SOCK [N [BASE]] the same with a new connection per
  *                                     update (eg_ipc_call: connect, send,
  *                                     wait for the reply, close)
+ *   bench_netjaild refresh SOCK [N [BASE]] as feed, but all N updates carry
+ *                                     the same element (update BASE): dohd
+ *                                     re-resolving one busy direct name;
+ *                                     push it once first (feed SOCK 1 BASE)
+ *                                     and every update is a refresh
  *
  * Update i adds 10.(200 + (BASE+i)/65536).x.y:443 (BASE defaults to 0), so
  * a second run with the same BASE refreshes elements that are there.
@@ -24,6 +29,7 @@
  * tests/bench/report.py does that against tests/bench/targets.txt.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +179,8 @@ struct feed {
 	uv_timer_t wait;
 	double *t, t0;
 	int n, i, base, failed, waited;
+	bool same;			/* refresh: one element N times */
+	const char *what;
 };
 
 static void feed_next(struct feed *f);
@@ -214,7 +222,7 @@ feed_next(struct feed *f)
 	uint8_t req[sizeof(struct eg_msg_set_update) +
 	    sizeof(struct eg_set_elem)];
 
-	fill_update(req, sizeof(req), f->base + f->i);
+	fill_update(req, sizeof(req), f->same ? f->base : f->base + f->i);
 	f->t0 = now_ms();
 	if (eg_ctl_request(f->cl, EG_MSG_SET_UPDATE, req, sizeof(req), 1000,
 	    on_feed_ack, f) < 0) {
@@ -241,7 +249,7 @@ on_feed_wait(uv_timer_t *h)
 }
 
 static int
-bench_feed(const char *sock, int n, int base)
+bench_feed(const char *sock, int n, int base, bool same)
 {
 	uv_loop_t *loop = uv_default_loop();
 	struct feed f;
@@ -249,6 +257,8 @@ bench_feed(const char *sock, int n, int base)
 	memset(&f, 0, sizeof(f));
 	f.n = n;
 	f.base = base;
+	f.same = same;
+	f.what = same ? "refresh" : "feed";
 	if ((f.t = calloc((size_t)n, sizeof(*f.t))) == NULL)
 		return 1;
 	if ((f.cl = eg_ctl_client_new(loop, sock)) == NULL) {
@@ -263,7 +273,7 @@ bench_feed(const char *sock, int n, int base)
 	uv_loop_close(loop);
 	if (!f.failed) {
 		qsort(f.t, (size_t)n, sizeof(double), cmp_double);
-		printf("feed n=%d median_ms=%.4f p99_ms=%.4f\n", n,
+		printf("%s n=%d median_ms=%.4f p99_ms=%.4f\n", f.what, n,
 		    f.t[n / 2], f.t[n * 99 / 100]);
 	}
 	free(f.t);
@@ -308,11 +318,14 @@ main(int argc, char **argv)
 		return bench_install(argc > 2 ? atoi(argv[2]) : 10000);
 	if (argc >= 3 && strcmp(argv[1], "feed") == 0)
 		return bench_feed(argv[2], argc > 3 ? atoi(argv[3]) : 1000,
-		    argc > 4 ? atoi(argv[4]) : 0);
+		    argc > 4 ? atoi(argv[4]) : 0, false);
+	if (argc >= 3 && strcmp(argv[1], "refresh") == 0)
+		return bench_feed(argv[2], argc > 3 ? atoi(argv[3]) : 200,
+		    argc > 4 ? atoi(argv[4]) : 0, true);
 	if (argc >= 3 && strcmp(argv[1], "setrt") == 0)
 		return bench_setrt(argv[2], argc > 3 ? atoi(argv[3]) : 1000,
 		    argc > 4 ? atoi(argv[4]) : 0);
 	fprintf(stderr, "usage: bench_netjaild install [N] | feed SOCK [N [BASE]] "
-	    "| setrt SOCK [N [BASE]]\n");
+	    "| setrt SOCK [N [BASE]] | refresh SOCK [N [BASE]]\n");
 	return 2;
 }

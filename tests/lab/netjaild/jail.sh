@@ -5,10 +5,13 @@
 # (UDP 127.0.0.1:15353 and [::]:15353).  Proves, at bridge-nf-call-iptables
 # 1 and 0: bridge TCP to any address reaches connectd and nothing else,
 # port 53 reaches dohd, the direct endpoint is reachable, UDP/ICMP get
-# nothing upstream; a jailed uid is diverted by TPROXY and another is not;
-# only connectd's uid reaches a hop; without a listener nothing falls
-# through; a deleted table comes back; kill -9 leaves the jail shut;
-# --uninstall removes everything; ipv6 = drop drops all IPv6.
+# nothing upstream; a direct address pushed as dohd's uid lands in
+# direct4_learned (not the configured interval set), passes, is refreshed
+# by a repeated push, survives a reload and expires; a jailed uid is
+# diverted by TPROXY and another is not; only connectd's uid reaches a hop;
+# without a listener nothing falls through; a deleted table comes back;
+# kill -9 leaves the jail shut; --uninstall removes everything; ipv6 = drop
+# drops all IPv6.
 set -eu
 : "${EJ_LAB_PREFIX:=nj}"
 . "${EJ_SRC:-$(dirname "$0")/../../..}/tests/lab/lib.sh"
@@ -79,6 +82,11 @@ tcp_from() {	# NS ADDR:PORT -> the first line the server sends
 tcp_as() {	# USER ADDR:PORT, from the host namespace
 	lab_as "$1" host timeout 5 socat -T3 - "TCP:$2,connect-timeout=3" </dev/null
 }
+curl_as() {	# USER CURL-ARGS..., from the host namespace (the lab CA)
+	local u=$1
+	shift
+	lab_as "$u" host curl -sS --max-time 5 --cacert "$LAB_DIR/ca.pem" "$@"
+}
 udp_as() {	# USER ADDR:PORT
 	echo q | lab_as "$1" host timeout 4 socat -T2 - "UDP:$2"
 }
@@ -148,6 +156,22 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect_match "dohd's uid may add a direct element" '^ack code=0' \
 	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 <<<"$SETPY"
 	lab_expect_match "the learned direct endpoint is reachable" 'exit-ok' lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	lab_expect_match "... by a jailed uid too, not diverted" 'exit-ok' curl_as ejagent "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	# learned directs have a hash set of their own: the configured interval
+	# set direct4 is not touched (a refresh there made the kernel rebuild it)
+	lab_expect_match "the learned element is in direct4_learned" "^[[:space:]]*elements = \\{ $LAB_EXIT \\. 443 timeout" \
+	    lab_exec host nft list set inet egressjail direct4_learned
+	lab_expect_eq "... and not in the configured set direct4" 0 \
+	    "$(lab_exec host nft list set inet egressjail direct4 | grep -c "$LAB_EXIT \. 443")"
+	lab_expect_match "status counts it (set_direct4_learned)" '^set_direct4_learned=1$' status
+	lab_expect_match "status: the configured set keeps its one element" '^set_direct4=1$' status
+	# dohd resolving the name again: the same element, a new timeout
+	lab_expect_match "a repeated push is acked (refresh)" '^ack code=0' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 30000 <<<"$SETPY"
+	lab_expect_match "the refresh renewed the element's timeout (30s)" "$LAB_EXIT \\. 443 timeout 30s" \
+	    lab_exec host nft list set inet egressjail direct4_learned
+	lab_expect_match "still one learned element after the refresh" '^set_direct4_learned=1$' status
+	lab_expect_match "reachable after the refresh" 'exit-ok' lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
 	lab_expect_match "connectd's uid may not add a direct element" '^ack code=1 ' \
 	    lab_as egress-connect host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
 	lab_expect_match "a timeout above dohd's cap is refused" '^ack code=34 ' \
@@ -161,6 +185,13 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect_match "dohd's uid may delete it" '^ack code=0' \
 	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 del <<<"$SETPY"
 	lab_expect_fail "and then it is closed again" lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	# a learned element nobody refreshes expires by itself
+	lab_expect_match "a learned element with a 4 s timeout is acked" '^ack code=0' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 4000 <<<"$SETPY"
+	lab_expect_match "... reachable while it lives" 'exit-ok' lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	sleep 4.5
+	lab_expect_fail "... closed again once it expired" lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	lab_expect_fail "... for a jailed uid too" curl_as ejagent "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
 
 	# someone deletes the table: netjaild puts it back whole
 	lab_exec host nft delete table inet egressjail

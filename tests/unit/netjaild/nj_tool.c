@@ -80,12 +80,12 @@ main(int argc, char **argv)
 		}
 		rules_elem_addr(&e, AF_INET, a, 32, 5432);
 		e.timeout_ms = 60000;
-		rules_set_add(&extra[NJ_SET_DIRECT4], &e);
+		rules_set_add(&extra[NJ_SET_DIRECT4_LEARNED], &e);
 		rules_elem_addr(&e, AF_INET, b, 32, 80);
 		e.timeout_ms = 60000;
-		rules_set_add(&extra[NJ_SET_DIRECT4], &e);
+		rules_set_add(&extra[NJ_SET_DIRECT4_LEARNED], &e);
 		rc = install_table_with(&nl, rs, extra, err, sizeof(err)) < 0;
-		free(extra[NJ_SET_DIRECT4].elems);
+		free(extra[NJ_SET_DIRECT4_LEARNED].elems);
 	} else if (strcmp(argv[1], "overlap") == 0) {
 		/* an element the kernel refuses: the batch must change nothing */
 		struct nj_elem e;

@@ -156,7 +156,9 @@ dohd_may_push_directs(void **state)
 	assert_int_equal(reply.type, EG_MSG_SET_ACK);
 	assert_int_equal(reply.id, 42);
 	assert_int_equal(reply.code, 0);
-	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 1);
+	/* learned directs live in the hash set, not the interval set */
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 1);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
 }
 
 static void
@@ -199,7 +201,7 @@ kernel_refusal_reaches_the_peer(void **state)
 	/* a SET_ACK carries no text (ipc.h): the reason is logged */
 	assert_string_equal(reply.text, "");
 	/* nothing remembered that the kernel does not hold */
-	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 0);
 }
 
 static void
@@ -207,11 +209,11 @@ learned_add_refresh_delete(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 9, 1000);
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 9, 50000);
-	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 1);
-	assert_int_equal(st.learned[NJ_SET_DIRECT4].elems[0].timeout_ms, 50000);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 1);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].elems[0].timeout_ms, 50000);
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_DEL, 9, 0);
 	assert_int_equal(kernel.op, EG_SET_DEL);
-	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 0);
 }
 
 static void
@@ -225,8 +227,43 @@ configured_elements_are_not_learned(void **state)
 	/* 10.0.0.5:443 lies in the configured 10.0.0.0/24 . 443 */
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 5, 1000);
 	assert_int_equal(reply.code, 0);
-	assert_int_equal(st.learned[NJ_SET_DIRECT4].nelems, 0);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 0);
 	free(rs.sets[NJ_SET_DIRECT4].elems);
+}
+
+/* A configured single address covers a learned one too (IPv6 here). */
+static void
+configured_v6_direct_is_not_learned(void **state)
+{
+	struct eg_ipc_hdr *h = (void *)msgbuf;
+	struct eg_msg_set_update *u = (void *)(msgbuf + sizeof(*h));
+	struct eg_set_elem *el = (void *)(u + 1);
+	struct eg_ipc_msg msg;
+	struct nj_elem e;
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+
+	rules_elem_addr(&e, AF_INET6, a, -1, 443);
+	assert_int_equal(rules_set_add(&rs.sets[NJ_SET_DIRECT6], &e), 0);
+	memset(msgbuf, 0, sizeof(msgbuf));
+	h->type = EG_MSG_SET_UPDATE;
+	h->len = sizeof(*u) + 2 * sizeof(*el);
+	h->id = 43;
+	u->set = EG_SET_DIRECT;
+	u->op = EG_SET_ADD;
+	u->count = 2;
+	el[0].family = AF_INET6;
+	el[0].port = 443;
+	el[0].timeout_ms = 1000;
+	memcpy(el[0].addr, a, 16);
+	el[1] = el[0];
+	el[1].addr[15] = 8;		/* not configured: learned */
+	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
+	nj_ctl_handler(NULL, EG_ROLE_DOHD, &msg, &st);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.learned[NJ_SET_DIRECT6_LEARNED].nelems, 1);
+	assert_int_equal(st.learned[NJ_SET_DIRECT6_LEARNED].elems[0].lo[15], 8);
+	assert_int_equal(st.learned[NJ_SET_DIRECT6].nelems, 0);
+	free(rs.sets[NJ_SET_DIRECT6].elems);
 }
 
 static void
@@ -260,6 +297,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    configured_elements_are_not_learned, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    configured_v6_direct_is_not_learned, setup, teardown),
 		cmocka_unit_test_setup_teardown(learned_age_drops_expired,
 		    setup, teardown),
 	};

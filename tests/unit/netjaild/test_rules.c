@@ -187,6 +187,76 @@ directs(void **state)
 }
 
 /*
+ * Learned direct addresses have hash sets of their own (timeout, no
+ * interval: refreshing one must not rebuild an interval set), empty in the
+ * config, and every rule that accepts @direct4/6 is followed by the same
+ * rule on @direct4/6_learned.
+ */
+static int
+direct_term(const struct nj_rule *r)
+{
+	int k;
+
+	for (k = 0; k < r->n; k++)
+		if (r->t[k].kind == NJ_ADDRPORT_SET)
+			return k;
+	return -1;
+}
+
+static void
+learned_directs(void **state)
+{
+	const char *const *n;
+	size_t j, nconf, nlearned;
+	int k, set;
+
+	(void)state;
+	for (n = nj_test_config_names; *n; n++) {
+		struct nj_ruleset *rs;
+
+		free(print_cfg(*n, &rs));
+		for (set = NJ_SET_DIRECT4_LEARNED; set <= NJ_SET_DIRECT6_LEARNED;
+		    set++) {
+			assert_true(rs->sets[set].timeout);
+			assert_false(rs->sets[set].interval);
+			assert_int_equal(rs->sets[set].nelems, 0);
+			assert_int_equal(rules_set_configured(set),
+			    set - NJ_SET_DIRECT4_LEARNED + NJ_SET_DIRECT4);
+		}
+		assert_int_equal(rules_set_configured(NJ_SET_HOPS4),
+		    NJ_SET_HOPS4);
+		nconf = nlearned = 0;
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j], *nx;
+			struct nj_rule want;
+
+			if ((k = direct_term(r)) < 0)
+				continue;
+			set = r->t[k].set;
+			if (set == NJ_SET_DIRECT4_LEARNED ||
+			    set == NJ_SET_DIRECT6_LEARNED)
+				nlearned++;
+			if (set != NJ_SET_DIRECT4 && set != NJ_SET_DIRECT6)
+				continue;
+			nconf++;
+			assert_true(j + 1 < rs->nrules);
+			nx = &rs->rules[j + 1];
+			want = *r;
+			want.t[k].set = set + NJ_SET_DIRECT4_LEARNED -
+			    NJ_SET_DIRECT4;
+			assert_int_equal(nx->chain, r->chain);
+			assert_int_equal(nx->n, r->n);
+			assert_memory_equal(nx->t, want.t, sizeof(want.t[0]) *
+			    (size_t)r->n);
+			assert_true(has_kind(nx, NJ_ACCEPT));
+		}
+		assert_true(nconf > 0);
+		assert_int_equal(nconf, nlearned);
+		rules_free(rs);
+	}
+}
+
+/*
  * A long list of directs with repeats: each endpoint once, in the order it
  * was first written (the builder de-duplicates in O(n log n)).
  */
@@ -269,6 +339,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(drops_counted);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(ipv6_drop);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(learned_directs);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs_repeated);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
