@@ -6,6 +6,7 @@
 #
 #   EJ_BUILD=build-dir tests/bench/connectd/bench.sh [--quick] [--rounds N]
 #
+# EJ_CD_WORKLOADS="connrate-c64 ..." runs only those workloads.
 # EJ_CONNECTD=path measures another connectd binary (the tools still come
 # from EJ_BUILD); EJ_KEEP=1 keeps the run directory (configs, logs, raw
 # per-round figures in results/).  A full run (5 rounds) takes about 9
@@ -370,7 +371,7 @@ declare -A PATHS=(
 	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw"
 	[idle-9000]="connectd:idle-cd tinyproxy:idle-tp squid:idle-sq"
 )
-WORKLOADS="relay-1hop relay-2hop connrate-c32 connrate-c64 idle-9000"
+WORKLOADS=${EJ_CD_WORKLOADS:-"relay-1hop relay-2hop connrate-c32 connrate-c64 idle-9000"}
 
 # rotate ROUND WORDS...: the words starting at ROUND mod their number
 rotate() {
