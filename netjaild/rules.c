@@ -475,6 +475,49 @@ direct_accepts(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
 	return 0;
 }
 
+/*
+ * Port 53, UDP and TCP, of `who` in `whoset` to dohd: a DNAT to its
+ * address, or a redirect to its port on the address the packet came to
+ * when dohd listens on a wildcard.  IPv6 has no route_localnet, so from a
+ * bridge (from_bridge) an IPv6 loopback address is no target either and
+ * the redirect is used; a local user reaches ::1.
+ */
+static int
+dns_to_dohd(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
+    int whoset, const struct nj_target *dns4, const struct nj_target *dns6,
+    bool v6, bool from_bridge)
+{
+	static const int protos[2] = { IPPROTO_UDP, IPPROTO_TCP };
+	struct nj_rule *r;
+	int p;
+
+	for (p = 0; p < 2 && dns4->present; p++) {
+		if ((r = rule_new(rs, chain)) == NULL)
+			return -1;
+		m_set(r, who, whoset);
+		if (dns4->has_addr) {
+			m_dport(r, NJ_DPORT, protos[p], 53);
+			m_nat(r, NJ_DNAT, NFPROTO_IPV4, dns4);
+		} else {
+			m_nfproto(r, NFPROTO_IPV4);
+			m_dport(r, NJ_DPORT, protos[p], 53);
+			m_nat(r, NJ_REDIRECT, 0, dns4);
+		}
+		if (!v6)
+			continue;
+		if ((r = rule_new(rs, chain)) == NULL)
+			return -1;
+		m_set(r, who, whoset);
+		m_nfproto(r, NFPROTO_IPV6);
+		m_dport(r, NJ_DPORT, protos[p], 53);
+		if (dns6->has_addr && !(from_bridge && dns6->loopback))
+			m_nat(r, NJ_DNAT, NFPROTO_IPV6, dns6);
+		else
+			m_nat(r, NJ_REDIRECT, 0, dns6);
+	}
+	return 0;
+}
+
 #define NEW(ch) do { if ((r = rule_new(rs, (ch))) == NULL) goto nomem; } while (0)
 #define DROP(m, tag, rej) do { if (drop_pair(rs, (m), (tag), (rej)) == -1) goto nomem; } while (0)
 #define DIRECT(ch, who, whoset) do { if (direct_accepts(rs, (ch), (who), (whoset), v6) == -1) goto nomem; } while (0)
@@ -522,29 +565,9 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 	DROP(&m, "bridge not tcp or dns", false);
 
 	/* pre_nat: DNS first, so port 53 of a direct endpoint is still dohd's */
-	for (p = 0; p < 2 && dns4->present; p++) {
-		NEW(NJ_CH_PRE_NAT);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		if (dns4->has_addr) {
-			m_dport(r, NJ_DPORT, protos[p], 53);
-			m_nat(r, NJ_DNAT, NFPROTO_IPV4, dns4);
-		} else {
-			m_nfproto(r, NFPROTO_IPV4);
-			m_dport(r, NJ_DPORT, protos[p], 53);
-			m_nat(r, NJ_REDIRECT, 0, dns4);
-		}
-		if (!v6)
-			continue;
-		NEW(NJ_CH_PRE_NAT);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_nfproto(r, NFPROTO_IPV6);
-		m_dport(r, NJ_DPORT, protos[p], 53);
-		/* IPv6 has no route_localnet: ::1 is not reachable from a bridge */
-		if (dns6->has_addr && !dns6->loopback)
-			m_nat(r, NJ_DNAT, NFPROTO_IPV6, dns6);
-		else
-			m_nat(r, NJ_REDIRECT, 0, dns6);
-	}
+	if (dns_to_dohd(rs, NJ_CH_PRE_NAT, NJ_IIF_SET, NJ_SET_IFACES, dns4,
+	    dns6, v6, true) == -1)
+		goto nomem;
 	DIRECT(NJ_CH_PRE_NAT, NJ_IIF_SET, NJ_SET_IFACES);
 	for (i = 0; i < npports; i++) {
 		NEW(NJ_CH_PRE_NAT);
@@ -703,28 +726,9 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 	}
 
 	/* out_nat */
-	for (p = 0; p < 2 && dns4->present; p++) {
-		NEW(NJ_CH_OUT_NAT);
-		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
-		if (dns4->has_addr) {
-			m_dport(r, NJ_DPORT, protos[p], 53);
-			m_nat(r, NJ_DNAT, NFPROTO_IPV4, dns4);
-		} else {
-			m_nfproto(r, NFPROTO_IPV4);
-			m_dport(r, NJ_DPORT, protos[p], 53);
-			m_nat(r, NJ_REDIRECT, 0, dns4);
-		}
-		if (!v6)
-			continue;
-		NEW(NJ_CH_OUT_NAT);
-		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
-		m_nfproto(r, NFPROTO_IPV6);
-		m_dport(r, NJ_DPORT, protos[p], 53);
-		if (dns6->has_addr)
-			m_nat(r, NJ_DNAT, NFPROTO_IPV6, dns6);
-		else
-			m_nat(r, NJ_REDIRECT, 0, dns6);
-	}
+	if (dns_to_dohd(rs, NJ_CH_OUT_NAT, NJ_SKUID_SET, NJ_SET_UIDS, dns4,
+	    dns6, v6, false) == -1)
+		goto nomem;
 
 	/* out_filter, after the owner gates */
 	if (tp4->present) {

@@ -321,6 +321,52 @@ nohops(void **state)
 	rules_free(rs);
 }
 
+/*
+ * dohd on [::1] as well: a local user's IPv6 DNS is DNATed there, but a
+ * bridge's cannot be (IPv6 has no route_localnet) and is redirected to the
+ * port on the address it came to.
+ */
+static void
+dns_ipv6_loopback(void **state)
+{
+	static char *listen[] = { "127.0.0.1:15353", "[::1]:15353" };
+	struct eg_config *cfg = nj_test_config("both");
+	struct nj_ruleset *rs;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(cfg);
+	cfg->dohd.listen = listen;
+	cfg->dohd.nlisten = 2;
+	rs = rules_build(cfg, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	rules_print(rs, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv6 "
+	    "udp dport 53 redirect to :15353\n"));
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv6 "
+	    "tcp dport 53 redirect to :15353\n"));
+	assert_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv6 "
+	    "udp dport 53 dnat"));
+	assert_non_null(strstr(buf, "meta skuid @jailed_uids meta nfproto ipv6 "
+	    "udp dport 53 dnat ip6 to [::1]:15353\n"));
+	assert_non_null(strstr(buf, "meta skuid @jailed_uids meta nfproto ipv6 "
+	    "tcp dport 53 dnat ip6 to [::1]:15353\n"));
+	/* IPv4 DNS to 127.0.0.1 from both */
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces udp dport 53 dnat "
+	    "ip to 127.0.0.1:15353\n"));
+	assert_non_null(strstr(buf, "meta skuid @jailed_uids udp dport 53 dnat "
+	    "ip to 127.0.0.1:15353\n"));
+	free(buf);
+	rules_free(rs);
+	nj_test_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -342,5 +388,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(learned_directs);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs_repeated);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(dns_ipv6_loopback);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
