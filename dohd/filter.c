@@ -81,6 +81,11 @@ chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
 	return dec.verdict == EG_ALLOW;
 }
 
+/* A workload can make upstreams answer with internal addresses at the
+ * rate it asks for new names: a sample of the strips in the log, all of
+ * them in stripped_addrs. */
+static struct eg_ratelimit strip_rl = EG_RATELIMIT_INIT(10000, 20);
+
 /*
  * infra (hop names, direct names): the operator named these endpoints and
  * they are often internal, so only the host's own addresses are stripped.
@@ -96,7 +101,8 @@ addr_ok(const struct dohd *d, const struct eg_ip *ip, bool infra,
 		return true;
 	if (infra && dec.reason != EG_R_HOST_ADDR)
 		return true;
-	eg_log(EG_LOG_INFO, "strip", "addr=%s reason=%s decision=%s",
+	eg_log_rl(&strip_rl, EG_LOG_INFO, "strip",
+	    "addr=%s reason=%s decision=%s",
 	    eg_ip_str(ip, b, sizeof(b)), eg_reason_str(dec.reason),
 	    dec.verdict == EG_ALLOW ? "report" : "strip");
 	if (dec.verdict == EG_ALLOW)
