@@ -169,8 +169,9 @@ io_refused() {
 	# the agent's queries reach dohd only through netjaild's meta skuid
 	# DNAT (from the host's uplink address); the bridge's from w1
 	[ "$k" = w ] || src=$LAB_HOSTUP4
-	io_start "$name" "$k" "$dev" "$server" "$@"
+	# counted before the start: iodine may send (and give up) at once
 	d0=$(io_dohd_tun | grep -c " src=$src " || true)
+	io_start "$name" "$k" "$dev" "$server" "$@"
 	lab_retry 5 lab_exec "$(io_ns "$k")" ip link show dev "$dev" >/dev/null 2>&1 || true
 	end=$(($(lab_ms) + 40000))
 	i=0
