@@ -103,8 +103,10 @@ probe_retry(struct cd *cd)
 
 	if (iv == 0)
 		iv = 10000;
-	cd->probe_retry_ms = cd->probe_retry_ms == 0 ? PROBE_RETRY_MIN_MS :
-	    2 * cd->probe_retry_ms;
+	if (cd->probe_retry_ms == 0)
+		cd->probe_retry_ms = PROBE_RETRY_MIN_MS;
+	else if (cd->probe_retry_ms < iv)
+		cd->probe_retry_ms *= 2;	/* stops at the interval */
 	if (cd->probe_retry_ms >= iv || cd->draining)
 		return;		/* the interval's own timer is as soon */
 	uv_timer_stop(&cd->probe_timer);
