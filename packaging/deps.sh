@@ -20,7 +20,8 @@ LAB="iproute2 nftables conntrack procps psmisc kmod openssl ca-certificates
 	tinyproxy squid unbound curl knot-dnsutils bind9-dnsutils dnsperf
 	iperf3 redsocks dnsmasq-base iodine socat nginx-light netcat-openbsd
 	tcpdump busybox-static iputils-ping shellcheck python3 bc
-	podman runc netavark iptables"
+	podman runc netavark iptables docker.io containerd
+	systemd-container mmdebstrap"
 PACKAGING="debhelper devscripts lintian rpm mandoc groff-base systemd
 	fakeroot dpkg-dev gnuplot-nox valgrind"
 
@@ -46,7 +47,13 @@ if [ ! -e "$policy" ]; then
 	chmod 0755 "$policy"
 	made_policy=1
 fi
-cleanup() { [ "$made_policy" -eq 1 ] && rm -f "$policy"; }
+# An if, not "[ ... ] && rm": the trap's last status would become the
+# script's exit status, 1 whenever the policy file was already there.
+cleanup() {
+	if [ "$made_policy" -eq 1 ]; then
+		rm -f "$policy"
+	fi
+}
 trap cleanup EXIT INT TERM
 
 export DEBIAN_FRONTEND=noninteractive
