@@ -31,18 +31,70 @@
 #define DURATION_MAX_MS (366ULL * 24 * 3600 * 1000)
 #define SIZE_MAX_BYTES (1ULL << 50)
 
+/*
+ * Where the password of a URL-like text lies: from after the first ':' of
+ * the userinfo to its last '@'.  The userinfo starts after the first "://"
+ * before that '@', or at the start of the text when there is none, so a
+ * broken URL ("htps://", no scheme, '@', '/' or a space in the password)
+ * hides at least as much as a good one.  The user name stays visible.
+ */
+static bool
+secret_span(const char *s, size_t *off, size_t *len)
+{
+	const char *at = strrchr(s, '@'), *start, *sch, *colon;
+
+	if (at == NULL)
+		return false;
+	start = s;
+	if ((sch = strstr(s, "://")) != NULL && sch < at)
+		start = sch + 3;
+	colon = memchr(start, ':', (size_t)(at - start));
+	if (colon == NULL)
+		return false;
+	*off = (size_t)(colon + 1 - s);
+	*len = (size_t)(at - colon - 1);
+	return true;
+}
+
+const char *
+eg_redact_userinfo(const char *s, char *buf, size_t len)
+{
+	size_t off, n;
+
+	if (len == 0)
+		return buf;
+	if (!secret_span(s, &off, &n)) {
+		snprintf(buf, len, "%s", s);
+		return buf;
+	}
+	snprintf(buf, len, "%.*s***%s", (int)off, s, s + off + n);
+	return buf;
+}
+
 const char *
 eg_err_quote(const char *s, char *buf, size_t len)
 {
-	size_t i, o = 0;
+	size_t i = 0, o = 0, q = 0, off = SIZE_MAX, n = 0;
 
-	for (i = 0; s[i] != '\0' && i < QUOTE_MAX && o + 5 < len; i++) {
+	/* redact before cutting, so no prefix of a password shows */
+	secret_span(s, &off, &n);
+	while (s[i] != '\0' && q < QUOTE_MAX && o + 5 < len) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (i == off) {
+			memcpy(buf + o, "***", 3);
+			o += 3;
+			q += 3;
+			i += n;
+			off = SIZE_MAX;
+			continue;
+		}
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
 			buf[o++] = (char)c;
 		else
 			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		i++;
+		q++;
 	}
 	if (s[i] != '\0' && o + 4 < len) {
 		memcpy(buf + o, "...", 3);

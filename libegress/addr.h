@@ -86,6 +86,15 @@ bool eg_endpoint_parse(const char *s, struct eg_endpoint *out, char *err);
  */
 bool eg_name_normalise(const char *in, char *out, char *err);
 
+/*
+ * Copy s into buf (cut to len) with the password of a URL in it replaced
+ * by "***": "https://user:secret@proxy:8443" gives
+ * "https://user:***@proxy:8443".  Broken URLs are hidden up to their last
+ * '@'.  Every quoted config value goes through this (eg_err_quote), so no
+ * error message or log line carries a hop's password.  Returns buf.
+ */
+const char *eg_redact_userinfo(const char *s, char *buf, size_t len);
+
 /* Durations: "250ms", "10s", "5m", "2h", bare digits are seconds. */
 bool eg_duration_parse(const char *s, uint64_t *ms, char *err);
 /* Sizes: "512", "16k", "4M", "1G" (powers of 1024). */

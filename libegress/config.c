@@ -930,17 +930,31 @@ url_split(const char *v, struct url *u, char *err)
 		snprintf(err, EG_ERR_MAX, "scheme must be http or https");
 		return false;
 	}
-	for (c = p; *c != '\0' && *c != '/' && *c != '?' && *c != '#'; c++)
-		if (is_ws(*c)) {
+	/*
+	 * The userinfo ends at the last '@' of the whole value, wherever it
+	 * is: a password with a '/', '?' or '#' in it then stays userinfo,
+	 * and the host and path, which error messages quote, never hold a
+	 * piece of it.  A DoH path with an '@' must be written %40.
+	 */
+	at = strrchr(p, '@');
+	for (c = at != NULL ? at + 1 : p; *c != '\0' && *c != '/' &&
+	    *c != '?' && *c != '#'; c++)
+		;
+	for (const char *w = p; w < c; w++)
+		if (is_ws(*w)) {
 			snprintf(err, EG_ERR_MAX, "space in URL");
 			return false;
 		}
 	u->path = c;
-	at = memchr(p, '@', (size_t)(c - p));
 	if (at != NULL) {
-		if (memchr(at + 1, '@', (size_t)(c - at - 1)) != NULL) {
+		if (memchr(p, '@', (size_t)(at - p)) != NULL) {
 			snprintf(err, EG_ERR_MAX, "'@' in user or password "
 			    "must be written %%40");
+			return false;
+		}
+		if (strcspn(p, "/?#") < (size_t)(at - p)) {
+			snprintf(err, EG_ERR_MAX, "'/', '?' or '#' in user or "
+			    "password must be written %%2F, %%3F or %%23");
 			return false;
 		}
 		u->auth = p;

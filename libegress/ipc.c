@@ -163,7 +163,9 @@ eg_ipc_set_allowed(enum eg_role peer, uint8_t set)
 {
 	switch (peer) {
 	case EG_ROLE_DOHD:
-		return set == EG_SET_DIRECT || set == EG_SET_DOH;
+		/* DoH addresses are the configured bootstrap ones, never
+		 * learned: a DOH update can only widen dohd's way out */
+		return set == EG_SET_DIRECT;
 	case EG_ROLE_CONNECTD:
 		return set == EG_SET_HOPS;
 	default:

@@ -81,7 +81,7 @@ struct eg_msg_status {
 enum eg_set {
 	EG_SET_DIRECT = 1,	/* direct endpoints learned by name (dohd) */
 	EG_SET_HOPS,		/* hop addresses learned by name (connectd) */
-	EG_SET_DOH,		/* DoH upstream addresses (dohd) */
+	EG_SET_DOH,		/* DoH upstream addresses: config only */
 };
 
 enum eg_set_op { EG_SET_ADD = 1, EG_SET_DEL = 2 };
@@ -167,7 +167,8 @@ int eg_ipc_peer_role(int fd, const struct eg_ipc_roles *roles,
  * socket, as the answer to a pending request (eg_ipc_reply_ok).
  */
 bool eg_ipc_allowed(enum eg_role daemon, enum eg_role peer, uint16_t type);
-/* May this peer touch this set (dohd: DIRECT and DOH, connectd: HOPS)? */
+/* May this peer touch this set (dohd: DIRECT, connectd: HOPS)?  Nobody
+ * sends DOH: the DoH addresses are the configured bootstrap ones. */
 bool eg_ipc_set_allowed(enum eg_role peer, uint8_t set);
 /* Does request type req get a reply, and is rep a valid reply to it? */
 bool eg_ipc_expects_reply(uint16_t req);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
 #include "ipc.h"
 #include "log.h"
 #include "netjaild.h"
@@ -254,19 +255,6 @@ cap_for(const struct nj_state *st, enum eg_set which)
 	return (uint64_t)st->cfg->dohd.max_ttl * 1000 + NJ_DNS_GRACE_MS;
 }
 
-static bool
-role_may_touch(enum eg_role role, enum eg_set which)
-{
-	switch (role) {
-	case EG_ROLE_DOHD:
-		return which == EG_SET_DIRECT || which == EG_SET_DOH;
-	case EG_ROLE_CONNECTD:
-		return which == EG_SET_HOPS;
-	default:
-		return false;
-	}
-}
-
 static void
 reply_result(struct eg_ctl_conn *c, uint16_t type, uint32_t id, int code,
     const char *text)
@@ -281,6 +269,9 @@ reply_result(struct eg_ctl_conn *c, uint16_t type, uint32_t id, int code,
 	r.textlen = (uint32_t)n;
 	eg_ctl_reply2(c, type, id, &r, sizeof(r), text, n);
 }
+
+/* A hostile peer can send refused updates at line rate: a sample. */
+static struct eg_ratelimit refused_rl = EG_RATELIMIT_INIT(10000, 20);
 
 static void
 handle_set_update(struct nj_state *st, struct eg_ctl_conn *c,
@@ -297,11 +288,12 @@ handle_set_update(struct nj_state *st, struct eg_ctl_conn *c,
 		    "malformed set update");
 		return;
 	}
-	if (!role_may_touch(role, u->set)) {
-		eg_log(EG_LOG_WARN, "set_refused", "role=%s uid=%u set=%u",
-		    eg_role_name(role), (unsigned)eg_ctl_peer_uid(c), u->set);
-		reply_result(c, EG_MSG_SET_ACK, msg->hdr.id, EPERM,
-		    "this role may not change that set");
+	if ((rc = nj_admit_update(st, role, u->set, u->op, el, u->count,
+	    err, sizeof(err))) < 0) {
+		eg_log_rl(&refused_rl, EG_LOG_WARN, "set_refused", "role=%s "
+		    "uid=%u set=%u count=%u reason=\"%s\"", eg_role_name(role),
+		    (unsigned)eg_ctl_peer_uid(c), u->set, u->count, err);
+		reply_result(c, EG_MSG_SET_ACK, msg->hdr.id, -rc, err);
 		return;
 	}
 	rc = sets_update(&st->nl, st->rs, u->set, u->op, el, u->count,

@@ -105,6 +105,9 @@ group = root
 EOF
 	awk -v n="$ndirect" 'BEGIN { for (i = 0; i < n; i++)
 		printf "direct = 10.%d.%d.%d:5432\n", int(i / 65536), int(i / 256) % 256, i % 256 }'
+	# names on 443, so the pushed elements are a direct name's; netjaild
+	# holds at most 256 live learned addresses per name (netjaild/admit.h)
+	awk 'BEGIN { for (i = 0; i < 32; i++) printf "direct = bench-%d.test:443\n", i }'
 	cat <<EOF
 [chain]
 hop = http://10.79.0.2:3128

@@ -33,6 +33,7 @@ write_config() {	# ipv6 mode
 interface = $LAB_BR
 user = ejagent
 direct = $LAB_DIRECT:$LAB_DIRECT_PORT
+direct = smoke.test:443
 ipv6 = $1
 runtime_dir = $LAB_DIR/run
 
@@ -175,7 +176,15 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect_match "connectd's uid may not add a direct element" '^ack code=1 ' \
 	    lab_as egress-connect host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
 	lab_expect_match "a timeout above dohd's cap is refused" '^ack code=34 ' \
-	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 99999999 <<<"$SETPY"
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 99999999 <<<"$SETPY"
+	# only the ports of direct names: no other port, no DoH address
+	lab_expect_match "dohd may not open a port no direct name has" '^ack code=1 ' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
+	lab_expect_match "dohd may not add a DoH address" '^ack code=1 ' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 3 "$LAB_FORBIDDEN" 443 <<<"$SETPY"
+	lab_expect "the refusal is logged" grep -q "event=set_refused role=dohd .*port 80 is no configured direct name" "$LAB_DIR/netjaild.log"
+	lab_expect_eq "nothing learned for the forbidden address" 0 \
+	    "$(lab_exec host nft list table inet egressjail | grep -c "$LAB_FORBIDDEN \. ")"
 	lab_expect_match "another uid cannot even talk to netjaild" '^refused' \
 	    lab_as ejother host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
 	kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"

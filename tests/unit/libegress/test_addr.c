@@ -14,6 +14,56 @@
 #include "addr.h"
 
 static void
+assert_redacts(const char *in, const char *want)
+{
+	char buf[256];
+
+	assert_string_equal(eg_redact_userinfo(in, buf, sizeof(buf)), want);
+}
+
+/* The password of a URL never reaches a message; the rest does. */
+static void
+test_redact(void **state)
+{
+	char small[12];
+
+	(void)state;
+	assert_redacts("https://user:secret@proxy:8443",
+	    "https://user:***@proxy:8443");
+	assert_redacts("http://bob:hunter2@10.0.0.1:3128/",
+	    "http://bob:***@10.0.0.1:3128/");
+	/* no password: the user name is no secret */
+	assert_redacts("http://bob@10.0.0.1:3128", "http://bob@10.0.0.1:3128");
+	assert_redacts("https://proxy:8443", "https://proxy:8443");
+	assert_redacts("proxy.example.net:8443", "proxy.example.net:8443");
+	assert_redacts("", "");
+	/* whatever a broken URL looks like, up to the last '@' is hidden */
+	assert_redacts("https://u:p@ss@proxy", "https://u:***@proxy");
+	assert_redacts("https://u:pa/ss@proxy", "https://u:***@proxy");
+	assert_redacts("https://u:pa ss@proxy", "https://u:***@proxy");
+	assert_redacts("https://u:a://b@proxy", "https://u:***@proxy");
+	assert_redacts("htps://u:secret@proxy", "htps://u:***@proxy");
+	assert_redacts("u:secret@proxy:3128", "u:***@proxy:3128");
+	assert_redacts("hop https://u:secret@proxy", "hop https://u:***@proxy");
+	assert_redacts("https://u:secret@", "https://u:***@");
+	assert_redacts("https://:secret@proxy", "https://:***@proxy");
+	assert_redacts("https://dns.example/q 9.9.9.9",
+	    "https://dns.example/q 9.9.9.9");
+	/* cut, never overrun, and never a piece of the secret */
+	assert_string_equal(eg_redact_userinfo("https://u:secret@proxy", small,
+	    sizeof(small)), "https://u:*");
+	/* quoting for a message redacts before it cuts at 64 bytes */
+	{
+		char q[300];
+		const char *long_pw = "https://user:0123456789012345678901234"
+		    "5678901234567890123456789012345678901234567890@proxy:1";
+
+		eg_redact_userinfo(long_pw, q, sizeof(q));
+		assert_string_equal(q, "https://user:***@proxy:1");
+	}
+}
+
+static void
 assert_v4(const char *s, const char *want)
 {
 	struct eg_ip ip;
@@ -537,6 +587,7 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_redact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -469,9 +469,11 @@ test_hops(void **state)
 	expect_error(BASE "[chain]\nhop = http://2001:db8::2:3128\n",
 	    "brackets");
 	expect_error(BASE "[chain]\nhop = http://a@b@x:3128\n", "%40");
-	/* '#' starts a fragment: a password holding one must say %23 */
+	/* '#' starts a fragment: a password holding one must say %23, and
+	 * the message shows no piece of it */
 	expect_error(BASE "[chain]\nhop = http://u:pa#ss@10.20.0.2\n",
-	    "[chain] hop: \"http://u:pa#ss@10.20.0.2\":");
+	    "[chain] hop: \"http://u:***@10.20.0.2\": '/', '?' or '#' in "
+	    "user or password must be written %2F, %3F or %23");
 	expect_error(BASE "[chain]\nhop = http://:pw@x:3128\n",
 	    "empty user name");
 	expect_error(BASE "[chain]\nhop = http://u:p%4@x:3128\n",
@@ -852,6 +854,67 @@ test_summary(void **state)
 	eg_config_free(c);
 }
 
+/*
+ * No message of a load ever carries a password from a URL: not a hop's
+ * that fails to parse in any way, nor one given to a key that takes none.
+ */
+static void
+test_secrets_never_quoted(void **state)
+{
+	static const char *const bad[] = {
+		"hop = htps://user:s3cr3tPW@proxy:8443",
+		"hop = https://user:s3cr3tPW@proxy:99999",
+		"hop = https://user:s3cr3tPW@proxy:8443/path",
+		"hop = https://user:s3cr3tPW@proxy:8443?x",
+		"hop = https://user:s3cr3tPW@",
+		"hop = https://user:s3%zzcr3tPW@proxy:8443",
+		"hop = https://:s3cr3tPW@proxy:8443",
+		"hop = https://user:s3cr3tPW/x@proxy:8443",
+		"hop = https://user:s3cr3tPW@x@proxy:8443",
+		"hop = https://user:s3c r3tPW@proxy:8443",
+		"hop = user:s3cr3tPW@proxy:8443",
+		"hop = https://user:s3cr3tPW@proxy:8443\nhop = "
+		    "https://user:s3cr3tPW@proxy:8443",
+		"hopp = https://user:s3cr3tPW@proxy:8443",
+		"hop https://user:s3cr3tPW@proxy:8443",
+		"canary = https://user:s3cr3tPW@proxy:8443",
+		"hop = https://user:s3cr3tPW0123456789012345678901234567890123456"
+		    "78901234567890123456789@proxy:8443/p",
+		"hop = https://user:s3cr3tPW@proxy:8443\x7f",
+	};
+	struct eg_config_errors e;
+	struct eg_config *c;
+	char text[512];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), BASE "[chain]\n%s\n", bad[i]);
+		c = load(text, &e);
+		if (c != NULL) {
+			eg_config_free(c);
+			fail_msg("loaded: %s", bad[i]);
+		}
+		assert_true(e.n > 0);
+		for (j = 0; j < e.n; j++)
+			if (strstr(e.msgs[j], "s3cr3t") != NULL ||
+			    strstr(e.msgs[j], "s3c") != NULL)
+				fail_msg("secret in \"%s\"", e.msgs[j]);
+		eg_config_errors_free(&e);
+	}
+	/* a DoH URL takes no password, and does not print one either */
+	c = load("[jail]\ninterface = br0\n[dohd]\nupstream = "
+	    "https://u:s3cr3tPW@dns.example/dns-query 192.0.2.53\n", &e);
+	assert_null(c);
+	assert_true(has_msg(&e, "u:***@dns.example"));
+	for (j = 0; j < e.n; j++)
+		assert_null(strstr(e.msgs[j], "s3cr3t"));
+	eg_config_errors_free(&e);
+	/* the user name stays, so an operator still finds the line */
+	expect_error(BASE "[chain]\nhop = htps://alice:s3cr3tPW@proxy:8443\n",
+	    "\"htps://alice:***@proxy:8443\": scheme must be http or https");
+}
+
 int
 main(void)
 {
@@ -869,6 +932,7 @@ main(void)
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_secrets_never_quoted),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -816,7 +816,7 @@ test_set_and_reply_rules(void **state)
 {
 	(void)state;
 	assert_true(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DIRECT));
-	assert_true(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DOH));
+	assert_false(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DOH));
 	assert_false(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_HOPS));
 	assert_true(eg_ipc_set_allowed(EG_ROLE_CONNECTD, EG_SET_HOPS));
 	assert_false(eg_ipc_set_allowed(EG_ROLE_CONNECTD, EG_SET_DIRECT));

@@ -79,6 +79,9 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 static struct eg_config cfg;
 static struct nj_ruleset rs;
 static struct nj_state st;
+/* the names dohd and connectd resolve for netjaild: both on port 443 */
+static struct eg_direct directs[2];
+static struct eg_hop hops[2];
 
 static int
 setup(void **state)
@@ -91,6 +94,23 @@ setup(void **state)
 	memset(&rs, 0, sizeof(rs));
 	memset(&st, 0, sizeof(st));
 	cfg.dohd.max_ttl = 3600;
+	memset(directs, 0, sizeof(directs));
+	memset(hops, 0, sizeof(hops));
+	directs[0].ep.is_name = true;
+	snprintf(directs[0].ep.name, sizeof(directs[0].ep.name), "db.test");
+	directs[0].ep.port = 443;
+	directs[1].ep.cidr.ip.family = AF_INET;	/* a literal: 10.9.9.9:22 */
+	directs[1].ep.cidr.ip.addr[0] = 10;
+	directs[1].ep.cidr.plen = 32;
+	directs[1].ep.port = 22;
+	cfg.jail.direct = directs;
+	cfg.jail.ndirect = 2;
+	snprintf(hops[0].host, sizeof(hops[0].host), "proxy.test");
+	hops[0].port = 443;
+	hops[1].host_is_ip = true;		/* a literal: 10.8.8.8:3128 */
+	hops[1].port = 3128;
+	cfg.chain.hops = hops;
+	cfg.chain.nhops = 2;
 	for (i = 0; i < NJ_SET__MAX; i++) {
 		rs.sets[i].name = nj_set_names[i];
 		rs.sets[i].key = i < 2 ? (enum nj_keytype)i :
@@ -141,6 +161,42 @@ send_update(enum eg_role role, enum eg_set set, enum eg_set_op op,
 	e->addr[3] = n;
 	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
 	nj_ctl_handler(NULL, role, &msg, &st);
+}
+
+/* One SET_UPDATE with the given elements, as a peer would send it. */
+static void
+send_elems(enum eg_role role, enum eg_set set, const struct eg_set_elem *el,
+    uint16_t n)
+{
+	struct eg_ipc_hdr *h = (void *)msgbuf;
+	struct eg_msg_set_update *u = (void *)(msgbuf + sizeof(*h));
+	struct eg_ipc_msg msg;
+
+	memset(msgbuf, 0, sizeof(msgbuf));
+	h->type = EG_MSG_SET_UPDATE;
+	h->len = sizeof(*u) + n * sizeof(*el);
+	h->id = 44;
+	u->set = set;
+	u->op = EG_SET_ADD;
+	u->count = n;
+	memcpy(u + 1, el, n * sizeof(*el));
+	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
+	nj_ctl_handler(NULL, role, &msg, &st);
+}
+
+static struct eg_set_elem
+v4elem(uint8_t a, uint8_t b, uint16_t port)
+{
+	struct eg_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	e.family = AF_INET;
+	e.port = port;
+	e.timeout_ms = 60000;
+	e.addr[0] = 10;
+	e.addr[2] = a;
+	e.addr[3] = b;
+	return e;
 }
 
 /* ---- tests ---- */
@@ -269,14 +325,156 @@ configured_v6_direct_is_not_learned(void **state)
 static void
 learned_age_drops_expired(void **state)
 {
-	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 1, 500);
-	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 2, 600000);
-	assert_int_equal(st.learned[NJ_SET_DOH4].nelems, 2);
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 1, 500);
+	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 2, 600000);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 2);
 	/* within a second of expiry: not carried into a new table */
 	learned_age(&st);
-	assert_int_equal(st.learned[NJ_SET_DOH4].nelems, 1);
-	assert_true(st.learned[NJ_SET_DOH4].elems[0].timeout_ms <= 600000);
-	assert_int_equal(st.learned[NJ_SET_DOH4].elems[0].lo[3], 2);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 1);
+	assert_true(st.learned[NJ_SET_DIRECT4_LEARNED].elems[0].timeout_ms <=
+	    600000);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].elems[0].lo[3], 2);
+}
+
+/* Only the ports of the configured direct names may be learned. */
+static void
+hostile_direct_wrong_port(void **state)
+{
+	struct eg_set_elem e[2] = { v4elem(0, 5, 443), v4elem(0, 6, 8080) };
+
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e[1], 1);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+	/* the literal direct's port is not a name's: nothing to learn */
+	e[1].port = 22;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e[1], 1);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+	/* one bad element spoils the whole update */
+	e[1].port = 8080;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, e, 2);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 0);
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, e, 1);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(reply.code, 0);
+}
+
+/* With no direct name at all, dohd has nothing to teach. */
+static void
+hostile_direct_no_names(void **state)
+{
+	struct eg_set_elem e = v4elem(0, 5, 443);
+
+	cfg.jail.direct = &directs[1];
+	cfg.jail.ndirect = 1;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+}
+
+/* ipv6 = drop: no IPv6 element; an unknown family is never taken. */
+static void
+hostile_direct_wrong_family(void **state)
+{
+	struct eg_set_elem e = v4elem(0, 5, 443);
+	char why[256];
+
+	e.family = AF_INET6;
+	e.addr[0] = 0x20;
+	cfg.jail.ipv6 = EG_IPV6_DROP;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+	cfg.jail.ipv6 = EG_IPV6_JAIL;
+	/* the decoder stops this one before netjaild; admit stops it too */
+	e.family = AF_UNIX;
+	assert_int_equal(nj_admit_update(&st, EG_ROLE_DOHD, EG_SET_DIRECT,
+	    EG_SET_ADD, &e, 1, why, sizeof(why)), -EPERM);
+	e.family = AF_INET6;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(reply.code, 0);
+}
+
+/* No name resolves to "any address": 0.0.0.0, multicast, broadcast. */
+static void
+hostile_direct_wildcard_addresses(void **state)
+{
+	struct eg_set_elem e = v4elem(0, 0, 443);
+
+	e.addr[0] = 0;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(reply.code, EPERM);
+	e.addr[0] = 224;
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(reply.code, EPERM);
+	memset(e.addr, 255, 4);
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(reply.code, EPERM);
+	memset(e.addr, 0, 16);
+	e.family = AF_INET6;		/* :: */
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(reply.code, EPERM);
+	e.addr[0] = 0xff;		/* ff00::/8 */
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
+	assert_int_equal(reply.code, EPERM);
+	assert_int_equal(kernel.calls, 0);
+}
+
+/* dohd never learns DoH addresses: the bootstrap addresses are config. */
+static void
+hostile_doh_set(void **state)
+{
+	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 5, 1000);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+	assert_false(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DOH));
+}
+
+/* At most NJ_LEARNED_PER_NAME live learned addresses per name. */
+static void
+hostile_direct_over_the_bound(void **state)
+{
+	struct eg_set_elem e[EG_SET_MAX_ELEMS];
+	int i, j, sent = 0;
+
+	for (i = 0; sent < NJ_LEARNED_PER_NAME; i++) {
+		for (j = 0; j < EG_SET_MAX_ELEMS; j++)
+			e[j] = v4elem((uint8_t)i, (uint8_t)j, 443);
+		send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, e, EG_SET_MAX_ELEMS);
+		assert_int_equal(reply.code, 0);
+		sent += EG_SET_MAX_ELEMS;
+	}
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems,
+	    NJ_LEARNED_PER_NAME);
+	/* a refresh of what is there is not growth */
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, e, EG_SET_MAX_ELEMS);
+	assert_int_equal(reply.code, 0);
+	i = kernel.calls;
+	e[0] = v4elem(250, 1, 443);
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, e, 1);
+	assert_int_equal(kernel.calls, i);
+	assert_int_equal(reply.code, ENOSPC);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems,
+	    NJ_LEARNED_PER_NAME);
+}
+
+/* connectd learns only the addresses of hops given by name, on their port. */
+static void
+hostile_hop_wrong_port(void **state)
+{
+	struct eg_set_elem e = v4elem(1, 1, 3128);
+
+	/* 3128 is the port of the literal hop: nothing to learn there */
+	send_elems(EG_ROLE_CONNECTD, EG_SET_HOPS, &e, 1);
+	assert_int_equal(kernel.calls, 0);
+	assert_int_equal(reply.code, EPERM);
+	e.port = 443;
+	send_elems(EG_ROLE_CONNECTD, EG_SET_HOPS, &e, 1);
+	assert_int_equal(kernel.calls, 1);
+	assert_int_equal(reply.code, 0);
 }
 
 int
@@ -301,6 +499,20 @@ main(void)
 		    configured_v6_direct_is_not_learned, setup, teardown),
 		cmocka_unit_test_setup_teardown(learned_age_drops_expired,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_direct_wrong_port,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_direct_no_names,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_direct_wrong_family,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    hostile_direct_wildcard_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_doh_set, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(hostile_direct_over_the_bound,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_hop_wrong_port, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("netjaild_ctl", t, NULL, NULL);
