@@ -466,6 +466,27 @@ set_ipv6(struct loader *ld, const struct keydef *k, const char *v,
 	return true;
 }
 
+/*
+ * inbound: whether a connection that the host DNATs to a jailed bridge
+ * (docker run -p) may be forwarded there.  Only the DNAT makes it pass:
+ * plain routed inbound is dropped either way.
+ */
+static bool
+set_inbound(struct loader *ld, const struct keydef *k, const char *v,
+    struct eg_origin at, char *err)
+{
+	static const char *const n[] = { "published", "drop" };
+	int i = pick(v, n, 2);
+
+	if (i < 0) {
+		snprintf(err, EG_ERR_MAX, "expected published or drop");
+		return false;
+	}
+	ld->cfg->jail.inbound = i == 0 ? EG_INBOUND_PUBLISHED :
+	    EG_INBOUND_DROP;
+	return true;
+}
+
 static bool
 set_exit(struct loader *ld, const struct keydef *k, const char *v,
     struct eg_origin at, char *err)
@@ -1349,6 +1370,7 @@ static const struct keydef keys[] = {
 	{ S_JAIL, "user", add_jailed_user, 0, true, 0, 0, MAX_USERS },
 	{ S_JAIL, "direct", add_direct, 0, true, 0, 0, MAX_DIRECT },
 	{ S_JAIL, "ipv6", set_ipv6, 0, false, 0, 0, 0 },
+	{ S_JAIL, "inbound", set_inbound, 0, false, 0, 0, 0 },
 	{ S_JAIL, "runtime_dir", set_abspath, OFF(jail.runtime_dir), false,
 	    0, 0, 0 },
 	{ S_JAIL, "group", set_group, 0, false, 0, 0, 0 },
@@ -1743,6 +1765,7 @@ set_defaults(struct loader *ld)
 	struct eg_origin none = { c->path, 0 };
 
 	c->jail.ipv6 = EG_IPV6_JAIL;
+	c->jail.inbound = EG_INBOUND_PUBLISHED;
 	c->jail.fwmark = 0x1;
 	c->jail.route_table = 100;
 	c->chain.probe_interval_ms = 10000;
@@ -2188,4 +2211,6 @@ eg_config_summary(const struct eg_config *cfg, FILE *out)
 	fprintf(out, "direct endpoints: %zu\n", cfg->jail.ndirect);
 	fprintf(out, "ipv6:             %s\n",
 	    cfg->jail.ipv6 == EG_IPV6_JAIL ? "jail" : "drop");
+	fprintf(out, "inbound:          %s\n",
+	    cfg->jail.inbound == EG_INBOUND_PUBLISHED ? "published" : "drop");
 }

@@ -42,6 +42,8 @@ enum eg_ipv6_mode { EG_IPV6_JAIL, EG_IPV6_DROP };
 enum eg_policy_mode { EG_MODE_ENFORCE, EG_MODE_REPORT };
 enum eg_deny_rcode { EG_DENY_NXDOMAIN, EG_DENY_REFUSED };
 enum eg_exit_mode { EG_EXIT_HOP, EG_EXIT_DIRECT };
+/* connections the host DNATs to a jailed bridge (published ports) */
+enum eg_inbound_mode { EG_INBOUND_PUBLISHED, EG_INBOUND_DROP };
 
 struct eg_direct {
 	struct eg_endpoint ep;	/* address, CIDR or name, with port */
@@ -87,6 +89,7 @@ struct eg_config {
 		struct eg_direct *direct;
 		size_t ndirect;
 		enum eg_ipv6_mode ipv6;		/* default jail */
+		enum eg_inbound_mode inbound;	/* default published */
 		char *runtime_dir;		/* default /run/egressjail */
 		char *group;			/* control socket group, "egressjail" */
 		uint32_t fwmark;		/* default 0x1 */

@@ -46,7 +46,7 @@ const struct nj_chain nj_chains[NJ_CH__MAX] = {
 	    "jail's listener ports" },
 	[NJ_CH_FORWARD] = { "forward", "filter", NF_INET_FORWARD,
 	    NJ_PRIO_FILTER, "bridge: nothing is routed out but direct "
-	    "endpoints, nothing in but replies" },
+	    "endpoints, nothing in but replies and published ports" },
 	[NJ_CH_OUT_ROUTE] = { "out_route", "route", NF_INET_LOCAL_OUT,
 	    NJ_PRIO_MANGLE, "local users: mark TCP (and, by its ct mark, every "
 	    "later packet of the flow) so policy routing loops it through lo "
@@ -524,6 +524,32 @@ dns_to_dohd(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
 
 static const uint8_t nd_types[] = { 133, 135, 136 };
 
+/*
+ * inbound = published: a connection the host DNATs to a jailed bridge (a
+ * published port, docker run -p) is forwarded in (!replies: after the
+ * "bridge forward" drop, so nothing a jailed source starts can match), and
+ * the workload's answers on it go back out (replies: before that drop,
+ * only in the reply direction of a DNATed flow, which a jailed source
+ * cannot open).  Routed inbound without a DNAT stays dropped.
+ */
+static int
+forward_published(struct nj_ruleset *rs, const struct eg_config *cfg,
+    bool replies)
+{
+	struct nj_rule *r;
+
+	if (cfg->jail.inbound != EG_INBOUND_PUBLISHED)
+		return 0;
+	if ((r = rule_new(rs, NJ_CH_FORWARD)) == NULL)
+		return -1;
+	m_set(r, replies ? NJ_IIF_SET : NJ_OIF_SET, NJ_SET_IFACES);
+	if (replies)
+		m_simple(r, NJ_CT_REPLY);
+	m_simple(r, NJ_CT_DNAT);
+	m_simple(r, NJ_ACCEPT);
+	return 0;
+}
+
 static int
 build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
     const struct nj_target *dns4, const struct nj_target *dns6,
@@ -654,10 +680,14 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 	m_set(r, NJ_OIF_SET, NJ_SET_IFACES);
 	m_simple(r, NJ_CT_ESTREL);
 	m_simple(r, NJ_ACCEPT);
+	if (forward_published(rs, cfg, true) == -1)
+		goto nomem;
 	memset(&m, 0, sizeof(m));
 	m.chain = NJ_CH_FORWARD;
 	m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
 	DROP(&m, "bridge forward", false);
+	if (forward_published(rs, cfg, false) == -1)
+		goto nomem;
 	memset(&m, 0, sizeof(m));
 	m.chain = NJ_CH_FORWARD;
 	m_set(&m, NJ_OIF_SET, NJ_SET_IFACES);
@@ -1123,6 +1153,12 @@ print_term(const struct nj_term *t, FILE *out)
 		break;
 	case NJ_CT_ORIGINAL:
 		fputs("ct direction original", out);
+		break;
+	case NJ_CT_REPLY:
+		fputs("ct direction reply", out);
+		break;
+	case NJ_CT_DNAT:
+		fputs("ct status dnat", out);
 		break;
 	case NJ_CT_INVALID:
 		fputs("ct state invalid", out);
@@ -1697,6 +1733,16 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 	case NJ_CT_ORIGINAL:
 		e_ct(r, NFT_CT_DIRECTION);
 		e_cmp8(r, 0);	/* IP_CT_DIR_ORIGINAL */
+		break;
+	case NJ_CT_REPLY:
+		e_ct(r, NFT_CT_DIRECTION);
+		e_cmp8(r, 1);	/* IP_CT_DIR_REPLY */
+		break;
+	case NJ_CT_DNAT:
+		/* ct status bit IPS_DST_NAT (0x20), as nft writes it */
+		e_ct(r, NFT_CT_STATUS);
+		e_bitwise(r, 0x20, zero);
+		e_cmp(r, NFT_CMP_NEQ, &zero, 4);
 		break;
 	case NJ_CTMARK_HAS:
 		e_ct(r, NFT_CT_MARK);

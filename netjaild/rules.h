@@ -77,6 +77,8 @@ enum nj_term_kind {
 	NJ_CT_ESTREL, NJ_ICMPV6_TYPE,
 	NJ_SKUID_NOT_SET, NJ_OIF_NAME_NE, NJ_CT_ORIGINAL, NJ_CT_INVALID,
 	NJ_CTMARK_HAS,		/* ct mark & val == val */
+	NJ_CT_REPLY,		/* ct direction reply */
+	NJ_CT_DNAT,		/* ct status dnat */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,

@@ -5,6 +5,7 @@ standin.py tcp PORT    -- IP_TRANSPARENT listener on 127.0.0.1 and [::]:
                           answers "connectd <original destination>\\n"
 standin.py udp PORT    -- UDP on 127.0.0.1 and [::]: answers "dns\\n"
 standin.py plain PORT [ADDR] -- a plain TCP server answering "upstream\\n"
+standin.py plain46 PORT   -- the same on 0.0.0.0 and [::]
 """
 import select
 import socket
@@ -66,6 +67,9 @@ if __name__ == "__main__":
                          (socket.AF_INET6, "::")), "connectd")
     elif kind == "udp":
         udp(port)
+    elif kind == "plain46":
+        tcp(port, False, ((socket.AF_INET, "0.0.0.0"),
+                          (socket.AF_INET6, "::")), "upstream")
     else:
         addr = sys.argv[3] if len(sys.argv) > 3 else "0.0.0.0"
         tcp(port, False, ((socket.AF_INET, addr),), "upstream")

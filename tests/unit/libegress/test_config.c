@@ -124,6 +124,7 @@ test_example(void **state)
 	assert_string_equal(eg_ip_str(&c->jail.direct[0].ep.cidr.ip, buf,
 	    sizeof(buf)), "10.0.1.215");
 	assert_int_equal(c->jail.ipv6, EG_IPV6_JAIL);
+	assert_int_equal(c->jail.inbound, EG_INBOUND_PUBLISHED);
 	assert_string_equal(c->jail.runtime_dir, "/run/egressjail");
 	assert_string_equal(c->jail.group, "egressjail");
 	assert_int_equal(c->jail.fwmark, 1);
@@ -147,7 +148,7 @@ test_example(void **state)
 	assert_int_equal(c->chain.exit, EG_EXIT_HOP);
 
 	assert_string_equal(c->connectd.user.name, "egress-connect");
-	assert_int_equal(c->connectd.user.at.line, 64);
+	assert_int_equal(c->connectd.user.at.line, 68);
 	assert_int_equal(c->connectd.nproxy_listen, 1);
 	assert_string_equal(c->connectd.proxy_listen[0], "127.0.0.1:3128");
 	assert_string_equal(c->connectd.transparent_listen,
@@ -915,6 +916,49 @@ test_secrets_never_quoted(void **state)
 	    "\"htps://alice:***@proxy:8443\": scheme must be http or https");
 }
 
+/*
+ * [jail] inbound: published (the default, for docker run -p) or drop;
+ * anything else names the file, line and key.
+ */
+static void
+test_inbound(void **state)
+{
+	struct eg_config *c;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	c = expect_ok(BASE CHAIN);
+	assert_int_equal(c->jail.inbound, EG_INBOUND_PUBLISHED);
+	eg_config_free(c);
+	c = expect_ok("[jail]\ninterface = br0\ninbound = drop\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN);
+	assert_int_equal(c->jail.inbound, EG_INBOUND_DROP);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	eg_config_summary(c, f);
+	fclose(f);
+	assert_non_null(strstr(out, "inbound:          drop"));
+	free(out);
+	eg_config_free(c);
+	c = expect_ok("[jail]\ninterface = br0\ninbound = published\n"
+	    "[dohd]\nupstream = https://d/q 192.0.2.1\n" CHAIN);
+	assert_int_equal(c->jail.inbound, EG_INBOUND_PUBLISHED);
+	eg_config_free(c);
+	expect_error("[jail]\ninterface = br0\ninbound = allow\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "t.conf:3: [jail] "
+	    "inbound: \"allow\": expected published or drop");
+	expect_error("[jail]\ninterface = br0\ninbound = Drop\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "expected published");
+	expect_error("[jail]\ninterface = br0\ninbound =\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "t.conf:3: [jail] "
+	    "inbound");
+	expect_error("[jail]\ninterface = br0\ninbound = drop\ninbound = "
+	    "drop\n[dohd]\nupstream = https://d/q 192.0.2.1\n" CHAIN,
+	    "t.conf:4: [jail] inbound");
+}
+
 int
 main(void)
 {
@@ -933,6 +977,7 @@ main(void)
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_secrets_never_quoted),
+		cmocka_unit_test(test_inbound),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

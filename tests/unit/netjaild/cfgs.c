@@ -11,7 +11,7 @@
 
 const char *const nj_test_config_names[] = {
 	"bridge", "local", "both", "ipv6drop", "directs", "nohops", "example",
-	NULL
+	"inbounddrop", NULL
 };
 
 static struct eg_ip
@@ -159,7 +159,7 @@ nj_test_config(const char *name)
 		return example_config();
 	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs") ||
-	    !strcmp(name, "nohops");
+	    !strcmp(name, "nohops") || !strcmp(name, "inbounddrop");
 	local = !strcmp(name, "local") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs");
 	if (!bridge && !local)
@@ -168,6 +168,8 @@ nj_test_config(const char *name)
 	c->jail.fwmark = 0x1;
 	c->jail.route_table = 100;
 	c->jail.ipv6 = strcmp(name, "ipv6drop") ? EG_IPV6_JAIL : EG_IPV6_DROP;
+	c->jail.inbound = strcmp(name, "inbounddrop") ? EG_INBOUND_PUBLISHED :
+	    EG_INBOUND_DROP;
 	if (bridge) {
 		c->jail.interfaces = interfaces;
 		c->jail.ninterfaces = strcmp(name, "both") ? 1 : 2;

@@ -367,10 +367,80 @@ dns_ipv6_loopback(void **state)
 	nj_test_config_free(cfg);
 }
 
+/* The forward chain's rule of that comment (its drop), or -1. */
+static long
+forward_drop(const struct nj_ruleset *rs, const char *comment)
+{
+	size_t j;
+
+	for (j = 0; j < rs->nrules; j++)
+		if (rs->rules[j].chain == NJ_CH_FORWARD &&
+		    strcmp(rs->rules[j].comment, comment) == 0)
+			return (long)j;
+	return -1;
+}
+
+/*
+ * inbound = published: the only accepts in the forward chain for a jailed
+ * source are direct endpoints and the reply direction of a DNATed flow
+ * (all before "bridge forward"); the DNATed inbound accept comes after
+ * that drop, so no packet a jailed source sends can reach it.  inbound =
+ * drop: no ct status dnat anywhere.
+ */
+static void
+published_inbound(void **state)
+{
+	const char *const *n;
+	size_t j;
+
+	(void)state;
+	for (n = nj_test_config_names; *n; n++) {
+		struct nj_ruleset *rs;
+		long fwd, inb, in_at = -1, reply_at = -1;
+		bool drop = strcmp(*n, "inbounddrop") == 0;
+
+		free(print_cfg(*n, &rs));
+		fwd = forward_drop(rs, "bridge forward");
+		inb = forward_drop(rs, "bridge inbound");
+		if (fwd < 0) {	/* no bridge: no forward rules */
+			rules_free(rs);
+			continue;
+		}
+		assert_true(fwd < inb);
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
+			if (r->chain != NJ_CH_FORWARD ||
+			    !has_kind(r, NJ_ACCEPT))
+				continue;
+			if (has_kind(r, NJ_CT_DNAT)) {
+				assert_false(drop);
+				if (has_kind(r, NJ_CT_REPLY)) {
+					assert_true(has_kind(r, NJ_IIF_SET));
+					reply_at = (long)j;
+				} else {
+					assert_true(has_kind(r, NJ_OIF_SET));
+					assert_false(has_kind(r, NJ_IIF_SET));
+					in_at = (long)j;
+				}
+			} else if (has_kind(r, NJ_IIF_SET))
+				assert_true(has_kind(r, NJ_ADDRPORT_SET));
+		}
+		if (drop) {
+			assert_int_equal(in_at, -1);
+			assert_int_equal(reply_at, -1);
+		} else {
+			assert_true(reply_at >= 0 && reply_at < fwd);
+			assert_true(in_at > fwd && in_at < inb);
+		}
+		rules_free(rs);
+	}
+}
+
 int
 main(void)
 {
-	struct CMUnitTest t[16];
+	struct CMUnitTest t[32];
 	size_t n = 0, i;
 
 	for (i = 0; nj_test_config_names[i]; i++) {
@@ -389,5 +459,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs_repeated);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(dns_ipv6_loopback);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(published_inbound);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
