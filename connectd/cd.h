@@ -125,7 +125,9 @@ struct cd {
 	/* IPC readiness of the peers, from STATUS_REQ polls */
 	bool dohd_ready, netjaild_ready;
 	uint64_t dohd_at, netjaild_at;
-	char dohd_err[64], netjaild_err[64];
+	char dohd_err[160], netjaild_err[160];
+	/* netjaild's jailed links that are up and set up ("-": none) */
+	char netjaild_ifaces[256];
 	/* the last poll was answered, and the numeric part of its text */
 	bool dohd_up, netjaild_up;
 	struct ps_stats dohd_stats, netjaild_stats;

@@ -231,6 +231,8 @@ cd_render_health(struct cd *cd, size_t *len)
 	    cd->netjaild_ready ? "true" : "false",
 	    cd->netjaild_at ? (long long)(now - cd->netjaild_at) : -1LL);
 	sb_json(&b, cd->netjaild_err);
+	sb_printf(&b, "\",\"jailed_ifaces\":\"");
+	sb_json(&b, cd->netjaild_ifaces);
 	sb_printf(&b, "\"},\"dohd\":{\"ready\":%s,\"age_ms\":%lld,\"error\":\"",
 	    cd->dohd_ready ? "true" : "false",
 	    cd->dohd_at ? (long long)(now - cd->dohd_at) : -1LL);
@@ -359,7 +361,13 @@ route(struct hconn *c)
 		answer(c, 200, "text/plain", "ok\n", 3);
 	} else if (strcmp(path, "/ready") == 0) {
 		if (cd_ready(cd, why, sizeof(why))) {
-			answer(c, 200, "text/plain", "ready\n", 6);
+			/* and which jailed bridges netjaild has set up */
+			int n = snprintf(body, sizeof(body), "ready\n%s%s%s",
+			    cd->netjaild_ifaces[0] ? "jailed interfaces: " : "",
+			    cd->netjaild_ifaces, cd->netjaild_ifaces[0] ?
+			    "\n" : "");
+			answer(c, 200, "text/plain", body, (size_t)n <
+			    sizeof(body) ? (size_t)n : sizeof(body) - 1);
 		} else {
 			int n = snprintf(body, sizeof(body), "not ready: %s\n",
 			    why);

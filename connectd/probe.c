@@ -289,7 +289,40 @@ struct peer_poll {
 	char *err;
 	size_t errlen;
 	struct ps_stats *stats;
+	char *ifaces;		/* netjaild's jailed_ifaces, or NULL */
+	size_t ifaceslen;
 };
+
+/*
+ * The value of "key=" in a peer's text, into out: only the characters of
+ * link names and reasons (the IPC decoder admits printable ASCII only;
+ * quotes and backslashes are left out all the same).
+ */
+static void
+text_value(const char *text, size_t len, const char *key, char *out,
+    size_t outlen)
+{
+	size_t kl = strlen(key), i, o = 0;
+	const char *p = text, *end = text + len;
+
+	out[0] = '\0';
+	if (text == NULL)
+		return;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
+			for (i = kl + 1; i < n && o + 1 < outlen; i++)
+				if (p[i] >= ' ' && p[i] <= '~' && p[i] != '"' &&
+				    p[i] != '\\')
+					out[o++] = p[i];
+			out[o] = '\0';
+			return;
+		}
+		p += n + 1;
+	}
+}
 
 static void
 status_reply(int status, const struct eg_ipc_msg *msg,
@@ -301,6 +334,8 @@ status_reply(int status, const struct eg_ipc_msg *msg,
 	*p->ready = false;
 	*p->up = false;
 	ps_clear(p->stats);
+	if (p->ifaces != NULL)
+		p->ifaces[0] = '\0';
 	if (status != 0) {
 		snprintf(p->err, p->errlen, "%s", strerror(-status));
 		return;
@@ -315,14 +350,24 @@ status_reply(int status, const struct eg_ipc_msg *msg,
 	*p->at = eg_now_ms();
 	ps_parse(p->stats, text, st->textlen);
 	ps_set_u64(p->stats, "generation", st->generation);
-	snprintf(p->err, p->errlen, "%s", *p->ready ? "" : "reports not ready");
+	if (p->ifaces != NULL)
+		text_value(text, st->textlen, "jailed_ifaces", p->ifaces,
+		    p->ifaceslen);
+	if (*p->ready) {
+		p->err[0] = '\0';
+		return;
+	}
+	/* its own reason ("interface br-x not set up: ...") when it gave one */
+	text_value(text, st->textlen, "reason", p->err, p->errlen);
+	if (p->err[0] == '\0')
+		snprintf(p->err, p->errlen, "reports not ready");
 }
 
 static struct peer_poll
 dohd_poll(struct cd *cd)
 {
 	struct peer_poll p = { &cd->dohd_ready, &cd->dohd_up, &cd->dohd_at,
-	    cd->dohd_err, sizeof(cd->dohd_err), &cd->dohd_stats };
+	    cd->dohd_err, sizeof(cd->dohd_err), &cd->dohd_stats, NULL, 0 };
 
 	return p;
 }
@@ -332,7 +377,8 @@ netjaild_poll(struct cd *cd)
 {
 	struct peer_poll p = { &cd->netjaild_ready, &cd->netjaild_up,
 	    &cd->netjaild_at, cd->netjaild_err, sizeof(cd->netjaild_err),
-	    &cd->netjaild_stats };
+	    &cd->netjaild_stats, cd->netjaild_ifaces,
+	    sizeof(cd->netjaild_ifaces) };
 
 	return p;
 }
@@ -359,6 +405,8 @@ not_connected(const struct peer_poll *p)
 	*p->ready = false;
 	*p->up = false;
 	ps_clear(p->stats);
+	if (p->ifaces != NULL)
+		p->ifaces[0] = '\0';
 	snprintf(p->err, p->errlen, "not connected");
 }
 

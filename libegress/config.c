@@ -628,10 +628,47 @@ add_jailed_user(struct loader *ld, const struct keydef *k, const char *v,
 	return true;
 }
 
+bool
+eg_ifname_is_pattern(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && s[n - 1] == '*';
+}
+
+bool
+eg_ifname_match(const char *pat, const char *name)
+{
+	size_t n = strlen(pat);
+
+	if (eg_ifname_is_pattern(pat))
+		return strncmp(pat, name, n - 1) == 0;
+	return strcmp(pat, name) == 0;
+}
+
+/* Do a and b (names or patterns) match some name in common? */
+static bool
+ifname_overlap(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (eg_ifname_is_pattern(a) && eg_ifname_is_pattern(b))
+		return strncmp(a, b, (na < nb ? na : nb) - 1) == 0;
+	if (eg_ifname_is_pattern(a))
+		return eg_ifname_match(a, b);
+	if (eg_ifname_is_pattern(b))
+		return eg_ifname_match(b, a);
+	return strcmp(a, b) == 0;
+}
+
 /*
- * Interface names as the kernel takes them, minus '*': nft sets of
- * interface names hold exact names, and a wildcard here would either fail
- * in netjaild or silently match nothing.
+ * Interface names as the kernel takes them, or nft-style patterns: a
+ * prefix of at least one character and a final '*' ("br-*", "veth*"), no
+ * '*' anywhere else.  A bare "*" and anything matching "lo" are refused:
+ * jailing every link or the loopback (which carries the local users'
+ * TPROXY detour) cuts the host off.  Entries may not overlap: in the
+ * interval set netjaild builds, two ranges over the same name are an
+ * error for the kernel, and a repeated name is a typo.
  */
 static bool
 add_interface(struct loader *ld, const struct keydef *k, const char *v,
@@ -650,6 +687,13 @@ add_interface(struct loader *ld, const struct keydef *k, const char *v,
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)v[i];
 
+		if (ch == '*' && i == n - 1)
+			continue;
+		if (ch == '*') {
+			snprintf(err, EG_ERR_MAX, "a pattern has its '*' at "
+			    "the end only (\"br-*\")");
+			return false;
+		}
 		if (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.' &&
 		    ch != '@') {
 			snprintf(err, EG_ERR_MAX, "invalid character in "
@@ -657,9 +701,20 @@ add_interface(struct loader *ld, const struct keydef *k, const char *v,
 			return false;
 		}
 	}
+	if (strcmp(v, "*") == 0 || eg_ifname_match(v, "lo")) {
+		snprintf(err, EG_ERR_MAX, "would jail %s; name the bridges "
+		    "(\"docker0\", \"br-*\")", strcmp(v, "*") == 0 ?
+		    "every interface" : "the loopback");
+		return false;
+	}
 	for (i = 0; i < c->jail.ninterfaces; i++) {
 		if (strcmp(c->jail.interfaces[i], v) == 0) {
 			snprintf(err, EG_ERR_MAX, "interface listed twice");
+			return false;
+		}
+		if (ifname_overlap(c->jail.interfaces[i], v)) {
+			snprintf(err, EG_ERR_MAX, "overlaps \"%s\": list each "
+			    "interface once", c->jail.interfaces[i]);
 			return false;
 		}
 	}

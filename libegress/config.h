@@ -82,7 +82,7 @@ struct eg_config {
 	char *path;		/* the main file */
 
 	struct {
-		char **interfaces;		/* jailed bridges/interfaces */
+		char **interfaces;		/* jailed bridges: names, "br-*" */
 		size_t ninterfaces;
 		struct eg_user *users;		/* jailed local users */
 		size_t nusers;
@@ -192,5 +192,12 @@ void eg_config_errors_free(struct eg_config_errors *errs);
 
 /* Print a short summary (rules, hops, upstreams, ...) for `egressctl check`. */
 void eg_config_summary(const struct eg_config *cfg, FILE *out);
+
+/*
+ * [jail] interface entries are names or nft-style patterns ("br-*": the
+ * prefix, then '*' last).  Does pat (an entry) match the link name?
+ */
+bool eg_ifname_is_pattern(const char *s);
+bool eg_ifname_match(const char *pat, const char *name);
 
 #endif

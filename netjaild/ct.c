@@ -168,6 +168,18 @@ ct_cb(const struct nlmsghdr *nlh, void *arg)
 int
 ct_flush_ifaces(char *const *ifaces, size_t n, char *err, size_t errlen)
 {
+	unsigned idx[64];
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < 64; i++)
+		if ((idx[k] = if_nametoindex(ifaces[i])) != 0)
+			k++;
+	return ct_flush_index(idx, k, err, errlen);
+}
+
+int
+ct_flush_index(const unsigned *idx, size_t n, char *err, size_t errlen)
+{
 	char buf[8192];
 	struct prefixes ps;
 	struct victims v;
@@ -179,11 +191,8 @@ ct_flush_ifaces(char *const *ifaces, size_t n, char *err, size_t errlen)
 
 	memset(&ps, 0, sizeof(ps));
 	memset(&v, 0, sizeof(v));
-	for (i = 0; i < n && ps.nidx < 64; i++) {
-		unsigned idx = if_nametoindex(ifaces[i]);
-		if (idx)
-			ps.idx[ps.nidx++] = idx;
-	}
+	for (i = 0; i < n && ps.nidx < 64; i++)
+		ps.idx[ps.nidx++] = idx[i];
 	if (ps.nidx == 0)
 		return 0;	/* no jailed interface exists yet */
 	if (nl_open(&rt, NETLINK_ROUTE, err, errlen) == -1)

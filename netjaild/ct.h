@@ -11,5 +11,7 @@
 
 /* Returns the number of entries deleted, or -errno with err set. */
 int ct_flush_ifaces(char *const *ifaces, size_t n, char *err, size_t errlen);
+/* The same for links given by index (at most 64). */
+int ct_flush_index(const unsigned *idx, size_t n, char *err, size_t errlen);
 
 #endif

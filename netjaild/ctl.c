@@ -88,32 +88,6 @@ nj_learned_note(struct nj_state *st, int set, const struct nj_elem *e,
 	st->learned_until[set][j] = eg_now_ms() + e->timeout_ms;
 }
 
-/*
- * DNAT from a bridge to a listener on 127.0.0.1 needs route_localnet on
- * that interface (and only there: never on "all").
- */
-static void
-route_localnet(const struct eg_config *cfg)
-{
-	char path[128];
-	size_t i;
-	int fd;
-
-	for (i = 0; i < cfg->jail.ninterfaces; i++) {
-		snprintf(path, sizeof(path),
-		    "/proc/sys/net/ipv4/conf/%s/route_localnet",
-		    cfg->jail.interfaces[i]);
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
-		    write(fd, "1", 1) != 1)
-			eg_log(EG_LOG_WARN, "route_localnet", "iface=%s "
-			    "error=\"%s\" effect=\"its TCP and DNS to "
-			    "127.0.0.1 listeners fail closed until restart\"",
-			    cfg->jail.interfaces[i], strerror(errno));
-		if (fd != -1)
-			close(fd);
-	}
-}
-
 int
 nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
     size_t errlen)
@@ -124,7 +98,6 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 
 	if ((rs = rules_build(cfg, err, errlen)) == NULL)
 		return -EINVAL;
-	route_localnet(cfg);
 	if (st->rs == NULL) {
 		st->rs = rs;
 		learned_sync_meta(st);
@@ -190,6 +163,8 @@ nj_reload(struct nj_state *st, char *err, size_t errlen)
 	}
 	eg_config_free(st->cfg);
 	st->cfg = cfg;
+	/* links the new entries match are set up, others let go */
+	links_resync(&st->links);
 	return 0;
 }
 
@@ -207,8 +182,9 @@ size_t
 nj_status_text(struct nj_state *st, char *buf, size_t len)
 {
 	struct nj_readback rb;
-	char rerr[256], key[NJ_COMMENT_MAX];
+	char rerr[256], key[NJ_COMMENT_MAX], lwhy[256];
 	size_t off = 0, i;
+	bool links_ok = false;
 	int rc, rt;
 
 #define OUT(...) do { int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
@@ -225,8 +201,11 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 		OUT("verdict=broken\nreason=%s\n", rb.why);
 	else if (rt != 1)
 		OUT("verdict=broken\nreason=%s\n", rerr);
+	else if (!(links_ok = links_ready(&st->links, lwhy, sizeof(lwhy))))
+		OUT("verdict=incomplete\nreason=%s\n", lwhy);
 	else
 		OUT("verdict=whole\n");
+	off += links_status(&st->links, buf + off, len - off);
 	if (rc == 0) {
 		OUT("chains=%zu\nrules=%zu\nsets=%zu\n", rb.nchains,
 		    rb.nrules, rb.nsets);
@@ -241,7 +220,7 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 	}
 	OUT("routes=%s\n", rt == 1 ? "ok" : "missing");
 	install_readback_free(&rb);
-	st->ready = rc == 0 && rb.whole && rt == 1;
+	st->ready = rc == 0 && rb.whole && rt == 1 && links_ok;
 #undef OUT
 	return off;
 }

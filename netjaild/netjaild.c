@@ -79,6 +79,7 @@ on_verify(uv_timer_t *t)
 
 	if (eg_notify_watchdog_ms())
 		eg_notify_watchdog();
+	links_verify(&st->links);
 	rc = install_readback(&st->nl, st->rs, &rb);
 	if (rc == 0 && rb.whole) {
 		install_readback_free(&rb);
@@ -137,7 +138,7 @@ main(int argc, char **argv)
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 	char err[512], sock[256];
 	bool print = false, uninstall = false;
-	int i, rc, n;
+	int i, rc;
 
 	eg_daemon_init(&d, "netjaild", argc, argv, extra_opts,
 	    "  --print        print the ruleset as nft text and exit\n"
@@ -192,17 +193,17 @@ main(int argc, char **argv)
 	eg_log(EG_LOG_INFO, "installed", "table=inet-%s rules=%zu "
 	    "generation=%u", NJ_TABLE, st.rs->nrules, st.generation);
 
-	/* connections opened before the jail must not outlive it */
-	if ((n = ct_flush_ifaces(d.cfg->jail.interfaces,
-	    d.cfg->jail.ninterfaces, err, sizeof(err))) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "conntrack_flush", "error=\"%s\"",
-		    err);
-	eg_log(EG_LOG_INFO, "conntrack_flushed", "entries=%d", n);
-
 	if (eg_daemon_rundir(d.cfg, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "rundir", "error=\"%s\"", err);
 	loop = uv_default_loop();
 	st.loop = loop;
+
+	/*
+	 * Jailed links present now, and from here on each one that appears:
+	 * route_localnet, and connections opened before the jail cut.
+	 */
+	if (links_start(&st.links, &st.cfg, loop, err, sizeof(err)) == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "links", "error=\"%s\"", err);
 	memset(&roles, 0, sizeof(roles));
 	roles.netjaild_uid = d.cfg->netjaild.user.uid;
 	roles.connectd_uid = d.cfg->connectd.user.uid;
@@ -245,6 +246,7 @@ main(int argc, char **argv)
 	uv_run(loop, UV_RUN_DEFAULT);
 
 	eg_ctl_server_stop(st.srv);
+	links_stop(&st.links);
 	nl_close(&st.nl);
 	rules_free(st.rs);
 	for (i = 0; i < NJ_SET__MAX; i++) {

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "install.h"
+#include "links.h"
 #include "nl.h"
 #include "rules.h"
 
@@ -30,6 +31,7 @@ struct nj_state {
 	uint64_t *learned_until[NJ_SET__MAX];	/* monotonic ms */
 	uv_loop_t *loop;
 	struct eg_ctl_server *srv;
+	struct nj_links links;	/* jailed links present, set up or not */
 };
 
 /*

@@ -879,6 +879,36 @@ add_addr_elem(struct nj_ruleset *rs, int set4, const struct eg_ip *ip,
 	    rules_set_add(&rs->sets[set], &e);
 }
 
+/*
+ * A jailed interface as a set element: the name, and the range of names
+ * it stands for in an interval set.  "br-*" is every name that starts with
+ * "br-": from "br-" padded with zero bytes to "br-" padded with 0xff, as
+ * nft writes a wildcard.  An exact name is the range of itself.
+ */
+static void
+ifname_elem(struct nj_elem *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	memset(e, 0, sizeof(*e));
+	strncpy(e->ifname, name, IFNAMSIZ - 1);
+	if (eg_ifname_is_pattern(name)) {
+		memcpy(e->lo, name, n - 1);
+		memcpy(e->hi, name, n - 1);
+		memset(e->hi + n - 1, 0xff, IFNAMSIZ - (n - 1));
+	} else {
+		memcpy(e->lo, name, n);
+		memcpy(e->hi, name, n);
+	}
+}
+
+static int
+ifname_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct nj_elem *)a)->lo,
+	    ((const struct nj_elem *)b)->lo, IFNAMSIZ);
+}
+
 struct nj_ruleset *
 rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 {
@@ -923,16 +953,21 @@ rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 	}
 
 	for (i = 0; i < cfg->jail.ninterfaces; i++) {
-		memset(&e, 0, sizeof(e));
 		if (strlen(cfg->jail.interfaces[i]) >= IFNAMSIZ) {
 			snprintf(err, errlen, "interface \"%.32s\": name too "
 			    "long", cfg->jail.interfaces[i]);
 			goto fail;
 		}
-		strncpy(e.ifname, cfg->jail.interfaces[i], IFNAMSIZ - 1);
+		ifname_elem(&e, cfg->jail.interfaces[i]);
 		if (rules_set_add(&rs->sets[NJ_SET_IFACES], &e) == -1)
 			goto nomem;
+		if (eg_ifname_is_pattern(cfg->jail.interfaces[i]))
+			rs->sets[NJ_SET_IFACES].interval = true;
 	}
+	/* the kernel's interval tree takes them in order, as nft sends them */
+	if (rs->sets[NJ_SET_IFACES].interval)
+		qsort(rs->sets[NJ_SET_IFACES].elems,
+		    rs->sets[NJ_SET_IFACES].nelems, sizeof(e), ifname_cmp);
 	for (i = 0; i < cfg->jail.nusers; i++) {
 		memset(&e, 0, sizeof(e));
 		e.uid = cfg->jail.users[i].uid;
@@ -1373,7 +1408,7 @@ elem_key(const struct nj_set *s, const struct nj_elem *e, bool end,
 	*len = key_len(s->key);
 	switch (s->key) {
 	case NJ_KEY_IFNAME:
-		memcpy(key, e->ifname, IFNAMSIZ);
+		memcpy(key, end ? e->hi : e->lo, IFNAMSIZ);
 		break;
 	case NJ_KEY_UID:
 		memcpy(key, &e->uid, 4);
@@ -1389,6 +1424,52 @@ elem_key(const struct nj_set *s, const struct nj_elem *e, bool end,
 	}
 }
 
+/*
+ * An interval set of one field (the interface names) is the kernel's
+ * rbtree: each range is a start element and an end element flagged
+ * INTERVAL_END that holds the first key past it.  Like nft, lead with an
+ * end element at zero, so everything below the first range is outside.
+ */
+static int
+range_elem(struct nftnl_set *ns, const uint8_t *key, bool end)
+{
+	struct nftnl_set_elem *ne;
+
+	if ((ne = nftnl_set_elem_alloc()) == NULL)
+		return -1;
+	nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, key, IFNAMSIZ);
+	if (end)
+		nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS,
+		    NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(ns, ne);
+	return 0;
+}
+
+static int
+ifname_range_elems(struct nftnl_set *ns, const struct nj_set *s,
+    const struct nj_elem *elems, size_t n)
+{
+	static const uint8_t zero[IFNAMSIZ];
+	uint8_t key[IFNAMSIZ];
+	size_t i;
+	int k;
+
+	/* a later message of the same set: the lead went with the first */
+	if (elems == s->elems && range_elem(ns, zero, true) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memcpy(key, elems[i].hi, IFNAMSIZ);
+		/* one past the range: add 1, big-endian (a name never ends
+		 * in 0xff, so this never wraps) */
+		for (k = IFNAMSIZ - 1; k >= 0 && ++key[k] == 0; k--)
+			;
+		if (range_elem(ns, elems[i].lo, false) == -1 ||
+		    range_elem(ns, key, true) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 rules_nl_set_elems(struct nftnl_set *ns, const struct nj_set *s,
     const struct nj_elem *elems, size_t n)
@@ -1397,6 +1478,8 @@ rules_nl_set_elems(struct nftnl_set *ns, const struct nj_set *s,
 	uint8_t key[20];
 	size_t i, len;
 
+	if (s->key == NJ_KEY_IFNAME && s->interval)
+		return ifname_range_elems(ns, s, elems, n);
 	for (i = 0; i < n; i++) {
 		if ((ne = nftnl_set_elem_alloc()) == NULL)
 			return -1;

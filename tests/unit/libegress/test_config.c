@@ -374,6 +374,43 @@ test_values(void **state)
 	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "invalid character");
 	expect_error("[jail]\ninterface = averyveryverylongifname\n[dohd]\n"
 	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "1-15 bytes");
+	/* patterns: '*' last only, never everything or lo, no overlaps */
+	expect_error("[jail]\ninterface = br*x\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "t.conf:2: [jail] "
+	    "interface: \"br*x\": a pattern has its '*' at the end only");
+	expect_error("[jail]\ninterface = **\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "at the end only");
+	expect_error("[jail]\ninterface = *\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "every interface");
+	expect_error("[jail]\ninterface = l*\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "the loopback");
+	expect_error("[jail]\ninterface = lo\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "the loopback");
+	expect_error("[jail]\ninterface = br-*\ninterface = br-1a2b\n"
+	    "[dohd]\nupstream = https://d/q 192.0.2.1\n" CHAIN, "t.conf:3: "
+	    "[jail] interface: \"br-1a2b\": overlaps \"br-*\"");
+	expect_error("[jail]\ninterface = br-1a2b\ninterface = br-*\n"
+	    "[dohd]\nupstream = https://d/q 192.0.2.1\n" CHAIN, "overlaps "
+	    "\"br-1a2b\"");
+	expect_error("[jail]\ninterface = br-*\ninterface = br*\n"
+	    "[dohd]\nupstream = https://d/q 192.0.2.1\n" CHAIN, "overlaps");
+	expect_error("[jail]\ninterface = averyveryverylon*\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "1-15 bytes");
+	c = expect_ok("[jail]\ninterface = docker0\ninterface = br-*\n"
+	    "interface = veth*\ninterface = lxcbr0\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN);
+	assert_int_equal(c->jail.ninterfaces, 4);
+	assert_string_equal(c->jail.interfaces[1], "br-*");
+	assert_true(eg_ifname_is_pattern(c->jail.interfaces[1]));
+	assert_false(eg_ifname_is_pattern(c->jail.interfaces[0]));
+	assert_true(eg_ifname_match("br-*", "br-1a2b3c4d5e6f"));
+	assert_true(eg_ifname_match("br-*", "br-"));
+	assert_false(eg_ifname_match("br-*", "br0"));
+	assert_false(eg_ifname_match("br-*", "xbr-1"));
+	assert_true(eg_ifname_match("docker0", "docker0"));
+	assert_false(eg_ifname_match("docker0", "docker01"));
+	assert_false(eg_ifname_match("docker0", "docker"));
+	eg_config_free(c);
 	expect_error("[jail]\ninterface = br0\ndirect = db:5432\n"
 	    "direct = DB.:5432\n[dohd]\nupstream = https://d/q 192.0.2.1\n"
 	    CHAIN, "t.conf:4: [jail] direct: \"db:5432\": endpoint repeated "

@@ -11,7 +11,7 @@
 
 const char *const nj_test_config_names[] = {
 	"bridge", "local", "both", "ipv6drop", "directs", "nohops", "example",
-	"inbounddrop", NULL
+	"inbounddrop", "patterns", NULL
 };
 
 static struct eg_ip
@@ -48,6 +48,9 @@ direct(struct eg_config *c, const char *addr, int plen, uint16_t port,
 }
 
 static char *interfaces[] = { "br-ej", "br-ej2" };
+/* Docker's default bridge and its user-defined networks, and a name that
+ * sorts first, so the interval set is sent in order */
+static char *pat_if[] = { "docker0", "br-*", "cni0" };
 static char *proxy_listen[] = { "10.77.0.1:3128", "127.0.0.1:3128" };
 static char *dns_listen[] = { "127.0.0.1:15353" };
 
@@ -159,7 +162,8 @@ nj_test_config(const char *name)
 		return example_config();
 	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs") ||
-	    !strcmp(name, "nohops") || !strcmp(name, "inbounddrop");
+	    !strcmp(name, "nohops") || !strcmp(name, "inbounddrop") ||
+	    !strcmp(name, "patterns");
 	local = !strcmp(name, "local") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs");
 	if (!bridge && !local)
@@ -173,6 +177,10 @@ nj_test_config(const char *name)
 	if (bridge) {
 		c->jail.interfaces = interfaces;
 		c->jail.ninterfaces = strcmp(name, "both") ? 1 : 2;
+		if (!strcmp(name, "patterns")) {
+			c->jail.interfaces = pat_if;
+			c->jail.ninterfaces = 3;
+		}
 	}
 	if (local) {
 		c->jail.users = calloc(2, sizeof(*c->jail.users));
