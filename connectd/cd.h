@@ -119,8 +119,9 @@ struct cd {
 	bool health_open;
 	bool listeners_up;
 	bool draining;
-	struct eg_ctl_client *dohd;
-	struct eg_ctl_client *netjaild;
+	struct eg_ctl_client *dohd;	/* NULL without [dohd] */
+	struct eg_ctl_client *netjaild;	/* NULL without [jail] */
+	struct sysres *sysres;		/* the host's resolver, without [dohd] */
 	struct eg_ctl_server *ctl;
 	/* IPC readiness of the peers, from STATUS_REQ polls */
 	bool dohd_ready, netjaild_ready;
@@ -205,7 +206,8 @@ struct cd_dial *cd_dial_start(struct cd *cd, struct cd_gen *gen,
     cd_stage_cb stage, void *arg);
 void cd_dial_cancel(struct cd_dial *d);
 
-/* Resolve a name through dohd (never the system resolver). */
+/* Resolve a name through dohd; only connectd on its own, without a
+ * [dohd] section, asks the host's resolver (sysres.c). */
 typedef void (*cd_resolve_cb)(int status, const struct eg_ip *addrs,
     size_t n, const char *why, void *arg);
 void cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,

@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "cd.h"
+#include "sysres.h"
 #include "http.h"
 #include "ipc.h"
 #include "log.h"
@@ -478,7 +479,8 @@ hop_push(struct cd_dial *d, const struct eg_ip *ip, uint16_t port)
 	struct push *pu;
 	char sn[300];
 
-	if (is_pushed(ip, port)) {
+	/* on its own (no [jail]) there is no netjaild to gate hops */
+	if (is_pushed(ip, port) || !d->gen->cfg->has_jail) {
 		dial_addr(d, ip, port);
 		return;
 	}
@@ -774,6 +776,10 @@ cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
 			cb(0, rcache[i].addrs, rcache[i].n, NULL, arg);
 			return;
 		}
+	}
+	if (cd->dohd == NULL && cd->sysres != NULL) {
+		sysres_resolve(cd->sysres, norm, timeout_ms, cb, arg);
+		return;
 	}
 	if (cd->dohd == NULL || (q = calloc(1, sizeof(*q))) == NULL) {
 		cb(-1, NULL, 0, "dohd: not available", arg);

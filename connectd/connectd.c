@@ -34,6 +34,7 @@
 
 #include "cd.h"
 #include "cd_landlock.h"
+#include "sysres.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
@@ -288,7 +289,7 @@ reload(struct cd *cd)
 
 	eg_notify_reloading();
 	cd_alog_flush(cd);
-	cfg = eg_config_load(cd->config_path, 0, &errs);
+	cfg = eg_config_load(cd->config_path, EG_CONFIG_CONNECTD, &errs);
 	if (cfg == NULL) {
 		for (i = 0; i < errs.n; i++)
 			eg_log(EG_LOG_ERR, "reload", "error=\"%s\"", errs.msgs[i]);
@@ -458,10 +459,27 @@ start_clients(struct cd *cd, const struct eg_config *cfg)
 {
 	char path[512];
 
-	eg_daemon_sock_path(cfg, "dohd", path, sizeof(path));
-	cd->dohd = eg_ctl_client_new(cd->loop, path);
-	eg_daemon_sock_path(cfg, "netjaild", path, sizeof(path));
-	cd->netjaild = eg_ctl_client_new(cd->loop, path);
+	/* on its own: no netjaild without [jail], no dohd without [dohd]
+	 * (then the host's resolver); a restart changes that, not a reload */
+	if (cfg->has_dohd) {
+		eg_daemon_sock_path(cfg, "dohd", path, sizeof(path));
+		cd->dohd = eg_ctl_client_new(cd->loop, path);
+	}
+	if (cfg->has_jail) {
+		eg_daemon_sock_path(cfg, "netjaild", path, sizeof(path));
+		cd->netjaild = eg_ctl_client_new(cd->loop, path);
+	}
+	if (!cfg->has_dohd) {
+		/* read now: Landlock hides /etc once we run */
+		if ((cd->sysres = sysres_new(cd->loop, "/etc/resolv.conf")) ==
+		    NULL) {
+			eg_log(EG_LOG_ERR, "start", "error=\"out of memory\"");
+			exit(EG_EXIT_RUNTIME);
+		}
+		eg_log(EG_LOG_INFO, "resolver", "source=host nameservers=%zu "
+		    "note=\"no [dohd]: names resolve with /etc/resolv.conf\"",
+		    sysres_nameservers(cd->sysres));
+	}
 }
 
 int

@@ -263,12 +263,15 @@ cd_ready(struct cd *cd, char *why, size_t whylen)
 		    "listeners not up");
 		return false;
 	}
-	if (!cd->netjaild_ready || now - cd->netjaild_at > STATUS_FRESH_MS) {
+	/* on its own a daemon it does not use is no reason to wait */
+	if (cd->netjaild != NULL && (!cd->netjaild_ready ||
+	    now - cd->netjaild_at > STATUS_FRESH_MS)) {
 		snprintf(why, whylen, "netjaild not ready: %s",
 		    cd->netjaild_err[0] ? cd->netjaild_err : "no answer");
 		return false;
 	}
-	if (!cd->dohd_ready || now - cd->dohd_at > STATUS_FRESH_MS) {
+	if (cd->dohd != NULL && (!cd->dohd_ready ||
+	    now - cd->dohd_at > STATUS_FRESH_MS)) {
 		snprintf(why, whylen, "dohd not ready: %s",
 		    cd->dohd_err[0] ? cd->dohd_err : "no answer");
 		return false;

@@ -44,7 +44,7 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	char err[EG_ERR_MAX];
 
 	eg_notify_reloading();
-	cfg = eg_config_load(a->dm.config_path, 0, &errs);
+	cfg = eg_config_load(a->dm.config_path, EG_CONFIG_DOHD, &errs);
 	if (cfg == NULL) {
 		snprintf(text, len, "reload failed: %s",
 		    errs.n > 0 ? errs.msgs[0] : "config");

@@ -1911,6 +1911,27 @@ check_daemon_user(struct loader *ld, struct eg_user *u, const char *sect)
 		key_error(ld, u->at, sect, "user", u->name, why);
 }
 
+static bool
+alone(const struct loader *ld)
+{
+	return (ld->flags & (EG_CONFIG_CONNECTD | EG_CONFIG_DOHD)) != 0;
+}
+
+/* Does the daemon (or daemons) this load is for use this section? */
+static bool
+needs(const struct loader *ld, enum sect s)
+{
+	switch (s) {
+	case S_CHAIN:
+	case S_CONNECTD:
+		return !alone(ld) || (ld->flags & EG_CONFIG_CONNECTD);
+	case S_DOHD:
+		return !alone(ld) || (ld->flags & EG_CONFIG_DOHD);
+	default:
+		return !alone(ld);
+	}
+}
+
 static void
 check_users(struct loader *ld)
 {
@@ -1920,10 +1941,16 @@ check_users(struct loader *ld)
 	size_t i, j;
 	int r;
 
-	check_daemon_user(ld, &c->connectd.user, "connectd");
-	check_daemon_user(ld, &c->dohd.user, "dohd");
-	check_daemon_user(ld, &c->netjaild.user, "netjaild");
-	if (!(ld->flags & EG_CONFIG_NO_USERS) &&
+	/* a daemon on its own needs its own user, not the others' */
+	if (needs(ld, S_CONNECTD))
+		check_daemon_user(ld, &c->connectd.user, "connectd");
+	if (needs(ld, S_DOHD))
+		check_daemon_user(ld, &c->dohd.user, "dohd");
+	if (needs(ld, S_NETJAILD))
+		check_daemon_user(ld, &c->netjaild.user, "netjaild");
+	/* on its own, a daemon without the group lets only root in */
+	if (!(ld->flags & EG_CONFIG_NO_USERS) && (!alone(ld) ||
+	    key_seen(ld, S_JAIL, "group")) &&
 	    (r = lookup_group(c->jail.group)) != 0) {
 		lookup_reason(r, why, sizeof(why), "group");
 		if (key_seen(ld, S_JAIL, "group") == 0)
@@ -2039,15 +2066,19 @@ check_all(struct loader *ld)
 	struct eg_config *c = ld->cfg;
 
 	/* a list whose every line was refused was reported line by line */
-	if (c->chain.nhops == 0 && c->chain.exit != EG_EXIT_DIRECT &&
-	    !key_seen(ld, S_CHAIN, "hop"))
+	c->has_jail = c->jail.ninterfaces > 0 || c->jail.nusers > 0;
+	c->has_dohd = c->dohd.nupstreams > 0;
+	if (needs(ld, S_CHAIN) && c->chain.nhops == 0 &&
+	    c->chain.exit != EG_EXIT_DIRECT && !key_seen(ld, S_CHAIN, "hop"))
 		missing_error(ld, S_CHAIN, "hop", "empty chain: give at least "
 		    "one hop, or \"exit = direct\"");
-	if (c->dohd.nupstreams == 0 && !key_seen(ld, S_DOHD, "upstream"))
+	if (needs(ld, S_DOHD) && c->dohd.nupstreams == 0 &&
+	    !key_seen(ld, S_DOHD, "upstream"))
 		missing_error(ld, S_DOHD, "upstream", "at least one DoH "
 		    "upstream is required");
-	if (c->jail.ninterfaces == 0 && c->jail.nusers == 0 &&
-	    !key_seen(ld, S_JAIL, "interface") && !key_seen(ld, S_JAIL, "user"))
+	if (needs(ld, S_JAIL) && c->jail.ninterfaces == 0 &&
+	    c->jail.nusers == 0 && !key_seen(ld, S_JAIL, "interface") &&
+	    !key_seen(ld, S_JAIL, "user"))
 		missing_error(ld, S_JAIL, "interface", "nothing is jailed: "
 		    "give at least one interface or user");
 	if (c->chain.max_hop_status_age_ms <= c->chain.probe_interval_ms) {
@@ -2065,6 +2096,16 @@ check_all(struct loader *ld)
 }
 
 /* -- entry points ---------------------------------------------------------- */
+
+unsigned
+eg_config_flags_for(const char *name)
+{
+	if (strcmp(name, "connectd") == 0)
+		return EG_CONFIG_CONNECTD;
+	if (strcmp(name, "dohd") == 0)
+		return EG_CONFIG_DOHD;
+	return 0;
+}
 
 static struct eg_config *
 load(const char *name, const char *dir, const char *buf, size_t len,

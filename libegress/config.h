@@ -80,6 +80,14 @@ struct eg_rule_src {
 
 struct eg_config {
 	char *path;		/* the main file */
+	/*
+	 * Which daemons the file runs.  has_jail: something is jailed (an
+	 * interface or a user), so netjaild runs; has_dohd: a DoH upstream
+	 * is given, so dohd runs.  A daemon loaded on its own works without
+	 * the others: connectd without a jail pushes no hop addresses,
+	 * without dohd it resolves with the host's resolver.
+	 */
+	bool has_jail, has_dohd;
 
 	struct {
 		char **interfaces;		/* jailed bridges: names, "br-*" */
@@ -174,7 +182,19 @@ struct eg_config_errors {
 
 enum {
 	EG_CONFIG_NO_USERS = 1 << 0,	/* do not look users up (unit tests) */
+	/*
+	 * Load for one daemon on its own: only what that daemon uses is
+	 * required (connectd: a chain or "exit = direct", its own user;
+	 * dohd: an upstream, its own user).  Every section the file has is
+	 * still validated whole.  Without either flag the file must hold the
+	 * whole jail (netjaild, egressctl check).
+	 */
+	EG_CONFIG_CONNECTD = 1 << 1,
+	EG_CONFIG_DOHD = 1 << 2,
 };
+
+/* The flags eg_config_load() takes for daemon NAME ("connectd", ...). */
+unsigned eg_config_flags_for(const char *name);
 
 /*
  * Load and validate.  Returns NULL when there is any error; errs then holds

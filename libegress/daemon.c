@@ -141,7 +141,8 @@ load_config(struct eg_daemon *d)
 	struct eg_config_errors errs;
 	size_t i;
 
-	d->cfg = eg_config_load(d->config_path, 0, &errs);
+	d->cfg = eg_config_load(d->config_path, eg_config_flags_for(d->name),
+	    &errs);
 	if (d->cfg == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s: %s\n", d->name, errs.msgs[i]);

@@ -996,6 +996,81 @@ test_inbound(void **state)
 	    "t.conf:4: [jail] inbound");
 }
 
+/*
+ * Each daemon on its own: connectd as an explicit-proxy sidecar and dohd
+ * as an allowlist DNS server load with only their sections; the whole
+ * jail (egressctl check, netjaild) still needs every one.
+ */
+#define SIDECAR \
+	"[chain]\nexit = direct\n" \
+	"[connectd]\nproxy_listen = 127.0.0.1:3128\n" \
+	"[policy]\nallow = api.example.com\n"
+#define DNSONLY \
+	"[dohd]\nlisten = 127.0.0.1:5353\n" \
+	"upstream = https://dns.example/dns-query 192.0.2.53\n" \
+	"[policy]\nallow = api.example.com\n"
+
+static struct eg_config *
+load_for(const char *text, unsigned flags, struct eg_config_errors *e)
+{
+	return eg_config_load_buf("t.conf", text, strlen(text),
+	    EG_CONFIG_NO_USERS | flags, e);
+}
+
+static void
+test_each_daemon_alone(void **state)
+{
+	struct eg_config_errors e;
+	struct eg_config *c;
+
+	(void)state;
+	c = load_for(SIDECAR, EG_CONFIG_CONNECTD, &e);
+	if (c == NULL)
+		dump(&e);
+	assert_non_null(c);
+	assert_false(c->has_jail);
+	assert_false(c->has_dohd);
+	eg_config_free(c);
+	/* a [jail] that jails nothing (only where the sockets go) is none */
+	c = load_for(SIDECAR "[jail]\nruntime_dir = /run/x\n",
+	    EG_CONFIG_CONNECTD, &e);
+	assert_non_null(c);
+	assert_false(c->has_jail);
+	eg_config_free(c);
+	/* a chain of hops needs no [jail] or [dohd] either */
+	c = load_for(CHAIN "[policy]\nallow = a.example\n", EG_CONFIG_CONNECTD,
+	    &e);
+	assert_non_null(c);
+	eg_config_free(c);
+	c = load_for(DNSONLY, EG_CONFIG_DOHD, &e);
+	if (c == NULL)
+		dump(&e);
+	assert_non_null(c);
+	assert_false(c->has_jail);
+	assert_true(c->has_dohd);
+	eg_config_free(c);
+	/* what each needs is still required */
+	c = load_for("[policy]\nallow = a.example\n", EG_CONFIG_CONNECTD, &e);
+	assert_null(c);
+	assert_true(has_msg(&e, "[chain] hop: empty chain"));
+	eg_config_errors_free(&e);
+	c = load_for("[policy]\nallow = a.example\n", EG_CONFIG_DOHD, &e);
+	assert_null(c);
+	assert_true(has_msg(&e, "[dohd] upstream: at least one DoH upstream"));
+	assert_false(has_msg(&e, "[chain]"));
+	eg_config_errors_free(&e);
+	/* and every section that is there is validated whole */
+	c = load_for(SIDECAR "[dohd]\nmax_ttl = x\n", EG_CONFIG_CONNECTD, &e);
+	assert_null(c);
+	assert_true(has_msg(&e, "[dohd] max_ttl"));
+	eg_config_errors_free(&e);
+	/* the whole jail (no flag) needs all of them */
+	expect_error(SIDECAR, "[jail] interface: nothing is jailed");
+	expect_error(SIDECAR, "[dohd] upstream: at least one DoH upstream");
+	expect_error(DNSONLY, "[chain] hop: empty chain");
+	expect_error(DNSONLY, "[jail] interface: nothing is jailed");
+}
+
 int
 main(void)
 {
@@ -1015,6 +1090,7 @@ main(void)
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_secrets_never_quoted),
 		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_each_daemon_alone),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# tests/lab/dohd/alone.sh - each daemon on its own, with only the sections
+# it uses: connectd as an explicit-proxy sidecar ("exit = direct", no
+# [jail], no [dohd]: names resolve with the host's resolver, here unbound's
+# plain port 53) and dohd as an allowlist DNS server (no [jail], no
+# [chain]).  Each answers allowed names and refuses the rest, and
+# `egressctl check` still refuses both files (the whole jail needs all).
+set -eu
+export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-da}
+. "$(dirname "$0")/../lib.sh"
+lab_need kdig curl
+lab_up
+lab_users
+lab_start_doh "$LAB_DOH"
+lab_start_exit
+
+connectd=$EJ_BUILD/connectd/connectd
+dohd=$EJ_BUILD/dohd/dohd
+ctl=$EJ_BUILD/egressctl/egressctl
+for b in "$connectd" "$dohd" "$ctl"; do
+	[ -x "$b" ] || lab_skip "$b not built"
+done
+mkdir -p "$LAB_DIR/run-c" "$LAB_DIR/run-d"
+chmod 755 "$LAB_DIR"
+
+# ---- connectd alone: an explicit proxy whose exit is itself
+cat >"$LAB_DIR/sidecar.conf" <<CONF
+[jail]
+; where the control socket goes; nothing is jailed
+runtime_dir = $LAB_DIR/run-c
+
+[chain]
+exit = direct
+
+[connectd]
+proxy_listen = 127.0.0.1:13128
+health_listen = 127.0.0.1:19191
+
+[policy]
+; the lab's "internet" lives in 10.78.0.0/24
+permit_cidr = $LAB_UPNET4
+allow = smoke.test:80,443
+allow = rebind.test:80
+CONF
+chmod 644 "$LAB_DIR/sidecar.conf" "$LAB_DIR/ca.pem"
+lab_expect "connectd --check takes the sidecar file" \
+    "$connectd" -c "$LAB_DIR/sidecar.conf" --check
+lab_expect_match "egressctl check still wants the whole jail" 'nothing is jailed' \
+    sh -c "'$ctl' -c '$LAB_DIR/sidecar.conf' check 2>&1; true"
+# the host's resolver: unbound's plain DNS in up
+printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$LAB_DOH" \
+    >"/etc/netns/$LAB_NS_HOST/resolv.conf"
+lab_spawn connectd host "$connectd" -c "$LAB_DIR/sidecar.conf"
+lab_wait_tcp host 127.0.0.1 13128 10 ||
+    lab_die "connectd did not start: $(tail -5 "$LAB_DIR/connectd.log")"
+lab_expect "connectd says it resolves with the host's resolver" \
+    grep -q 'event=resolver source=host nameservers=1' "$LAB_DIR/connectd.log"
+lab_count_reset
+lab_expect_match "plain HTTP to an allowed name through the sidecar" '^exit-ok smoke.test' \
+    lab_exec host curl -sS --max-time 5 -x http://127.0.0.1:13128 http://smoke.test/
+lab_expect_match "HTTPS (CONNECT) to an allowed name" '^exit-ok smoke.test' \
+    lab_exec host curl -sS --max-time 5 --cacert "$LAB_DIR/ca.pem" \
+    -x http://127.0.0.1:13128 https://smoke.test/
+lab_expect_match "a name not allowed: 403" '^403$' \
+    lab_exec host curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+    -x http://127.0.0.1:13128 http://forbidden.test/
+lab_expect_match "an allowed name resolving inside: refused" '^403$' \
+    lab_exec host curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+    -x http://127.0.0.1:13128 http://rebind.test/
+lab_expect_eq "the forbidden server saw nothing" 0 "$(lab_count "$LAB_FORBIDDEN")"
+lab_expect_match "/ready without netjaild or dohd" '^200$' \
+    lab_exec host curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:19191/ready
+lab_stop connectd
+
+# ---- dohd alone: an allowlist DNS server
+cat >"$LAB_DIR/dns.conf" <<CONF
+[jail]
+runtime_dir = $LAB_DIR/run-d
+
+[dohd]
+listen = 127.0.0.1:15354
+upstream = https://doh.test$LAB_DOH_PATH $LAB_DOH
+ca_file = $LAB_DIR/ca.pem
+
+[policy]
+permit_cidr = $LAB_UPNET4
+permit_cidr = $LAB_UPNET6
+allow = smoke.test
+CONF
+chmod 644 "$LAB_DIR/dns.conf"
+lab_expect "dohd --check takes the DNS-only file" "$dohd" -c "$LAB_DIR/dns.conf" --check
+lab_expect_match "egressctl check still wants the whole jail" 'empty chain' \
+    sh -c "'$ctl' -c '$LAB_DIR/dns.conf' check 2>&1; true"
+lab_spawn dohd host "$dohd" -c "$LAB_DIR/dns.conf"
+lab_wait_udp host 127.0.0.1 15354 10 ||
+    lab_die "dohd did not start: $(tail -5 "$LAB_DIR/dohd.log")"
+lab_retry 10 sh -c "ip netns exec $LAB_NS_HOST kdig @127.0.0.1 -p 15354 +short smoke.test A | grep -q ." || true
+lab_expect_match "an allowed name answers" "^$LAB_EXIT\$" \
+    lab_exec host kdig @127.0.0.1 -p 15354 +short smoke.test A
+lab_expect_match "a name not allowed: NXDOMAIN" 'status: NXDOMAIN' \
+    lab_exec host kdig @127.0.0.1 -p 15354 forbidden.test A
+lab_stop dohd
+
+lab_finish
