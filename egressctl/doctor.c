@@ -28,6 +28,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "egressctl.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -336,9 +337,13 @@ check_users(struct doctor *d, const struct eg_config *cfg)
 		    "exist", group);
 }
 
+/* The same rule the daemons apply at start (eg_rundir_mode_ok): the
+ * packaged 1770 root:GROUP is right, anything wider is not. */
 static void
-check_rundir(struct doctor *d, const char *dir)
+check_rundir(struct doctor *d, const char *dir, const char *group)
 {
+	struct group *gr = getgrnam(group);
+	gid_t gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	struct stat sb;
 
 	if (stat(dir, &sb) == -1) {
@@ -350,9 +355,12 @@ check_rundir(struct doctor *d, const char *dir)
 	if (!S_ISDIR(sb.st_mode))
 		say(d, DR_PROBLEM, "rundir", "remove it and start netjaild",
 		    "%s is not a directory", dir);
-	else if ((sb.st_mode & 0022) != 0)
-		say(d, DR_PROBLEM, "rundir", "chmod 0750 the directory",
-		    "%s is writable by group or others (mode %04o)", dir,
+	else if (!eg_rundir_mode_ok(sb.st_mode, sb.st_gid, gid))
+		say(d, DR_PROBLEM, "rundir", "chmod 1770 the directory and "
+		    "chgrp it to the control group (as the package's "
+		    "tmpfiles.d/egressjail.conf does)", "%s is writable by "
+		    "others, by a group other than \"%s\" or without the "
+		    "sticky bit (mode %04o)", dir, group,
 		    (unsigned)(sb.st_mode & 07777));
 	else
 		say(d, DR_OK, "rundir", NULL, "%s (mode %04o)", dir,
@@ -484,7 +492,8 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 		check_users(&d, cfg);
 	if (cfg != NULL) {
 		check_rundir(&d, cfg->jail.runtime_dir != NULL ?
-		    cfg->jail.runtime_dir : EG_DEFAULT_RUNDIR);
+		    cfg->jail.runtime_dir : EG_DEFAULT_RUNDIR,
+		    cfg->jail.group != NULL ? cfg->jail.group : "egressjail");
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			up[i] = check_daemon(&d, cfg, ctl_daemons[i]);
 		if (!up[1]) {
@@ -509,7 +518,7 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 		}
 		check_config_files(&d, cfg);
 	} else {
-		check_rundir(&d, EG_DEFAULT_RUNDIR);
+		check_rundir(&d, EG_DEFAULT_RUNDIR, "egressjail");
 	}
 	if (o->json) {
 		json_arr_end(&d.j);

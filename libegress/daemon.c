@@ -196,6 +196,22 @@ rundir_of(const struct eg_config *cfg)
  * control: it must be a real directory (not a symlink) that nobody but
  * its owner can write, owned by root or by us.
  */
+/*
+ * connectd and dohd run as their own users under systemd and create their
+ * sockets here, so the control group may write; the sticky bit keeps one
+ * daemon from replacing another's socket.  Anything wider (others, another
+ * group, group without sticky) is refused.
+ */
+bool
+eg_rundir_mode_ok(mode_t mode, gid_t dir_gid, gid_t group)
+{
+	if ((mode & 002) != 0)
+		return false;
+	if ((mode & 020) == 0)
+		return true;
+	return (mode & S_ISVTX) != 0 && group != (gid_t)-1 && dir_gid == group;
+}
+
 int
 eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen)
 {
@@ -237,15 +253,7 @@ eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen)
 		    (unsigned)st.st_uid);
 		return -1;
 	}
-	/*
-	 * connectd and dohd run as their own users under systemd and create
-	 * their sockets here, so the control group may write; the sticky bit
-	 * keeps one daemon from replacing another's socket.  Anything wider
-	 * (others, another group, group without sticky) is refused.
-	 */
-	if ((st.st_mode & 002) != 0 || ((st.st_mode & 020) != 0 &&
-	    ((st.st_mode & S_ISVTX) == 0 || gid == (gid_t)-1 ||
-	    st.st_gid != gid))) {
+	if (!eg_rundir_mode_ok(st.st_mode, st.st_gid, gid)) {
 		snprintf(err, errlen, "%s: writable by others or without the "
 		    "sticky bit (mode %04o)", dir,
 		    (unsigned)(st.st_mode & 07777));

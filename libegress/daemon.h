@@ -56,6 +56,11 @@ void eg_daemon_init(struct eg_daemon *d, const char *name, int argc,
  * refuse an existing one that others (or the group without sticky) may write. */
 int eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen);
 
+/* The rule eg_daemon_rundir applies to an existing directory, shared with
+ * egressctl doctor: nobody but the control group (gid group, or none when
+ * (gid_t)-1) may write, and the group only with the sticky bit on. */
+bool eg_rundir_mode_ok(mode_t mode, gid_t dir_gid, gid_t group);
+
 /*
  * Drop to uid/gid keeping caps (see eg_priv_drop); when already running as
  * uid it only trims.  Exits 1 on any failure: never continues privileged.

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 
 static char log_daemon[LOG_NAME_MAX] = "egressjail";
 static enum eg_log_level log_min = EG_LOG_INFO;
+/* stderr is journald's stream: each line starts with its priority. */
+static bool log_journal;
 
 static const char *const level_names[] = {
 	[EG_LOG_DEBUG] = "debug",
@@ -30,12 +33,36 @@ static const char *const level_names[] = {
 	[EG_LOG_ERR] = "err",
 };
 
+/*
+ * journald reads a "<N>" syslog priority at the start of each line of a
+ * stream it owns (SyslogLevelPrefix=, on by default) and files the line at
+ * that priority, so "journalctl -p err" finds the errors; without it every
+ * line is "info".  Only when stderr is that stream, which systemd says in
+ * JOURNAL_STREAM ("DEV:INODE" of the socket it connected to stdout and
+ * stderr): a terminal, a file or a pipe gets the bare line.
+ */
+static bool
+stderr_is_journal(void)
+{
+	unsigned long long dev, ino;
+	const char *e = getenv("JOURNAL_STREAM");
+	struct stat st;
+	char end;
+
+	if (e == NULL || sscanf(e, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 eg_log_init(const char *daemon, enum eg_log_level min)
 {
 	if (daemon != NULL)
 		snprintf(log_daemon, sizeof(log_daemon), "%s", daemon);
 	eg_log_set_level(min);
+	log_journal = stderr_is_journal();
 }
 
 void
@@ -136,6 +163,9 @@ log_line(enum eg_log_level lvl, const char *event, uint64_t suppressed,
 	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		snprintf(stamp, sizeof(stamp), "1970-01-01T00:00:00");
+	/* syslog priorities of debug, info, warn, err */
+	if (log_journal)
+		line_add(line, &off, "<%c>", "7643"[lvl]);
 	line_add(line, &off, "ts=%s.%03ldZ level=%s daemon=%s event=%s",
 	    stamp, ts.tv_nsec / 1000000, level_names[lvl], log_daemon,
 	    event != NULL ? event : "-");

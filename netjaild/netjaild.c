@@ -97,7 +97,9 @@ on_verify(uv_timer_t *t)
 		    st->generation);
 }
 
-static int
+/* Fatal on any failure, allocation included: netjaild never runs on
+ * without its sandbox. */
+static void
 seccomp(void)
 {
 	const char **all;
@@ -110,7 +112,8 @@ seccomp(void)
 	while (nj_syscalls[m])
 		m++;
 	if ((all = calloc(n + m + 1, sizeof(*all))) == NULL)
-		return -1;
+		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"seccomp: out of "
+		    "memory\"");
 	for (i = 0; i < n; i++)
 		all[i] = eg_sandbox_base_syscalls[i];
 	for (i = 0; i < m; i++)
@@ -119,7 +122,6 @@ seccomp(void)
 	free(all);
 	if (rc == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
-	return rc;
 }
 
 int

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install every build, test, lab and packaging dependency of egressjail on
 # Debian 12.  Idempotent: packages already present are not fetched again.
+# Exit status 0 when everything is installed, whether or not
+# /usr/sbin/policy-rc.d was there before (it is removed again only when this
+# script created it).
 #
 # Lab peers (squid, tinyproxy, unbound, nginx, dnsmasq, iodine, ...) are only
 # tools for the test suite: they are installed with service start-up
@@ -40,7 +43,9 @@ fi
 echo "deps.sh: installing:$missing"
 
 # Keep apt from starting the peers' services while they are installed.
-policy=/usr/sbin/policy-rc.d
+# EJ_DEPS_POLICY_RC is for tests only (tests/packaging/deps.sh): another
+# path for that file, so the test never touches the real one.
+policy=${EJ_DEPS_POLICY_RC:-/usr/sbin/policy-rc.d}
 made_policy=0
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\nexit 101\n' >"$policy"

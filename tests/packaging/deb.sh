@@ -58,22 +58,18 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 keep=1
 
-copy_tree "$src" "$tree" || fail "cannot copy the tree to $tree"
-cp -a "$tree/packaging/debian" "$tree/debian"
-
-cd "$tree" || fail "cd $tree"
-if ! dpkg-checkbuilddeps >"$log" 2>&1; then
+if ! deb_build "$src" "$work" "$log"; then
 	show_log "$log"
-	fail "build dependencies missing (packaging/deps.sh), log in $log"
-fi
-if ! DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" \
-    dpkg-buildpackage -b -us -uc >>"$log" 2>&1; then
-	show_log "$log"
+	grep -q 'Unmet build dependencies' "$log" &&
+	    fail "build dependencies missing (packaging/deps.sh), log in $log"
 	fail "dpkg-buildpackage failed, log in $log"
 fi
+cd "$tree" || fail "cd $tree"
 deb=$(ls "$work"/egressjail_*.deb 2>/dev/null | head -n 1)
 changes=$(ls "$work"/egressjail_*.changes 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no .deb produced, log in $log"
+# for systemd-boot.sh, which installs this same package in a container
+deb_cache_put "$src" "$deb" || echo "deb: could not cache $deb" >&2
 
 # lintian: no errors (warnings are reported in the summary line)
 lint=$work/lintian.txt

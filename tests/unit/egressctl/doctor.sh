@@ -63,4 +63,16 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 		echo "note: $ctl not executable by nobody; unprivileged run skipped"
 	fi
 fi
+# rundir: the packaged 1770 root:GROUP (tmpfiles.d) is right, by the rule
+# the daemons apply at start; group-writable without the sticky bit, or
+# writable by others, is a problem.
+grp=$(id -gn)
+sed "s/^group = .*/group = $grp/" "$dir/t.conf" >"$dir/g.conf"
+chgrp "$grp" "$dir/run" || fail "chgrp $grp"
+for m in 1770:ok 0750:ok 0770:PROBLEM 1777:PROBLEM; do
+	chmod "${m%%:*}" "$dir/run"
+	"$ctl" -c "$dir/g.conf" doctor >"$dir/out" 2>&1
+	grep -q "^${m#*:} *rundir" "$dir/out" ||
+	    fail "rundir mode ${m%%:*}: want ${m#*:}"
+done
 echo PASS

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -243,6 +244,49 @@ test_log_rl(void **state)
 }
 
 static void
+emit_journal(void)
+{
+	struct stat st;
+	char v[64];
+
+	/* stderr is "journald's stream": JOURNAL_STREAM names it */
+	assert_int_equal(fstat(2, &st), 0);
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", v, 1);
+	eg_log_init("testd", EG_LOG_DEBUG);
+	eg_log(EG_LOG_DEBUG, "d", "%s", "");
+	eg_log(EG_LOG_INFO, "i", "%s", "");
+	eg_log(EG_LOG_WARN, "w", "%s", "");
+	eg_log(EG_LOG_ERR, "e", "%s", "");
+	/* another stream's numbers: bare lines */
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", v, 1);
+	eg_log_init("testd", EG_LOG_INFO);
+	eg_log(EG_LOG_ERR, "bare", "%s", "");
+	unsetenv("JOURNAL_STREAM");
+	eg_log_init("testd", EG_LOG_INFO);
+}
+
+/* On journald's stream each line carries its syslog priority, so that
+ * "journalctl -p err" finds errors; elsewhere never. */
+static void
+test_journal_priority(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture(emit_journal);
+	assert_memory_equal(out, "<7>ts=", 6);
+	assert_non_null(strstr(out, "\n<6>ts="));
+	assert_non_null(strstr(out, "\n<4>ts="));
+	assert_non_null(strstr(out, "\n<3>ts="));
+	assert_non_null(strstr(out, "\nts="));
+	assert_non_null(strstr(strstr(out, "\nts="), "event=bare\n"));
+}
+
+static void
 test_level_parse(void **state)
 {
 	enum eg_log_level l;
@@ -288,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_line_bounded),
 		cmocka_unit_test(test_log_rl),
 		cmocka_unit_test(test_level_parse),
+		cmocka_unit_test(test_journal_priority),
 		cmocka_unit_test(test_now_monotonic),
 	};
 

@@ -25,7 +25,12 @@
 
 #include <cmocka.h>
 
+#include "eg_build.h"
 #include "priv.h"
+
+#if HAVE_LIBSECCOMP
+#include <seccomp.h>
+#endif
 
 #define NOBODY 65534
 
@@ -388,6 +393,55 @@ test_landlock(void **state)
 		skip();
 }
 
+#if HAVE_LIBSECCOMP
+/*
+ * A filter that answers landlock_create_ruleset with ERRNO (what
+ * systemd's SystemCallFilter= or systemd-nspawn's own filter do to a call
+ * they do not list) must stop the daemon: only ENOSYS and EOPNOTSUPP say
+ * "this kernel has no Landlock".  Reading EPERM as "no Landlock" would run
+ * the daemon without its file-system sandbox, silently.
+ */
+static int
+child_landlock_errno(void *p)
+{
+	const char *paths[] = { "/tmp", NULL };
+	int want = *(int *)p, r;
+	scmp_filter_ctx ctx;
+	char err[256] = "";
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(want),
+	    SCMP_SYS(landlock_create_ruleset), 0) != 0 ||
+	    seccomp_load(ctx) != 0)
+		return 10;
+	seccomp_release(ctx);
+	r = eg_sandbox_landlock_ro(paths, err, sizeof(err));
+	if (want == ENOSYS || want == EOPNOTSUPP)
+		return r == 0 ? 0 : 1;		/* no Landlock: go on */
+	if (r != -1)
+		return 2;			/* must refuse */
+	if (strstr(err, strerror(want)) == NULL) {
+		fprintf(stderr, "landlock error does not say why: %s\n", err);
+		return 3;
+	}
+	return 0;
+}
+
+static void
+test_landlock_errno(void **state)
+{
+	static const int errs[] = { EPERM, EACCES, EINVAL, ENOSYS, EOPNOTSUPP };
+	size_t i;
+	int e;
+
+	(void)state;
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		e = errs[i];
+		assert_exit0(in_child(child_landlock_errno, &e));
+	}
+}
+#endif
+
 int
 main(void)
 {
@@ -400,6 +454,9 @@ main(void)
 		cmocka_unit_test(test_seccomp_base_runs_loop),
 		cmocka_unit_test(test_seccomp_unknown_name),
 		cmocka_unit_test(test_landlock),
+#if HAVE_LIBSECCOMP
+		cmocka_unit_test(test_landlock_errno),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
