@@ -36,7 +36,7 @@ show_log() {
 # tree_hash SRC: a hash of the files copy_tree would copy (names and
 # contents), so a package built from one tree is found again for it.
 tree_hash() {
-	(cd "$1" && find . \( -name .git -o -name 'build*' -o -name 'obj-*' \
+	(cd "$1" && find . \( -path ./.git -o -path './build*' -o -path './obj-*' \
 	    -o -path ./debian \) -prune -o -type f -print0 | LC_ALL=C sort -z |
 	    xargs -0 sha256sum) | sha256sum | cut -c1-16
 }
