@@ -36,6 +36,7 @@
 #include "cd_landlock.h"
 #include "sysres.h"
 #include "daemon.h"
+#include "lmark.h"
 #include "log.h"
 #include "notify.h"
 #include "priv.h"
@@ -176,8 +177,14 @@ raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * mark: the listener mark (lmark.h), set before bind so the socket never
+ * listens without it; 0 for the health listener, which takes no jailed
+ * traffic.
+ */
 static int
-open_tcp(const char *spec, bool transparent, char *err, size_t errlen)
+open_tcp(const char *spec, bool transparent, uint32_t mark, char *err,
+    size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -215,6 +222,10 @@ open_tcp(const char *spec, bool transparent, char *err, size_t errlen)
 			    "IP_TRANSPARENT (not root): NAT redirect only\"",
 			    spec);
 	}
+	if (mark != 0 && eg_lmark_apply(fd, mark, spec, err, errlen) != 0) {
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    listen(fd, 1024) != 0) {
 		snprintf(err, errlen, "%s: bind: %s", spec, strerror(errno));
@@ -238,7 +249,8 @@ add_lfd(struct cd *cd, int fd, enum cd_mode mode, const char *spec)
 static void
 open_listeners(struct cd *cd, const struct eg_config *cfg)
 {
-	char err[300];
+	uint32_t mark = eg_lmark_required(cfg) ? cfg->jail.listener_mark : 0;
+	char err[512];
 	size_t i;
 	int fd;
 
@@ -247,8 +259,8 @@ open_listeners(struct cd *cd, const struct eg_config *cfg)
 		add_lfd(cd, fd, CD_MODE_EXPLICIT, "systemd:proxy");
 	} else {
 		for (i = 0; i < cfg->connectd.nproxy_listen; i++) {
-			fd = open_tcp(cfg->connectd.proxy_listen[i], false, err,
-			    sizeof(err));
+			fd = open_tcp(cfg->connectd.proxy_listen[i], false, mark,
+			    err, sizeof(err));
 			if (fd < 0)
 				eg_fatal(EG_EXIT_RUNTIME, "listen",
 				    "error=\"%s\"", err);
@@ -259,8 +271,8 @@ open_listeners(struct cd *cd, const struct eg_config *cfg)
 	if ((fd = eg_listen_fd("transparent")) >= 0) {
 		add_lfd(cd, fd, CD_MODE_TRANSPARENT, "systemd:transparent");
 	} else if (cfg->connectd.transparent_listen != NULL) {
-		fd = open_tcp(cfg->connectd.transparent_listen, true, err,
-		    sizeof(err));
+		fd = open_tcp(cfg->connectd.transparent_listen, true, mark,
+		    err, sizeof(err));
 		if (fd < 0)
 			eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
 		add_lfd(cd, fd, CD_MODE_TRANSPARENT,
@@ -268,14 +280,20 @@ open_listeners(struct cd *cd, const struct eg_config *cfg)
 	}
 	cd->health_fd = eg_listen_fd("health");
 	if (cd->health_fd < 0 && cfg->connectd.health_listen != NULL) {
-		cd->health_fd = open_tcp(cfg->connectd.health_listen, false, err,
-		    sizeof(err));
+		cd->health_fd = open_tcp(cfg->connectd.health_listen, false,
+		    0, err, sizeof(err));
 		if (cd->health_fd < 0)
 			eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
 	}
 	if (cd->nlfd == 0)
 		eg_fatal(EG_EXIT_CONFIG, "listen",
 		    "error=\"no proxy_listen or transparent_listen\"");
+	/* systemd's sockets: Mark= in the unit, or set here while root */
+	for (i = 0; mark != 0 && i < cd->nlfd; i++)
+		if (eg_lmark_apply(cd->lfd[i], mark, cd->lspec[i], err,
+		    sizeof(err)) != 0)
+			eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"",
+			    err);
 }
 
 static void

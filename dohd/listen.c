@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lmark.h"
 #include "log.h"
 #include "notify.h"
 
@@ -99,6 +100,7 @@ struct dlisten {
 	unsigned nconns;
 	uv_check_t flush;	/* answers completed in this loop turn */
 	struct dl_rx *rx;
+	uint32_t mark;		/* [jail] listener_mark; 0: jails nothing */
 };
 
 static int
@@ -114,8 +116,8 @@ udp_socket(const struct sockaddr_storage *ss, socklen_t sl, char *err,
 	if (ss->ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		goto fail;
+	/* No SO_REUSEADDR: with it any user could bind the same UDP
+	 * address beside ours and take the queries (see add_udp). */
 	if (bind(fd, (const struct sockaddr *)ss, sl) < 0)
 		goto fail;
 	return fd;
@@ -523,6 +525,42 @@ tcp_accept(uv_stream_t *srv, int status)
 
 /* ---- set-up ---- */
 
+/*
+ * The listener mark (lmark.h), so the jail delivers DNS to this socket
+ * and to no squatter's.  A UDP socket also loses SO_REUSEADDR (systemd
+ * sets it on every socket): while a socket with it is bound, any user can
+ * bind the same address and port with it too, and unicast queries then
+ * go to the newer socket.  Without it that bind fails (EADDRINUSE).
+ */
+static int
+guard(struct dlisten *l, int fd, const char *proto, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct eg_ip ip;
+	uint16_t port = 0;
+	char what[80], a[64] = "?";
+	int zero = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    eg_ip_from_sockaddr((struct sockaddr *)&ss, &ip, &port))
+		eg_ip_str(&ip, a, sizeof(a));
+	snprintf(what, sizeof(what), "%s %s%s%s:%u", proto,
+	    ss.ss_family == AF_INET6 ? "[" : "", a,
+	    ss.ss_family == AF_INET6 ? "]" : "", port);
+	if (l->mark != 0 && eg_lmark_apply(fd, l->mark, what, err,
+	    errlen) != 0)
+		return -1;
+	if (strcmp(proto, "udp") == 0 && setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEADDR, &zero, sizeof(zero)) < 0) {
+		snprintf(err, errlen, "%s: SO_REUSEADDR: %s", what,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 add_udp(struct dlisten *l, int fd, char *err, size_t errlen)
 {
@@ -534,6 +572,8 @@ add_udp(struct dlisten *l, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "too many listen addresses");
 		return -1;
 	}
+	if (guard(l, fd, "udp", err, errlen) < 0)
+		return -1;
 	/* Bound to one address, the answers leave from it: no control
 	 * message to build, send and parse for each of them. */
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
@@ -575,6 +615,10 @@ add_tcp(struct dlisten *l, int fd, const struct sockaddr_storage *ss,
 	else
 		r = uv_tcp_bind(t, (const struct sockaddr *)ss,
 		    ss->ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	/* marked before listen(): it never takes a connection unmarked */
+	if (r == 0 && (r = uv_fileno((uv_handle_t *)t, &fd)) == 0 &&
+	    guard(l, fd, "tcp", err, errlen) < 0)
+		return -1;
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)t, 128, tcp_accept);
 	if (r < 0) {
@@ -597,6 +641,7 @@ dlisten_open(uv_loop_t *loop, struct dohd *d, const struct eg_config *cfg,
 	}
 	l->loop = loop;
 	l->d = d;
+	l->mark = eg_lmark_required(cfg) ? cfg->jail.listener_mark : 0;
 	/* Virtual size only: pages are touched as far as datagrams reach. */
 	if ((l->rx = calloc(1, sizeof(*l->rx))) == NULL) {
 		free(l);

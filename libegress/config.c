@@ -1431,6 +1431,8 @@ static const struct keydef keys[] = {
 	{ S_JAIL, "group", set_group, 0, false, 0, 0, 0 },
 	{ S_JAIL, "fwmark", set_u32, OFF(jail.fwmark), false, 1, UINT32_MAX,
 	    0 },
+	{ S_JAIL, "listener_mark", set_u32, OFF(jail.listener_mark), false, 1,
+	    UINT32_MAX, 0 },
 	{ S_JAIL, "route_table", set_route_table, OFF(jail.route_table),
 	    false, 1, UINT32_MAX - 1, 0 },
 	{ S_JAIL, "log_level", set_loglevel, 0, false, 0, 0, 0 },
@@ -1822,6 +1824,7 @@ set_defaults(struct loader *ld)
 	c->jail.ipv6 = EG_IPV6_JAIL;
 	c->jail.inbound = EG_INBOUND_PUBLISHED;
 	c->jail.fwmark = 0x1;
+	c->jail.listener_mark = EG_LISTENER_MARK;
 	c->jail.route_table = 100;
 	c->chain.probe_interval_ms = 10000;
 	c->chain.probe_timeout_ms = 5000;
@@ -2089,6 +2092,15 @@ check_all(struct loader *ld)
 		errorf(ld, "%s:%d: [chain] max_hop_status_age: must be longer "
 		    "than probe_interval, or every hop counts as failed "
 		    "between probes", c->path, line);
+	}
+	if (c->jail.listener_mark == c->jail.fwmark) {
+		int line = key_seen(ld, S_JAIL, "listener_mark");
+
+		if (line == 0)
+			line = key_seen(ld, S_JAIL, "fwmark");
+		errorf(ld, "%s:%d: [jail] listener_mark: must differ from "
+		    "fwmark, or the daemons' answers would be routed into "
+		    "the TPROXY detour", c->path, line);
 	}
 	check_direct_dups(ld);
 	check_listen_clash(ld);

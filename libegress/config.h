@@ -24,6 +24,7 @@
 #define EG_DEFAULT_CONFIG	"/etc/egressjail/egressjail.conf"
 #define EG_DEFAULT_RUNDIR	"/run/egressjail"
 #define EG_DEFAULT_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
+#define EG_LISTENER_MARK	0x1000	/* [jail] listener_mark */
 
 /* Where a value came from, for messages that point at it. */
 struct eg_origin {
@@ -101,6 +102,12 @@ struct eg_config {
 		char *runtime_dir;		/* default /run/egressjail */
 		char *group;			/* control socket group, "egressjail" */
 		uint32_t fwmark;		/* default 0x1 */
+		/*
+		 * SO_MARK of connectd's and dohd's jail-facing listeners;
+		 * the ruleset delivers jailed traffic only to sockets that
+		 * carry it (a squatter cannot set it).  Default 0x1000.
+		 */
+		uint32_t listener_mark;
 		uint32_t route_table;		/* default 100 */
 		char *log_level;		/* debug|info|warn|err, default info */
 	} jail;

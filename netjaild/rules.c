@@ -41,6 +41,10 @@ const struct nj_chain nj_chains[NJ_CH__MAX] = {
 	[NJ_CH_PRE_NAT] = { "pre_nat", "nat", NF_INET_PRE_ROUTING,
 	    NJ_PRIO_DSTNAT, "bridge: DNS to dohd, other TCP to connectd's "
 	    "transparent listener, direct endpoints untouched" },
+	[NJ_CH_IN_LISTENER] = { "in_listener", NULL, -1, 0,
+	    "jailed traffic to a listener port is delivered only to a socket "
+	    "that carries the listener mark (connectd's, dohd's), never to a "
+	    "squatter's" },
 	[NJ_CH_INPUT] = { "input", "filter", NF_INET_LOCAL_IN,
 	    NJ_PRIO_FILTER, "bridge: the host is reachable only on the "
 	    "jail's listener ports" },
@@ -550,6 +554,124 @@ forward_published(struct nj_ruleset *rs, const struct eg_config *cfg,
 	return 0;
 }
 
+/* Append port to a small list unless it is there (or 0). */
+static void
+port_once(uint16_t *ports, size_t *n, size_t cap, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (ports[i] == port)
+			return;
+	if (port != 0 && *n < cap)
+		ports[(*n)++] = port;
+}
+
+/*
+ * Listener squatting.  The listener ports are unprivileged: while connectd
+ * or dohd is down any local user can bind one and would receive the jail's
+ * traffic, original destinations included.  connectd and dohd give their
+ * jail-facing listeners SO_MARK = [jail] listener_mark (CAP_NET_ADMIN or
+ * CAP_NET_RAW, so no unprivileged user can), and every jailed packet to a
+ * listener port meets the receiving socket's mark in in_listener first:
+ *   - bridge TCP (after DNAT/redirect) and a local user's TCP after TPROXY
+ *     (nft sees the socket TPROXY assigned): the SYN, "ct state new"; an
+ *     accepted socket inherits the listener's mark, and later packets
+ *     cannot reach another socket without a new handshake;
+ *   - UDP (DNS): every packet in the original direction, since a UDP flow
+ *     conntrack knows as established goes on to whichever socket holds
+ *     the port now (measured: a squatter received it);
+ *   - a local user's DNS and explicit proxy on lo, matched by the
+ *     listener's address (lo also carries the host's own services).
+ * No socket at all also fails the match: nothing can bind between this
+ * check and the delivery.  Checked before "ct state established" accepts.
+ */
+static int
+build_listener_guard(struct nj_ruleset *rs, const struct eg_config *cfg,
+    const struct nj_target *dns4, const struct nj_target *dns6,
+    const struct nj_target *tp4, const struct nj_target *tp6,
+    const uint16_t *pports, size_t npports, const struct nj_target *px,
+    size_t npx)
+{
+	bool v6 = cfg->jail.ipv6 == EG_IPV6_JAIL;
+	const char *jump = nj_chains[NJ_CH_IN_LISTENER].name;
+	const struct nj_target *dns[2] = { dns4, dns6 };
+	uint16_t tports[20], uports[2];
+	size_t nt = 0, nu = 0, i;
+	struct nj_rule *r, m;
+
+	NEW(NJ_CH_IN_LISTENER);
+	m_val(r, NJ_SOCKET_MARK, cfg->jail.listener_mark);
+	m_simple(r, NJ_RETURN);
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_IN_LISTENER;
+	DROP(&m, "listener unmarked", true);
+
+	if (cfg->jail.ninterfaces > 0) {
+		for (i = 0; i < 2; i++)
+			if (dns[i]->present) {
+				port_once(tports, &nt, 20, dns[i]->port);
+				port_once(uports, &nu, 2, dns[i]->port);
+			}
+		if (tp4->present) {
+			port_once(tports, &nt, 20, tp4->port);
+			port_once(tports, &nt, 20, tp6->port);
+		}
+		for (i = 0; i < npports; i++)
+			port_once(tports, &nt, 20, pports[i]);
+		for (i = 0; i < nt; i++) {
+			NEW(NJ_CH_INPUT);
+			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+			m_simple(r, NJ_CT_NEW);
+			m_dport(r, NJ_DPORT, IPPROTO_TCP, tports[i]);
+			m_str(r, NJ_JUMP, jump);
+		}
+		for (i = 0; i < nu; i++) {
+			NEW(NJ_CH_INPUT);
+			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+			m_simple(r, NJ_CT_ORIGINAL);
+			m_dport(r, NJ_DPORT, IPPROTO_UDP, uports[i]);
+			m_str(r, NJ_JUMP, jump);
+		}
+	}
+	if (cfg->jail.nusers == 0)
+		return 0;
+	if (tp4->present) {
+		NEW(NJ_CH_INPUT);
+		m_str(r, NJ_IIF_NAME, "lo");
+		m_val(r, NJ_MARK, cfg->jail.fwmark);
+		m_simple(r, NJ_CT_NEW);
+		m_l4(r, IPPROTO_TCP);
+		m_str(r, NJ_JUMP, jump);
+	}
+	for (i = 0; i < 2; i++) {
+		if (!dns[i]->present || (dns[i]->family == NFPROTO_IPV6 && !v6))
+			continue;
+		NEW(NJ_CH_INPUT);
+		m_str(r, NJ_IIF_NAME, "lo");
+		m_simple(r, NJ_CT_ORIGINAL);
+		m_listener(r, dns[i]->family, dns[i], IPPROTO_UDP);
+		m_str(r, NJ_JUMP, jump);
+		NEW(NJ_CH_INPUT);
+		m_str(r, NJ_IIF_NAME, "lo");
+		m_simple(r, NJ_CT_NEW);
+		m_listener(r, dns[i]->family, dns[i], IPPROTO_TCP);
+		m_str(r, NJ_JUMP, jump);
+	}
+	for (i = 0; i < npx; i++) {
+		if (px[i].family == NFPROTO_IPV6 && !v6)
+			continue;
+		NEW(NJ_CH_INPUT);
+		m_str(r, NJ_IIF_NAME, "lo");
+		m_simple(r, NJ_CT_NEW);
+		m_listener(r, px[i].family, &px[i], IPPROTO_TCP);
+		m_str(r, NJ_JUMP, jump);
+	}
+	return 0;
+nomem:
+	return -1;
+}
+
 static int
 build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
     const struct nj_target *dns4, const struct nj_target *dns6,
@@ -1032,6 +1154,10 @@ rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 		npx++;
 	}
 
+	/* first: its input rules come before any accept there */
+	if (build_listener_guard(rs, cfg, &dns4, &dns6, &tp4, &tp6, pports,
+	    npports, px4, npx) == -1)
+		goto nomem;
 	if (cfg->jail.ninterfaces > 0 && build_bridge(rs, cfg, &dns4, &dns6,
 	    &tp4, &tp6, pports, npports) == -1)
 		goto nomem;
@@ -1200,6 +1326,12 @@ print_term(const struct nj_term *t, FILE *out)
 		break;
 	case NJ_CTMARK_HAS:
 		fprintf(out, "ct mark & 0x%08x == 0x%08x", t->val, t->val);
+		break;
+	case NJ_CT_NEW:
+		fputs("ct state new", out);
+		break;
+	case NJ_SOCKET_MARK:
+		fprintf(out, "socket mark 0x%08x", t->val);
 		break;
 	case NJ_CTMARK_OR:
 		fprintf(out, "ct mark set ct mark | 0x%08x", t->val);
@@ -1830,6 +1962,17 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 	case NJ_CTMARK_HAS:
 		e_ct(r, NFT_CT_MARK);
 		e_bitwise(r, t->val, zero);
+		e_cmp(r, NFT_CMP_EQ, &t->val, 4);
+		break;
+	case NJ_CT_NEW:
+		e_ct(r, NFT_CT_STATE);
+		e_bitwise(r, 0x08, zero);	/* new: 0x8 */
+		e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		break;
+	case NJ_SOCKET_MARK:
+		e = exa(r, "socket");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
 		e_cmp(r, NFT_CMP_EQ, &t->val, 4);
 		break;
 	case NJ_SKUID_NOT_SET:

@@ -56,7 +56,8 @@ struct nj_set {
 };
 
 enum nj_chainid {
-	NJ_CH_PRE_MANGLE, NJ_CH_PRE_NAT, NJ_CH_INPUT, NJ_CH_FORWARD,
+	NJ_CH_PRE_MANGLE, NJ_CH_PRE_NAT, NJ_CH_IN_LISTENER, NJ_CH_INPUT,
+	NJ_CH_FORWARD,
 	NJ_CH_OUT_ROUTE, NJ_CH_OUT_NAT, NJ_CH_OUT_UNOWNED, NJ_CH_OUT_FILTER,
 	NJ_CH__MAX
 };
@@ -79,6 +80,8 @@ enum nj_term_kind {
 	NJ_CTMARK_HAS,		/* ct mark & val == val */
 	NJ_CT_REPLY,		/* ct direction reply */
 	NJ_CT_DNAT,		/* ct status dnat */
+	NJ_CT_NEW,		/* ct state new */
+	NJ_SOCKET_MARK,		/* socket mark val: the receiving socket's */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,

@@ -128,6 +128,7 @@ test_example(void **state)
 	assert_string_equal(c->jail.runtime_dir, "/run/egressjail");
 	assert_string_equal(c->jail.group, "egressjail");
 	assert_int_equal(c->jail.fwmark, 1);
+	assert_int_equal(c->jail.listener_mark, 0x1000);
 	assert_int_equal(c->jail.route_table, 100);
 	assert_string_equal(c->jail.log_level, "info");
 
@@ -362,6 +363,12 @@ test_values(void **state)
 	expect_error(BASE CHAIN "[dohd]\n", "repeated");
 	expect_error("[jail]\ninterface = br0\nfwmark = 0\n[dohd]\nupstream"
 	    " = https://d/q 192.0.2.1\n" CHAIN, "[jail] fwmark: \"0\"");
+	expect_error("[jail]\ninterface = br0\nlistener_mark = 0\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN,
+	    "[jail] listener_mark: \"0\"");
+	expect_error("[jail]\ninterface = br0\nfwmark = 0x10\nlistener_mark "
+	    "= 16\n[dohd]\nupstream = https://d/q 192.0.2.1\n" CHAIN,
+	    "t.conf:4: [jail] listener_mark: must differ from fwmark");
 	expect_error("[jail]\ninterface = br0\nroute_table = 254\n[dohd]\n"
 	    "upstream = https://d/q 192.0.2.1\n" CHAIN, "kernel's default");
 	expect_error("[jail]\ninterface = br0\nipv6 = allow\n[dohd]\n"
@@ -430,6 +437,7 @@ test_values(void **state)
 	    "[policy]\nmode = report\npermit_cidr = 10.20.30.0/24\n"
 	    "permit_cidr = fd00::/8\nallow = a.example:80,443\n");
 	assert_int_equal(c->jail.fwmark, 16);
+	assert_int_equal(c->jail.listener_mark, 0x1000);
 	assert_int_equal(c->jail.route_table, 4242);
 	assert_int_equal(c->jail.ipv6, EG_IPV6_DROP);
 	assert_int_equal(c->jail.ndirect, 2);
@@ -453,6 +461,10 @@ test_values(void **state)
 	assert_int_equal(c->policy.permit_at[1].line, 23);
 	assert_int_equal(c->policy.nrules, 1);
 	assert_int_equal(c->policy.rules[0].at.line, 24);
+	eg_config_free(c);
+	c = expect_ok("[jail]\ninterface = br0\nlistener_mark = 0x20\n[dohd]\n"
+	    "upstream = https://d/q 192.0.2.1\n" CHAIN);
+	assert_int_equal(c->jail.listener_mark, 0x20);
 	eg_config_free(c);
 
 	expect_error(BASE CHAIN "spki_pin = AAAA\n", "[chain] spki_pin");

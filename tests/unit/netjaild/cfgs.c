@@ -69,6 +69,7 @@ example_config(void)
 	struct eg_config *c = calloc(1, sizeof(*c));
 
 	c->jail.fwmark = 0x1;
+	c->jail.listener_mark = EG_LISTENER_MARK;
 	c->jail.route_table = 100;
 	c->jail.ipv6 = EG_IPV6_JAIL;
 	c->jail.interfaces = ex_if;
@@ -119,6 +120,7 @@ lab_config(const char *name)
 	struct eg_config *c = calloc(1, sizeof(*c));
 
 	c->jail.fwmark = 0x1;
+	c->jail.listener_mark = EG_LISTENER_MARK;
 	c->jail.route_table = 100;
 	c->jail.ipv6 = strcmp(name, "lab") ? EG_IPV6_DROP : EG_IPV6_JAIL;
 	c->jail.interfaces = lab_if;
@@ -170,6 +172,7 @@ nj_test_config(const char *name)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	c->jail.fwmark = 0x1;
+	c->jail.listener_mark = EG_LISTENER_MARK;
 	c->jail.route_table = 100;
 	c->jail.ipv6 = strcmp(name, "ipv6drop") ? EG_IPV6_JAIL : EG_IPV6_DROP;
 	c->jail.inbound = strcmp(name, "inbounddrop") ? EG_INBOUND_PUBLISHED :

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <netinet/in.h>
 
 #include "cfgs.h"
 #include "rules.h"
@@ -437,6 +438,151 @@ published_inbound(void **state)
 	}
 }
 
+/* Does input hold a jump to in_listener with all these terms (and port)? */
+static bool
+guard_jump(const struct nj_ruleset *rs, const enum nj_term_kind *want,
+    size_t nwant, uint16_t port, int proto)
+{
+	size_t j, k;
+
+	for (j = 0; j < rs->nrules; j++) {
+		const struct nj_rule *r = &rs->rules[j];
+		bool ok = r->chain == NJ_CH_INPUT && has_kind(r, NJ_JUMP) &&
+		    strcmp(r->t[r->n - 1].str, "in_listener") == 0;
+		int i;
+
+		for (k = 0; ok && k < nwant; k++)
+			ok = has_kind(r, want[k]);
+		if (ok && port != 0) {
+			ok = false;
+			for (i = 0; i < r->n; i++)
+				if (r->t[i].kind == NJ_DPORT &&
+				    r->t[i].val == port &&
+				    r->t[i].proto == proto)
+					ok = true;
+		}
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Door 6, listener squatting: jailed traffic to a listener port reaches
+ * only a socket with the listener mark.  in_listener returns for the mark
+ * and rejects (counted) the rest; input jumps there before any accept:
+ * bridge TCP on "ct state new" for every listener port, bridge UDP (DNS)
+ * on every original-direction packet (an established UDP flow would
+ * otherwise follow the port to a squatter), a local user's TPROXYed TCP
+ * (meta mark) and, on lo, only the listeners' own addresses.
+ */
+static void
+listener_guard(void **state)
+{
+	static const enum nj_term_kind br_tcp[] = { NJ_IIF_SET, NJ_CT_NEW };
+	static const enum nj_term_kind br_udp[] = { NJ_IIF_SET,
+	    NJ_CT_ORIGINAL };
+	static const enum nj_term_kind lo_tp[] = { NJ_IIF_NAME, NJ_MARK,
+	    NJ_CT_NEW };
+	const char *const *n;
+	size_t j;
+
+	(void)state;
+	for (n = nj_test_config_names; *n; n++) {
+		struct eg_config *cfg = nj_test_config(*n);
+		struct nj_ruleset *rs;
+		char *text = print_cfg(*n, &rs);
+		bool bridge = cfg->jail.ninterfaces > 0;
+		bool local = cfg->jail.nusers > 0;
+		bool accepted = false;
+		const struct nj_rule *g = NULL;
+
+		/* in_listener: mark returns, the rest is a counted reject */
+		for (j = 0; j < rs->nrules && g == NULL; j++)
+			if (rs->rules[j].chain == NJ_CH_IN_LISTENER)
+				g = &rs->rules[j];
+		assert_non_null(g);
+		assert_int_equal(g->t[0].kind, NJ_SOCKET_MARK);
+		assert_int_equal(g->t[0].val, cfg->jail.listener_mark);
+		assert_int_equal(g->t[1].kind, NJ_RETURN);
+		assert_true(has_kind(&g[2], NJ_REJECT) &&
+		    g[2].chain == NJ_CH_IN_LISTENER);
+		assert_non_null(strstr(text, "\t\tsocket mark 0x00001000 "
+		    "return\n"));
+
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
+			if (r->chain != NJ_CH_INPUT)
+				continue;
+			if (has_kind(r, NJ_ACCEPT))
+				accepted = true;
+			if (!has_kind(r, NJ_JUMP))
+				continue;
+			/* before every accept of the chain */
+			assert_false(accepted);
+			/* lo: the listener's address, or TPROXY's mark */
+			if (has_kind(r, NJ_IIF_NAME))
+				assert_true(has_kind(r, NJ_DADDR) ||
+				    has_kind(r, NJ_FIB_LOCAL) ||
+				    has_kind(r, NJ_MARK));
+			/* UDP per packet, never only on "new" */
+			if (has_kind(r, NJ_CT_ORIGINAL))
+				assert_false(has_kind(r, NJ_CT_NEW));
+		}
+		if (bridge) {
+			assert_true(guard_jump(rs, br_tcp, 2, 15001,
+			    IPPROTO_TCP));
+			assert_true(guard_jump(rs, br_tcp, 2, 15353,
+			    IPPROTO_TCP));
+			assert_true(guard_jump(rs, br_tcp, 2, 3128,
+			    IPPROTO_TCP));
+			assert_true(guard_jump(rs, br_udp, 2, 15353,
+			    IPPROTO_UDP));
+		}
+		assert_int_equal(guard_jump(rs, lo_tp, 3, 0, 0), local);
+		if (local) {
+			assert_non_null(strstr(text, "iifname \"lo\" ct "
+			    "direction original ip daddr 127.0.0.1 udp dport "
+			    "15353 jump in_listener\n"));
+			assert_non_null(strstr(text, "iifname \"lo\" ct state "
+			    "new ip daddr 127.0.0.1 tcp dport 15353 jump "
+			    "in_listener\n"));
+		} else {
+			assert_null(strstr(text, "iifname \"lo\" ct"));
+		}
+		free(text);
+		rules_free(rs);
+		nj_test_config_free(cfg);
+	}
+}
+
+/* The mark comes from [jail] listener_mark. */
+static void
+listener_mark_configured(void **state)
+{
+	struct eg_config *cfg = nj_test_config("both");
+	struct nj_ruleset *rs;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	cfg->jail.listener_mark = 0xbeef00;
+	rs = rules_build(cfg, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	rules_print(rs, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "socket mark 0x00beef00 return\n"));
+	assert_null(strstr(buf, "socket mark 0x00001000"));
+	free(buf);
+	rules_free(rs);
+	nj_test_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -460,5 +606,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(dns_ipv6_loopback);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(published_inbound);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_guard);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_mark_configured);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
