@@ -418,8 +418,9 @@ check_port(struct doctor *d, const char *owner, const char *addr, int type)
 	else if (e == EADDRINUSE)
 		say(d, DR_PROBLEM, "ports", "find it with ss -lntup and stop it, "
 		    "or change the listen address", "%s %s/%s is in use by "
-		    "something else while %s is down", owner, addr, proto,
-		    owner);
+		    "something else while %s is down: %s cannot start, and "
+		    "the jail refuses jailed traffic to it (no listener mark)",
+		    owner, addr, proto, owner, owner);
 	else if (e == EACCES)
 		say(d, DR_WARN, "ports", "run doctor as root to test it",
 		    "%s %s/%s: cannot test as this user", owner, addr, proto);

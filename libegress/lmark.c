@@ -38,7 +38,7 @@ eg_lmark_apply(int fd, uint32_t mark, const char *what, char *err,
 		return 0;
 	snprintf(err, errlen, "%s: SO_MARK 0x%x: %s: the jail refuses "
 	    "jailed traffic to an unmarked listener; start as root or use "
-	    "a .socket unit with Mark=0x%x", what, mark, strerror(errno),
+	    "a .socket unit with Mark=%u", what, mark, strerror(errno),
 	    mark);
 	return -1;
 }

@@ -14,6 +14,9 @@ import sys
 IP_TRANSPARENT = 19
 IPV6_TRANSPARENT = 75
 SO_ORIGINAL_DST = 80
+# [jail] listener_mark's default: the jail delivers to the listener ports
+# only sockets with it (door 6, listener squatting), as connectd's and dohd's
+LISTENER_MARK = 0x1000
 
 
 def tcp(port, transparent, addrs, banner):
@@ -24,6 +27,7 @@ def tcp(port, transparent, addrs, banner):
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         if transparent:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, LISTENER_MARK)
             if fam == socket.AF_INET:
                 s.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
             else:
@@ -48,6 +52,7 @@ def udp(port):
     socks = []
     for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::")):
         s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, LISTENER_MARK)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         s.bind((addr, port))

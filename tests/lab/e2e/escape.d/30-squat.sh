@@ -150,10 +150,10 @@ sq_stop
 
 # ---- a daemon that cannot mark its listeners does not run
 lab_expect_match "squat: connectd started unprivileged refuses (cannot mark its listeners)" \
-	'SO_MARK 0x1000: Operation not permitted.*Mark=0x1000' \
+	'SO_MARK 0x1000: Operation not permitted.*Mark=4096' \
 	sq_unmarked "$E2E_CD" egress-connect
 lab_expect_match "squat: dohd started unprivileged refuses (cannot mark its listeners)" \
-	'SO_MARK 0x1000: Operation not permitted.*Mark=0x1000' \
+	'SO_MARK 0x1000: Operation not permitted.*Mark=4096' \
 	sq_unmarked "$E2E_DOHD" egress-dns
 
 # ---- the real daemons again: traffic flows
