@@ -149,7 +149,7 @@ test_example(void **state)
 	assert_int_equal(c->chain.exit, EG_EXIT_HOP);
 
 	assert_string_equal(c->connectd.user.name, "egress-connect");
-	assert_int_equal(c->connectd.user.at.line, 71);
+	assert_int_equal(c->connectd.user.at.line, 75);
 	assert_int_equal(c->connectd.nproxy_listen, 1);
 	assert_string_equal(c->connectd.proxy_listen[0], "127.0.0.1:3128");
 	assert_string_equal(c->connectd.transparent_listen,
