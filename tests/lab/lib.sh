@@ -913,11 +913,22 @@ lab_spawn() {
 	if lab__sanitizer_file "$LAB_DIR/$name.log"; then
 		mv "$LAB_DIR/$name.log" "$LAB_DIR/$name.log.$(lab_ms)"
 	fi
-	ip netns exec "$ns" setsid "$@" >"$LAB_DIR/$name.log" 2>&1 </dev/null &
+	if [ "${LAB__SPAWN_NET:-0}" = 1 ]; then
+		nsenter --net="/run/netns/$ns" setsid "$@" >"$LAB_DIR/$name.log" 2>&1 </dev/null &
+	else
+		ip netns exec "$ns" setsid "$@" >"$LAB_DIR/$name.log" 2>&1 </dev/null &
+	fi
 	LAB_PID=$!
 	# teardown kills by namespace; spare the caller bash's "Killed" notes
 	disown "$LAB_PID"
 	echo "$LAB_PID" >"$LAB_DIR/$name.pid"
+}
+
+# lab_spawn_net NAME NS CMD...: lab_spawn, entering only NS's network
+# namespace (nsenter --net): `ip netns exec` remounts /sys, which hides the
+# cgroup mounts container runtimes (containerd, dockerd, podman) need.
+lab_spawn_net() {
+	LAB__SPAWN_NET=1 lab_spawn "$@"
 }
 
 # lab_stop NAME: TERM the process lab_spawn started as NAME, wait up to 3 s.

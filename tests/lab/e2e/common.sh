@@ -278,3 +278,70 @@ e2e_nothing() {
 e2e_table() {
 	lab_exec host nft list table inet egressjail >/dev/null
 }
+
+# ---------------------------------------------------------------- containers
+# Shared by the container runtime tests (podman.sh, docker.sh): an image
+# made from the machine's busybox-static, and probes run through `ct CMD...`,
+# which the test defines (CMD inside its container).
+
+# e2e_busybox_tar DIR RUNTIME: DIR/busybox.tar, a root of /bin/busybox and
+# a link per applet, /www/index.html ("published-ok") for busybox httpd,
+# /etc and /tmp.  Skips (one line) without a static busybox.
+e2e_busybox_tar() {
+	local d=$1 bb a
+	bb=$(command -v busybox 2>/dev/null || true)
+	[ -n "$bb" ] || lab_skip "busybox-static is not installed, so the $2 e2e test is skipped"
+	if ldd "$bb" >/dev/null 2>&1; then
+		lab_skip "$bb is not static (busybox-static is not installed), so the $2 e2e test is skipped"
+	fi
+	mkdir -p "$d/img/bin" "$d/img/etc" "$d/img/tmp" "$d/img/www"
+	cp "$bb" "$d/img/bin/busybox"
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] || ln -s busybox "$d/img/bin/$a"
+	done
+	echo published-ok >"$d/img/www/index.html"
+	tar -C "$d/img" --owner=0 --group=0 -cf "$d/busybox.tar" .
+}
+
+# e2e_ulimit -n|-u: the smaller of 4096 and the caller's hard limit.  runc
+# sets a container's rlimits, and raising a hard limit needs
+# CAP_SYS_RESOURCE, which a CI sandbox may lack ("error setting rlimit").
+e2e_ulimit() {
+	local h
+	h=$(ulimit -H "$1")
+	if [ "$h" = unlimited ] || [ "$h" -gt 4096 ]; then
+		h=4096
+	fi
+	echo "$h"
+}
+
+# e2e_ct_refused CMD...: CMD failed or came back without any peer's body
+e2e_ct_refused() {
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	printf 'exit %s: %s\n' "$rc" "$out"
+	if printf '%s\n' "$out" | grep -q 'forbidden-reached\|exit-ok\|direct-ok'; then
+		return 1
+	fi
+	[ "$rc" != 0 ]
+}
+
+# e2e_ct_tcp_silent ADDR PORT: a bare TCP request from the container gets
+# nothing back but connectd's own refusal
+e2e_ct_tcp_silent() {
+	local out
+	out=$(ct sh -c "printf 'hello\r\n\r\n' | nc -w 3 $1 $2" 2>&1) || true
+	echo "got: '$out'"
+	[ -z "$out" ] || printf '%s\n' "$out" | grep -q '^X-Egressjail-Reason:'
+}
+
+# e2e_ct_nxdomain NAME [SERVER]: nslookup in the container gets no address
+e2e_ct_nxdomain() {
+	local out rc=0
+	out=$(ct nslookup "$@" 2>&1) || rc=$?
+	printf 'exit %s: %s\n' "$rc" "$out"
+	if printf '%s\n' "$out" | sed '1,/^$/d' | grep -q '^Address'; then
+		return 1
+	fi
+	printf '%s\n' "$out" | grep -qE 'NXDOMAIN|REFUSED|SERVFAIL|can.t find'
+}

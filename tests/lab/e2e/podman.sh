@@ -42,11 +42,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 lab_require_root
 lab_need curl socat nft tinyproxy unbound nginx nsenter podman runc
-BB=$(command -v busybox 2>/dev/null || true)
-[ -n "$BB" ] || lab_skip "busybox-static is not installed, so the podman e2e test is skipped"
-if ldd "$BB" >/dev/null 2>&1; then
-	lab_skip "$BB is not static (busybox-static is not installed), so the podman e2e test is skipped"
-fi
 e2e_need_built
 
 PM_NET=ejpm                     # the podman network (its bridge: $PM_BR)
@@ -120,22 +115,13 @@ lab_up
 PM_DIR=$LAB_DIR/podman
 # shellcheck disable=SC2016 # expanded at teardown
 lab_on_exit 'pm_clean "$PM_DIR"; pm_cgroups_clean'
-mkdir -p "$PM_DIR/net" "$PM_DIR/tmp" "$PM_DIR/img/bin" "$PM_DIR/img/etc" "$PM_DIR/img/tmp"
+mkdir -p "$PM_DIR/net" "$PM_DIR/tmp"
 
-# runc sets the container's rlimits; raising a hard limit needs
-# CAP_SYS_RESOURCE, which a CI sandbox may lack, and podman's defaults
-# (nofile and nproc raised) then fail with "error setting rlimit".
-lim() {	# the smaller of 4096 and the caller's hard limit $1
-	local h
-	h=$(ulimit -H "$1")
-	if [ "$h" = unlimited ] || [ "$h" -gt 4096 ]; then
-		h=4096
-	fi
-	echo "$h"
-}
+# podman's default ulimits (nofile and nproc raised) fail where the hard
+# limits are lower (e2e_ulimit)
 cat >"$PM_DIR/containers.conf" <<EOF
 [containers]
-default_ulimits = ["nofile=$(lim -n):$(lim -n)", "nproc=$(lim -u):$(lim -u)"]
+default_ulimits = ["nofile=$(e2e_ulimit -n):$(e2e_ulimit -n)", "nproc=$(e2e_ulimit -u):$(e2e_ulimit -u)"]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
@@ -147,11 +133,7 @@ network_config_dir = "$PM_DIR/net"
 EOF
 
 # the image: /bin/busybox (static) and a link per applet
-cp "$BB" "$PM_DIR/img/bin/busybox"
-for a in $("$BB" --list); do
-	[ "$a" = busybox ] || ln -s busybox "$PM_DIR/img/bin/$a"
-done
-tar -C "$PM_DIR/img" --owner=0 --group=0 -cf "$PM_DIR/busybox.tar" .
+e2e_busybox_tar "$PM_DIR" podman
 pm_log=$LAB_DIR/podman.log
 pm_why() {	# the first error line podman wrote
 	grep -m 1 -iE 'error|denied|fail' "$pm_log" | cut -c 1-200 || head -n 1 "$pm_log"
@@ -196,36 +178,6 @@ ct_proxy() {
 	pm exec -e "http_proxy=$E2E_PROXY" -e "https_proxy=$E2E_PROXY" "$PM_CT" timeout 8 "$@"
 }
 
-# ct_refused CMD...: CMD failed or came back without any peer's body
-ct_refused() {
-	local out rc=0
-	out=$("$@" 2>&1) || rc=$?
-	printf 'exit %s: %s\n' "$rc" "$out"
-	if printf '%s\n' "$out" | grep -q 'forbidden-reached\|exit-ok\|direct-ok'; then
-		return 1
-	fi
-	[ "$rc" != 0 ]
-}
-
-# ct_tcp_silent ADDR PORT: a bare TCP request from the container gets
-# nothing back but connectd's own refusal
-ct_tcp_silent() {
-	local out
-	out=$(ct sh -c "printf 'hello\r\n\r\n' | nc -w 3 $1 $2" 2>&1) || true
-	echo "got: '$out'"
-	[ -z "$out" ] || printf '%s\n' "$out" | grep -q '^X-Egressjail-Reason:'
-}
-
-# ct_nxdomain NAME: nslookup in the container gets no address for NAME
-ct_nxdomain() {
-	local out rc=0
-	out=$(ct nslookup "$1" 2>&1) || rc=$?
-	printf 'exit %s: %s\n' "$rc" "$out"
-	if printf '%s\n' "$out" | sed '1,/^$/d' | grep -q '^Address'; then
-		return 1
-	fi
-	printf '%s\n' "$out" | grep -qE 'NXDOMAIN|REFUSED|SERVFAIL|can.t find'
-}
 
 # allowed: smoke.test:443,80 through the jail
 lab_expect_match "container: nslookup smoke.test (dohd) gives 10.78.0.10" \
@@ -259,19 +211,19 @@ lab_expect "connectd allowed the container ($PM_IP): explicit proxy" ct_access e
 
 # denied name, forbidden IP: refused, and nothing reaches $F
 lab_count_reset
-lab_expect "container: nslookup forbidden.test: NXDOMAIN, no address" ct_nxdomain forbidden.test
+lab_expect "container: nslookup forbidden.test: NXDOMAIN, no address" e2e_ct_nxdomain forbidden.test
 lab_expect_eq "container: the DoH servers never saw forbidden.test" 0 \
 	"$(($(lab_doh_queries "$LAB_DOH" forbidden.test) + $(lab_doh_queries "$LAB_DOH2" forbidden.test)))"
 lab_expect "container: wget http://forbidden.test/ via the proxy refused (403)" \
-	ct_refused ct_proxy wget -q -O - http://forbidden.test/
+	e2e_ct_refused ct_proxy wget -q -O - http://forbidden.test/
 lab_expect "container: wget http://$F/ (TCP 80 to the forbidden IP) refused" \
-	ct_refused ct wget -q -O - "http://$F/"
+	e2e_ct_refused ct wget -q -O - "http://$F/"
 lab_expect "container: wget http://$F:8080/ refused" \
-	ct_refused ct wget -q -O - "http://$F:8080/"
+	e2e_ct_refused ct wget -q -O - "http://$F:8080/"
 lab_expect "container: wget https://$F/ (TLS without SNI) refused" \
-	ct_refused ct wget -q --no-check-certificate -O - "https://$F/"
+	e2e_ct_refused ct wget -q --no-check-certificate -O - "https://$F/"
 lab_expect "container: raw TCP to $F:8080 (nc): only connectd's refusal comes back" \
-	ct_tcp_silent "$F" 8080
+	e2e_ct_tcp_silent "$F" 8080
 lab_expect_fail "container: ping $F (ICMP) gets no answer" ct ping -c 1 -W 2 "$F"
 lab_expect_match "container: DNS aimed at $F:53 is answered by dohd, not by $F" \
 	"^Address:[[:space:]]*${LAB_EXIT//./\\.}\$" ct nslookup smoke.test "$F"
