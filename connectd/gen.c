@@ -4,7 +4,6 @@
  * A reload builds a new generation; connections keep a reference to the
  * one they started with, so a reload never changes a tunnel in flight.
  */
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,29 +11,7 @@
 #include <openssl/err.h>
 
 #include "cd.h"
-
-/* The host's own addresses are never a destination (policy.h). */
-static size_t
-host_addrs(struct eg_cidr *out, size_t max)
-{
-	struct ifaddrs *ifa, *i;
-	size_t n = 0;
-	uint16_t port;
-
-	if (getifaddrs(&ifa) != 0)
-		return 0;
-	for (i = ifa; i != NULL && n < max; i = i->ifa_next) {
-		if (i->ifa_addr == NULL)
-			continue;
-		if (!eg_ip_from_sockaddr(i->ifa_addr, &out[n].ip, &port))
-			continue;
-		out[n].plen = out[n].ip.family == AF_INET ? 32 : 128;
-		out[n].ip.scope = 0;
-		n++;
-	}
-	freeifaddrs(ifa);
-	return n;
-}
+#include "hostaddr.h"
 
 struct cd_gen *
 cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
@@ -43,7 +20,7 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 	struct cd_gen *g;
 	struct eg_cidr own[256];
 	char perr[EG_ERR_MAX] = "";
-	size_t nown;
+	int nown;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -52,8 +29,10 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 	g->refs = 1;
 	g->id = next_id++;
 	g->cfg = cfg;
-	nown = host_addrs(own, sizeof(own) / sizeof(own[0]));
-	if ((g->pol = eg_policy_new(cfg, own, nown, perr)) == NULL) {
+	/* the host's own addresses are never a destination (policy.h) */
+	if ((nown = eg_host_addrs(own, sizeof(own) / sizeof(own[0]))) < 0)
+		nown = 0;
+	if ((g->pol = eg_policy_new(cfg, own, (size_t)nown, perr)) == NULL) {
 		snprintf(err, errlen, "policy: %s", perr);
 		goto bad;
 	}

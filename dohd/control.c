@@ -19,6 +19,7 @@
 
 #include "cache.h"
 #include "control.h"
+#include "own.h"
 #include "upstream.h"
 
 #define DCTL_TEXT_MAX (EG_IPC_MAX_PAYLOAD - 64)
@@ -52,6 +53,8 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 		goto fail;
 	}
 	eg_config_errors_free(&errs);
+	/* the host's addresses as they are now (the old set if unreadable) */
+	(void)downaddrs_refresh(a);
 	if ((pol = eg_policy_new(cfg, a->extra_deny, a->nextra, err)) == NULL) {
 		snprintf(text, len, "reload failed: policy: %s", err);
 		eg_config_free(cfg);

@@ -23,6 +23,7 @@
 #include "feed.h"
 #include "landlock.h"
 #include "listen.h"
+#include "own.h"
 #include "upstream.h"
 
 /* On top of eg_sandbox_base_syscalls: UDP with pktinfo, TCP to the
@@ -109,29 +110,6 @@ log_info(const struct eg_daemon *dm, const struct eg_config *cfg)
 	return lvl <= EG_LOG_INFO;
 }
 
-/* Listener addresses are never a permitted answer (nor any CIDR). */
-static void
-listener_denies(struct dohd_app *a)
-{
-	const struct eg_config *cfg = a->boot_cfg;
-
-	a->extra_deny = calloc(cfg->dohd.nlisten + 1, sizeof(*a->extra_deny));
-	if (a->extra_deny == NULL)
-		eg_fatal(EG_EXIT_RUNTIME, "start", "err=memory");
-	for (size_t i = 0; i < cfg->dohd.nlisten; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl;
-		struct eg_cidr *c = &a->extra_deny[a->nextra];
-		uint16_t port;
-
-		if (!eg_sockaddr_parse(cfg->dohd.listen[i], &ss, &sl, NULL) ||
-		    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &c->ip, &port))
-			continue;
-		c->plen = c->ip.family == AF_INET ? 32 : 128;
-		a->nextra++;
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -141,6 +119,8 @@ main(int argc, char **argv)
 	const struct eg_config *cfg;
 	struct eg_policy *pol;
 	struct dlocal *local = NULL;
+	static uv_timer_t own_timer;
+	int rc;
 
 	eg_daemon_init(&app.dm, "dohd", argc, argv, NULL, NULL);
 	app.boot_cfg = app.cfg = app.dm.cfg;
@@ -150,7 +130,10 @@ main(int argc, char **argv)
 	if (eg_listen_fds_init() < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start", "what=listen_fds");
 
-	listener_denies(&app);
+	/* listeners and every address of the host: never an answer */
+	if ((rc = downaddrs_read(cfg, &app.extra_deny, &app.nextra)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "start", "what=host_addrs err=\"%s\"",
+		    strerror(-rc));
 	if ((pol = eg_policy_new(cfg, app.extra_deny, app.nextra, err)) == NULL)
 		eg_fatal(EG_EXIT_CONFIG, "start", "what=policy err=\"%s\"", err);
 	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
@@ -190,6 +173,7 @@ main(int argc, char **argv)
 	}
 	landlock(cfg, app.dm.config_path);
 	sandbox();
+	downaddrs_start(&app, &own_timer);
 
 	app.ready = true;
 	eg_log(EG_LOG_INFO, "ready", "listen=%zu upstreams=%zu rules=%zu "

@@ -989,6 +989,23 @@ compile_cidrs(struct eg_policy *p, const struct eg_config *cfg,
 	    err);
 }
 
+bool
+eg_policy_set_host_addrs(struct eg_policy *p, const struct eg_cidr *extra,
+    size_t nextra, char *err)
+{
+	struct eg_cidr *n = NULL;
+	size_t nn = 0;
+
+	if (!copy_cidrs(&n, &nn, extra, nextra, "host addresses", err)) {
+		free(n);
+		return false;
+	}
+	free(p->extra);
+	p->extra = n;
+	p->nextra = nn;
+	return true;
+}
+
 struct eg_policy *
 eg_policy_new(const struct eg_config *cfg, const struct eg_cidr *extra_deny,
     size_t nextra, char *err)

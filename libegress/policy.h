@@ -105,6 +105,13 @@ const char *eg_rule_where(const struct eg_rule *r, char *buf, size_t len);
  */
 struct eg_policy *eg_policy_new(const struct eg_config *cfg,
     const struct eg_cidr *extra_deny, size_t nextra, char *err);
+/*
+ * Replace the host's own addresses (extra_deny above) in a built engine,
+ * when the host's addresses change.  false with err set leaves p as it
+ * was.
+ */
+bool eg_policy_set_host_addrs(struct eg_policy *p,
+    const struct eg_cidr *extra, size_t nextra, char *err);
 void eg_policy_free(struct eg_policy *p);
 size_t eg_policy_nrules(const struct eg_policy *p);
 

@@ -11,6 +11,12 @@ export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-da}
 lab_need kdig curl
 lab_up
 lab_users
+# names that resolve to the host's own addresses: the uplink address (not
+# a listener) and one added while dohd runs
+LAB_DOH_EXTRA="	local-data: \"hostup.test. 300 IN A $LAB_HOSTUP4\"
+	local-data: \"hostnew.test. 300 IN A 10.78.0.77\"
+	local-data: \"hostnew.test. 300 IN A $LAB_EXIT\""
+export LAB_DOH_EXTRA
 lab_start_doh "$LAB_DOH"
 lab_start_exit
 
@@ -86,6 +92,8 @@ ca_file = $LAB_DIR/ca.pem
 permit_cidr = $LAB_UPNET4
 permit_cidr = $LAB_UPNET6
 allow = smoke.test
+allow = hostup.test
+allow = hostnew.test
 CONF
 chmod 644 "$LAB_DIR/dns.conf"
 lab_expect "dohd --check takes the DNS-only file" "$dohd" -c "$LAB_DIR/dns.conf" --check
@@ -99,6 +107,20 @@ lab_expect_match "an allowed name answers" "^$LAB_EXIT\$" \
     lab_exec host kdig @127.0.0.1 -p 15354 +short smoke.test A
 lab_expect_match "a name not allowed: NXDOMAIN" 'status: NXDOMAIN' \
     lab_exec host kdig @127.0.0.1 -p 15354 forbidden.test A
+# the host's own addresses are never an answer, not only its listeners
+lab_expect_eq "the upstream does give the host's uplink address" "$LAB_HOSTUP4" \
+    "$(lab_exec host kdig @"$LAB_DOH" +short hostup.test A)"
+lab_expect_eq "dohd strips the host's uplink address (no listener there)" "" \
+    "$(lab_exec host kdig @127.0.0.1 -p 15354 +short hostup.test A)"
+lab_expect_eq "before it is the host's: 10.78.0.77 is answered" \
+    "$LAB_EXIT 10.78.0.77" \
+    "$(lab_exec host kdig @127.0.0.1 -p 15354 +short hostnew.test A | sort | tr '\n' ' ' | sed 's/ $//')"
+lab_exec host ip addr add 10.78.0.77/32 dev lo
+sleep 6
+lab_expect_eq "an address the host gains later is stripped within seconds" "$LAB_EXIT" \
+    "$(lab_exec host kdig @127.0.0.1 -p 15354 +short hostnew.test A)"
+lab_expect "dohd logged the new set" grep -q 'event=host_addrs count=' "$LAB_DIR/dohd.log"
+lab_exec host ip addr del 10.78.0.77/32 dev lo
 lab_stop dohd
 
 lab_finish
