@@ -17,7 +17,10 @@
 # drop`; a container connecting to a published port gets nothing.
 #
 # dockerd's state is the test's own: --data-root/--exec-root under
-# $LAB_DIR/docker, its own containerd (socket and state there too, its own
+# $LAB_DIR/docker (only /etc/docker/key.json, the trust key that
+# dockerd 20.10 creates once and has no flag for, and the shims' sockets
+# in /run/containerd/s are the machine's), its
+# own containerd (socket and state there too, its own
 # namespaces), storage driver vfs, cgroup parent /${LAB_P}docker (cgroupfs),
 # an empty daemon.json, --dns at the forbidden address (so whatever a
 # container's resolver aims at is judged by lab_count).  Both daemons run
@@ -121,8 +124,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   address = "$DK_DIR/containerd.sock.ttrpc"
 EOF
 echo '{}' >"$DK_DIR/daemon.json"
-dk_why() {	# the first error line a daemon wrote
-	grep -m 1 -iE 'level=(error|fatal)|failed|denied' "$LAB_DIR/$1.log" | cut -c 1-200 || tail -n 1 "$LAB_DIR/$1.log"
+dk_why() {	# the first error line a daemon wrote, else its last line
+	{ grep -m 1 -iE 'level=(error|fatal)|failed|denied|unknown' "$LAB_DIR/$1.log" ||
+		tail -n 1 "$LAB_DIR/$1.log"; } | cut -c 1-200
 }
 lab_spawn_net containerd host containerd --config "$DK_DIR/containerd.toml"
 lab_retry 10 test -S "$DK_DIR/containerd.sock" ||
