@@ -449,14 +449,48 @@ m_listener(struct nj_rule *r, int family, const struct nj_target *t,
 }
 
 /*
+ * The ct mark bit of a flow accepted as direct: the lowest bit above the
+ * fwmark's lowest one that the fwmark does not use (0x2 for the default
+ * 0x1), so it never meets the bits that divert a local user's flow.  0
+ * when the fwmark takes all 32 bits: direct flows then end with their
+ * set element, as they did before.
+ */
+uint32_t
+rules_direct_bit(uint32_t fwmark)
+{
+	uint32_t b;
+	int lo, i;
+
+	if (fwmark == 0)
+		return 0;
+	lo = __builtin_ctz(fwmark);
+	for (i = 1; i < 32; i++) {
+		b = 1u << ((lo + i) % 32);
+		if (!(fwmark & b))
+			return b;
+	}
+	return 0;
+}
+
+/*
  * Direct endpoints pass: one rule for the configured ones (interval set)
  * and one for those learned from dohd (hash set), per family, each behind
  * the same match on who sends (iifname @jailed_ifaces or meta skuid
  * @jailed_uids).  An address in neither set meets the chain's later rules.
+ *
+ * With dbit, the flow outlives the set element that let it start (a
+ * learned one expires with its DNS answer's TTL): the chain where its
+ * first packet is finally accepted (mark) sets dbit in its ct mark, and
+ * an established flow of `who` with that bit passes in the original
+ * direction.  That opens nothing: the first packet of a flow is never
+ * "established", so it met the set rules here (and was dropped by the
+ * chain's last rules unless they matched); a connection open before the
+ * jail does not carry the bit, which only these rules set.  A new
+ * connection to the address needs the element again.
  */
 static int
 direct_accepts(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
-    int whoset, bool v6)
+    int whoset, bool v6, uint32_t dbit, bool mark)
 {
 	static const struct { int family, set; } d[] = {
 		{ NFPROTO_IPV4, NJ_SET_DIRECT4 },
@@ -474,8 +508,19 @@ direct_accepts(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
 			return -1;
 		m_set(r, who, whoset);
 		m_addrport(r, d[i].family, d[i].set);
+		if (dbit != 0 && mark)
+			m_val(r, NJ_CTMARK_OR, dbit);
 		m_simple(r, NJ_ACCEPT);
 	}
+	if (dbit == 0)
+		return 0;
+	if ((r = rule_new(rs, chain)) == NULL)
+		return -1;
+	m_set(r, who, whoset);
+	m_simple(r, NJ_CT_ORIGINAL);
+	m_simple(r, NJ_CT_ESTREL);
+	m_val(r, NJ_CTMARK_HAS, dbit);
+	m_simple(r, NJ_ACCEPT);
 	return 0;
 }
 
@@ -524,7 +569,9 @@ dns_to_dohd(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
 
 #define NEW(ch) do { if ((r = rule_new(rs, (ch))) == NULL) goto nomem; } while (0)
 #define DROP(m, tag, rej) do { if (drop_pair(rs, (m), (tag), (rej)) == -1) goto nomem; } while (0)
-#define DIRECT(ch, who, whoset) do { if (direct_accepts(rs, (ch), (who), (whoset), v6) == -1) goto nomem; } while (0)
+#define DIRECT(ch, who, whoset) do { if (direct_accepts(rs, (ch), (who), (whoset), v6, 0, false) == -1) goto nomem; } while (0)
+/* ...and established direct flows pass by their ct mark; mark: set it */
+#define DIRECT_EST(ch, who, whoset, mark) do { if (direct_accepts(rs, (ch), (who), (whoset), v6, rules_direct_bit(cfg->jail.fwmark), (mark)) == -1) goto nomem; } while (0)
 
 static const uint8_t nd_types[] = { 133, 135, 136 };
 
@@ -797,7 +844,7 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 	DROP(&m, "bridge host", false);
 
 	/* forward */
-	DIRECT(NJ_CH_FORWARD, NJ_IIF_SET, NJ_SET_IFACES);
+	DIRECT_EST(NJ_CH_FORWARD, NJ_IIF_SET, NJ_SET_IFACES, true);
 	NEW(NJ_CH_FORWARD);
 	m_set(r, NJ_OIF_SET, NJ_SET_IFACES);
 	m_simple(r, NJ_CT_ESTREL);
@@ -868,7 +915,7 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_simple(r, NJ_CT_ORIGINAL);
 		m_val(r, NJ_CTMARK_HAS, mark);
 		m_val(r, NJ_MARK_SET, mark);
-		DIRECT(NJ_CH_OUT_ROUTE, NJ_SKUID_SET, NJ_SET_UIDS);
+		DIRECT_EST(NJ_CH_OUT_ROUTE, NJ_SKUID_SET, NJ_SET_UIDS, false);
 		NEW(NJ_CH_OUT_ROUTE);
 		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
 		m_dport(r, NJ_DPORT_NE, IPPROTO_TCP, 53);
@@ -931,7 +978,7 @@ build_local(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_val(r, NJ_MARK, mark);
 		m_simple(r, NJ_ACCEPT);
 	}
-	DIRECT(NJ_CH_OUT_FILTER, NJ_SKUID_SET, NJ_SET_UIDS);
+	DIRECT_EST(NJ_CH_OUT_FILTER, NJ_SKUID_SET, NJ_SET_UIDS, true);
 	for (p = 0; p < 2 && dns4->present; p++) {
 		NEW(NJ_CH_OUT_FILTER);
 		m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);

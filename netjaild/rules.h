@@ -144,6 +144,9 @@ int rules_set_family(int set);	/* AF_INET / AF_INET6 / 0 */
  */
 int rules_set_configured(int set);
 
+/* The ct mark bit of flows accepted as direct, next to the fwmark's. */
+uint32_t rules_direct_bit(uint32_t fwmark);
+
 /* Chains that are used, in order; rules of chain c. */
 size_t rules_count(const struct nj_ruleset *rs, int chain);
 

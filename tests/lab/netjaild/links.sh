@@ -15,10 +15,8 @@ set -eu
 . "${EJ_SRC:-$(dirname "$0")/../../..}/tests/lab/lib.sh"
 lab_require_root
 lab_need socat python3 nft curl
-NJ=$EJ_BUILD/netjaild/netjaild
 CTL=$EJ_BUILD/egressctl/egressctl
-SI=$EJ_SRC/tests/lab/netjaild/standin.py
-[ -x "$NJ" ] || lab_die "$NJ is not built"
+. "$EJ_SRC/tests/lab/netjaild/common.sh"
 
 lab_up
 lab_users
@@ -26,42 +24,12 @@ lab_start_exit
 
 cfg=$LAB_DIR/egressjail.conf
 write_config() {	# interface entries...
-	{
-		echo "[jail]"
-		for i in "$@"; do echo "interface = $i"; done
-		cat <<EOF2
-runtime_dir = $LAB_DIR/run
-
-[chain]
-hop = http://$LAB_HOP_A:$LAB_HOP_PORT
-
-[connectd]
-proxy_listen = $LAB_BR4:3128
-transparent_listen = 127.0.0.1:15001
-
-[dohd]
-listen = 127.0.0.1:15353
-upstream = https://doh.test$LAB_DOH_PATH $LAB_DOH
-
-[policy]
-allow = smoke.test
-EOF2
-	} >"$cfg"
+	local i a=()
+	for i in "$@"; do a+=("interface = $i"); done
+	nj_config "$cfg" "${a[@]}"
 }
-
-lab_spawn nj-connectd host python3 "$SI" tcp 15001
-lab_spawn nj-dohd host python3 "$SI" udp 15353
-lab_wait_listen host 127.0.0.1 15001
-lab_wait_udp host 127.0.0.1 15353
-
-start_netjaild() {
-	rm -f "$LAB_DIR/netjaild.log"
-	lab_spawn netjaild host "$NJ" -c "$cfg"
-	lab_retry 10 grep -q "event=ready" "$LAB_DIR/netjaild.log" || {
-		sed 's/^/    | /' "$LAB_DIR/netjaild.log" >&2
-		return 1
-	}
-}
+nj_standins
+start_netjaild() { nj_start "$cfg"; }
 
 # bridge NAME N: create bridge NAME in the host namespace with 10.8N.0.1/24
 # and a workload namespace wN (10.8N.0.2) on it, routed back from up

@@ -86,6 +86,26 @@ has_kind(const struct nj_rule *r, enum nj_term_kind k)
 	return false;
 }
 
+/*
+ * The one accept of a jailed source without a set lookup: an established
+ * flow in the original direction that carries the direct flows' ct mark
+ * bit, which only the direct accepts set.
+ */
+static bool
+direct_established(const struct nj_ruleset *rs, const struct nj_rule *r)
+{
+	uint32_t bit = rules_direct_bit(rs->mark);
+	int i;
+
+	if (bit == 0 || !has_kind(r, NJ_CT_ORIGINAL) ||
+	    !has_kind(r, NJ_CT_ESTREL))
+		return false;
+	for (i = 0; i < r->n; i++)
+		if (r->t[i].kind == NJ_CTMARK_HAS && r->t[i].val == bit)
+			return true;
+	return false;
+}
+
 /* Every tproxy rule is followed, in its chain, by a drop of the same match. */
 static void
 tproxy_then_drop(void **state)
@@ -425,7 +445,8 @@ published_inbound(void **state)
 					in_at = (long)j;
 				}
 			} else if (has_kind(r, NJ_IIF_SET))
-				assert_true(has_kind(r, NJ_ADDRPORT_SET));
+				assert_true(has_kind(r, NJ_ADDRPORT_SET) ||
+				    direct_established(rs, r));
 		}
 		if (drop) {
 			assert_int_equal(in_at, -1);
@@ -509,6 +530,44 @@ listener_guard(void **state)
 		    g[2].chain == NJ_CH_IN_LISTENER);
 		assert_non_null(strstr(text, "\t\tsocket mark 0x00001000 "
 		    "return\n"));
+/*
+ * Direct flows outlive their set element: every direct accept in the
+ * chains that decide (forward, out_filter) sets the bit, and each of
+ * forward, out_route and out_filter passes established flows carrying it
+ * after its direct accepts and before anything that diverts or drops.
+ */
+static bool
+is_direct(const struct nj_rule *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->t[i].kind == NJ_ADDRPORT_SET &&
+		    rules_set_configured(r->t[i].set) >= NJ_SET_DIRECT4 &&
+		    rules_set_configured(r->t[i].set) <= NJ_SET_DIRECT6)
+			return true;
+	return false;
+}
+
+static void
+direct_flows(void **state)
+{
+	static const int chains[] = { NJ_CH_FORWARD, NJ_CH_OUT_ROUTE,
+	    NJ_CH_OUT_FILTER };
+	struct nj_ruleset *rs;
+	size_t j, k;
+
+	(void)state;
+	assert_int_equal(rules_direct_bit(0x1), 0x2);
+	assert_int_equal(rules_direct_bit(0x3), 0x4);
+	assert_int_equal(rules_direct_bit(0x100), 0x200);
+	assert_int_equal(rules_direct_bit(0x2), 0x4);
+	assert_int_equal(rules_direct_bit(0x80000000u), 0x1);
+	assert_int_equal(rules_direct_bit(0xffffffffu), 0);
+	free(print_cfg("both", &rs));
+	for (k = 0; k < sizeof(chains) / sizeof(chains[0]); k++) {
+		long last_direct = -1, est = -1, first_other = -1;
+		int c = chains[k];
 
 		for (j = 0; j < rs->nrules; j++) {
 			const struct nj_rule *r = &rs->rules[j];
@@ -581,6 +640,36 @@ listener_mark_configured(void **state)
 	free(buf);
 	rules_free(rs);
 	nj_test_config_free(cfg);
+			if (r->chain != c)
+				continue;
+			if (is_direct(r)) {
+				last_direct = (long)j;
+				/* set where the verdict is final */
+				assert_true(has_kind(r, NJ_CTMARK_OR) ==
+				    (c != NJ_CH_OUT_ROUTE));
+				if (c != NJ_CH_OUT_ROUTE)
+					assert_int_equal(r->t[r->n - 2].val, 0x2);
+			} else if (direct_established(rs, r)) {
+				assert_int_equal(est, -1);	/* one */
+				assert_true(has_kind(r, c == NJ_CH_FORWARD ?
+				    NJ_IIF_SET : NJ_SKUID_SET));
+				est = (long)j;
+			} else if (last_direct >= 0 && first_other < 0 &&
+			    (has_kind(r, NJ_DROP) || has_kind(r, NJ_LOG) ||
+			    has_kind(r, NJ_MARK_SET)))
+				first_other = (long)j;
+		}
+		assert_true(last_direct >= 0);
+		assert_true(est > last_direct);
+		assert_true(first_other < 0 || est < first_other);
+	}
+	/* the prerouting chains see only new flows or accept all TCP */
+	for (j = 0; j < rs->nrules; j++)
+		if (rs->rules[j].chain == NJ_CH_PRE_MANGLE ||
+		    rs->rules[j].chain == NJ_CH_PRE_NAT)
+			assert_false(direct_established(rs, &rs->rules[j]) ||
+			    has_kind(&rs->rules[j], NJ_CTMARK_OR));
+	rules_free(rs);
 }
 
 int
@@ -608,5 +697,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(published_inbound);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_guard);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_mark_configured);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(direct_flows);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
