@@ -530,44 +530,6 @@ listener_guard(void **state)
 		    g[2].chain == NJ_CH_IN_LISTENER);
 		assert_non_null(strstr(text, "\t\tsocket mark 0x00001000 "
 		    "return\n"));
-/*
- * Direct flows outlive their set element: every direct accept in the
- * chains that decide (forward, out_filter) sets the bit, and each of
- * forward, out_route and out_filter passes established flows carrying it
- * after its direct accepts and before anything that diverts or drops.
- */
-static bool
-is_direct(const struct nj_rule *r)
-{
-	int i;
-
-	for (i = 0; i < r->n; i++)
-		if (r->t[i].kind == NJ_ADDRPORT_SET &&
-		    rules_set_configured(r->t[i].set) >= NJ_SET_DIRECT4 &&
-		    rules_set_configured(r->t[i].set) <= NJ_SET_DIRECT6)
-			return true;
-	return false;
-}
-
-static void
-direct_flows(void **state)
-{
-	static const int chains[] = { NJ_CH_FORWARD, NJ_CH_OUT_ROUTE,
-	    NJ_CH_OUT_FILTER };
-	struct nj_ruleset *rs;
-	size_t j, k;
-
-	(void)state;
-	assert_int_equal(rules_direct_bit(0x1), 0x2);
-	assert_int_equal(rules_direct_bit(0x3), 0x4);
-	assert_int_equal(rules_direct_bit(0x100), 0x200);
-	assert_int_equal(rules_direct_bit(0x2), 0x4);
-	assert_int_equal(rules_direct_bit(0x80000000u), 0x1);
-	assert_int_equal(rules_direct_bit(0xffffffffu), 0);
-	free(print_cfg("both", &rs));
-	for (k = 0; k < sizeof(chains) / sizeof(chains[0]); k++) {
-		long last_direct = -1, est = -1, first_other = -1;
-		int c = chains[k];
 
 		for (j = 0; j < rs->nrules; j++) {
 			const struct nj_rule *r = &rs->rules[j];
@@ -640,6 +602,50 @@ listener_mark_configured(void **state)
 	free(buf);
 	rules_free(rs);
 	nj_test_config_free(cfg);
+}
+
+/*
+ * Direct flows outlive their set element: every direct accept in the
+ * chains that decide (forward, out_filter) sets the bit, and each of
+ * forward, out_route and out_filter passes established flows carrying it
+ * after its direct accepts and before anything that diverts or drops.
+ */
+static bool
+is_direct(const struct nj_rule *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->t[i].kind == NJ_ADDRPORT_SET &&
+		    rules_set_configured(r->t[i].set) >= NJ_SET_DIRECT4 &&
+		    rules_set_configured(r->t[i].set) <= NJ_SET_DIRECT6)
+			return true;
+	return false;
+}
+
+static void
+direct_flows(void **state)
+{
+	static const int chains[] = { NJ_CH_FORWARD, NJ_CH_OUT_ROUTE,
+	    NJ_CH_OUT_FILTER };
+	struct nj_ruleset *rs;
+	size_t j, k;
+
+	(void)state;
+	assert_int_equal(rules_direct_bit(0x1), 0x2);
+	assert_int_equal(rules_direct_bit(0x3), 0x4);
+	assert_int_equal(rules_direct_bit(0x100), 0x200);
+	assert_int_equal(rules_direct_bit(0x2), 0x4);
+	assert_int_equal(rules_direct_bit(0x80000000u), 0x1);
+	assert_int_equal(rules_direct_bit(0xffffffffu), 0);
+	free(print_cfg("both", &rs));
+	for (k = 0; k < sizeof(chains) / sizeof(chains[0]); k++) {
+		long last_direct = -1, est = -1, first_other = -1;
+		int c = chains[k];
+
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
 			if (r->chain != c)
 				continue;
 			if (is_direct(r)) {
