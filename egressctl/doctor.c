@@ -30,6 +30,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "egressctl.h"
+#include "helpers.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -450,6 +451,42 @@ check_config_files(struct doctor *d, const struct eg_config *cfg)
 	check_file(d, "[dohd] zone_file", cfg->dohd.zone_file);
 }
 
+/*
+ * Services that act for a jailed user reach the network as themselves,
+ * past the jail.  Usable by a jailed user: a warning (a problem for the
+ * container sockets, which are root on the host); present but not
+ * usable: ok, named, since a group change would open it.
+ */
+static void
+check_helpers(struct doctor *d, const struct eg_config *cfg)
+{
+	struct helper_found f[16];
+	size_t n, i;
+
+	/* the docker group is root on the host once dockerd runs */
+	for (i = 0; i < cfg->jail.nusers; i++)
+		if (helpers_user_in_group(cfg->jail.users[i].name, "docker"))
+			say(d, DR_PROBLEM, "helpers", "gpasswd -d USER docker",
+			    "jailed user %s is in the docker group: it can start "
+			    "containers outside the jail (root on the host)",
+			    cfg->jail.users[i].name);
+	n = helpers_scan("", cfg, f, sizeof(f) / sizeof(f[0]));
+	for (i = 0; i < n; i++) {
+		const struct helper_def *h = f[i].def;
+
+		if (!f[i].usable) {
+			say(d, DR_OK, "helpers", NULL, "%s (%s%s) is present; "
+			    "no jailed user can use it", h->name, f[i].path,
+			    f[i].setid ? ", setuid/setgid" : "");
+			continue;
+		}
+		say(d, h->root_equivalent ? DR_PROBLEM : DR_WARN, "helpers",
+		    h->fix, "%s (%s%s): jailed user %s can use it: %s",
+		    h->name, f[i].path, f[i].setid ? ", setuid/setgid" : "",
+		    f[i].user, h->what);
+	}
+}
+
 int
 cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 {
@@ -518,6 +555,7 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 			}
 		}
 		check_config_files(&d, cfg);
+		check_helpers(&d, cfg);
 	} else {
 		check_rundir(&d, EG_DEFAULT_RUNDIR, "egressjail");
 	}
