@@ -168,13 +168,19 @@ dk_ip() {	# CONTAINER -> its address
 
 # ---------------------------------------------------------------- checks
 
-jailed() {	# IFACE: in jailed_ifaces, with route_localnet set
-	lab_exec host nft list set inet egressjail jailed_ifaces | grep -q "\"$1\"" ||
-		lab_exec host nft list set inet egressjail jailed_ifaces | grep -q '"br-\*"' || return 1
-	[ "$(lab_exec host cat "/proc/sys/net/ipv4/conf/$1/route_localnet")" = 1 ]
+jailed() {	# IFACE: set up (route_localnet), named up and set up by egressctl status
+	[ "$(lab_exec host cat "/proc/sys/net/ipv4/conf/$1/route_localnet")" = 1 ] &&
+		lab_exec host "$E2E_CTL" -c "$E2E_CONF" status 2>&1 | grep -qE "jailed_ifaces=(.* )?$1( |\$)"
 }
 lab_expect "docker0, made after netjaild started, is jailed and set up" lab_retry 3 jailed docker0
 lab_expect "$DK_BR (docker network create) is jailed and set up" lab_retry 3 jailed "$DK_BR"
+jail_set() {	# jailed_ifaces holds docker0 and the pattern br-*
+	local set
+	set=$(lab_exec host nft list set inet egressjail jailed_ifaces)
+	echo "$set"
+	[[ $set == *'"docker0"'* && $set == *'"br-*"'* ]]
+}
+lab_expect "the ruleset's jailed_ifaces holds docker0 and br-*" jail_set
 lab_expect_match "Docker's filter rules are in place (iptables-nft -S)" '^-N DOCKER-ISOLATION-STAGE-1$' \
 	lab_exec host iptables-nft -S
 lab_expect_match "Docker's DNAT for -p 8080:80 is in place" '^-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT' \
