@@ -17,12 +17,14 @@ static const char conf[] =
     "upstream = https://dns.example/dns-query 192.0.2.53\n"
     "rate_limit = 0\n"
     "search = corp.test\n"
+    "search = ext.test\n"
     "[policy]\n"
     "allow = build.lan\n"
     "allow = db.corp.test\n"
     "allow = www.corp.test\n"
     "allow = nothere.corp.test\n"
-    "allow = txt.corp.test\n";
+    "allow = txt.corp.test\n"
+    "allow = api.ext.test\n";
 
 static char hosts[64], zone[64];
 
@@ -131,6 +133,17 @@ t_search(void **st)
 	ask(f, "txt", DNS_T_TXT);
 	assert_int_equal(DNS_RCODE(dns_get16(f->reply + 2)), DNS_R_NXDOMAIN);
 	assert_int_equal(f->nresolve, 0);
+	/*
+	 * Search domains are for local data only, as unbound and dnsmasq
+	 * (expand-hosts) do: "api" + ext.test is allowed but not local, so
+	 * "api" gets the deny rcode and is never asked upstream; the
+	 * client's stub resolver qualifies it and asks "api.ext.test".
+	 */
+	ask(f, "api", DNS_T_A);
+	assert_int_equal(DNS_RCODE(dns_get16(f->reply + 2)), DNS_R_NXDOMAIN);
+	assert_int_equal(f->nresolve, 0);
+	ask(f, "api.ext.test", DNS_T_A);
+	assert_int_equal(f->nresolve, 1);
 }
 
 static void
