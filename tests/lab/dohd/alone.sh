@@ -19,6 +19,8 @@ LAB_DOH_EXTRA="	local-data: \"hostup.test. 300 IN A $LAB_HOSTUP4\"
 export LAB_DOH_EXTRA
 lab_start_doh "$LAB_DOH"
 lab_start_exit
+# a hop that wants the password the config holds
+LAB_PROXY_AUTH=alice:S3cretPw lab_start_tinyproxy "$LAB_HOP_A"
 
 connectd=$EJ_BUILD/connectd/connectd
 dohd=$EJ_BUILD/dohd/dohd
@@ -76,6 +78,48 @@ lab_expect_match "an allowed name resolving inside: refused" '^403$' \
 lab_expect_eq "the forbidden server saw nothing" 0 "$(lab_count "$LAB_FORBIDDEN")"
 lab_expect_match "/ready without netjaild or dohd" '^200$' \
     lab_exec host curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:19191/ready
+lab_stop connectd
+
+# ---- a hop's password is never printed: not by connectd's log, /health,
+# /metrics, egressctl status, check, explain or doctor, nor in a probe
+# failure once the hop is gone
+cat >"$LAB_DIR/secret.conf" <<CONF
+[jail]
+interface = $LAB_BR
+runtime_dir = $LAB_DIR/run-c
+[chain]
+hop = http://alice:S3cretPw@$LAB_HOP_A:$LAB_HOP_PORT
+probe_interval = 1s
+max_hop_status_age = 3s
+[connectd]
+proxy_listen = 127.0.0.1:13128
+health_listen = 127.0.0.1:19191
+[dohd]
+upstream = https://doh.test$LAB_DOH_PATH $LAB_DOH
+[policy]
+permit_cidr = $LAB_UPNET4
+allow = smoke.test:80,443
+CONF
+chmod 644 "$LAB_DIR/secret.conf"
+lab_spawn connectd host "$connectd" -c "$LAB_DIR/secret.conf"
+lab_wait_tcp host 127.0.0.1 13128 10 ||
+    lab_die "connectd did not start: $(tail -5 "$LAB_DIR/connectd.log")"
+lab_expect_match "through the hop, with its password" '^exit-ok smoke.test' \
+    lab_exec host curl -sS --max-time 5 -x http://127.0.0.1:13128 http://smoke.test/
+lab_exec host curl -s --max-time 5 http://127.0.0.1:19191/health >"$LAB_DIR/secret.out" 2>&1
+lab_expect "/health names the hop, redacted" grep -q "alice:\*\*\*@$LAB_HOP_A" "$LAB_DIR/secret.out"
+lab_exec host curl -s --max-time 5 http://127.0.0.1:19191/metrics >>"$LAB_DIR/secret.out" 2>&1
+for sub in status check "explain smoke.test" doctor; do
+	# shellcheck disable=SC2086 # the subcommand and its argument
+	lab_exec host "$ctl" -c "$LAB_DIR/secret.conf" $sub >>"$LAB_DIR/secret.out" 2>&1 || true
+done
+lab_expect "egressctl check shows the hop, redacted" grep -q "alice:\*\*\*@$LAB_HOP_A" "$LAB_DIR/secret.out"
+lab_stop "tinyproxy-$LAB_HOP_A-$LAB_HOP_PORT"
+sleep 3
+lab_exec host "$ctl" -c "$LAB_DIR/secret.conf" status >>"$LAB_DIR/secret.out" 2>&1 || true
+lab_expect "the hop's failure is logged" grep -q 'event=probe ok=0' "$LAB_DIR/connectd.log"
+lab_expect_eq "no output and no log line carries the password" 0 \
+    "$(cat "$LAB_DIR/secret.out" "$LAB_DIR/connectd.log" | grep -c 'S3cretPw')"
 lab_stop connectd
 
 # ---- dohd alone: an allowlist DNS server
