@@ -136,6 +136,7 @@ struct cd {
 	struct cd_hopstat hop[CD_MAX_HOPS + 1];
 	size_t nhopstat;
 	bool chain_ever_ok;		/* a full-chain probe passed once */
+	bool ready_sent;		/* READY=1 went to the service manager */
 	bool probe_running;
 	uint64_t probe_retry_ms;	/* after failures: 0.5 s doubling */
 	uv_timer_t probe_timer, status_timer;
@@ -233,8 +234,11 @@ void cd_alog_flush(struct cd *cd);
 
 /* ---- relay.c */
 struct cd_relay;
+/* fin_hold_ms > 0: hold the client's EOF until the upstream has been
+ * quiet that long (hops that end a tunnel at the first EOF). */
 struct cd_relay *cd_relay_start(struct cd *cd, uv_tcp_t *cli,
-    struct ustream *up, uint64_t idle_ms, struct cd_conn *c);
+    struct ustream *up, uint64_t idle_ms, uint64_t fin_hold_ms,
+    struct cd_conn *c);
 void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
 bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);
@@ -245,6 +249,9 @@ void cd_probe_stop(struct cd *cd);
 void cd_probe_now(struct cd *cd);	/* after a reload */
 bool cd_hops_healthy(struct cd *cd, char *why, size_t whylen);
 bool cd_ready(struct cd *cd, char *why, size_t whylen);
+/* READY=1, once: at start, or with block_start_until_hops_healthy only
+ * after the first full-chain probe passed. */
+void cd_notify_ready(struct cd *cd);
 void cd_status_poll_start(struct cd *cd);
 
 /* ---- health.c */

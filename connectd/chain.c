@@ -8,7 +8,9 @@
  *                  tunnel when hop k is https://
  *   stage n+1      CONNECT target:port at the last hop, by name
  *
- * Every stage has its own deadline (chain.connect_timeout_ms).  Any
+ * Every stage has its own deadline: chain.connect_timeout_ms for a
+ * connection, chain.probe_timeout_ms for a probe (a dial with a stage
+ * callback), so a probe can give up on a slow hop sooner.  Any
  * failure ends the dial and names the stage; nothing is ever retried some
  * other way.  With exit = direct (or for a direct endpoint) the target is
  * resolved through dohd, every address is checked with
@@ -161,6 +163,17 @@ on_stage_timeout(uv_timer_t *t)
 	dial_fail(d, 504, "%s: timed out", stage_name(d, sn, sizeof(sn)));
 }
 
+/* A probe (the only dialer that follows stages) has its own deadline. */
+static uint64_t
+stage_ms(const struct cd_dial *d)
+{
+	const struct eg_config *cfg = d->gen->cfg;
+
+	if (d->stage_cb != NULL && cfg->chain.probe_timeout_ms > 0)
+		return cfg->chain.probe_timeout_ms;
+	return cfg->chain.connect_timeout_ms;
+}
+
 static void
 stage_begin(struct cd_dial *d, int stage)
 {
@@ -168,8 +181,7 @@ stage_begin(struct cd_dial *d, int stage)
 	d->stage_start = eg_now_ms();
 	d->nresp = 0;
 	uv_timer_stop(&d->timer);
-	uv_timer_start(&d->timer, on_stage_timeout,
-	    d->gen->cfg->chain.connect_timeout_ms, 0);
+	uv_timer_start(&d->timer, on_stage_timeout, stage_ms(d), 0);
 }
 
 static void stage_done(struct cd_dial *d);
@@ -585,7 +597,7 @@ dial_begin(struct cd_dial *d)
 			return;
 		}
 		d->resolving = true;
-		cd_resolve(d->cd, d->host, d->gen->cfg->chain.connect_timeout_ms,
+		cd_resolve(d->cd, d->host, stage_ms(d),
 		    on_resolved, d);
 		return;
 	}
@@ -595,7 +607,7 @@ dial_begin(struct cd_dial *d)
 		return;
 	}
 	d->resolving = true;
-	cd_resolve(d->cd, h->host, d->gen->cfg->chain.connect_timeout_ms,
+	cd_resolve(d->cd, h->host, stage_ms(d),
 	    on_resolved, d);
 }
 

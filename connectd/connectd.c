@@ -296,6 +296,17 @@ open_listeners(struct cd *cd, const struct eg_config *cfg)
 			    err);
 }
 
+/* The end of a reload, good or bad: READY=1 again, or for the first time
+ * when the new generation no longer waits for the chain. */
+static void
+reload_done(struct cd *cd)
+{
+	if (cd->ready_sent)
+		eg_notify_ready();
+	else
+		cd_notify_ready(cd);
+}
+
 static void
 reload(struct cd *cd)
 {
@@ -305,7 +316,9 @@ reload(struct cd *cd)
 	char err[300];
 	size_t i;
 
-	eg_notify_reloading();
+	/* Before the first READY=1 a reload is no state change to announce. */
+	if (cd->ready_sent)
+		eg_notify_reloading();
 	cd_alog_flush(cd);
 	cfg = eg_config_load(cd->config_path, EG_CONFIG_CONNECTD, &errs);
 	if (cfg == NULL) {
@@ -314,14 +327,14 @@ reload(struct cd *cd)
 		eg_config_errors_free(&errs);
 		eg_log(EG_LOG_ERR, "reload", "result=failed note=\"keeping "
 		    "generation %u\"", cd->gen->id);
-		eg_notify_ready();
+		reload_done(cd);
 		return;
 	}
 	eg_config_errors_free(&errs);
 	if ((g = cd_gen_new(cfg, err, sizeof(err))) == NULL) {
 		eg_config_free(cfg);
 		eg_log(EG_LOG_ERR, "reload", "result=failed error=\"%s\"", err);
-		eg_notify_ready();
+		reload_done(cd);
 		return;
 	}
 	cd_gen_unref(cd->gen);
@@ -332,7 +345,7 @@ reload(struct cd *cd)
 	eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u rules=%zu "
 	    "hops=%zu", g->id, eg_policy_nrules(g->pol), cfg->chain.nhops);
 	cd_probe_now(cd);
-	eg_notify_ready();
+	reload_done(cd);
 }
 
 static void
@@ -557,7 +570,7 @@ main(int argc, char **argv)
 	    "exit=%s mode=%s", cd->nlfd, eg_policy_nrules(cd->gen->pol),
 	    cfg->chain.nhops, cfg->chain.exit == EG_EXIT_DIRECT ? "direct" :
 	    "hop", cfg->policy.mode == EG_MODE_REPORT ? "report" : "enforce");
-	eg_notify_ready();
+	cd_notify_ready(cd);
 	uv_run(cd->loop, UV_RUN_DEFAULT);
 	cd_alog_flush(cd);
 	eg_log(EG_LOG_INFO, "stop", "status=0");

@@ -254,6 +254,18 @@ refuse(struct cd_conn *c, int status, enum cd_dec dec, const char *reason,
 
 /* ---- after the chain answered */
 
+/* Through hops, the client's EOF waits for the answer (relay.c). */
+static uint64_t
+fin_hold_ms(const struct cd_conn *c)
+{
+	const struct eg_config *cfg = c->gen->cfg;
+
+	if (c->v.direct || cfg->chain.exit == EG_EXIT_DIRECT ||
+	    cfg->chain.nhops == 0)
+		return 0;
+	return cfg->chain.half_close_delay_ms;
+}
+
 static void
 on_dial(const struct cd_dial_result *r, void *arg)
 {
@@ -299,7 +311,7 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	c->buf = NULL;
 	c->n = c->cap = 0;
 	c->relay = cd_relay_start(cd, &c->cli, c->up,
-	    c->gen->cfg->connectd.idle_timeout_ms, c);
+	    c->gen->cfg->connectd.idle_timeout_ms, fin_hold_ms(c), c);
 	if (c->relay == NULL) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		conn_close(c);

@@ -13,7 +13,10 @@
  *                              max_hop_status_age
  *   block_start_until_hops_healthy
  *                              refuse connections (503) until a
- *                              full-chain probe passed once (listen.c)
+ *                              full-chain probe passed once (listen.c),
+ *                              and READY=1 waits for that probe too: a
+ *                              unit ordered after connectd starts only
+ *                              once connections can pass
  * and /ready also wants the listeners up and netjaild and dohd answering
  * STATUS_REQ with ready=1; no answer within the timeout is "not ready".
  *
@@ -27,6 +30,7 @@
 
 #include "cd.h"
 #include "log.h"
+#include "notify.h"
 
 #define STATUS_EVERY_MS		2000
 #define STATUS_TIMEOUT_MS	1000
@@ -95,6 +99,31 @@ on_stage(int stage, int ok, uint64_t ms, const char *why, void *arg)
 
 static void on_probe_timer(uv_timer_t *t);
 
+void
+cd_notify_ready(struct cd *cd)
+{
+	if (cd->ready_sent)
+		return;
+	if (cd->gen->cfg->chain.block_start_until_hops_healthy &&
+	    !cd->chain_ever_ok) {
+		eg_log(EG_LOG_INFO, "start", "ready=0 note=\"READY=1 waits for "
+		    "the first full-chain probe (block_start_until_hops_healthy)\"");
+		return;
+	}
+	cd->ready_sent = true;
+	eg_notify_ready();
+}
+
+/* The first full-chain probe passed (or there is nothing to probe). */
+static void
+chain_ok(struct cd *cd)
+{
+	if (!cd->chain_ever_ok)
+		eg_log(EG_LOG_INFO, "probe", "ok=1 first=1");
+	cd->chain_ever_ok = true;
+	cd_notify_ready(cd);
+}
+
 /* After a failed walk: the next one sooner than probe_interval. */
 static void
 probe_retry(struct cd *cd)
@@ -134,10 +163,8 @@ on_probe_done(const struct cd_dial_result *r, void *arg)
 		    p->failed_at, r->why);
 		probe_retry(cd);
 	} else if (p->has_canary || p->nstages > 0) {
-		if (!cd->chain_ever_ok)
-			eg_log(EG_LOG_INFO, "probe", "ok=1 first=1");
-		cd->chain_ever_ok = true;
 		cd->probe_retry_ms = 0;
+		chain_ok(cd);
 	}
 	if (r->us != NULL)
 		us_close(r->us);
@@ -165,8 +192,8 @@ probe_run(struct cd *cd)
 	cd->nhopstat = cur.nstages;
 	if (cur.nstages == 0) {
 		/* exit = direct and no canary: nothing to probe. */
-		cd->chain_ever_ok = true;
 		cd_gen_unref(cur.gen);
+		chain_ok(cd);
 		return;
 	}
 	if (cur.has_canary) {

@@ -6,7 +6,13 @@
  * so a slow reader never makes connectd buffer without bound.
  * Half-close: an EOF from one side becomes a shutdown of the other's
  * write direction; the relay ends when both directions have ended (or on
- * an error, or when nothing moved for idle_ms).
+ * an error, or when nothing moved for idle_ms).  The client's EOF toward
+ * a chain of hops is held back (fin_hold_ms > 0) until the upstream has
+ * been quiet that long: tinyproxy and squid end the whole tunnel at the
+ * first EOF from either side, so passing a request's half-close on at
+ * once would cut the answer off.  A server that waits for the EOF gets
+ * it once it has had its say; straight to the target (exit = direct) the
+ * EOF goes on at once.
  *
  * Two ways to move the bytes:
  *
@@ -56,8 +62,12 @@ struct cd_relay {
 	uv_tcp_t *cli;
 	struct ustream *up;
 	uv_timer_t idle;
+	uv_timer_t hold;		/* the client's EOF, held back */
 	uv_shutdown_t sreq;
 	uint64_t idle_ms, last;
+	uint64_t fin_hold_ms;		/* 0: pass the client's EOF at once */
+	uint64_t up_last;		/* the upstream's last bytes */
+	bool fin_held;			/* the client's EOF waits on hold */
 	uint64_t bytes_up, bytes_down;
 	bool cli_eof, up_eof;		/* read side ended */
 	bool cli_shut;			/* we shut the client's write side */
@@ -87,6 +97,8 @@ static uint64_t nofile;			/* RLIMIT_NOFILE, read once */
 
 static void relay_end(struct cd_relay *r, const char *err);
 static void maybe_splice(struct cd_relay *r);
+static void fin_hold(struct cd_relay *r);
+static void fin_release(struct cd_relay *r);
 
 static size_t
 cli_queued(struct cd_relay *r)
@@ -176,7 +188,7 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 		return;
 	r->bytes_down += n;
 	r->cd->m.bytes_down += n;
-	r->last = eg_now_ms();
+	r->last = r->up_last = eg_now_ms();
 	if (cli_queued(r) == 0) {
 		b = uv_buf_init((char *)p, (unsigned)n);
 		k = uv_try_write((uv_stream_t *)r->cli, &b, 1);
@@ -216,6 +228,9 @@ up_on_eof(struct ustream *us, void *arg)
 	if (r->spliced)
 		return;
 	r->up_eof = true;
+	fin_release(r);
+	if (r->done)
+		return;
 	if (!r->cli_shut) {
 		r->cli_shut = true;
 		r->sreq.data = r;
@@ -274,7 +289,10 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			return;
 		}
 		r->cli_eof = true;
-		us_shutdown(r->up);
+		if (r->fin_hold_ms > 0 && !r->up_eof)
+			fin_hold(r);
+		else
+			us_shutdown(r->up);
 		maybe_finish(r);
 		return;
 	}
@@ -401,6 +419,7 @@ pump(struct cd_relay *r, struct sdir *d)
 		} else {
 			r->bytes_down += (uint64_t)n;
 			r->cd->m.bytes_down += (uint64_t)n;
+			r->up_last = eg_now_ms();
 		}
 		r->last = eg_now_ms();
 	}
@@ -408,12 +427,24 @@ pump(struct cd_relay *r, struct sdir *d)
 		return;
 	pipe_put(d);
 	/* Drained after the source ended: pass the half-close on.  Here and
-	 * not in the loop, which may run out of rounds right at the EOF. */
+	 * not in the loop, which may run out of rounds right at the EOF.
+	 * The client's EOF may have to wait (see the top of the file). */
+	if (d->eof && !d->shut && d->from == 0 && r->fin_hold_ms > 0 &&
+	    !r->dir[1].eof) {
+		if (!r->fin_held)
+			fin_hold(r);
+		return;
+	}
 	if (d->eof && !d->shut) {
 		d->shut = true;
-		if (shutdown(r->fd[d->to], SHUT_WR) != 0 && errno != ENOTCONN)
+		if (shutdown(r->fd[d->to], SHUT_WR) != 0 && errno != ENOTCONN) {
 			splice_failed(r, errno);
+			return;
+		}
 	}
+	/* The upstream ended: nothing is left to wait for. */
+	if (d->eof && d->from == 1 && r->fin_held)
+		fin_release(r);
 }
 
 /* Poll each socket for what its two directions wait on. */
@@ -474,6 +505,56 @@ on_poll(uv_poll_t *p, int status, int events)
 		return;
 	}
 	repoll(r);
+}
+
+/* Pass the held EOF on now: the upstream has been quiet long enough, or
+ * has ended itself. */
+static void
+fin_release(struct cd_relay *r)
+{
+	if (!r->fin_held || r->done)
+		return;
+	r->fin_held = false;
+	uv_timer_stop(&r->hold);
+	if (!r->spliced) {
+		us_shutdown(r->up);
+		maybe_finish(r);
+		return;
+	}
+	r->dir[0].shut = true;
+	if (shutdown(r->fd[1], SHUT_WR) != 0 && errno != ENOTCONN) {
+		splice_failed(r, errno);
+		return;
+	}
+	if (dir_done(&r->dir[0]) && dir_done(&r->dir[1]))
+		relay_end(r, NULL);
+}
+
+static void
+on_hold(uv_timer_t *t)
+{
+	struct cd_relay *r = t->data;
+	uint64_t now = eg_now_ms(), quiet = now - r->up_last;
+
+	if (r->done)
+		return;
+	if (quiet < r->fin_hold_ms) {
+		uv_timer_start(&r->hold, on_hold, r->fin_hold_ms - quiet, 0);
+		return;
+	}
+	fin_release(r);
+}
+
+static void
+fin_hold(struct cd_relay *r)
+{
+	uint64_t now = eg_now_ms();
+
+	r->fin_held = true;
+	/* Quiet is counted from the EOF: an answer may still be on its way. */
+	if (r->up_last < now)
+		r->up_last = now;
+	uv_timer_start(&r->hold, on_hold, r->fin_hold_ms, 0);
 }
 
 /*
@@ -580,12 +661,13 @@ relay_end(struct cd_relay *r, const char *err)
 		us_read_stop(r->up);
 	}
 	uv_timer_stop(&r->idle);
+	uv_timer_stop(&r->hold);
 	cd_conn_relay_done(r->conn, err);
 }
 
 struct cd_relay *
 cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
-    uint64_t idle_ms, struct cd_conn *c)
+    uint64_t idle_ms, uint64_t fin_hold_ms, struct cd_conn *c)
 {
 	struct cd_relay *r;
 
@@ -599,11 +681,14 @@ cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
 	r->dir[0].pipe[0] = r->dir[0].pipe[1] = -1;
 	r->dir[1].pipe[0] = r->dir[1].pipe[1] = -1;
 	r->idle_ms = idle_ms ? idle_ms : 300000;
-	r->last = eg_now_ms();
+	r->fin_hold_ms = fin_hold_ms;
+	r->last = r->up_last = eg_now_ms();
 	cli->data = r;
 	uv_timer_init(cd->loop, &r->idle);
 	r->idle.data = r;
 	uv_timer_start(&r->idle, on_idle, r->idle_ms, 0);
+	uv_timer_init(cd->loop, &r->hold);
+	r->hold.data = r;
 	us_set_cbs(up, &relay_cbs, r);
 	us_read_start(up);
 	cli_read_start(r);
@@ -651,8 +736,9 @@ cd_relay_close(struct cd_relay *r)
 		return;
 	r->done = true;
 	npoll = r->spliced ? r->nopen : 0;
-	r->nopen = npoll + 1;
+	r->nopen = npoll + 2;
 	for (s = 0; s < npoll; s++)
 		uv_close((uv_handle_t *)&r->poll[s], on_relay_handle_close);
 	uv_close((uv_handle_t *)&r->idle, on_relay_handle_close);
+	uv_close((uv_handle_t *)&r->hold, on_relay_handle_close);
 }

@@ -1454,6 +1454,10 @@ static const struct keydef keys[] = {
 	{ S_CHAIN, "block_start_until_hops_healthy", set_bool,
 	    OFF(chain.block_start_until_hops_healthy), false, 0, 0, 0 },
 	{ S_CHAIN, "exit", set_exit, 0, false, 0, 0, 0 },
+	{ S_CHAIN, "half_close_delay", set_duration,
+	    OFF(chain.half_close_delay_ms), false, 0, HOURS(1), 0 },
+	{ S_CHAIN, "resolve_check", set_bool, OFF(chain.resolve_check), false,
+	    0, 0, 0 },
 
 	{ S_CONNECTD, "user", set_daemon_user, OFF(connectd.user), false, 0,
 	    0, 0 },
@@ -1469,6 +1473,8 @@ static const struct keydef keys[] = {
 	    OFF(connectd.idle_timeout_ms), false, SEC(1), HOURS(24), 0 },
 	{ S_CONNECTD, "head_timeout", set_duration,
 	    OFF(connectd.head_timeout_ms), false, MS(100), SEC(600), 0 },
+	{ S_CONNECTD, "tunnel_check", set_bool, OFF(connectd.tunnel_check),
+	    false, 0, 0, 0 },
 	{ S_CONNECTD, "max_head_bytes", set_size,
 	    OFF(connectd.max_head_bytes), false, 1024, 1024 * 1024, 0 },
 	{ S_CONNECTD, "drain_timeout", set_duration,
@@ -1833,6 +1839,9 @@ set_defaults(struct loader *ld)
 	c->chain.max_hop_status_age_ms = 30000;
 	c->chain.block_start_until_hops_healthy = false;
 	c->chain.exit = EG_EXIT_HOP;
+	c->chain.half_close_delay_ms = 5000;
+	c->chain.resolve_check = true;
+	c->connectd.tunnel_check = true;
 	c->connectd.max_connections = 4096;
 	c->connectd.idle_timeout_ms = 5 * 60 * 1000;
 	c->connectd.head_timeout_ms = 5000;

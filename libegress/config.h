@@ -125,6 +125,8 @@ struct eg_config {
 		uint64_t max_hop_status_age_ms;	/* default 30s */
 		bool block_start_until_hops_healthy;	/* default no */
 		enum eg_exit_mode exit;		/* default hop */
+		uint64_t half_close_delay_ms;	/* client EOF held, default 5s */
+		bool resolve_check;		/* resolve through dohd first, yes */
 	} chain;
 
 	struct {
@@ -136,6 +138,7 @@ struct eg_config {
 		uint32_t max_connections;	/* default 4096 */
 		uint64_t idle_timeout_ms;	/* default 5m */
 		uint64_t head_timeout_ms;	/* request head / ClientHello, 5s */
+		bool tunnel_check;		/* judge a tunnel's first bytes, yes */
 		uint64_t max_head_bytes;	/* default 16k */
 		uint64_t drain_timeout_ms;	/* default 10s */
 		bool access_log;		/* default yes */

@@ -135,7 +135,7 @@ nonblock(int fd)
 }
 
 static void
-rig_up(struct rig *g)
+rig_up(struct rig *g, uint64_t hold_ms)
 {
 	struct sockaddr_in sa;
 	int lfd, cfd, afd;
@@ -170,7 +170,7 @@ rig_up(struct rig *g)
 	nonblock(g->up_peer);
 
 	g->r = cd_relay_start(&g->cd, &g->conn.cli, g->conn.up, 30000,
-	    &g->conn);
+	    hold_ms, &g->conn);
 	assert_non_null(g->r);
 }
 
@@ -254,7 +254,7 @@ switch_with_deferred_write(void **state)
 	int i;
 
 	(void)state;
-	rig_up(&g);
+	rig_up(&g, 0);
 
 	/* Below the switch-over point: buffered, both ways. */
 	put(&g, g.up_peer, a, 60 * 1024);
@@ -324,7 +324,7 @@ short_tunnel_stays_buffered(void **state)
 	char eofb[1];
 
 	(void)state;
-	rig_up(&g);
+	rig_up(&g, 0);
 	put(&g, g.up_peer, a, 16 * 1024);
 	expect(&g, g.cli_peer, a, 16 * 1024);
 	assert_false(cd_relay_spliced(g.r));
@@ -347,12 +347,167 @@ short_tunnel_stays_buffered(void **state)
 	free(a);
 }
 
+#ifndef HOLD_MS
+#define HOLD_MS 300	/* -DHOLD_MS=0 shows the tests fail without the hold */
+#endif
+
+/* Turn the loop for ms; fd must neither have bytes nor an EOF meanwhile. */
+static void
+quiet_for(struct rig *g, int fd, uint64_t ms)
+{
+	uint64_t end = uv_now(&g->loop) + ms;
+	char b[1];
+
+	while (uv_now(&g->loop) < end) {
+		assert_int_equal(read(fd, b, 1), -1);
+		assert_int_equal(errno, EAGAIN);
+		uv_run(&g->loop, UV_RUN_NOWAIT);
+		usleep(2000);
+		uv_update_time(&g->loop);
+	}
+}
+
+/* Turn the loop until fd reads EOF, within ms. */
+static uint64_t
+eof_within(struct rig *g, int fd, uint64_t ms)
+{
+	uint64_t start = uv_now(&g->loop);
+	char b[1];
+	ssize_t k;
+
+	for (;;) {
+		k = read(fd, b, 1);
+		if (k == 0)
+			return uv_now(&g->loop) - start;
+		assert_true(k < 0 && errno == EAGAIN);
+		assert_true(uv_now(&g->loop) - start < ms);
+		uv_run(&g->loop, UV_RUN_NOWAIT);
+		usleep(2000);
+		uv_update_time(&g->loop);
+	}
+}
+
+/*
+ * A request, then the client's half-close, through hops that end the
+ * tunnel at the first EOF (tinyproxy, squid): the EOF waits while the
+ * answer comes, and goes on once the upstream has been quiet for the
+ * hold time.  Without the hold the upstream sees the EOF at once (and a
+ * real hop would cut the answer off).
+ */
+static void
+half_close_held_buffered(void **state)
+{
+	struct rig g;
+	const char req[] = "GET / HTTP/1.0\r\n\r\n", ans[] = "answer";
+	uint64_t ms;
+
+	(void)state;
+	rig_up(&g, HOLD_MS);
+	put(&g, g.cli_peer, req, sizeof(req) - 1);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	expect(&g, g.up_peer, req, sizeof(req) - 1);
+	quiet_for(&g, g.up_peer, 150);		/* no EOF yet */
+	put(&g, g.up_peer, ans, sizeof(ans) - 1);
+	expect(&g, g.cli_peer, ans, sizeof(ans) - 1);
+	quiet_for(&g, g.up_peer, 200);		/* the answer restarted it */
+	ms = eof_within(&g, g.up_peer, 1000);
+	assert_true(ms < 300);
+	assert_false(g.conn.done);
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	assert_int_equal(eof_within(&g, g.cli_peer, 1000) < 1000, 1);
+	while (!g.conn.done)
+		uv_run(&g.loop, UV_RUN_ONCE);
+	assert_string_equal(g.conn.err, "-");
+	rig_down(&g);
+}
+
+/* Without a hold (exit = direct) the EOF goes on at once. */
+static void
+half_close_passed_at_once(void **state)
+{
+	struct rig g;
+	const char req[] = "request";
+
+	(void)state;
+	rig_up(&g, 0);
+	put(&g, g.cli_peer, req, sizeof(req) - 1);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	expect(&g, g.up_peer, req, sizeof(req) - 1);
+	assert_true(eof_within(&g, g.up_peer, 1000) < 100);
+	/* and the answer still comes back over the other direction */
+	put(&g, g.up_peer, "late", 4);
+	expect(&g, g.cli_peer, "late", 4);
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	while (!g.conn.done)
+		uv_run(&g.loop, UV_RUN_ONCE);
+	rig_down(&g);
+}
+
+/* The upstream ending first releases a held EOF, and the relay ends. */
+static void
+half_close_upstream_ends_first(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_up(&g, 5000);
+	put(&g, g.cli_peer, "q", 1);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	expect(&g, g.up_peer, "q", 1);
+	quiet_for(&g, g.up_peer, 50);
+	put(&g, g.up_peer, "a", 1);
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	expect(&g, g.cli_peer, "a", 1);
+	assert_true(eof_within(&g, g.cli_peer, 1000) < 1000);
+	while (!g.conn.done)
+		uv_run(&g.loop, UV_RUN_ONCE);
+	assert_string_equal(g.conn.err, "-");
+	rig_down(&g);
+}
+
+/* The same hold once the tunnel is spliced. */
+static void
+half_close_held_spliced(void **state)
+{
+	struct rig g;
+	char *a = pattern(128 * 1024, 7);
+	uint64_t ms;
+
+	(void)state;
+	rig_up(&g, HOLD_MS);
+	put(&g, g.up_peer, a, 128 * 1024);
+	expect(&g, g.cli_peer, a, 128 * 1024);
+	put(&g, g.cli_peer, "x", 1);
+	expect(&g, g.up_peer, "x", 1);
+	assert_true(cd_relay_spliced(g.r));
+	put(&g, g.cli_peer, "request", 7);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	expect(&g, g.up_peer, "request", 7);
+	quiet_for(&g, g.up_peer, 150);
+	put(&g, g.up_peer, "answer", 6);
+	expect(&g, g.cli_peer, "answer", 6);
+	quiet_for(&g, g.up_peer, 200);
+	ms = eof_within(&g, g.up_peer, 1000);
+	assert_true(ms < 300);
+	assert_false(g.conn.done);
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	while (!g.conn.done)
+		uv_run(&g.loop, UV_RUN_ONCE);
+	assert_string_equal(g.conn.err, "-");
+	rig_down(&g);
+	free(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(switch_with_deferred_write),
 		cmocka_unit_test(short_tunnel_stays_buffered),
+		cmocka_unit_test(half_close_held_buffered),
+		cmocka_unit_test(half_close_passed_at_once),
+		cmocka_unit_test(half_close_upstream_ends_first),
+		cmocka_unit_test(half_close_held_spliced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
