@@ -51,7 +51,11 @@ TEXTS = {
              b'upstream.0.last_error=timeout\nqueries=99\n'),
     'netjaild': (b'generation=1\nverdict=whole\nchains=7\nrules=41\nsets=8\n'
                  b'set_hops4=2\ndrop_bridge_host_packets=5\n'
-                 b'drop_bridge_host_bytes=300\nroutes=ok\n'),
+                 b'drop_bridge_host_bytes=300\nroutes=ok\n'
+                 b'jailed_ifaces=docker0 br-1a2b3c\n'
+                 b'jailed_ifaces_failed=br-\\"x\n'
+                 b'reason=interface br-9f not set up: route_localnet: '
+                 b'Permission \\"denied\\"\n'),
 }
 
 

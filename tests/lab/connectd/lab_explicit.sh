@@ -87,6 +87,15 @@ if [ -x "$B/tests/bench/connectd/cd_bulk" ]; then
 	check "8 MiB each way through the chain" inpx "$B/tests/bench/connectd/cd_bulk" 127.0.0.1:3128 allowed.test:9000 8
 fi
 
+# netjaild's jailed interfaces on /ready and /health; its own reason when
+# it is not ready (quotes and backslashes from a peer are left out)
+check "/ready names the jailed interfaces netjaild set up" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/ready | grep -qx 'jailed interfaces: docker0 br-1a2b3c'"
+check "/health has them" sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/health | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"netjaild\"][\"jailed_ifaces\"] == \"docker0 br-1a2b3c\"'"
+echo 0 >"$T/netjaild.ready"
+check "netjaild not ready: /ready 503 with its reason" wait_for 8 sh -c "ip netns exec $PX curl -s http://127.0.0.1:9191/ready | grep -qx 'not ready: netjaild not ready: interface br-9f not set up: route_localnet: Permission denied'"
+echo 1 >"$T/netjaild.ready"
+check "netjaild ready again: /ready 200" wait_for 8 is_ready
+
 # dohd not ready: /ready 503
 echo 0 >"$T/dohd.ready"
 check "dohd not ready: /ready 503" wait_for 8 not_ready
