@@ -157,19 +157,18 @@ k_curl() {
 }
 
 # k_denied KIND CURL-ARGS...: "was refused": curl failed or got no 2xx,
-# and no forbidden body came back.  Prints what curl saw.
+# and no forbidden body came back.  Prints what curl saw.  The body goes
+# to curl's stdout: the jailed user cannot write to $LAB_DIR, and a file
+# there made every agent's curl fail (exit 23) after the body had come.
 k_denied() {
 	local k=$1 out code rc=0
 	shift
-	out=$(k_curl "$k" -o "$LAB_DIR/denied.body" -w '%{http_code}' "$@" 2>&1) || rc=$?
+	out=$(k_curl "$k" -o - -w '\n%{http_code}' "$@" 2>&1) || rc=$?
 	code=${out##*[!0-9]}
 	echo "curl exit $rc, http $code: $out"
-	if grep -q 'forbidden-reached\|exit-ok\|direct-ok' "$LAB_DIR/denied.body" 2>/dev/null; then
-		cat "$LAB_DIR/denied.body"
-		rm -f "$LAB_DIR/denied.body"
-		return 1
-	fi
-	rm -f "$LAB_DIR/denied.body"
+	case $out in
+	*forbidden-reached* | *exit-ok* | *direct-ok*) return 1 ;;
+	esac
 	[ "$rc" != 0 ] || case $code in 2*) return 1 ;; *) return 0 ;; esac
 }
 

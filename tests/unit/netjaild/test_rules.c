@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <linux/netfilter.h>
 
 #include "cfgs.h"
 #include "rules.h"
@@ -678,6 +679,84 @@ direct_flows(void **state)
 	rules_free(rs);
 }
 
+/*
+ * A local user's verdict does not depend on routing (issue 18, doors 1
+ * and 2): the output hook sees the device of the first route lookup, so
+ * the postrouting chain judges the device a packet really leaves by.
+ * There, with a jailed user: (a) nothing is accepted but direct
+ * endpoints (and established flows that began as one), (b) the last rule drops the jailed uid's packets on any
+ * device but lo, (c) with the TPROXY detour, a packet carrying the mark
+ * that is not on lo is dropped first, whoever sent it.  Without a jailed
+ * user the chain is not there at all.
+ */
+static bool
+has_str(const struct nj_rule *r, enum nj_term_kind k, const char *s)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->t[i].kind == k && strcmp(r->t[i].str, s) == 0)
+			return true;
+	return false;
+}
+
+static void
+local_verdict_postrouting(void **state)
+{
+	const char *const *n;
+	size_t j, nrules;
+
+	(void)state;
+	assert_int_equal(nj_chains[NJ_CH_POST_FILTER].hook,
+	    NF_INET_POST_ROUTING);
+	for (n = nj_test_config_names; *n; n++) {
+		struct eg_config *cfg = nj_test_config(*n);
+		const struct nj_rule *last = NULL, *markdrop = NULL;
+		struct nj_ruleset *rs;
+		bool users = cfg->jail.nusers > 0;
+		bool tproxy = cfg->connectd.transparent_listen != NULL;
+
+		nj_test_config_free(cfg);
+		free(print_cfg(*n, &rs));
+		assert_true(rs->chain_used[NJ_CH_POST_FILTER] == users);
+		for (j = 0, nrules = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
+			if (r->chain != NJ_CH_POST_FILTER)
+				continue;
+			nrules++;
+			last = r;
+			/* a direct endpoint, or a flow that began as one */
+			if (has_kind(r, NJ_ACCEPT)) {
+				assert_true(has_kind(r, NJ_SKUID_SET));
+				assert_true(direct_term(r) >= 0 ||
+				    (has_kind(r, NJ_CT_ESTREL) &&
+				    has_kind(r, NJ_CT_ORIGINAL) &&
+				    has_kind(r, NJ_CTMARK_HAS)));
+			}
+			if (has_kind(r, NJ_DROP) && has_kind(r, NJ_MARK) &&
+			    markdrop == NULL) {
+				markdrop = r;
+				assert_true(has_str(r, NJ_OIF_NAME_NE, "lo"));
+				assert_false(has_kind(r, NJ_SKUID_SET));
+				/* before any accept */
+				assert_int_equal(nrules, 2);
+			}
+		}
+		if (!users) {
+			rules_free(rs);
+			continue;
+		}
+		assert_non_null(last);
+		assert_true(has_kind(last, NJ_DROP));
+		assert_true(has_kind(last, NJ_SKUID_SET));
+		assert_true(has_str(last, NJ_OIF_NAME_NE, "lo"));
+		assert_string_equal(last->comment, "local leaves");
+		assert_true((markdrop != NULL) == tproxy);
+		rules_free(rs);
+	}
+}
+
 int
 main(void)
 {
@@ -704,5 +783,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_guard);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_mark_configured);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(direct_flows);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(local_verdict_postrouting);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
