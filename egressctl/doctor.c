@@ -391,6 +391,47 @@ check_daemon(struct doctor *d, const struct eg_config *cfg, const char *name)
 	return up;
 }
 
+/*
+ * Policy routing as netjaild last found it (its status): whole, repaired
+ * (whole again: netjaild had to put a rule or route back, which means
+ * something on the host removes or outranks it), displaced (a rule
+ * netjaild cannot get in front of takes the jailed users' marked TCP).
+ */
+static void
+check_routing(struct doctor *d, const struct eg_config *cfg)
+{
+	struct ctl_status st;
+	char state[32], by[128], last[256], n[16];
+
+	ctl_query_status(cfg, "netjaild", &st);
+	if (!st.answered || ctl_text_get(st.text, "routing", state,
+	    sizeof(state)) == NULL) {
+		ctl_status_free(&st);
+		return;
+	}
+	if (strcmp(state, "displaced") == 0)
+		say(d, DR_PROBLEM, "routing", "delete that rule or give it a "
+		    "higher preference (ip rule show); the jail stays shut "
+		    "meanwhile", "displaced by %s: the jailed users' TCP "
+		    "fails", ctl_text_get(st.text, "routing_displaced_by", by,
+		    sizeof(by)) ? by : "a rule in front");
+	else if (strcmp(state, "repaired") == 0)
+		say(d, DR_WARN, "routing", "find what removes or outranks "
+		    "netjaild's rule (networkd's ManageForeignRoutingPolicy"
+		    "Rules, wg-quick, an ip rule flush)", "repaired %s "
+		    "time(s), last: %s", ctl_text_get(st.text,
+		    "routing_repairs", n, sizeof(n)) ? n : "?",
+		    ctl_text_get(st.text, "routing_last_repair", last,
+		    sizeof(last)) ? last : "?");
+	else if (strcmp(state, "whole") == 0)
+		say(d, DR_OK, "routing", NULL, "the fwmark rule is first and "
+		    "its route is there, both families");
+	else
+		say(d, DR_PROBLEM, "routing", "see netjaild's log",
+		    "policy routing %s", state);
+	ctl_status_free(&st);
+}
+
 /* Is addr:port free for a listener (the owning daemon being down)? */
 static void
 check_port(struct doctor *d, const char *owner, const char *addr, int type)
@@ -534,6 +575,8 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 		    cfg->jail.group != NULL ? cfg->jail.group : "egressjail");
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			up[i] = check_daemon(&d, cfg, ctl_daemons[i]);
+		if (up[0])
+			check_routing(&d, cfg);
 		if (!up[1]) {
 			for (i = 0; i < cfg->connectd.nproxy_listen; i++)
 				check_port(&d, "connectd",

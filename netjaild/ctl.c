@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "admit.h"
 #include "ipc.h"
@@ -94,6 +95,7 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 {
 	struct nj_ruleset *rs;
 	struct nj_readback rb;
+	struct nj_route_report rep;
 	int rc;
 
 	if ((rs = rules_build(cfg, err, errlen)) == NULL)
@@ -127,11 +129,72 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 		rules_free(rs);
 		return rc < 0 ? rc : -EPROTO;
 	}
+	/* a rule already in front of ours (wg-quick's, a lookup main) */
+	if (route_check(cfg->jail.fwmark, cfg->jail.route_table, true, &rep,
+	    err, errlen) < 0) {
+		rules_free(rs);
+		return -EIO;
+	}
+	if (rep.changes > 0)
+		eg_log(EG_LOG_INFO, "routing_placed", "what=\"%s\"", rep.what);
+	if (rep.displaced)
+		eg_log(EG_LOG_ERR, "routing_displaced", "family=ipv%d pref=%u "
+		    "table=%u effect=\"jailed users' TCP fails (closed) until "
+		    "that rule goes\"", rep.dfamily == AF_INET ? 4 : 6,
+		    rep.dpref, rep.dtable);
+	st->route_displaced = rep.displaced;
 	rules_free(st->rs);
 	st->rs = rs;
 	learned_sync_meta(st);
 	st->generation++;
 	return 0;
+}
+
+#define NJ_ROUTE_WINDOW_MS	60000
+#define NJ_ROUTE_WINDOW_MAX	30
+
+void
+nj_routing_check(struct nj_state *st)
+{
+	struct nj_route_report rep;
+	uint64_t now = eg_now_ms();
+	bool repair;
+	char err[256];
+
+	if (now - st->route_window_ms > NJ_ROUTE_WINDOW_MS) {
+		st->route_window_ms = now;
+		st->route_window_n = 0;
+	}
+	/* the jail stays shut meanwhile: postrouting drops what misses */
+	repair = st->route_window_n < NJ_ROUTE_WINDOW_MAX;
+	if (route_check(st->cfg->jail.fwmark, st->cfg->jail.route_table,
+	    repair, &rep, err, sizeof(err)) < 0) {
+		eg_log(EG_LOG_ERR, "routing_check_failed", "error=\"%s\"", err);
+		return;
+	}
+	if (!repair && (rep.missing || rep.displaced) &&
+	    st->route_window_n++ == NJ_ROUTE_WINDOW_MAX)
+		eg_log(EG_LOG_ERR, "routing_repair_paused", "repairs=%u "
+		    "within_ms=%u reason=\"something keeps removing or "
+		    "outranking the rule\"", NJ_ROUTE_WINDOW_MAX,
+		    NJ_ROUTE_WINDOW_MS);
+	if (rep.changes > 0) {
+		st->route_window_n++;
+		st->route_repairs += rep.changes;
+		snprintf(st->route_last, sizeof(st->route_last), "%s",
+		    rep.what);
+		eg_log(EG_LOG_WARN, "routing_repaired", "what=\"%s\" "
+		    "repairs=%u", rep.what, st->route_repairs);
+	}
+	if (rep.displaced && !st->route_displaced)
+		eg_log(EG_LOG_ERR, "routing_displaced", "family=ipv%d pref=%u "
+		    "table=%u effect=\"jailed users' TCP fails (closed) until "
+		    "that rule goes\"", rep.dfamily == AF_INET ? 4 : 6,
+		    rep.dpref, rep.dtable);
+	else if (!rep.displaced && st->route_displaced)
+		eg_log(EG_LOG_INFO, "routing_whole", "repairs=%u",
+		    st->route_repairs);
+	st->route_displaced = rep.displaced;
 }
 
 int
@@ -182,6 +245,7 @@ size_t
 nj_status_text(struct nj_state *st, char *buf, size_t len)
 {
 	struct nj_readback rb;
+	struct nj_route_report rep;
 	char rerr[256], key[NJ_COMMENT_MAX], lwhy[256];
 	size_t off = 0, i;
 	bool links_ok = false;
@@ -194,6 +258,17 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 	rc = install_readback(&st->nl, st->rs, &rb);
 	rt = route_verify(st->cfg->jail.fwmark, st->cfg->jail.route_table,
 	    rerr, sizeof(rerr));
+	memset(&rep, 0, sizeof(rep));
+	if (rt == 1 && route_check(st->cfg->jail.fwmark,
+	    st->cfg->jail.route_table, false, &rep, rerr, sizeof(rerr)) < 0)
+		rt = -EIO;
+	if (rt == 1 && rep.displaced) {
+		rt = 0;
+		snprintf(rerr, sizeof(rerr), "IPv%d rule fwmark 0x%x lookup %u "
+		    "is behind pref %u (lookup %u)", rep.dfamily == AF_INET ?
+		    4 : 6, st->cfg->jail.fwmark, st->cfg->jail.route_table,
+		    rep.dpref, rep.dtable);
+	}
 	if (rc < 0)
 		OUT("verdict=error\nreason=read-back failed: %s\n",
 		    strerror(-rc));
@@ -219,6 +294,15 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 		}
 	}
 	OUT("routes=%s\n", rt == 1 ? "ok" : "missing");
+	/* whole, repaired (whole again, netjaild had to), displaced, missing */
+	OUT("routing=%s\n", rep.displaced ? "displaced" : rt != 1 ?
+	    "missing" : st->route_repairs ? "repaired" : "whole");
+	OUT("routing_repairs=%u\n", st->route_repairs);
+	if (st->route_repairs)
+		OUT("routing_last_repair=%s\n", st->route_last);
+	if (rep.displaced)
+		OUT("routing_displaced_by=pref %u (IPv%d, lookup %u)\n",
+		    rep.dpref, rep.dfamily == AF_INET ? 4 : 6, rep.dtable);
 	install_readback_free(&rb);
 	st->ready = rc == 0 && rb.whole && rt == 1 && links_ok;
 #undef OUT

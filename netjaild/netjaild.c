@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
+#include <libmnl/libmnl.h>
+
 #include "ct.h"
 #include "daemon.h"
 #include "install.h"
@@ -80,6 +82,8 @@ on_verify(uv_timer_t *t)
 	if (eg_notify_watchdog_ms())
 		eg_notify_watchdog();
 	links_verify(&st->links);
+	/* routing too: a rule deleted or put in front of ours */
+	nj_routing_check(st);
 	rc = install_readback(&st->nl, st->rs, &rb);
 	if (rc == 0 && rb.whole) {
 		install_readback_free(&rb);
@@ -95,6 +99,37 @@ on_verify(uv_timer_t *t)
 	} else
 		eg_log(EG_LOG_INFO, "reinstalled", "generation=%u",
 		    st->generation);
+}
+
+/*
+ * rtnetlink tells of every rule change and of route changes in our table:
+ * check a moment later (a burst of changes is one check), so a deleted or
+ * displaced rule is back within milliseconds, not at the next tick.
+ */
+#define NJ_ROUTE_SETTLE_MS	20
+
+static uv_timer_t route_settle;
+
+static void
+on_route_settle(uv_timer_t *t)
+{
+	nj_routing_check(t->data);
+}
+
+static void
+on_route_event(uv_poll_t *p, int status, int events)
+{
+	struct nj_state *st = p->data;
+	int rc;
+
+	rc = status < 0 ? -EIO : route_watch_read(&st->route_watch,
+	    st->cfg->jail.route_table);
+	if (rc < 0)
+		eg_log(EG_LOG_WARN, "routing_watch", "error=\"%s\" "
+		    "fallback=watchdog", strerror(-rc));
+	if (rc != 0 && !uv_is_active((uv_handle_t *)&route_settle))
+		uv_timer_start(&route_settle, on_route_settle,
+		    NJ_ROUTE_SETTLE_MS, 0);
 }
 
 /* Fatal on any failure, allocation included: netjaild never runs on
@@ -135,6 +170,7 @@ main(int argc, char **argv)
 	uv_loop_t *loop;
 	uv_signal_t sig[4];
 	uv_timer_t verify;
+	uv_poll_t route_poll;
 	uint64_t every;
 	const int caps[] = { CAP_NET_ADMIN };
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
@@ -223,6 +259,16 @@ main(int argc, char **argv)
 	if (chown(sock, d.cfg->netjaild.user.uid, (gid_t)-1) == -1)
 		eg_log(EG_LOG_WARN, "control_socket_chown", "path=%s "
 		    "error=\"%s\"", sock, strerror(errno));
+	/* before the drop: what it may join is not ours to decide later */
+	if (route_watch_open(&st.route_watch, err, sizeof(err)) == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"%s\"", err);
+	uv_timer_init(loop, &route_settle);
+	route_settle.data = &st;
+	if (uv_poll_init(loop, &route_poll,
+	    mnl_socket_get_fd(st.route_watch.sk)) != 0)
+		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"poll\"");
+	route_poll.data = &st;
+	uv_poll_start(&route_poll, UV_READABLE, on_route_event);
 	for (i = 0; i < 4; i++) {
 		uv_signal_init(loop, &sig[i]);
 		sig[i].data = &st;
@@ -250,6 +296,7 @@ main(int argc, char **argv)
 	eg_ctl_server_stop(st.srv);
 	links_stop(&st.links);
 	nl_close(&st.nl);
+	nl_close(&st.route_watch);
 	rules_free(st.rs);
 	for (i = 0; i < NJ_SET__MAX; i++) {
 		free(st.learned[i].elems);

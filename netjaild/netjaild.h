@@ -24,6 +24,7 @@ struct nj_state {
 	struct eg_config *cfg;
 	struct nj_ruleset *rs;
 	struct nj_nl nl;
+	struct nj_nl route_watch;	/* rtnetlink rule/route notifications */
 	uint32_t generation;
 	bool ready;
 	/* elements learned over IPC, re-added when the table is replaced */
@@ -32,6 +33,15 @@ struct nj_state {
 	uv_loop_t *loop;
 	struct eg_ctl_server *srv;
 	struct nj_links links;	/* jailed links present, set up or not */
+	/* policy routing: what netjaild had to repair, and whether a rule
+	 * it cannot get in front of takes the marked packets */
+	unsigned route_repairs;
+	char route_last[192];
+	bool route_displaced;
+	/* repairs in the current minute: a fight with another daemon over
+	 * the rule must not become a busy loop */
+	uint64_t route_window_ms;
+	unsigned route_window_n;
 };
 
 /*
@@ -47,6 +57,13 @@ void nj_ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
     const struct eg_ipc_msg *msg, void *arg);
 /* "key=value\n" lines for STATUS_REP and egressctl. */
 size_t nj_status_text(struct nj_state *st, char *buf, size_t len);
+
+/*
+ * Check policy routing and repair it (a rule or route deleted, a rule put
+ * in front of ours); log what was done.  The watchdog and rtnetlink
+ * notifications call it.
+ */
+void nj_routing_check(struct nj_state *st);
 
 /* Remember an element a peer added (or forget one it deleted). */
 void nj_learned_note(struct nj_state *st, int set, const struct nj_elem *e,
