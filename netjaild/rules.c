@@ -42,9 +42,15 @@ const struct nj_chain nj_chains[NJ_CH__MAX] = {
 	    NJ_PRIO_DSTNAT, "bridge: DNS to dohd, other TCP to connectd's "
 	    "transparent listener, direct endpoints untouched" },
 	[NJ_CH_IN_LISTENER] = { "in_listener", NULL, -1, 0,
-	    "jailed traffic to a listener port is delivered only to a socket "
-	    "that carries the listener mark (connectd's, dohd's), never to a "
-	    "squatter's" },
+	    "jailed DNS over UDP is delivered only to a socket that carries "
+	    "the listener mark (dohd's), never to a squatter's" },
+	[NJ_CH_LISTENER_SYNACK] = { "listener_synack", NULL, -1, 0,
+	    "a jailed TCP handshake is answered only by a listener that "
+	    "carries the listener mark (connectd's, dohd's): a squatter's "
+	    "SYN-ACK is dropped" },
+	[NJ_CH_OUT_LISTENER] = { "out_listener", "filter", NF_INET_LOCAL_OUT,
+	    NJ_PRIO_FILTER, "listener squatting: SYN-ACKs from the jail's "
+	    "listener ports to jailed sources are checked for the mark" },
 	[NJ_CH_INPUT] = { "input", "filter", NF_INET_LOCAL_IN,
 	    NJ_PRIO_FILTER, "bridge: the host is reachable only on the "
 	    "jail's listener ports" },
@@ -617,24 +623,46 @@ port_once(uint16_t *ports, size_t *n, size_t cap, uint16_t port)
 		ports[(*n)++] = port;
 }
 
+/* A listener as the source of its answers: its address (or family), port. */
+static void
+m_listener_src(struct nj_rule *r, const struct nj_target *t, int proto)
+{
+	struct nj_term *a;
+
+	if (t->has_addr) {
+		a = term(r, NJ_SADDR);
+		a->family = t->family;
+		memcpy(a->addr, t->addr, 16);
+	} else
+		m_nfproto(r, t->family);
+	a = term(r, NJ_SPORT);
+	a->proto = proto;
+	a->val = t->port;
+}
+
 /*
  * Listener squatting.  The listener ports are unprivileged: while connectd
  * or dohd is down any local user can bind one and would receive the jail's
  * traffic, original destinations included.  connectd and dohd give their
  * jail-facing listeners SO_MARK = [jail] listener_mark (CAP_NET_ADMIN or
- * CAP_NET_RAW, so no unprivileged user can), and every jailed packet to a
- * listener port meets the receiving socket's mark in in_listener first:
- *   - bridge TCP (after DNAT/redirect) and a local user's TCP after TPROXY
- *     (nft sees the socket TPROXY assigned): the SYN, "ct state new"; an
- *     accepted socket inherits the listener's mark, and later packets
- *     cannot reach another socket without a new handshake;
- *   - UDP (DNS): every packet in the original direction, since a UDP flow
- *     conntrack knows as established goes on to whichever socket holds
- *     the port now (measured: a squatter received it);
- *   - a local user's DNS and explicit proxy on lo, matched by the
- *     listener's address (lo also carries the host's own services).
- * No socket at all also fails the match: nothing can bind between this
- * check and the delivery.  Checked before "ct state established" accepts.
+ * CAP_NET_RAW, so no unprivileged user can), and the jail lets only such a
+ * socket take jailed traffic:
+ *   - TCP: the listener's SYN-ACK carries the listener's mark (measured),
+ *     so out_listener drops the SYN-ACK of any other listener to a jailed
+ *     source (listener_synack): no handshake, no connection, no byte.  Not
+ *     checked on the SYN in input: there nft's socket lookup finds a
+ *     TIME_WAIT socket of an earlier connection on the same four-tuple
+ *     (no mark to read) before the listener, and refused those (measured:
+ *     every new connection once the port range wrapped, at ~4000/s).  The
+ *     SYN-ACK check covers bridge TCP after DNAT/redirect, DNS over TCP,
+ *     the explicit proxy and a local user's TPROXYed TCP (its flow's ct
+ *     mark), on lo only for the listeners' own addresses (lo also carries
+ *     the host's own services);
+ *   - UDP (DNS): every packet in the original direction meets the
+ *     receiving socket's mark in in_listener, since a UDP flow conntrack
+ *     knows as established goes on to whichever socket holds the port now
+ *     (measured: a squatter received it).  Checked before "ct state
+ *     established" accepts; no socket fails too.
  */
 static int
 build_listener_guard(struct nj_ruleset *rs, const struct eg_config *cfg,
@@ -644,7 +672,8 @@ build_listener_guard(struct nj_ruleset *rs, const struct eg_config *cfg,
     size_t npx)
 {
 	bool v6 = cfg->jail.ipv6 == EG_IPV6_JAIL;
-	const char *jump = nj_chains[NJ_CH_IN_LISTENER].name;
+	const char *udp = nj_chains[NJ_CH_IN_LISTENER].name;
+	const char *syn = nj_chains[NJ_CH_LISTENER_SYNACK].name;
 	const struct nj_target *dns[2] = { dns4, dns6 };
 	uint16_t tports[20], uports[2];
 	size_t nt = 0, nu = 0, i;
@@ -656,6 +685,12 @@ build_listener_guard(struct nj_ruleset *rs, const struct eg_config *cfg,
 	memset(&m, 0, sizeof(m));
 	m.chain = NJ_CH_IN_LISTENER;
 	DROP(&m, "listener unmarked", true);
+	NEW(NJ_CH_LISTENER_SYNACK);
+	m_val(r, NJ_MARK, cfg->jail.listener_mark);
+	m_simple(r, NJ_RETURN);
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_LISTENER_SYNACK;
+	DROP(&m, "listener synack unmarked", false);
 
 	if (cfg->jail.ninterfaces > 0) {
 		for (i = 0; i < 2; i++)
@@ -670,29 +705,29 @@ build_listener_guard(struct nj_ruleset *rs, const struct eg_config *cfg,
 		for (i = 0; i < npports; i++)
 			port_once(tports, &nt, 20, pports[i]);
 		for (i = 0; i < nt; i++) {
-			NEW(NJ_CH_INPUT);
-			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-			m_simple(r, NJ_CT_NEW);
-			m_dport(r, NJ_DPORT, IPPROTO_TCP, tports[i]);
-			m_str(r, NJ_JUMP, jump);
+			NEW(NJ_CH_OUT_LISTENER);
+			m_set(r, NJ_OIF_SET, NJ_SET_IFACES);
+			m_dport(r, NJ_SPORT, IPPROTO_TCP, tports[i]);
+			m_simple(r, NJ_SYNACK);
+			m_str(r, NJ_JUMP, syn);
 		}
 		for (i = 0; i < nu; i++) {
 			NEW(NJ_CH_INPUT);
 			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
 			m_simple(r, NJ_CT_ORIGINAL);
 			m_dport(r, NJ_DPORT, IPPROTO_UDP, uports[i]);
-			m_str(r, NJ_JUMP, jump);
+			m_str(r, NJ_JUMP, udp);
 		}
 	}
 	if (cfg->jail.nusers == 0)
 		return 0;
 	if (tp4->present) {
-		NEW(NJ_CH_INPUT);
-		m_str(r, NJ_IIF_NAME, "lo");
-		m_val(r, NJ_MARK, cfg->jail.fwmark);
-		m_simple(r, NJ_CT_NEW);
-		m_l4(r, IPPROTO_TCP);
-		m_str(r, NJ_JUMP, jump);
+		NEW(NJ_CH_OUT_LISTENER);
+		m_str(r, NJ_OIF_NAME, "lo");
+		m_simple(r, NJ_CT_REPLY);
+		m_val(r, NJ_CTMARK_HAS, cfg->jail.fwmark);
+		m_simple(r, NJ_SYNACK);
+		m_str(r, NJ_JUMP, syn);
 	}
 	for (i = 0; i < 2; i++) {
 		if (!dns[i]->present || (dns[i]->family == NFPROTO_IPV6 && !v6))
@@ -701,21 +736,21 @@ build_listener_guard(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_str(r, NJ_IIF_NAME, "lo");
 		m_simple(r, NJ_CT_ORIGINAL);
 		m_listener(r, dns[i]->family, dns[i], IPPROTO_UDP);
-		m_str(r, NJ_JUMP, jump);
-		NEW(NJ_CH_INPUT);
-		m_str(r, NJ_IIF_NAME, "lo");
-		m_simple(r, NJ_CT_NEW);
-		m_listener(r, dns[i]->family, dns[i], IPPROTO_TCP);
-		m_str(r, NJ_JUMP, jump);
+		m_str(r, NJ_JUMP, udp);
+		NEW(NJ_CH_OUT_LISTENER);
+		m_str(r, NJ_OIF_NAME, "lo");
+		m_listener_src(r, dns[i], IPPROTO_TCP);
+		m_simple(r, NJ_SYNACK);
+		m_str(r, NJ_JUMP, syn);
 	}
 	for (i = 0; i < npx; i++) {
 		if (px[i].family == NFPROTO_IPV6 && !v6)
 			continue;
-		NEW(NJ_CH_INPUT);
-		m_str(r, NJ_IIF_NAME, "lo");
-		m_simple(r, NJ_CT_NEW);
-		m_listener(r, px[i].family, &px[i], IPPROTO_TCP);
-		m_str(r, NJ_JUMP, jump);
+		NEW(NJ_CH_OUT_LISTENER);
+		m_str(r, NJ_OIF_NAME, "lo");
+		m_listener_src(r, &px[i], IPPROTO_TCP);
+		m_simple(r, NJ_SYNACK);
+		m_str(r, NJ_JUMP, syn);
 	}
 	return 0;
 nomem:
@@ -1421,6 +1456,19 @@ print_term(const struct nj_term *t, FILE *out)
 	case NJ_SOCKET_MARK:
 		fprintf(out, "socket mark 0x%08x", t->val);
 		break;
+	case NJ_SPORT:
+		fprintf(out, "%s sport %u", proto_name(t->proto), t->val);
+		break;
+	case NJ_SADDR:
+		fprintf(out, "%s saddr ", fam);
+		print_addr(t->family, t->addr, out);
+		break;
+	case NJ_SYNACK:
+		fputs("tcp flags & (syn | ack) == syn | ack", out);
+		break;
+	case NJ_OIF_NAME:
+		fprintf(out, "oifname \"%s\"", t->str);
+		break;
 	case NJ_CTMARK_OR:
 		fprintf(out, "ct mark set ct mark | 0x%08x", t->val);
 		break;
@@ -1882,6 +1930,20 @@ e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
 }
 
+/* reg1 = reg1 & mask, one byte (tcp flags) */
+static void
+e_bitwise1(struct nftnl_rule *r, uint8_t mask)
+{
+	struct nftnl_expr *e = exa(r, "bitwise");
+	uint8_t zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+}
+
 static void
 e_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
 {
@@ -2059,6 +2121,36 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 		e_ct(r, NFT_CT_STATE);
 		e_bitwise(r, 0x08, zero);	/* new: 0x8 */
 		e_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		break;
+	case NJ_SPORT:
+		dep_l4(r, t->proto);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1);
+		port = htons((uint16_t)t->val);
+		e_cmp(r, NFT_CMP_EQ, &port, 2);
+		break;
+	case NJ_SADDR:
+		dep_nfproto(r, t->family);
+		if (t->family == NFPROTO_IPV4) {
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4,
+			    NFT_REG_1);
+			e_cmp(r, NFT_CMP_EQ, t->addr, 4);
+		} else {
+			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16,
+			    NFT_REG_1);
+			e_cmp(r, NFT_CMP_EQ, t->addr, 16);
+		}
+		break;
+	case NJ_OIF_NAME:
+		memset(ifn, 0, sizeof(ifn));
+		strncpy(ifn, t->str, sizeof(ifn) - 1);
+		e_meta(r, NFT_META_OIFNAME);
+		e_cmp(r, NFT_CMP_EQ, ifn, sizeof(ifn));
+		break;
+	case NJ_SYNACK:
+		dep_l4(r, IPPROTO_TCP);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+		e_bitwise1(r, 0x12);
+		e_cmp8(r, 0x12);
 		break;
 	case NJ_SOCKET_MARK:
 		e = exa(r, "socket");

@@ -56,7 +56,8 @@ struct nj_set {
 };
 
 enum nj_chainid {
-	NJ_CH_PRE_MANGLE, NJ_CH_PRE_NAT, NJ_CH_IN_LISTENER, NJ_CH_INPUT,
+	NJ_CH_PRE_MANGLE, NJ_CH_PRE_NAT, NJ_CH_IN_LISTENER, NJ_CH_LISTENER_SYNACK,
+	NJ_CH_OUT_LISTENER, NJ_CH_INPUT,
 	NJ_CH_FORWARD,
 	NJ_CH_OUT_ROUTE, NJ_CH_OUT_NAT, NJ_CH_OUT_UNOWNED, NJ_CH_OUT_FILTER,
 	NJ_CH_POST_FILTER,
@@ -83,6 +84,10 @@ enum nj_term_kind {
 	NJ_CT_DNAT,		/* ct status dnat */
 	NJ_CT_NEW,		/* ct state new */
 	NJ_SOCKET_MARK,		/* socket mark val: the receiving socket's */
+	NJ_SPORT,		/* tcp/udp sport val */
+	NJ_SADDR,		/* ip/ip6 saddr addr */
+	NJ_SYNACK,		/* tcp flags & (syn | ack) == syn | ack */
+	NJ_OIF_NAME,		/* oifname str */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,

@@ -460,17 +460,18 @@ published_inbound(void **state)
 	}
 }
 
-/* Does input hold a jump to in_listener with all these terms (and port)? */
+/* Does chain hold a jump to `to` with all these terms (and port)? */
 static bool
-guard_jump(const struct nj_ruleset *rs, const enum nj_term_kind *want,
-    size_t nwant, uint16_t port, int proto)
+guard_jump(const struct nj_ruleset *rs, int chain, const char *to,
+    const enum nj_term_kind *want, size_t nwant, enum nj_term_kind pk,
+    uint16_t port, int proto)
 {
 	size_t j, k;
 
 	for (j = 0; j < rs->nrules; j++) {
 		const struct nj_rule *r = &rs->rules[j];
-		bool ok = r->chain == NJ_CH_INPUT && has_kind(r, NJ_JUMP) &&
-		    strcmp(r->t[r->n - 1].str, "in_listener") == 0;
+		bool ok = r->chain == chain && has_kind(r, NJ_JUMP) &&
+		    strcmp(r->t[r->n - 1].str, to) == 0;
 		int i;
 
 		for (k = 0; ok && k < nwant; k++)
@@ -478,8 +479,7 @@ guard_jump(const struct nj_ruleset *rs, const enum nj_term_kind *want,
 		if (ok && port != 0) {
 			ok = false;
 			for (i = 0; i < r->n; i++)
-				if (r->t[i].kind == NJ_DPORT &&
-				    r->t[i].val == port &&
+				if (r->t[i].kind == pk && r->t[i].val == port &&
 				    r->t[i].proto == proto)
 					ok = true;
 		}
@@ -489,23 +489,46 @@ guard_jump(const struct nj_ruleset *rs, const enum nj_term_kind *want,
 	return false;
 }
 
+/* The first rule of chain c, checked to be "MATCH val return" + a drop. */
+static void
+guard_chain(const struct nj_ruleset *rs, int c, enum nj_term_kind match,
+    uint32_t val, enum nj_term_kind verdict)
+{
+	const struct nj_rule *g = NULL;
+	size_t j;
+
+	for (j = 0; j < rs->nrules && g == NULL; j++)
+		if (rs->rules[j].chain == c)
+			g = &rs->rules[j];
+	assert_non_null(g);
+	assert_int_equal(g->n, 2);
+	assert_int_equal(g->t[0].kind, match);
+	assert_int_equal(g->t[0].val, val);
+	assert_int_equal(g->t[1].kind, NJ_RETURN);
+	assert_true(g[2].chain == c && has_kind(&g[2], verdict) &&
+	    has_kind(&g[2], NJ_COUNTER));
+}
+
 /*
- * Door 6, listener squatting: jailed traffic to a listener port reaches
- * only a socket with the listener mark.  in_listener returns for the mark
- * and rejects (counted) the rest; input jumps there before any accept:
- * bridge TCP on "ct state new" for every listener port, bridge UDP (DNS)
- * on every original-direction packet (an established UDP flow would
- * otherwise follow the port to a squatter), a local user's TPROXYed TCP
- * (meta mark) and, on lo, only the listeners' own addresses.
+ * Door 6, listener squatting: jailed traffic reaches only a listener with
+ * the listener mark.  TCP: every SYN-ACK from a listener port to a jailed
+ * bridge, from a listener's own address on lo, and of a local user's
+ * TPROXYed flow (ct mark) meets listener_synack, which returns for the
+ * mark (meta mark: a SYN-ACK carries its listener's) and drops the rest.
+ * No TCP check on input (a TIME_WAIT socket hides the listener's mark
+ * there).  UDP: every original-direction packet to dohd's port meets
+ * in_listener (socket mark) before any accept of input.
  */
 static void
 listener_guard(void **state)
 {
-	static const enum nj_term_kind br_tcp[] = { NJ_IIF_SET, NJ_CT_NEW };
+	static const enum nj_term_kind br_syn[] = { NJ_OIF_SET, NJ_SYNACK };
 	static const enum nj_term_kind br_udp[] = { NJ_IIF_SET,
 	    NJ_CT_ORIGINAL };
-	static const enum nj_term_kind lo_tp[] = { NJ_IIF_NAME, NJ_MARK,
-	    NJ_CT_NEW };
+	static const enum nj_term_kind lo_tp[] = { NJ_OIF_NAME, NJ_CT_REPLY,
+	    NJ_CTMARK_HAS, NJ_SYNACK };
+	static const enum nj_term_kind lo_syn[] = { NJ_OIF_NAME, NJ_SADDR,
+	    NJ_SYNACK };
 	const char *const *n;
 	size_t j;
 
@@ -517,61 +540,69 @@ listener_guard(void **state)
 		bool bridge = cfg->jail.ninterfaces > 0;
 		bool local = cfg->jail.nusers > 0;
 		bool accepted = false;
-		const struct nj_rule *g = NULL;
 
-		/* in_listener: mark returns, the rest is a counted reject */
-		for (j = 0; j < rs->nrules && g == NULL; j++)
-			if (rs->rules[j].chain == NJ_CH_IN_LISTENER)
-				g = &rs->rules[j];
-		assert_non_null(g);
-		assert_int_equal(g->t[0].kind, NJ_SOCKET_MARK);
-		assert_int_equal(g->t[0].val, cfg->jail.listener_mark);
-		assert_int_equal(g->t[1].kind, NJ_RETURN);
-		assert_true(has_kind(&g[2], NJ_REJECT) &&
-		    g[2].chain == NJ_CH_IN_LISTENER);
-		assert_non_null(strstr(text, "\t\tsocket mark 0x00001000 "
-		    "return\n"));
-
+		guard_chain(rs, NJ_CH_IN_LISTENER, NJ_SOCKET_MARK,
+		    cfg->jail.listener_mark, NJ_REJECT);
+		guard_chain(rs, NJ_CH_LISTENER_SYNACK, NJ_MARK,
+		    cfg->jail.listener_mark, NJ_DROP);
 		for (j = 0; j < rs->nrules; j++) {
 			const struct nj_rule *r = &rs->rules[j];
 
+			if (r->chain == NJ_CH_OUT_LISTENER) {
+				/* only SYN-ACKs, only jumps */
+				assert_true(has_kind(r, NJ_SYNACK));
+				assert_true(has_kind(r, NJ_JUMP));
+				/* lo: by address/port or the TPROXY ct mark */
+				if (has_kind(r, NJ_OIF_NAME))
+					assert_true(has_kind(r, NJ_SPORT) ||
+					    has_kind(r, NJ_CTMARK_HAS));
+			}
 			if (r->chain != NJ_CH_INPUT)
 				continue;
 			if (has_kind(r, NJ_ACCEPT))
 				accepted = true;
-			if (!has_kind(r, NJ_JUMP))
+			if (!has_kind(r, NJ_JUMP) ||
+			    strcmp(r->t[r->n - 1].str, "in_listener") != 0)
 				continue;
-			/* before every accept of the chain */
+			/* before every accept; UDP per packet, never "new" */
 			assert_false(accepted);
-			/* lo: the listener's address, or TPROXY's mark */
+			assert_true(has_kind(r, NJ_CT_ORIGINAL));
+			assert_false(has_kind(r, NJ_CT_NEW));
 			if (has_kind(r, NJ_IIF_NAME))
 				assert_true(has_kind(r, NJ_DADDR) ||
-				    has_kind(r, NJ_FIB_LOCAL) ||
-				    has_kind(r, NJ_MARK));
-			/* UDP per packet, never only on "new" */
-			if (has_kind(r, NJ_CT_ORIGINAL))
-				assert_false(has_kind(r, NJ_CT_NEW));
+				    has_kind(r, NJ_FIB_LOCAL));
 		}
+		/* no TCP socket check on input */
+		assert_null(strstr(text, "tcp dport 15001 jump in_listener"));
 		if (bridge) {
-			assert_true(guard_jump(rs, br_tcp, 2, 15001,
+			assert_true(guard_jump(rs, NJ_CH_OUT_LISTENER,
+			    "listener_synack", br_syn, 2, NJ_SPORT, 15001,
 			    IPPROTO_TCP));
-			assert_true(guard_jump(rs, br_tcp, 2, 15353,
+			assert_true(guard_jump(rs, NJ_CH_OUT_LISTENER,
+			    "listener_synack", br_syn, 2, NJ_SPORT, 15353,
 			    IPPROTO_TCP));
-			assert_true(guard_jump(rs, br_tcp, 2, 3128,
+			assert_true(guard_jump(rs, NJ_CH_OUT_LISTENER,
+			    "listener_synack", br_syn, 2, NJ_SPORT, 3128,
 			    IPPROTO_TCP));
-			assert_true(guard_jump(rs, br_udp, 2, 15353,
-			    IPPROTO_UDP));
+			assert_true(guard_jump(rs, NJ_CH_INPUT, "in_listener",
+			    br_udp, 2, NJ_DPORT, 15353, IPPROTO_UDP));
 		}
-		assert_int_equal(guard_jump(rs, lo_tp, 3, 0, 0), local);
+		assert_int_equal(guard_jump(rs, NJ_CH_OUT_LISTENER,
+		    "listener_synack", lo_tp, 4, NJ_SPORT, 0, 0), local);
 		if (local) {
+			assert_true(guard_jump(rs, NJ_CH_OUT_LISTENER,
+			    "listener_synack", lo_syn, 3, NJ_SPORT, 15353,
+			    IPPROTO_TCP));
 			assert_non_null(strstr(text, "iifname \"lo\" ct "
 			    "direction original ip daddr 127.0.0.1 udp dport "
 			    "15353 jump in_listener\n"));
-			assert_non_null(strstr(text, "iifname \"lo\" ct state "
-			    "new ip daddr 127.0.0.1 tcp dport 15353 jump "
-			    "in_listener\n"));
+			assert_non_null(strstr(text, "oifname \"lo\" ip saddr "
+			    "127.0.0.1 tcp sport 15353 tcp flags & (syn | ack) "
+			    "== syn | ack jump listener_synack\n"));
 		} else {
-			assert_null(strstr(text, "iifname \"lo\" ct"));
+			assert_null(strstr(text, "iifname \"lo\""
+			    " ct direction original"));
+			assert_null(strstr(text, "oifname \"lo\""));
 		}
 		free(text);
 		rules_free(rs);
@@ -599,7 +630,8 @@ listener_mark_configured(void **state)
 	rules_print(rs, f);
 	fclose(f);
 	assert_non_null(strstr(buf, "socket mark 0x00beef00 return\n"));
-	assert_null(strstr(buf, "socket mark 0x00001000"));
+	assert_non_null(strstr(buf, "meta mark 0x00beef00 return\n"));
+	assert_null(strstr(buf, "0x00001000"));
 	free(buf);
 	rules_free(rs);
 	nj_test_config_free(cfg);

@@ -168,6 +168,9 @@ for k in w a; do
 	lab_expect_match "squat: $K explicit proxy flows again" \
 		'^exit-ok smoke\.test' k_curl "$k" -x "$E2E_PROXY" https://smoke.test/
 done
-lab_expect_match "squat: the jail counted the refused deliveries" \
+lab_expect_match "squat: the jail counted the squatter's dropped SYN-ACKs" \
+	'packets [1-9][0-9]* .*"listener synack unmarked"' \
+	lab_exec host nft list chain inet egressjail listener_synack
+lab_expect_match "squat: the jail counted the refused DNS datagrams" \
 	'packets [1-9][0-9]* .*"listener unmarked"' \
 	lab_exec host nft list chain inet egressjail in_listener
