@@ -232,15 +232,23 @@ on_newaddr(struct nj_links *l, unsigned idx)
 		    idx, n);
 }
 
+/*
+ * The link's name, if it is one the kernel could have given: it becomes a
+ * path under /proc/sys, so never "." or ".." or anything with a '/'.
+ */
 static int
 link_name(const struct nlattr *a, void *arg)
 {
-	const char **name = arg;
+	const char **name = arg, *s;
 
-	if (mnl_attr_get_type(a) == IFLA_IFNAME &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
-	    mnl_attr_get_payload_len(a) <= IFNAMSIZ)
-		*name = mnl_attr_get_str(a);
+	if (mnl_attr_get_type(a) != IFLA_IFNAME ||
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) != 0 ||
+	    mnl_attr_get_payload_len(a) > IFNAMSIZ)
+		return MNL_CB_OK;
+	s = mnl_attr_get_str(a);
+	if (strchr(s, '/') == NULL && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0)
+		*name = s;
 	return MNL_CB_OK;
 }
 
@@ -330,6 +338,18 @@ links_resync(struct nj_links *l)
 		eg_log(EG_LOG_ERR, "links_resync_failed", "error=\"%s\"", err);
 }
 
+/*
+ * mnl_nlmsg_ok() takes a length of 0xffffffff as (int)-1 and lets it
+ * through; the kernel never sends one, but a length is checked unsigned.
+ */
+static bool
+msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) &&
+	    nlh->nlmsg_len >= sizeof(*nlh) &&
+	    nlh->nlmsg_len <= (unsigned)left;
+}
+
 /* Every event queued on the socket, without blocking. */
 static void
 drain(struct nj_links *l)
@@ -352,7 +372,7 @@ drain(struct nj_links *l)
 		if (n <= 0)
 			break;
 		left = (int)n;
-		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+		for (nlh = (struct nlmsghdr *)buf; msg_ok(nlh, left);
 		    nlh = mnl_nlmsg_next(nlh, &left))
 			links_msg(nlh, l);
 	}

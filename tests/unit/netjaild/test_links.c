@@ -108,6 +108,14 @@ test_malformed(void **state)
 	links_msg(linkmsg(buf, RTM_NEWLINK, AF_UNSPEC, 5, "hkzz-abc", 8), &l);
 	links_msg(linkmsg(buf, RTM_NEWLINK, AF_UNSPEC, 5,
 	    "hkzz-0123456789abcdefghij", 26), &l);
+	/* names the kernel never gives, that would walk out of /proc/sys */
+	entries[0] = "*";	/* matches anything, as no config may */
+	newlink(&l, 5, "../../../tmp");
+	newlink(&l, 5, "..");
+	newlink(&l, 5, ".");
+	newlink(&l, 5, "a/b");
+	assert_int_equal(l.n, 0);
+	entries[0] = "hkzz-*";
 	/* a bad index, another family */
 	newlink(&l, 0, "hkzz-a");
 	newlink(&l, -3, "hkzz-a");
