@@ -255,6 +255,13 @@ open_listeners(struct cd *cd, const struct eg_config *cfg)
 	int fd;
 
 	eg_listen_fds_init();
+	eg_daemon_listen_fd_check("proxy", cfg->connectd.proxy_listen,
+	    cfg->connectd.nproxy_listen, "[connectd] proxy_listen",
+	    "connectd.socket");
+	eg_daemon_listen_fd_check("transparent",
+	    &cfg->connectd.transparent_listen,
+	    cfg->connectd.transparent_listen != NULL ? 1 : 0,
+	    "[connectd] transparent_listen", "connectd-transparent.socket");
 	if ((fd = eg_listen_fd("proxy")) >= 0) {
 		add_lfd(cd, fd, CD_MODE_EXPLICIT, "systemd:proxy");
 	} else {

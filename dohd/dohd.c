@@ -129,6 +129,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (eg_listen_fds_init() < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start", "what=listen_fds");
+	eg_daemon_listen_fd_check("dns-udp", cfg->dohd.listen,
+	    cfg->dohd.nlisten, "[dohd] listen", "dohd.socket");
+	eg_daemon_listen_fd_check("dns-tcp", cfg->dohd.listen,
+	    cfg->dohd.nlisten, "[dohd] listen", "dohd-tcp.socket");
 
 	/* listeners and every address of the host: never an answer */
 	if ((rc = downaddrs_read(cfg, &app.extra_deny, &app.nextra)) < 0)

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "eg_build.h"
 #include "log.h"
+#include "notify.h"
 #include "priv.h"
 
 static void
@@ -210,6 +211,25 @@ eg_rundir_mode_ok(mode_t mode, gid_t dir_gid, gid_t group)
 	if ((mode & 020) == 0)
 		return true;
 	return (mode & S_ISVTX) != 0 && group != (gid_t)-1 && dir_gid == group;
+}
+
+void
+eg_daemon_listen_fd_check(const char *name, char *const *specs, size_t n,
+    const char *key, const char *unit)
+{
+	char got[80];
+	size_t i;
+	int fd;
+
+	if ((fd = eg_listen_fd(name)) < 0 || n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (eg_listen_fd_matches(fd, specs[i], got, sizeof(got)))
+			return;
+	eg_fatal(EG_EXIT_CONFIG, "listen", "error=\"systemd's socket '%s' is "
+	    "on %s, not on %s %s: the jail delivers there; make %s's "
+	    "Listen*= and the key agree (systemctl edit %s)\"", name, got,
+	    key, specs[0], unit, unit);
 }
 
 int

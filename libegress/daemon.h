@@ -62,6 +62,15 @@ int eg_daemon_rundir(const struct eg_config *cfg, char *err, size_t errlen);
 bool eg_rundir_mode_ok(mode_t mode, gid_t dir_gid, gid_t group);
 
 /*
+ * The socket systemd passed under name (FileDescriptorName=), if any, must
+ * be bound to one of specs[0..n), the addresses the configuration key
+ * names and netjaild's rules deliver to: otherwise exit 2, a configuration
+ * error, naming both and the socket unit to edit.  n == 0 checks nothing.
+ */
+void eg_daemon_listen_fd_check(const char *name, char *const *specs,
+    size_t n, const char *key, const char *unit);
+
+/*
  * Drop to uid/gid keeping caps (see eg_priv_drop); when already running as
  * uid it only trims.  Exits 1 on any failure: never continues privileged.
  */

@@ -4,11 +4,13 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "eg_build.h"
 #include "notify.h"
 
@@ -130,6 +132,28 @@ void eg_notify_watchdog(void) {}
 int eg_listen_fds_init(void) { return 0; }
 
 #endif
+
+bool
+eg_listen_fd_matches(int fd, const char *spec, char *got, size_t gotlen)
+{
+	struct sockaddr_storage want, have;
+	socklen_t wl, hl = sizeof(have);
+	struct eg_ip wip, hip;
+	uint16_t wport, hport;
+	char err[EG_ERR_MAX], ip[64];
+
+	snprintf(got, gotlen, "(unknown)");
+	if (getsockname(fd, (struct sockaddr *)&have, &hl) != 0 ||
+	    !eg_ip_from_sockaddr((struct sockaddr *)&have, &hip, &hport))
+		return false;
+	eg_ip_str(&hip, ip, sizeof(ip));
+	snprintf(got, gotlen, hip.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    ip, (unsigned)hport);
+	if (!eg_sockaddr_parse(spec, &want, &wl, err) ||
+	    !eg_ip_from_sockaddr((struct sockaddr *)&want, &wip, &wport))
+		return false;
+	return wport == hport && eg_ip_equal(&wip, &hip);
+}
 
 int
 eg_listen_fd(const char *name)

@@ -6,6 +6,8 @@
 #ifndef EG_NOTIFY_H
 #define EG_NOTIFY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 void eg_notify_ready(void);
@@ -23,5 +25,15 @@ void eg_notify_watchdog(void);
  */
 int eg_listen_fds_init(void);
 int eg_listen_fd(const char *name);
+
+/*
+ * Whether the listening socket fd is bound to spec ("addr:port",
+ * "[v6]:port"); got receives the socket's own address in that form, for
+ * the message that says it is not.  A socket unit whose Listen*= differs
+ * from the configuration gets the jail's traffic nowhere: the rules
+ * deliver to the configured address.
+ */
+bool eg_listen_fd_matches(int fd, const char *spec, char *got,
+    size_t gotlen);
 
 #endif

@@ -149,46 +149,61 @@ ct_as() {
 	ct setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
 }
 
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet --directory="$ROOT" --boot --register=no --keep-unit \
-    --network-namespace-path="/run/netns/$LAB_NS_HOST" \
-    --system-call-filter="landlock_create_ruleset landlock_add_rule landlock_restrict_self" \
-    --capability=CAP_NET_ADMIN --resolv-conf=off --timezone=off --link-journal=no --console=read-only \
-    --machine=egressjail-ct >"$LAB_DIR/nspawn.log" 2>&1 </dev/null &
-NSPAWN_PID=$!
-for i in $(seq 1 100); do
-	CT_PID=$(ps -o pid= --ppid "$NSPAWN_PID" 2>/dev/null | tr -d ' ' | head -n 1)
-	[ -n "$CT_PID" ] && [ "$(readlink "/proc/$CT_PID/exe" 2>/dev/null)" != \
-	    "$(readlink "/proc/$NSPAWN_PID/exe")" ] && break
+# ct_boot: start the container, wait for the end of its boot; CT_STATE is
+# then its state (running, degraded), or why it failed.  The unified cgroup hierarchy
+# even on a hybrid host: egressctl doctor wants cgroup v2, as a modern host
+# has it.
+ct_boot() {
+	local i
+	SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet \
+	    --directory="$ROOT" --boot --register=no --keep-unit \
+	    --network-namespace-path="/run/netns/$LAB_NS_HOST" \
+	    --system-call-filter="landlock_create_ruleset landlock_add_rule landlock_restrict_self" \
+	    --capability=CAP_NET_ADMIN --resolv-conf=off --timezone=off \
+	    --link-journal=no --console=read-only --machine=egressjail-ct \
+	    >>"$LAB_DIR/nspawn.log" 2>&1 </dev/null &
+	NSPAWN_PID=$!
 	CT_PID=""
-	kill -0 "$NSPAWN_PID" 2>/dev/null || break
-	sleep 0.1
-done
+	# its PID 1: the child of nspawn that runs systemd (not the short-lived
+	# helper children nspawn forks first)
+	for i in $(seq 1 150); do
+		CT_PID=$(ps -o pid=,comm= --ppid "$NSPAWN_PID" 2>/dev/null |
+		    awk '$2 == "systemd" { print $1; exit }')
+		[ -n "$CT_PID" ] && break
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$CT_PID" ]; then
+		CT_STATE="systemd-nspawn cannot run here: $(grep -m1 -v '^$' "$LAB_DIR/nspawn.log")"
+		return 1
+	fi
+	# the manager's private socket first, then the end of the boot
+	for i in $(seq 1 300); do
+		ct test -S /run/systemd/private 2>/dev/null && break
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	CT_STATE=$(timeout 60 nsenter --target "$CT_PID" --all --root --wd -- \
+	    systemctl is-system-running --wait 2>&1)
+	case $CT_STATE in
+	running | degraded) ;;
+	*)
+		CT_STATE="systemd does not boot in systemd-nspawn here: '$CT_STATE'"
+		return 1
+		;;
+	esac
+}
+
 # Up to here nothing of egressjail is involved: a container that does not
 # start or a systemd that does not boot is this host's limit, a skip.
-if [ -z "$CT_PID" ]; then
+if ! ct_boot; then
 	show_log "$LAB_DIR/nspawn.log"
-	say_skip "systemd-nspawn cannot run here: $(grep -m1 -v '^$' "$LAB_DIR/nspawn.log")"
+	say_skip "$CT_STATE"
 fi
-# the manager's private socket first, then the end of the boot
-for i in $(seq 1 300); do
-	ct test -S /run/systemd/private 2>/dev/null && break
-	kill -0 "$NSPAWN_PID" 2>/dev/null || break
-	sleep 0.1
-done
-state=$(timeout 60 nsenter --target "$CT_PID" --all --root --wd -- \
-    systemctl is-system-running --wait 2>&1)
-case $state in
-running | degraded) ;;
-*)
-	show_log "$LAB_DIR/nspawn.log"
-	say_skip "systemd does not boot in systemd-nspawn here: '$state'"
-	;;
-esac
-lab_log "systemd $(ct systemctl --version | head -n 1 | cut -d' ' -f2) is up ($state) as PID 1 of container $CT_PID"
-if [ "$state" = degraded ]; then
+lab_log "systemd $(ct systemctl --version | head -n 1 | cut -d' ' -f2) is up ($CT_STATE) as PID 1 of container $CT_PID"
+if [ "$CT_STATE" = degraded ]; then
 	ct systemctl --failed --no-legend >&2 || true
 fi
-
 if [ "${EJ_SB_HOLD:-0}" = 1 ]; then
 	lab_log "holding: CT_PID=$CT_PID LAB_DIR=$LAB_DIR; touch $LAB_DIR/go to go on"
 	while [ ! -e "$LAB_DIR/go" ]; do sleep 1; done
@@ -220,7 +235,7 @@ connect_timeout = 3s
 
 [connectd]
 user = egress-connect
-proxy_listen = $LAB_BR4:3128
+proxy_listen = 127.0.0.1:3128         ; as connectd.socket has it
 transparent_listen = 127.0.0.1:15001
 health_listen = 127.0.0.1:9191
 
@@ -264,10 +279,11 @@ unit_up() {
 	[ "$(ct systemctl is-active "$1")" = active ] &&
 	    [ "$(main_pid "$1")" != 0 ]
 }
-# all_up: the three services active (and the transparent socket).
+# all_up: the three services active, and the socket units they require.
+SOCKETS="connectd-transparent.socket connectd.socket dohd.socket dohd-tcp.socket"
 all_up() {
 	local u
-	for u in netjaild dohd connectd connectd-transparent.socket; do
+	for u in netjaild dohd connectd $SOCKETS; do
 		[ "$(ct systemctl is-active "$u")" = active ] || return 1
 	done
 }
@@ -288,7 +304,11 @@ show_journal() {
 	    --no-pager -o cat -n 40 >&2 || true
 }
 
-lab_expect "all three services and the transparent socket are active" \
+for u in $SOCKETS; do
+	lab_expect_eq "enabled with its service: $u" enabled \
+	    "$(ct systemctl is-enabled "$u")"
+done
+lab_expect "all three services and their sockets are active" \
     lab_retry 20 all_up || show_journal
 # CAP_NET_ADMIN is bit 12
 lab_expect_eq "netjaild: its own uid, CAP_NET_ADMIN only, seccomp, no_new_privs" \
@@ -354,6 +374,28 @@ lab_expect "netjaild keeps running on a broken file" \
 ct sh -c "cat $CONF.good >$CONF && rm $CONF.good"
 lab_expect "all three are active after the broken reload" all_up
 
+# a transparent socket that disagrees with [connectd] transparent_listen
+# (the rules deliver to the configured port, so nothing would reach
+# connectd): it refuses to start, exit 2 (no restart loop), and says which
+# unit to edit
+TDROP=/etc/systemd/system/connectd-transparent.socket.d
+ct mkdir -p "$TDROP"
+printf '[Socket]\nListenStream=\nListenStream=127.0.0.1:15009\n' |
+    ct sh -c "cat >$TDROP/port.conf"
+ct systemctl daemon-reload
+ct sh -c 'systemctl stop connectd-transparent.socket; systemctl start connectd' \
+    >/dev/null 2>&1
+lab_expect_eq "a transparent socket on another port: connectd refuses (exit 2)" \
+    "failed 2" "$(ct systemctl show -P ActiveState connectd) $(ct systemctl show -P ExecMainStatus connectd)"
+lab_expect "and its log names the unit to edit" ct sh -c \
+    'journalctl -u connectd -o cat | grep -q "systemctl edit connectd-transparent.socket"'
+ct rm -r "$TDROP"
+ct systemctl daemon-reload
+ct systemctl reset-failed connectd
+ct sh -c 'systemctl stop connectd-transparent.socket; systemctl start connectd'
+lab_expect "with the socket as configured again, connectd is active" \
+    lab_retry 10 all_up
+
 # kill -9 of each main process: each comes back, the others stay up
 recovered() {	# UNIT OLD-PID
 	local p
@@ -415,6 +457,22 @@ lab_expect_fail "stopped: the bridge workload gets nowhere" \
     w1_curl -f --connect-timeout 3 "http://$LAB_FORBIDDEN:8080/"
 lab_expect_eq "stopped: nothing reached the forbidden address" 0 \
     "$(lab_count "$LAB_FORBIDDEN")"
+
+# a reboot: the enabled units come up by themselves, in their order
+ct_stop
+if ct_boot; then
+	lab_pass "the container boots again ($CT_STATE)"
+	lab_expect "after a reboot all three and their sockets are active" \
+	    lab_retry 20 all_up || show_journal
+	lab_retry 15 agent_curl https://smoke.test/ || true
+	traffic "after a reboot"
+	lab_expect_match "after a reboot netjaild came up before network-pre.target" \
+	    '^ok$' ct sh -c 'a=$(systemctl show -P ActiveEnterTimestampMonotonic netjaild);
+	    b=$(systemctl show -P ActiveEnterTimestampMonotonic network-pre.target);
+	    [ "$a" -gt 0 ] && [ "$a" -le "$b" ] && echo ok'
+else
+	lab_fail "the container boots again" "$CT_STATE"
+fi
 
 if [ "$LAB_FAILED" -gt 0 ]; then
 	say_fail "$LAB_FAILED of $LAB_NTEST checks failed (see above)"

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -182,6 +184,47 @@ test_no_listen_fds(void **state)
 	assert_int_equal(eg_listen_fd("proxy"), -1);
 }
 
+/* A passed socket is compared with the configured address: same address
+ * and port only; got always says where the socket really is. */
+static void
+test_listen_fd_matches(void **state)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char spec[64], want_got[64], got[80];
+	unsigned port;
+	int fd;
+
+	(void)state;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	port = ntohs(sin.sin_port);
+	snprintf(want_got, sizeof(want_got), "127.0.0.1:%u", port);
+
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", port);
+	assert_true(eg_listen_fd_matches(fd, spec, got, sizeof(got)));
+	assert_string_equal(got, want_got);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", port == 65535 ? 1 :
+	    port + 1);
+	assert_false(eg_listen_fd_matches(fd, spec, got, sizeof(got)));
+	assert_string_equal(got, want_got);
+	snprintf(spec, sizeof(spec), "127.0.0.2:%u", port);
+	assert_false(eg_listen_fd_matches(fd, spec, got, sizeof(got)));
+	snprintf(spec, sizeof(spec), "[::1]:%u", port);
+	assert_false(eg_listen_fd_matches(fd, spec, got, sizeof(got)));
+	assert_false(eg_listen_fd_matches(fd, "not an address", got,
+	    sizeof(got)));
+	close(fd);
+	/* not a socket at all */
+	assert_false(eg_listen_fd_matches(fd, want_got, got, sizeof(got)));
+	assert_string_equal(got, "(unknown)");
+}
+
 int
 main(void)
 {
@@ -191,6 +234,7 @@ main(void)
 		cmocka_unit_test(test_watchdog_ms),
 		cmocka_unit_test(test_listen_fds),
 		cmocka_unit_test(test_no_listen_fds),
+		cmocka_unit_test(test_listen_fd_matches),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
