@@ -4,6 +4,7 @@
  * A reload builds a new generation; connections keep a reference to the
  * one they started with, so a reload never changes a tunnel in flight.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,14 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 	g->refs = 1;
 	g->id = next_id++;
 	g->cfg = cfg;
-	/* the host's own addresses are never a destination (policy.h) */
-	if ((nown = eg_host_addrs(own, sizeof(own) / sizeof(own[0]))) < 0)
-		nown = 0;
+	/* the host's own addresses are never a destination (policy.h); not
+	 * knowing them is an error, not an empty list (a unit whose
+	 * RestrictAddressFamilies= lacks AF_NETLINK made it one) */
+	if ((nown = eg_host_addrs(own, sizeof(own) / sizeof(own[0]))) < 0) {
+		snprintf(err, errlen, "the host's own addresses: %s",
+		    strerror(errno));
+		goto bad;
+	}
 	if ((g->pol = eg_policy_new(cfg, own, (size_t)nown, perr)) == NULL) {
 		snprintf(err, errlen, "policy: %s", perr);
 		goto bad;
