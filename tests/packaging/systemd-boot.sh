@@ -403,6 +403,12 @@ recovered() {	# UNIT OLD-PID
 }
 for u in netjaild connectd dohd; do
 	old=$(main_pid "$u")
+	case $old in
+	'' | 0 | *[!0-9]*)	# not running: "kill -9 0" would hit this script
+		lab_fail "kill -9 $u" "it is not running"
+		continue
+		;;
+	esac
 	t0=$(lab_ms)
 	ct sh -c "kill -9 $old"	# the shell's kill: the root has no procps
 	if lab_retry 20 recovered "$u" "$old"; then
