@@ -145,3 +145,42 @@ nj_admit_update(const struct nj_state *st, enum eg_role role,
 	}
 	return 0;
 }
+
+/*
+ * Before a new table goes in: forget learned elements the new config no
+ * longer admits (a direct name or named hop removed, its port changed,
+ * ipv6 = drop), so a reload closes at once what it took away instead of
+ * when the element would have expired.  If the new table then fails to
+ * install, the old one keeps them in the kernel until they expire; only
+ * the copy carried into later tables is gone.
+ */
+void
+nj_admit_prune(struct nj_state *st, const struct eg_config *cfg)
+{
+	static const enum eg_set which[] = { EG_SET_DIRECT, EG_SET_HOPS };
+	size_t w, j, k;
+	bool match;
+	int f, set;
+
+	for (w = 0; w < sizeof(which) / sizeof(which[0]); w++) {
+		for (f = 0; f < 2; f++) {
+			struct nj_set *s;
+
+			set = sets_target(which[w], f == 0 ? AF_INET :
+			    AF_INET6);
+			s = &st->learned[set];
+			for (j = k = 0; j < s->nelems; j++) {
+				(void)named_ports(cfg, which[w],
+				    s->elems[j].port, &match);
+				if (!match || (f == 1 &&
+				    cfg->jail.ipv6 == EG_IPV6_DROP))
+					continue;
+				s->elems[k] = s->elems[j];
+				st->learned_until[set][k] =
+				    st->learned_until[set][j];
+				k++;
+			}
+			s->nelems = k;
+		}
+	}
+}

@@ -26,4 +26,7 @@ int nj_admit_update(const struct nj_state *st, enum eg_role role,
     enum eg_set which, enum eg_set_op op, const struct eg_set_elem *el,
     size_t n, char *why, size_t len);
 
+/* Forget learned elements cfg no longer admits (before a reload's table). */
+void nj_admit_prune(struct nj_state *st, const struct eg_config *cfg);
+
 #endif

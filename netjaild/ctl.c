@@ -106,6 +106,7 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 		st->rs = NULL;
 	}
 	learned_age(st);
+	nj_admit_prune(st, cfg);
 	if ((rc = install_table_with(&st->nl, rs, st->learned, err,
 	    errlen)) < 0) {
 		rules_free(rs);

@@ -201,6 +201,16 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	sleep 4.5
 	lab_expect_fail "... closed again once it expired" lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
 	lab_expect_fail "... for a jailed uid too" curl_as ejagent "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	# a reload that takes the direct name away closes its addresses at once
+	lab_expect_match "a learned element once more" '^ack code=0' \
+	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 <<<"$SETPY"
+	sed -i '/^direct = smoke.test:443$/d' "$cfg"
+	kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
+	lab_expect "SIGHUP reloads (generation 3)" lab_retry 5 grep -q "event=reloaded generation=3" "$LAB_DIR/netjaild.log"
+	lab_expect_eq "the reload without the name dropped its learned address" 0 \
+	    "$(lab_exec host nft list set inet egressjail direct4_learned | grep -c "$LAB_EXIT \. 443")"
+	lab_expect_fail "... and it is closed" lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
+	write_config jail
 
 	# someone deletes the table: netjaild puts it back whole
 	lab_exec host nft delete table inet egressjail

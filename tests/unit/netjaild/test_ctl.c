@@ -477,6 +477,31 @@ hostile_hop_wrong_port(void **state)
 	assert_int_equal(reply.code, 0);
 }
 
+/* A reload forgets what the new config no longer admits. */
+static void
+reload_prunes_what_is_gone(void **state)
+{
+	struct eg_set_elem e[2] = { v4elem(0, 5, 443), v4elem(0, 6, 443) };
+	struct eg_set_elem h = v4elem(1, 1, 443);
+
+	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, e, 2);
+	send_elems(EG_ROLE_CONNECTD, EG_SET_HOPS, &h, 1);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 2);
+	assert_int_equal(st.learned[NJ_SET_HOPS4].nelems, 1);
+	/* the same config: nothing goes */
+	nj_admit_prune(&st, &cfg);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 2);
+	/* db.test moved to 5432: its 443 addresses go, the hop's stay */
+	directs[0].ep.port = 5432;
+	nj_admit_prune(&st, &cfg);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 0);
+	assert_int_equal(st.learned[NJ_SET_HOPS4].nelems, 1);
+	/* the hop given by address now: its learned address goes */
+	hops[0].host_is_ip = true;
+	nj_admit_prune(&st, &cfg);
+	assert_int_equal(st.learned[NJ_SET_HOPS4].nelems, 0);
+}
+
 int
 main(void)
 {
@@ -513,6 +538,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(hostile_hop_wrong_port, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(reload_prunes_what_is_gone,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("netjaild_ctl", t, NULL, NULL);
