@@ -103,12 +103,14 @@ link_setup(struct nj_links *l, struct nj_link *k)
 		k->prev_rln = rln_read(k->name);
 	if (rln_write(k->name, '1', err, sizeof(err)) == -1 ||
 	    (n = ct_flush_index(&idx, 1, err, sizeof(err))) < 0) {
+		/* tried again every 5 s: say it once per new reason */
+		if (k->ok || strcmp(k->err, err) != 0)
+			eg_log(EG_LOG_ERR, "iface_setup_failed", "iface=%s "
+			    "index=%u error=\"%s\" effect=\"its workloads "
+			    "fail closed\" action=retry", nm, k->idx, err);
 		k->ok = false;
 		snprintf(k->err, sizeof(k->err), "%s", err);
 		l->failures++;
-		eg_log(EG_LOG_ERR, "iface_setup_failed", "iface=%s index=%u "
-		    "error=\"%s\" effect=\"its workloads fail closed\"", nm,
-		    k->idx, err);
 		return;
 	}
 	k->ok = true;
@@ -406,14 +408,9 @@ links_start(struct nj_links *l, struct eg_config *const *cfg,
 			    strerror(errno));
 			goto fail;
 		}
+	/* a link that fails its set-up is shut and reported, not fatal */
 	if (rescan(l, err, errlen) < 0)
 		goto fail;
-	for (i = 0; i < l->n; i++)
-		if (!l->v[i].ok) {
-			snprintf(err, errlen, "interface %s: %s", l->v[i].name,
-			    l->v[i].err);
-			goto fail;
-		}
 	if (loop != NULL) {
 		uv_poll_init(loop, &l->poll, mnl_socket_get_fd(l->ev.sk));
 		l->poll.data = l;
@@ -453,7 +450,11 @@ links_verify(struct nj_links *l)
 	for (i = 0; i < l->n; i++) {
 		struct nj_link *k = &l->v[i];
 
-		if (!k->ok || rln_read(k->name) != 0)
+		if (!k->ok) {
+			link_setup(l, k);	/* failed before: again */
+			continue;
+		}
+		if (rln_read(k->name) != 0)
 			continue;
 		safe_name(k->name, nm);
 		eg_log(EG_LOG_WARN, "route_localnet_reset", "iface=%s "

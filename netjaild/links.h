@@ -44,8 +44,10 @@ struct nj_links {
 
 /*
  * Subscribe, then set up every present link that matches.  -1 with err
- * when the kernel cannot be asked, or a link's set-up failed (at start,
- * fatal: the jail would run with a bridge that is not set up).
+ * when the kernel cannot be asked.  A link whose set-up fails is not
+ * fatal (a restart loop would fix nothing and the rules stay): it is
+ * shut, netjaild reports not ready with the reason, and links_verify()
+ * tries again.
  */
 int links_start(struct nj_links *l, struct eg_config *const *cfg,
     uv_loop_t *loop, char *err, size_t errlen);
@@ -58,7 +60,7 @@ void links_stop(struct nj_links *l);
  */
 void links_resync(struct nj_links *l);
 
-/* Put back route_localnet where someone turned it off. */
+/* Set up again links that failed, or whose route_localnet was reset. */
 void links_verify(struct nj_links *l);
 
 /* True when every present matching link is set up; else why not. */

@@ -9,7 +9,9 @@
 # up again; one created while netjaild cannot act is shut (nothing leaks)
 # until netjaild catches up; a bridge that matches nothing is left alone
 # (route_localnet untouched, not in the jailed set, its traffic routed
-# as before); a reload that no longer jails a bridge gives it back as found.
+# as before); a reload that no longer jails a bridge gives it back as found;
+# a set-up that fails (read-only /proc/sys) leaves netjaild running, not
+# ready and the bridge shut, and is done once it can be.
 set -eu
 : "${EJ_LAB_PREFIX:=njl}"
 . "${EJ_SRC:-$(dirname "$0")/../../..}/tests/lab/lib.sh"
@@ -35,6 +37,8 @@ start_netjaild() { nj_start "$cfg"; }
 # and a workload namespace wN (10.8N.0.2) on it, routed back from up
 bridge() {
 	local br=$1 n=$2 ns=${LAB_P}w$2
+	# when it was made, against netjaild's iface_set_up (the latency)
+	echo "$br $(date -u +%H:%M:%S.%3N)" >>"$LAB_DIR/made.log"
 	ip -n "$LAB_NS_HOST" link add name "$br" type bridge stp_state 0 forward_delay 0
 	ip -n "$LAB_NS_HOST" addr add "10.8$n.0.1/24" dev "$br"
 	ip -n "$LAB_NS_HOST" link set "$br" up
@@ -161,6 +165,29 @@ lab_expect "reload" lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/
 lab_expect_eq "no longer jailed: br-1a2b3c's route_localnet as found" 0 "$(rln br-1a2b3c)"
 lab_expect_match "status names none" 'jailed_ifaces=-$' status
 
+lab_stop netjaild
+lab_exec host "$NJ" -c "$cfg" --uninstall >/dev/null 2>&1
+
+# ---- a set-up that fails (/proc/sys read-only, as a unit's ProcSubset=pid
+# makes it): netjaild runs, says why it is not ready, keeps the bridge
+# shut, and sets it up once it can
+lab_log "scenario: set-up fails"
+write_config "$LAB_BR"
+lab_exec host sysctl -qw "net.ipv4.conf.$LAB_BR.route_localnet=0"
+rm -f "$LAB_DIR/netjaild.log"
+lab_spawn netjaild host unshare -m sh -c "mount -o bind,ro /proc/sys /proc/sys && exec $NJ -c $cfg"
+lab_expect "netjaild starts all the same" lab_retry 10 grep -q "event=ready" "$LAB_DIR/netjaild.log"
+lab_expect "the failure is logged" grep -q "event=iface_setup_failed iface=$LAB_BR" "$LAB_DIR/netjaild.log"
+lab_expect_match "status: not ready, and why" "^netjaild: not ready.*interface $LAB_BR not set up: route_localnet" status
+lab_expect_match "status: the bridge is named as failed" "jailed_ifaces_failed=$LAB_BR\$" status
+lab_count_reset
+lab_expect "its TCP gets nothing" sh -c "! ip netns exec ${LAB_P}w1 timeout 4 socat -T2 - TCP:$LAB_EXIT:80,connect-timeout=2 </dev/null 2>/dev/null | grep -q ."
+lab_expect_eq "nothing leaked upstream" 0 "$(leaked)"
+lab_expect_eq "said once, not every retry" 1 "$(sleep 6; grep -c 'event=iface_setup_failed' "$LAB_DIR/netjaild.log")"
+nsenter -t "$(cat "$LAB_DIR/netjaild.pid")" -m mount -o remount,bind,rw /proc/sys
+lab_expect "writable again: set up within the 5 s retry" set_up_within 6000 "$LAB_BR"
+lab_expect_match "ready" '^netjaild: ready' status
+jailed 1 "$LAB_BR"
 lab_stop netjaild
 lab_exec host "$NJ" -c "$cfg" --uninstall >/dev/null 2>&1
 lab_finish
