@@ -168,6 +168,21 @@ for k in w a; do
 	lab_expect_match "squat: $K explicit proxy flows again" \
 		'^exit-ok smoke\.test' k_curl "$k" -x "$E2E_PROXY" https://smoke.test/
 done
+# A TIME_WAIT socket connectd left on a four-tuple must not block the next
+# connection on it (the first version checked the SYN's socket in input,
+# where nft finds the TIME_WAIT socket, which has no mark, before the
+# listener: busy clients that reuse ports got refused).  connectd answers a
+# plain HTTP request to an IP literal with 403 and closes first.
+sq_reuse() {	# prints the two HTTP codes and the TIME_WAIT seen between
+	local a b tw
+	a=$(k_curl w -o /dev/null -w '%{http_code}' --local-port 45123 "http://$LAB_INET4:9999/" 2>&1) || true
+	tw=$(lab_exec host ss -Htan state time-wait "( sport = :15001 and dport = :45123 )" | wc -l)
+	b=$(k_curl w -o /dev/null -w '%{http_code}' --local-port 45123 "http://$LAB_INET4:9999/" 2>&1) || true
+	echo "first $a, time-wait $tw, second $b"
+	[ "$a" = 403 ] && [ "$tw" -ge 1 ] && [ "$b" = 403 ]
+}
+lab_expect_match "squat: a four-tuple in connectd's TIME_WAIT is reused" \
+	'second 403' sq_reuse
 lab_expect_match "squat: the jail counted the squatter's dropped SYN-ACKs" \
 	'packets [1-9][0-9]* .*"listener synack unmarked"' \
 	lab_exec host nft list chain inet egressjail listener_synack
