@@ -15,6 +15,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "netjaild.h"
+#include "ports.h"
 #include "route.h"
 #include "sets.h"
 
@@ -144,6 +145,11 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 		    "that rule goes\"", rep.dfamily == AF_INET ? 4 : 6,
 		    rep.dpref, rep.dtable);
 	st->route_displaced = rep.displaced;
+	/* layer 2: no frame between two ports of a jailed bridge */
+	if ((rc = ports_apply(cfg, PORTS_ISOLATE, NULL, err, errlen)) < 0) {
+		rules_free(rs);
+		return rc;
+	}
 	rules_free(st->rs);
 	st->rs = rs;
 	learned_sync_meta(st);
@@ -248,9 +254,10 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 	struct nj_readback rb;
 	struct nj_route_report rep;
 	char rerr[256], key[NJ_COMMENT_MAX], lwhy[256];
+	struct ports_count pc;
 	size_t off = 0, i;
 	bool links_ok = false;
-	int rc, rt;
+	int rc, rt, pr;
 
 #define OUT(...) do { int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
 	if (n_ > 0) off = off + (size_t)n_ < len ? off + (size_t)n_ : len - 1; } while (0)
@@ -304,8 +311,17 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 	if (rep.displaced)
 		OUT("routing_displaced_by=pref %u (IPv%d, lookup %u)\n",
 		    rep.dpref, rep.dfamily == AF_INET ? 4 : 6, rep.dtable);
+	/* layer 2: every port of a jailed bridge isolated (ports.c) */
+	pr = ports_apply(st->cfg, PORTS_COUNT, &pc, rerr, sizeof(rerr));
+	if (pr < 0)
+		OUT("bridge_ports=error\nbridge_ports_reason=%s\n", rerr);
+	else
+		OUT("bridge_ports=%zu\nbridge_ports_isolated=%zu\n"
+		    "bridge_ports_switched=%zu\n", pc.ports,
+		    pc.isolated, pc.switched);
 	install_readback_free(&rb);
-	st->ready = rc == 0 && rb.whole && rt == 1 && links_ok;
+	st->ready = rc == 0 && rb.whole && rt == 1 && links_ok && pr == 0 &&
+	    pc.isolated == pc.ports;
 #undef OUT
 	return off;
 }

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netjaild.h"
 #include "notify.h"
+#include "ports.h"
 #include "priv.h"
 #include "route.h"
 
@@ -84,6 +85,10 @@ on_verify(uv_timer_t *t)
 	links_verify(&st->links);
 	/* routing too: a rule deleted or put in front of ours */
 	nj_routing_check(st);
+	/* a port a missed link event left open is isolated here */
+	if (ports_apply(st->cfg, PORTS_ISOLATE, NULL, err, sizeof(err)) < 0)
+		eg_log(EG_LOG_ERR, "port_isolation_failed", "error=\"%s\"",
+		    err);
 	rc = install_readback(&st->nl, st->rs, &rb);
 	if (rc == 0 && rb.whole) {
 		install_readback_free(&rb);
@@ -171,6 +176,7 @@ main(int argc, char **argv)
 	uv_signal_t sig[4];
 	uv_timer_t verify;
 	uv_poll_t route_poll;
+	struct ports_watch pw;
 	uint64_t every;
 	const int caps[] = { CAP_NET_ADMIN };
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
@@ -215,6 +221,10 @@ main(int argc, char **argv)
 			    err);
 		if (route_remove(d.cfg->jail.fwmark, d.cfg->jail.route_table,
 		    err, sizeof(err)) < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
+			    err);
+		if (ports_apply(d.cfg, PORTS_RELEASE, NULL, err,
+		    sizeof(err)) < 0)
 			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
 			    err);
 		eg_log(EG_LOG_INFO, "uninstalled", "table=%s", rc ?
@@ -269,6 +279,8 @@ main(int argc, char **argv)
 		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"poll\"");
 	route_poll.data = &st;
 	uv_poll_start(&route_poll, UV_READABLE, on_route_event);
+	if (ports_watch_start(loop, &pw, &st.cfg, err, sizeof(err)) == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "link_events", "error=\"%s\"", err);
 	for (i = 0; i < 4; i++) {
 		uv_signal_init(loop, &sig[i]);
 		sig[i].data = &st;
@@ -295,6 +307,12 @@ main(int argc, char **argv)
 
 	eg_ctl_server_stop(st.srv);
 	links_stop(&st.links);
+	ports_watch_stop(&pw);
+	/* one more turn of the loop, so the closed handles are freed */
+	uv_timer_stop(&verify);
+	for (i = 0; i < 4; i++)
+		uv_signal_stop(&sig[i]);
+	uv_run(loop, UV_RUN_NOWAIT);
 	nl_close(&st.nl);
 	nl_close(&st.route_watch);
 	rules_free(st.rs);

@@ -757,11 +757,57 @@ nomem:
 	return -1;
 }
 
+/*
+ * Where the host answers a jailed bridge: exactly the listener the jail's
+ * own NAT rule sent the packet to.  A DNAT to an address is matched by that
+ * address and port; a redirect (no address, a wildcard listener, or IPv6
+ * loopback, which a bridge cannot reach) lands on the address the packet
+ * came to, so it is matched by the port and by conntrack's record that a
+ * NAT rule chose the destination: a workload that aims at that port on any
+ * host address itself gets no DNAT status and is not let in.
+ */
+static int
+bridge_listener_in(struct nj_ruleset *rs, int family,
+    const struct nj_target *t, int proto)
+{
+	struct nj_rule *r;
+
+	if ((r = rule_new(rs, NJ_CH_INPUT)) == NULL)
+		return -1;
+	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
+	if (t->has_addr && !(family == NFPROTO_IPV6 && t->loopback))
+		m_daddr(r, family, t->addr);
+	else {
+		m_nfproto(r, family);
+		m_simple(r, NJ_CT_DNAT);
+	}
+	m_dport(r, NJ_DPORT, proto, t->port);
+	m_simple(r, NJ_ACCEPT);
+	return 0;
+}
+
+/*
+ * The explicit proxy, which a workload addresses itself (no NAT): its own
+ * address and port, or, for a wildcard listener, that port on any local
+ * address of its family (connectd then holds the port on all of them).
+ */
+static void
+m_proxy(struct nj_rule *r, const struct nj_target *t)
+{
+	if (t->has_addr)
+		m_daddr(r, t->family, t->addr);
+	else {
+		m_nfproto(r, t->family);
+		m_simple(r, NJ_FIB_LOCAL);
+	}
+	m_dport(r, NJ_DPORT, IPPROTO_TCP, t->port);
+}
+
 static int
 build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
     const struct nj_target *dns4, const struct nj_target *dns6,
     const struct nj_target *tp4, const struct nj_target *tp6,
-    const uint16_t *pports, size_t npports)
+    const struct nj_target *px, size_t npx)
 {
 	bool v6 = cfg->jail.ipv6 == EG_IPV6_JAIL;
 	struct nj_rule *r, m;
@@ -783,6 +829,18 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_nfproto(&m, NFPROTO_IPV6);
 		DROP(&m, "bridge ipv6", false);
 	}
+	/*
+	 * A source that does not route back through the bridge it came from
+	 * is forged: the answers (dohd's, connectd's SYN-ACK, the kernel's
+	 * RST or ICMP error, each echoing what the workload chose) would go
+	 * to that outside address, data leaving by reflection.  Neighbour
+	 * discovery (DAD from ::, link-local) is accepted above.
+	 */
+	memset(&m, 0, sizeof(m));
+	m.chain = NJ_CH_PRE_MANGLE;
+	m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
+	m_simple(&m, NJ_FIB_SADDR_MISSING);
+	DROP(&m, "bridge spoofed source", false);
 	DIRECT(NJ_CH_PRE_MANGLE, NJ_IIF_SET, NJ_SET_IFACES);
 	NEW(NJ_CH_PRE_MANGLE);
 	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
@@ -802,11 +860,12 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 	    dns6, v6, true) == -1)
 		goto nomem;
 	DIRECT(NJ_CH_PRE_NAT, NJ_IIF_SET, NJ_SET_IFACES);
-	for (i = 0; i < npports; i++) {
+	for (i = 0; i < npx; i++) {
+		if (px[i].family == NFPROTO_IPV6 && !v6)
+			continue;
 		NEW(NJ_CH_PRE_NAT);
 		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_simple(r, NJ_FIB_LOCAL);
-		m_dport(r, NJ_DPORT, IPPROTO_TCP, pports[i]);
+		m_proxy(r, &px[i]);
 		m_simple(r, NJ_ACCEPT);
 	}
 	if (tp4->present) {
@@ -832,7 +891,12 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 		}
 	}
 
-	/* input */
+	/*
+	 * input: the listener address:port pairs the NAT rules above chose,
+	 * the explicit proxy's own pairs, direct endpoints that are host
+	 * addresses (a database on the host), nothing else: a port number
+	 * alone would open every host service bound to it on any address.
+	 */
 	NEW(NJ_CH_INPUT);
 	m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
 	m_simple(r, NJ_CT_ESTREL);
@@ -844,38 +908,24 @@ build_bridge(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_simple(r, NJ_ACCEPT);
 	}
 	for (p = 0; p < 2 && dns4->present; p++) {
-		NEW(NJ_CH_INPUT);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_dport(r, NJ_DPORT, protos[p], dns4->port);
-		m_simple(r, NJ_ACCEPT);
-		if (dns6->port == dns4->port)
+		if (bridge_listener_in(rs, NFPROTO_IPV4, dns4, protos[p]) == -1 ||
+		    (v6 && bridge_listener_in(rs, NFPROTO_IPV6, dns6,
+		    protos[p]) == -1))
+			goto nomem;
+	}
+	if (tp4->present && (bridge_listener_in(rs, NFPROTO_IPV4, tp4,
+	    IPPROTO_TCP) == -1 || (v6 && bridge_listener_in(rs, NFPROTO_IPV6,
+	    tp6, IPPROTO_TCP) == -1)))
+		goto nomem;
+	for (i = 0; i < npx; i++) {
+		if (px[i].family == NFPROTO_IPV6 && !v6)
 			continue;
 		NEW(NJ_CH_INPUT);
 		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_dport(r, NJ_DPORT, protos[p], dns6->port);
+		m_proxy(r, &px[i]);
 		m_simple(r, NJ_ACCEPT);
 	}
-	if (tp4->present) {
-		NEW(NJ_CH_INPUT);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_dport(r, NJ_DPORT, IPPROTO_TCP, tp4->port);
-		m_simple(r, NJ_ACCEPT);
-		if (tp6->port != tp4->port) {
-			NEW(NJ_CH_INPUT);
-			m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-			m_dport(r, NJ_DPORT, IPPROTO_TCP, tp6->port);
-			m_simple(r, NJ_ACCEPT);
-		}
-	}
-	for (i = 0; i < npports; i++) {
-		if (tp4->present && (pports[i] == tp4->port ||
-		    pports[i] == tp6->port))
-			continue;
-		NEW(NJ_CH_INPUT);
-		m_set(r, NJ_IIF_SET, NJ_SET_IFACES);
-		m_dport(r, NJ_DPORT, IPPROTO_TCP, pports[i]);
-		m_simple(r, NJ_ACCEPT);
-	}
+	DIRECT(NJ_CH_INPUT, NJ_IIF_SET, NJ_SET_IFACES);
 	memset(&m, 0, sizeof(m));
 	m.chain = NJ_CH_INPUT;
 	m_set(&m, NJ_IIF_SET, NJ_SET_IFACES);
@@ -1282,7 +1332,7 @@ rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 	    npports, px4, npx) == -1)
 		goto nomem;
 	if (cfg->jail.ninterfaces > 0 && build_bridge(rs, cfg, &dns4, &dns6,
-	    &tp4, &tp6, pports, npports) == -1)
+	    &tp4, &tp6, px4, npx) == -1)
 		goto nomem;
 	if (build_gates(rs, cfg) == -1)
 		goto nomem;
@@ -1468,6 +1518,9 @@ print_term(const struct nj_term *t, FILE *out)
 		break;
 	case NJ_OIF_NAME:
 		fprintf(out, "oifname \"%s\"", t->str);
+		break;
+	case NJ_FIB_SADDR_MISSING:
+		fputs("fib saddr . iif oif missing", out);
 		break;
 	case NJ_CTMARK_OR:
 		fprintf(out, "ct mark set ct mark | 0x%08x", t->val);
@@ -1974,6 +2027,24 @@ e_fib(struct nftnl_rule *r, uint32_t op)
 	e_cmp(r, op, &local, 4);
 }
 
+/*
+ * fib saddr . iif oif missing: the route back to the source does not
+ * leave by the interface the packet came in on (strict reverse path);
+ * compared as the four bytes nft 1.0 writes.
+ */
+static void
+e_fib_rpf(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = exa(r, "fib");
+	uint32_t zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR |
+	    NFTA_FIB_F_IIF | NFTA_FIB_F_PRESENT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	e_cmp(r, NFT_CMP_EQ, &zero, 4);
+}
+
 /* The dependencies nft adds for `tcp dport` / `ip daddr` in an inet table. */
 static void
 dep_nfproto(struct nftnl_rule *r, int family)
@@ -2157,6 +2228,9 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_MARK);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
 		e_cmp(r, NFT_CMP_EQ, &t->val, 4);
+		break;
+	case NJ_FIB_SADDR_MISSING:
+		e_fib_rpf(r);
 		break;
 	case NJ_SKUID_NOT_SET:
 		e_meta(r, NFT_META_SKUID);

@@ -81,13 +81,14 @@ enum nj_term_kind {
 	NJ_SKUID_NOT_SET, NJ_OIF_NAME_NE, NJ_CT_ORIGINAL, NJ_CT_INVALID,
 	NJ_CTMARK_HAS,		/* ct mark & val == val */
 	NJ_CT_REPLY,		/* ct direction reply */
-	NJ_CT_DNAT,		/* ct status dnat */
+	NJ_CT_DNAT,		/* ct status dnat: a NAT rule chose daddr */
 	NJ_CT_NEW,		/* ct state new */
 	NJ_SOCKET_MARK,		/* socket mark val: the receiving socket's */
 	NJ_SPORT,		/* tcp/udp sport val */
 	NJ_SADDR,		/* ip/ip6 saddr addr */
 	NJ_SYNACK,		/* tcp flags & (syn | ack) == syn | ack */
 	NJ_OIF_NAME,		/* oifname str */
+	NJ_FIB_SADDR_MISSING,	/* no route back to saddr by the iif */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,

@@ -789,6 +789,131 @@ local_verdict_postrouting(void **state)
 	}
 }
 
+/*
+ * Door 3 (issue 18): the input chain lets a jailed bridge reach the host
+ * only at an address:port pair, or at a port a NAT rule sent it to; never
+ * by a port number alone on every host address.  Direct endpoints on host
+ * addresses pass (issue 14 point 4).
+ */
+static void
+bridge_input_pairs(void **state)
+{
+	const char *names[] = { "bridge", "both", "directs", "example" };
+	size_t i, j, direct;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		struct nj_ruleset *rs;
+		char *text = print_cfg(names[i], &rs);
+
+		direct = 0;
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
+			if (r->chain != NJ_CH_INPUT || !has_kind(r, NJ_ACCEPT))
+				continue;
+			if (has_kind(r, NJ_ADDRPORT_SET))
+				direct++;
+			if (!has_kind(r, NJ_DPORT))
+				continue;
+			assert_true(has_kind(r, NJ_DADDR) ||
+			    has_kind(r, NJ_CT_DNAT));
+		}
+		assert_int_equal(direct, 4);
+		/* the proxy port of another host address is DNATed */
+		assert_null(strstr(text, "iifname @jailed_ifaces fib daddr type "
+		    "local tcp dport"));
+		free(text);
+		rules_free(rs);
+	}
+}
+
+/* A wildcard proxy listener owns its port on every address of its family. */
+static void
+bridge_input_wildcard_proxy(void **state)
+{
+	static char *px[] = { "0.0.0.0:3128", "[::]:8080" };
+	static char *dns[] = { "[::]:5353" };
+	struct eg_config *cfg = nj_test_config("bridge");
+	struct nj_ruleset *rs;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(cfg);
+	cfg->connectd.proxy_listen = px;
+	cfg->connectd.nproxy_listen = 2;
+	cfg->dohd.listen = dns;
+	cfg->dohd.nlisten = 1;
+	rs = rules_build(cfg, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	rules_print(rs, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv4 "
+	    "fib daddr type local tcp dport 3128 accept\n"));
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv6 "
+	    "fib daddr type local tcp dport 8080 accept\n"));
+	assert_null(strstr(buf, "meta nfproto ipv6 fib daddr type local tcp "
+	    "dport 3128"));
+	/* a wildcard dohd is reached by redirect: the NAT status decides */
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv4 "
+	    "ct status dnat udp dport 5353 accept\n"));
+	assert_non_null(strstr(buf, "iifname @jailed_ifaces meta nfproto ipv6 "
+	    "ct status dnat udp dport 5353 accept\n"));
+	free(buf);
+	rules_free(rs);
+	nj_test_config_free(cfg);
+}
+
+/*
+ * Door 4: a forged source is dropped and counted before anything from a
+ * bridge is accepted, after neighbour discovery (DAD comes from ::).
+ */
+static void
+bridge_spoofed_source(void **state)
+{
+	const char *const *n;
+	size_t j, drop, first_accept, nd;
+
+	(void)state;
+	for (n = nj_test_config_names; *n; n++) {
+		struct nj_ruleset *rs;
+
+		free(print_cfg(*n, &rs));
+		drop = first_accept = nd = SIZE_MAX;
+		for (j = 0; j < rs->nrules; j++) {
+			const struct nj_rule *r = &rs->rules[j];
+
+			if (r->chain != NJ_CH_PRE_MANGLE ||
+			    r->t[0].kind != NJ_IIF_SET)
+				continue;
+			if (has_kind(r, NJ_ICMPV6_TYPE))
+				nd = j;
+			else if (has_kind(r, NJ_ACCEPT) &&
+			    first_accept == SIZE_MAX)
+				first_accept = j;
+			if (has_kind(r, NJ_FIB_SADDR_MISSING) &&
+			    has_kind(r, NJ_DROP)) {
+				assert_string_equal(r->comment,
+				    "bridge spoofed source");
+				drop = j;
+			}
+		}
+		if (rs->sets[NJ_SET_IFACES].nelems == 0) {
+			assert_true(drop == SIZE_MAX);
+		} else {
+			assert_true(drop != SIZE_MAX);
+			assert_true(nd < drop);
+			assert_true(drop < first_accept);
+		}
+		rules_free(rs);
+	}
+}
+
 int
 main(void)
 {
@@ -816,5 +941,8 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_mark_configured);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(direct_flows);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(local_verdict_postrouting);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_pairs);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_wildcard_proxy);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_spoofed_source);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
