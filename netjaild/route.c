@@ -678,13 +678,30 @@ relevant(const struct nlmsghdr *nlh, uint32_t table)
 	return false;
 }
 
+/*
+ * Any relevant message in a buffer of them.  mnl_nlmsg_ok compares the
+ * length as an int: a length of 2^31 or more would pass it, so it is
+ * bounded here too.
+ */
+static int
+relevant_buf(const char *buf, int len, uint32_t table)
+{
+	const struct nlmsghdr *nlh;
+	int left = len;
+
+	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left) &&
+	    nlh->nlmsg_len <= (unsigned)left; nlh = mnl_nlmsg_next(nlh, &left))
+		if (relevant(nlh, table))
+			return 1;
+	return 0;
+}
+
 int
 route_watch_read(struct nj_nl *nl, uint32_t table)
 {
 	char buf[16384];
-	const struct nlmsghdr *nlh;
 	ssize_t n;
-	int left, hit = 0;
+	int hit = 0;
 
 	for (;;) {
 		n = recv(mnl_socket_get_fd(nl->sk), buf, sizeof(buf),
@@ -701,10 +718,7 @@ route_watch_read(struct nj_nl *nl, uint32_t table)
 		}
 		if (n == 0)
 			return hit;
-		left = (int)n;
-		for (nlh = (const struct nlmsghdr *)buf;
-		    mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-			if (relevant(nlh, table))
-				hit = 1;
+		if (relevant_buf(buf, (int)n, table))
+			hit = 1;
 	}
 }
