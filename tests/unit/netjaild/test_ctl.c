@@ -82,6 +82,7 @@ static struct nj_state st;
 /* the names dohd and connectd resolve for netjaild: both on port 443 */
 static struct eg_direct directs[2];
 static struct eg_hop hops[2];
+static uint32_t generations;
 
 static int
 setup(void **state)
@@ -119,6 +120,8 @@ setup(void **state)
 	}
 	st.cfg = &cfg;
 	st.rs = &rs;
+	/* every test's config is a new one, as a reload's is */
+	st.generation = ++generations;
 	learned_sync_meta(&st);
 	return 0;
 }
@@ -369,6 +372,7 @@ hostile_direct_no_names(void **state)
 
 	cfg.jail.direct = &directs[1];
 	cfg.jail.ndirect = 1;
+	st.generation = ++generations;	/* a changed config: a new generation */
 	send_elems(EG_ROLE_DOHD, EG_SET_DIRECT, &e, 1);
 	assert_int_equal(kernel.calls, 0);
 	assert_int_equal(reply.code, EPERM);
