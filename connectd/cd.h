@@ -91,6 +91,7 @@ struct cd_metrics {
 	uint64_t refused_busy;
 	uint64_t target_errors;	/* the last hop could not reach the target */
 	uint64_t spliced;		/* tunnels switched to splice(2) */
+	uint64_t tunnel_cuts;		/* cut by the tunnel judge */
 	uint64_t log_lines;		/* access-log lines written */
 	uint64_t log_dropped;		/* and dropped (writer stalled) */
 };
@@ -213,6 +214,9 @@ typedef void (*cd_resolve_cb)(int status, const struct eg_ip *addrs,
     size_t n, const char *why, void *arg);
 void cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
     cd_resolve_cb cb, void *arg);
+/* A and AAAA both, the union (the resolve check); any error fails it. */
+void cd_resolve_all(struct cd *cd, const char *name, uint64_t timeout_ms,
+    cd_resolve_cb cb, void *arg);
 
 /* ---- listen.c */
 struct cd_conn;
@@ -225,6 +229,10 @@ void cd_conn_relay_done(struct cd_conn *c, const char *err);
 /* relay.c took over both sockets (dups): close the client handle and the
  * ustream now. */
 void cd_conn_relay_release(struct cd_conn *c);
+/* The tunnel judge cut the tunnel (observe: report mode, it would have):
+ * log it with what was seen, count it, mark the connection denied. */
+void cd_conn_tunnel_cut(struct cd_conn *c, const char *why,
+    const char *seen, bool observe);
 
 /* ---- alog.c: the access log, buffered, never blocking the loop */
 void cd_alog_init(struct cd *cd, const struct eg_config *cfg);
@@ -234,11 +242,20 @@ void cd_alog_flush(struct cd *cd);
 
 /* ---- relay.c */
 struct cd_relay;
-/* fin_hold_ms > 0: hold the client's EOF until the upstream has been
- * quiet that long (hops that end a tunnel at the first EOF). */
+struct judge;
+struct cd_relay_opts {
+	uint64_t idle_ms;
+	/* > 0: hold the client's EOF until the upstream has been quiet that
+	 * long (hops that end a tunnel at the first EOF) */
+	uint64_t fin_hold_ms;
+	/* the client's bytes go through this judge (the relay frees it);
+	 * held bytes wait at most judge_ms; observe: log, never cut */
+	struct judge *judge;
+	uint64_t judge_ms;
+	bool observe;
+};
 struct cd_relay *cd_relay_start(struct cd *cd, uv_tcp_t *cli,
-    struct ustream *up, uint64_t idle_ms, uint64_t fin_hold_ms,
-    struct cd_conn *c);
+    struct ustream *up, const struct cd_relay_opts *o, struct cd_conn *c);
 void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
 bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);

@@ -46,6 +46,7 @@ struct cd_dial {
 	uv_timer_t timer;
 	bool timer_live;
 	bool cancelled, finished, resolving;
+	bool checked;		/* the resolve check passed */
 	uint64_t stage_start;
 	char resp[RESP_MAX];
 	size_t nresp;
@@ -574,6 +575,69 @@ on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
 	hop_push(d, &addrs[0], hop(d, 1)->port);
 }
 
+/*
+ * [chain] resolve_check: the last hop resolves the target, and an allowed
+ * name may resolve to an internal or metadata address there.  Ask dohd
+ * first (both families) and refuse when any answer is denied by the
+ * address policy (permit_cidr respected), or when there is no answer to
+ * vouch for.  Probes are not checked (the canary is infrastructure), nor
+ * direct endpoints and literals (no name to resolve).
+ */
+static bool
+need_check(const struct cd_dial *d)
+{
+	struct eg_ip ip;
+
+	return d->gen->cfg->chain.resolve_check && !d->checked &&
+	    !d->direct && d->stage_cb == NULL && d->upto == 0 &&
+	    !eg_ip_parse(d->host, &ip, true);
+}
+
+static void dial_begin(struct cd_dial *d);
+
+static void
+on_checked(int status, const struct eg_ip *addrs, size_t n, const char *why,
+    void *arg)
+{
+	struct cd_dial *d = arg;
+	struct eg_decision dec;
+	char ab[64];
+	size_t i;
+
+	d->resolving = false;
+	if (d->cancelled) {
+		dial_free(d);
+		return;
+	}
+	if (d->finished)
+		return;
+	/* A refusal here is about the target, not hop 1. */
+	d->stage = d->nhops + 1;
+	if (status != 0 || n == 0) {
+		dial_fail(d, 502, "target: resolve check: %s",
+		    why ? why : "no address");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		dec = eg_policy_check_addr(d->gen->pol, &addrs[i]);
+		if (dec.verdict == EG_ALLOW)
+			continue;
+		eg_ip_str(&addrs[i], ab, sizeof(ab));
+		if (dec.reported) {
+			eg_log_rl(&resolve_denied_rl, EG_LOG_WARN, "report",
+			    "host=%s addr=%s reason=%s note=\"resolve check: "
+			    "would be refused in enforce mode\"", d->host, ab,
+			    eg_reason_str(dec.reason));
+			continue;
+		}
+		dial_fail(d, 403, "target: resolve check: %s resolves to %s "
+		    "(%s)", d->host, ab, eg_reason_str(dec.reason));
+		return;
+	}
+	d->checked = true;
+	dial_begin(d);
+}
+
 static void
 dial_begin(struct cd_dial *d)
 {
@@ -599,6 +663,11 @@ dial_begin(struct cd_dial *d)
 		d->resolving = true;
 		cd_resolve(d->cd, d->host, stage_ms(d),
 		    on_resolved, d);
+		return;
+	}
+	if (need_check(d)) {
+		d->resolving = true;
+		cd_resolve_all(d->cd, d->host, stage_ms(d), on_checked, d);
 		return;
 	}
 	h = hop(d, 1);
@@ -767,6 +836,138 @@ on_resolve_rep(int status, const struct eg_ipc_msg *msg, void *arg)
 	    rep->count ? NULL : "no address", q->arg);
 out:
 	free(q);
+}
+
+/*
+ * Both families at once, for the resolve check: A and AAAA in parallel,
+ * the union of the answers; any error fails the whole (nothing to vouch
+ * for).  Cached apart from cd_resolve's (which stops at the first family
+ * that answers).  Without dohd (a standalone connectd) the host's
+ * resolver answers, one family, unfiltered.
+ */
+#define BOTH_MAX (2 * EG_RESOLVE_MAX_ADDRS)
+
+struct bcache_ent {
+	char name[EG_NAME_MAX + 1];
+	struct eg_ip addrs[BOTH_MAX];
+	size_t n;
+	uint64_t expires;
+};
+
+static struct bcache_ent bcache[RCACHE];
+
+struct rboth {
+	char name[EG_NAME_MAX + 1];
+	int pending;
+	struct eg_ip addrs[BOTH_MAX];
+	size_t n;
+	uint32_t ttl;
+	char why[64];
+	cd_resolve_cb cb;
+	void *arg;
+};
+
+static void
+both_done(struct rboth *b)
+{
+	struct bcache_ent *e = &bcache[0];
+	size_t i;
+
+	if (--b->pending > 0)
+		return;
+	if (b->why[0] != '\0') {
+		b->cb(-1, NULL, 0, b->why, b->arg);
+		free(b);
+		return;
+	}
+	if (b->n > 0) {
+		for (i = 0; i < RCACHE; i++) {
+			if (strcmp(bcache[i].name, b->name) == 0) {
+				e = &bcache[i];
+				break;
+			}
+			if (bcache[i].expires < e->expires)
+				e = &bcache[i];
+		}
+		snprintf(e->name, sizeof(e->name), "%s", b->name);
+		memcpy(e->addrs, b->addrs, b->n * sizeof(b->addrs[0]));
+		e->n = b->n;
+		e->expires = eg_now_ms() + (uint64_t)(b->ttl > 300 ? 300 :
+		    b->ttl) * 1000;
+	}
+	b->cb(b->n ? 0 : -1, b->addrs, b->n, b->n ? NULL :
+	    "no address (dohd strips internal ones)", b->arg);
+	free(b);
+}
+
+static void
+on_both_rep(int status, const struct eg_ipc_msg *msg, void *arg)
+{
+	struct rboth *b = arg;
+	const struct eg_msg_resolve_rep *rep;
+	const struct eg_ip *addrs = NULL;
+	size_t i;
+
+	if (status != 0)
+		snprintf(b->why, sizeof(b->why), "dohd: %s", strerror(-status));
+	else if (msg->hdr.type != EG_MSG_RESOLVE_REP ||
+	    (rep = eg_ipc_resolve_rep(msg, &addrs)) == NULL)
+		snprintf(b->why, sizeof(b->why), "dohd: bad answer");
+	else if (rep->rcode != 0)
+		snprintf(b->why, sizeof(b->why), "dohd: rcode %d", rep->rcode);
+	else {
+		for (i = 0; i < rep->count && b->n < BOTH_MAX; i++)
+			b->addrs[b->n++] = addrs[i];
+		if (rep->count > 0 && rep->ttl < b->ttl)
+			b->ttl = rep->ttl;
+	}
+	both_done(b);
+}
+
+void
+cd_resolve_all(struct cd *cd, const char *name, uint64_t timeout_ms,
+    cd_resolve_cb cb, void *arg)
+{
+	static const uint16_t qtypes[2] = { 1, 28 };
+	struct eg_msg_resolve_req req;
+	struct rboth *b;
+	char norm[EG_NAME_MAX + 1], err[EG_ERR_MAX];
+	uint64_t now = eg_now_ms();
+	size_t i;
+
+	if (cd->dohd == NULL) {
+		cd_resolve(cd, name, timeout_ms, cb, arg);
+		return;
+	}
+	if (!eg_name_normalise(name, norm, err)) {
+		cb(-1, NULL, 0, "not a valid name", arg);
+		return;
+	}
+	for (i = 0; i < RCACHE; i++) {
+		if (bcache[i].expires > now && strcmp(bcache[i].name, norm) == 0) {
+			cb(0, bcache[i].addrs, bcache[i].n, NULL, arg);
+			return;
+		}
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		cb(-1, NULL, 0, "out of memory", arg);
+		return;
+	}
+	snprintf(b->name, sizeof(b->name), "%s", norm);
+	b->ttl = UINT32_MAX;
+	b->cb = cb;
+	b->arg = arg;
+	b->pending = 2;
+	for (i = 0; i < 2; i++) {
+		req.qtype = qtypes[i];
+		req.namelen = (uint16_t)strlen(norm);
+		if (eg_ctl_request2(cd->dohd, EG_MSG_RESOLVE_REQ, &req,
+		    sizeof(req), norm, req.namelen, timeout_ms, on_both_rep,
+		    b) != 0) {
+			snprintf(b->why, sizeof(b->why), "dohd: request failed");
+			both_done(b);
+		}
+	}
 }
 
 void

@@ -157,6 +157,11 @@ cd_render_metrics(struct cd *cd, size_t *len)
 	    "splice(2).\n# TYPE connectd_relay_spliced_total counter\n"
 	    "connectd_relay_spliced_total %llu\n",
 	    (unsigned long long)cd->m.spliced);
+	sb_printf(&b, "# HELP connectd_tunnel_cuts_total Tunnels cut by the "
+	    "tunnel check (a ClientHello or HTTP request naming another host).\n"
+	    "# TYPE connectd_tunnel_cuts_total counter\n"
+	    "connectd_tunnel_cuts_total %llu\n",
+	    (unsigned long long)cd->m.tunnel_cuts);
 	sb_printf(&b, "# HELP connectd_access_log_lines_total Access-log lines "
 	    "written.\n# TYPE connectd_access_log_lines_total counter\n"
 	    "connectd_access_log_lines_total %llu\n",

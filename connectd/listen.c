@@ -26,6 +26,7 @@
 
 #include "cd.h"
 #include "http.h"
+#include "judge.h"
 #include "log.h"
 #include "sni.h"
 
@@ -51,6 +52,8 @@ struct cd_conn {
 	bool decided;
 	char *pre;			/* to send into the tunnel first */
 	size_t npre;
+	struct judge *judge;		/* judges the client's bytes after
+					 * the head; the relay takes it */
 	struct cd_dial *dial;
 	struct cd_relay *relay;
 	struct ustream *up;
@@ -117,6 +120,10 @@ on_handle_closed(uv_handle_t *h)
 	cd_gen_unref(c->gen);
 	free(c->buf);
 	free(c->pre);
+	if (c->judge != NULL) {
+		judge_free(c->judge);
+		free(c->judge);
+	}
 	free(c);
 }
 
@@ -273,6 +280,7 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	struct cd *cd = c->cd;
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	char reason[CD_ERR_MAX + 16];
+	struct cd_relay_opts o;
 
 	c->dial = NULL;
 	snprintf(c->path, sizeof(c->path), "%s", r->path);
@@ -310,8 +318,15 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	free(c->buf);
 	c->buf = NULL;
 	c->n = c->cap = 0;
-	c->relay = cd_relay_start(cd, &c->cli, c->up,
-	    c->gen->cfg->connectd.idle_timeout_ms, fin_hold_ms(c), c);
+	memset(&o, 0, sizeof(o));
+	o.idle_ms = c->gen->cfg->connectd.idle_timeout_ms;
+	o.fin_hold_ms = fin_hold_ms(c);
+	o.judge = c->judge;
+	o.judge_ms = c->gen->cfg->connectd.head_timeout_ms;
+	o.observe = c->gen->cfg->policy.mode == EG_MODE_REPORT;
+	c->relay = cd_relay_start(cd, &c->cli, c->up, &o, c);
+	if (c->relay != NULL)
+		c->judge = NULL;	/* the relay's now */
 	if (c->relay == NULL) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		conn_close(c);
@@ -320,9 +335,17 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	cd->m.tunnels++;
 }
 
-/* The target is known: decide, then dial or refuse. */
+static int judge_start(struct cd_conn *c, const struct http_req *r,
+    const char *rest, size_t nrest);
+
+/*
+ * The target is known: decide, then dial or refuse.  The bytes from
+ * c->buf + rest on (SIZE_MAX: none, the TLS intake sent them all) came
+ * behind the head and go through the tunnel check first; r is the plain
+ * request the intake judged, NULL for CONNECT.
+ */
 static void
-conn_go(struct cd_conn *c)
+conn_go(struct cd_conn *c, const struct http_req *r, size_t rest)
 {
 	cd_decide(c->gen->pol, c->mode, c->host, c->port, &c->v);
 	c->decided = true;
@@ -330,6 +353,9 @@ conn_go(struct cd_conn *c)
 		refuse(c, c->v.status, CD_DEC_DENY, c->v.reason, NULL);
 		return;
 	}
+	if (rest != SIZE_MAX && judge_start(c, r, c->buf + rest,
+	    c->n - rest) != 0)
+		return;
 	if (c->v.reported) {
 		cd_alog(c->cd, EG_LOG_WARN, "report", "src=%s host=%s port=%u "
 		    "reason=%s note=\"would be denied in enforce mode\"", c->src,
@@ -358,7 +384,113 @@ set_pre(struct cd_conn *c, const char *a, size_t na, const char *b, size_t nb)
 	return 0;
 }
 
-/* Build the origin-form request for a plain HTTP request. */
+/* ---- the tunnel check (judge.c): after the head, what the client
+ * sends must keep to the host it named */
+
+void
+cd_conn_tunnel_cut(struct cd_conn *c, const char *why, const char *seen,
+    bool observe)
+{
+	char qs[4 * 256 + 8], qh[4 * 64 + 8];
+
+	c->cd->m.tunnel_cuts += observe ? 0 : 1;
+	cd_alog(c->cd, EG_LOG_WARN, "tunnel-cut", "src=%s mode=%s kind=%s "
+	    "host=%s port=%u reason=%s seen=%s%s", c->src, cd_mode_str(c->mode),
+	    c->kind ? c->kind : "-",
+	    eg_log_quote(c->host, strlen(c->host), 64, qh, sizeof(qh)),
+	    c->port, why, eg_log_quote(seen, strlen(seen), 256, qs,
+	    sizeof(qs)), observe ? " note=\"would be cut in enforce mode\"" :
+	    "");
+	if (observe)
+		return;
+	c->dec = CD_DEC_DENY;
+	snprintf(c->reason, sizeof(c->reason), "tunnel: %s", why);
+}
+
+static void
+pre_append(void *arg, const char *p, size_t n)
+{
+	struct cd_conn *c = arg;
+	char *np;
+
+	if (n == 0 || c->pre == NULL)
+		return;
+	/* The head buffer bounds what can come this way. */
+	if ((np = realloc(c->pre, c->npre + n + 1)) == NULL) {
+		free(c->pre);
+		c->pre = NULL;
+		return;
+	}
+	c->pre = np;
+	memcpy(c->pre + c->npre, p, n);
+	c->npre += n;
+}
+
+static void
+pre_ignore(void *arg, const char *p, size_t n)
+{
+}
+
+/*
+ * Start judging the client's bytes behind the head (r: a plain request
+ * the intake judged itself, NULL for CONNECT), and judge those that came
+ * with it: the fit ones are appended to pre.  c->pre must be set.
+ * Returns -1 when the tunnel is cut (refused here) or out of memory.
+ */
+static int
+judge_start(struct cd_conn *c, const struct http_req *r, const char *rest,
+    size_t nrest)
+{
+	struct eg_ip ip;
+	bool observe = c->gen->cfg->policy.mode == EG_MODE_REPORT;
+	int rc = JUDGE_OK;
+
+	if (!c->gen->cfg->connectd.tunnel_check) {
+		pre_append(c, rest, nrest);
+		goto out;
+	}
+	if ((c->judge = malloc(sizeof(*c->judge))) == NULL ||
+	    judge_init(c->judge, c->host, c->port,
+	    eg_ip_parse(c->host, &ip, true), c->cap) != 0) {
+		free(c->judge);
+		c->judge = NULL;
+		refuse(c, 503, CD_DEC_ERROR, "out-of-memory", NULL);
+		return -1;
+	}
+	if (r != NULL)
+		rc = judge_after_request(c->judge, r);
+	if (rc == JUDGE_OK && observe) {
+		pre_append(c, rest, nrest);
+		rc = judge_feed(c->judge, rest, nrest, pre_ignore, NULL);
+	} else if (rc == JUDGE_OK)
+		rc = judge_feed(c->judge, rest, nrest, pre_append, c);
+	if (rc == JUDGE_CUT) {
+		char reason[64];
+
+		cd_conn_tunnel_cut(c, c->judge->why, c->judge->detail, observe);
+		snprintf(reason, sizeof(reason), "tunnel-%s", c->judge->why);
+		judge_free(c->judge);
+		free(c->judge);
+		c->judge = NULL;
+		if (!observe) {
+			refuse(c, 403, CD_DEC_DENY, reason, NULL);
+			return -1;
+		}
+	} else if (c->judge != NULL && judge_passing(c->judge)) {
+		judge_free(c->judge);
+		free(c->judge);
+		c->judge = NULL;
+	}
+out:
+	if (c->pre == NULL) {
+		refuse(c, 503, CD_DEC_ERROR, "out-of-memory", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Build the origin-form request for a plain HTTP request; what followed
+ * its head goes through the tunnel check. */
 static int
 plain_request(struct cd_conn *c, struct http_req *r)
 {
@@ -369,8 +501,7 @@ plain_request(struct cd_conn *c, struct http_req *r)
 	if ((out = malloc(cap)) == NULL)
 		return -1;
 	n = http_rewrite_origin(r, out, cap);
-	if (n < 0 || set_pre(c, out, (size_t)n, c->buf + r->head_len,
-	    c->n - r->head_len) != 0) {
+	if (n < 0 || set_pre(c, out, (size_t)n, "", 0) != 0) {
 		free(out);
 		return -1;
 	}
@@ -400,11 +531,11 @@ explicit_head(struct cd_conn *c)
 	if (r->form == HTTP_FORM_AUTHORITY) {
 		c->kind = "connect";
 		/* A client may send its first bytes right behind the head. */
-		if (set_pre(c, c->buf + r->head_len, c->n - r->head_len, "",
-		    0) != 0) {
+		if (set_pre(c, "", 0, "", 0) != 0) {
 			refuse(c, 503, CD_DEC_ERROR, "out-of-memory", NULL);
 			goto out;
 		}
+
 	} else if (r->form == HTTP_FORM_ABSOLUTE) {
 		c->kind = "http";
 		if (plain_request(c, r) != 0) {
@@ -412,13 +543,14 @@ explicit_head(struct cd_conn *c)
 			    "request too large to rewrite");
 			goto out;
 		}
+
 	} else {
 		c->kind = "http";
 		refuse(c, 400, CD_DEC_ERROR, "not-a-proxy-request",
 		    "origin-form request to the proxy");
 		goto out;
 	}
-	conn_go(c);
+	conn_go(c, r->form == HTTP_FORM_AUTHORITY ? NULL : r, r->head_len);
 out:
 	free(r);
 }
@@ -448,7 +580,7 @@ transparent_head(struct cd_conn *c)
 			refuse(c, 503, CD_DEC_ERROR, "out-of-memory", NULL);
 			return;
 		}
-		conn_go(c);
+		conn_go(c, NULL, SIZE_MAX);
 		return;
 	case SNI_NONE:
 		c->kind = "tls";
@@ -487,7 +619,7 @@ transparent_head(struct cd_conn *c)
 		    "request too large to rewrite");
 		goto out;
 	}
-	conn_go(c);
+	conn_go(c, r, r->head_len);
 out:
 	free(r);
 }

@@ -29,6 +29,12 @@
  *           Short tunnels never pay for the switch, idle ones hold no pipe.
  * The first splice that fails with EINVAL or ENOSYS turns the switch off
  * for the life of the process (that tunnel ends with the error).
+ *
+ * Judged: with a judge (judge.c), the client's bytes pass through it
+ * until it has seen enough (a ClientHello's SNI, a first line that is
+ * not HTTP) or for good (plain HTTP, every request's Host).  Held bytes
+ * wait at most judge_ms; the upstream's bytes never wait.  A judged
+ * tunnel is never spliced.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +46,7 @@
 #include <unistd.h>
 
 #include "cd.h"
+#include "judge.h"
 #include "log.h"
 
 #define CD_SPLICE_AFTER	(64 * 1024)	/* bytes before a tunnel switches */
@@ -63,6 +70,10 @@ struct cd_relay {
 	struct ustream *up;
 	uv_timer_t idle;
 	uv_timer_t hold;		/* the client's EOF, held back */
+	uv_timer_t jtimer;		/* bytes held by the judge */
+	struct judge *judge;		/* NULL: nothing (more) to judge */
+	bool observe;			/* report mode: judge, never cut */
+	uint64_t judge_ms;
 	uv_shutdown_t sreq;
 	uint64_t idle_ms, last;
 	uint64_t fin_hold_ms;		/* 0: pass the client's EOF at once */
@@ -99,6 +110,9 @@ static void relay_end(struct cd_relay *r, const char *err);
 static void maybe_splice(struct cd_relay *r);
 static void fin_hold(struct cd_relay *r);
 static void fin_release(struct cd_relay *r);
+static void judge_bytes(struct cd_relay *r, const char *p, size_t n);
+static int judge_end(struct cd_relay *r, bool eof);
+static void on_judge_timer(uv_timer_t *t);
 
 static size_t
 cli_queued(struct cd_relay *r)
@@ -274,6 +288,100 @@ static const struct ustream_cbs relay_cbs = {
 	.on_drain = up_on_drain,
 };
 
+/* ---- the judge */
+
+static void
+emit_up(void *arg, const char *p, size_t n)
+{
+	struct cd_relay *r = arg;
+
+	if (r->done || n == 0)
+		return;
+	if (us_write(r->up, p, n) != 0)
+		return;	/* the stream reported its error */
+	r->bytes_up += (uint64_t)n;
+	r->cd->m.bytes_up += (uint64_t)n;
+}
+
+static void
+emit_none(void *arg, const char *p, size_t n)
+{
+}
+
+static void
+judge_drop(struct cd_relay *r)
+{
+	uv_timer_stop(&r->jtimer);
+	if (r->judge != NULL) {
+		judge_free(r->judge);
+		free(r->judge);
+		r->judge = NULL;
+	}
+}
+
+/* The judge cut the tunnel (or, in report mode, would have). */
+static void
+judge_cut(struct cd_relay *r)
+{
+	char why[CD_ERR_MAX];
+
+	cd_conn_tunnel_cut(r->conn, r->judge->why, r->judge->detail,
+	    r->observe);
+	snprintf(why, sizeof(why), "tunnel check: %s", r->judge->why);
+	judge_drop(r);
+	if (!r->observe)
+		relay_end(r, why);
+}
+
+static void
+judge_bytes(struct cd_relay *r, const char *p, size_t n)
+{
+	int rc;
+
+	if (r->observe) {
+		emit_up(r, p, n);
+		rc = judge_feed(r->judge, p, n, emit_none, NULL);
+	} else
+		rc = judge_feed(r->judge, p, n, emit_up, r);
+	if (rc == JUDGE_CUT) {
+		judge_cut(r);
+		return;
+	}
+	if (judge_passing(r->judge))
+		judge_drop(r);	/* nothing more to judge: no buffer kept */
+	else if (judge_held(r->judge) == 0)
+		uv_timer_stop(&r->jtimer);
+	else if (!uv_is_active((uv_handle_t *)&r->jtimer))
+		uv_timer_start(&r->jtimer, on_judge_timer, r->judge_ms, 0);
+}
+
+/* The client ended, or held bytes waited too long: judge them as they
+ * stand.  Returns -1 when the tunnel was cut. */
+static int
+judge_end(struct cd_relay *r, bool eof)
+{
+	int rc;
+
+	rc = judge_flush(r->judge, r->observe ? emit_none : emit_up,
+	    r->observe ? NULL : r);
+	if (rc == JUDGE_CUT) {
+		judge_cut(r);
+		return r->observe ? 0 : -1;
+	}
+	if (eof || judge_passing(r->judge))
+		judge_drop(r);
+	return 0;
+}
+
+static void
+on_judge_timer(uv_timer_t *t)
+{
+	struct cd_relay *r = t->data;
+
+	if (!r->done && r->judge != NULL)
+		(void)judge_end(r, false);
+}
+
 /* client -> tunnel */
 static void
 cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
@@ -288,6 +396,8 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			relay_end(r, uv_strerror((int)n));
 			return;
 		}
+		if (r->judge != NULL && judge_end(r, true) != 0)
+			return;
 		r->cli_eof = true;
 		if (r->fin_hold_ms > 0 && !r->up_eof)
 			fin_hold(r);
@@ -296,11 +406,17 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		maybe_finish(r);
 		return;
 	}
-	if (us_write(r->up, b->base, (size_t)n) != 0)
-		return;	/* the stream reported its error */
-	r->bytes_up += (uint64_t)n;
-	r->cd->m.bytes_up += (uint64_t)n;
 	r->last = eg_now_ms();
+	if (r->judge != NULL) {
+		judge_bytes(r, b->base, (size_t)n);
+		if (r->done)
+			return;
+	} else {
+		if (us_write(r->up, b->base, (size_t)n) != 0)
+			return;	/* the stream reported its error */
+		r->bytes_up += (uint64_t)n;
+		r->cd->m.bytes_up += (uint64_t)n;
+	}
 	if (us_queued(r->up) > CD_WQ_HIGH)
 		cli_read_stop(r);
 	else
@@ -568,7 +684,8 @@ maybe_splice(struct cd_relay *r)
 	int cfd = -1, ufd = -1, fd, s;
 	uv_os_fd_t ofd;
 
-	if (splice_off || r->spliced || r->done || r->cli_eof || r->up_eof ||
+	if (splice_off || r->spliced || r->done || r->judge != NULL ||
+	    r->cli_eof || r->up_eof ||
 	    r->cli_shut || r->bytes_up + r->bytes_down < CD_SPLICE_AFTER ||
 	    us_ntls(r->up) != 0 || cli_queued(r) != 0 || us_queued(r->up) != 0)
 		return;
@@ -662,12 +779,13 @@ relay_end(struct cd_relay *r, const char *err)
 	}
 	uv_timer_stop(&r->idle);
 	uv_timer_stop(&r->hold);
+	uv_timer_stop(&r->jtimer);
 	cd_conn_relay_done(r->conn, err);
 }
 
 struct cd_relay *
 cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
-    uint64_t idle_ms, uint64_t fin_hold_ms, struct cd_conn *c)
+    const struct cd_relay_opts *o, struct cd_conn *c)
 {
 	struct cd_relay *r;
 
@@ -680,8 +798,11 @@ cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
 	r->fd[0] = r->fd[1] = -1;
 	r->dir[0].pipe[0] = r->dir[0].pipe[1] = -1;
 	r->dir[1].pipe[0] = r->dir[1].pipe[1] = -1;
-	r->idle_ms = idle_ms ? idle_ms : 300000;
-	r->fin_hold_ms = fin_hold_ms;
+	r->idle_ms = o->idle_ms ? o->idle_ms : 300000;
+	r->fin_hold_ms = o->fin_hold_ms;
+	r->judge = o->judge;
+	r->observe = o->observe;
+	r->judge_ms = o->judge_ms ? o->judge_ms : 5000;
 	r->last = r->up_last = eg_now_ms();
 	cli->data = r;
 	uv_timer_init(cd->loop, &r->idle);
@@ -689,6 +810,11 @@ cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
 	uv_timer_start(&r->idle, on_idle, r->idle_ms, 0);
 	uv_timer_init(cd->loop, &r->hold);
 	r->hold.data = r;
+	uv_timer_init(cd->loop, &r->jtimer);
+	r->jtimer.data = r;
+	/* The intake may hand over bytes the judge holds already. */
+	if (r->judge != NULL && judge_held(r->judge) > 0)
+		uv_timer_start(&r->jtimer, on_judge_timer, r->judge_ms, 0);
 	us_set_cbs(up, &relay_cbs, r);
 	us_read_start(up);
 	cli_read_start(r);
@@ -716,6 +842,7 @@ on_relay_handle_close(uv_handle_t *h)
 
 	if (--r->nopen > 0)
 		return;
+	judge_drop(r);
 	for (s = 0; s < 2; s++) {
 		if (r->fd[s] >= 0)
 			close(r->fd[s]);
@@ -736,9 +863,10 @@ cd_relay_close(struct cd_relay *r)
 		return;
 	r->done = true;
 	npoll = r->spliced ? r->nopen : 0;
-	r->nopen = npoll + 2;
+	r->nopen = npoll + 3;
 	for (s = 0; s < npoll; s++)
 		uv_close((uv_handle_t *)&r->poll[s], on_relay_handle_close);
 	uv_close((uv_handle_t *)&r->idle, on_relay_handle_close);
 	uv_close((uv_handle_t *)&r->hold, on_relay_handle_close);
+	uv_close((uv_handle_t *)&r->jtimer, on_relay_handle_close);
 }

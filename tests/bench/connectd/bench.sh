@@ -220,9 +220,9 @@ quiesce() {
 	note "$1: the sink's side of the stream is still open 10 s after the client left ($st); the next run shares the machine with it"
 }
 
-# ---- connectd: NAME PORT ACCESSLOG(yes|no) MAXCONN HOP|direct
+# ---- connectd: NAME PORT ACCESSLOG(yes|no) MAXCONN HOP|direct [CHAIN-LINE]
 start_connectd() {
-	local name=$1 port=$2 log=$3 maxconn=$4 hop=$5 d=$T/$1
+	local name=$1 port=$2 log=$3 maxconn=$4 hop=$5 extra=${6:-} d=$T/$1
 	mkdir -p "$d/run"
 	chmod 777 "$d/run"
 	echo 1 >"$d/ready"
@@ -244,6 +244,7 @@ start_connectd() {
 		cat <<EOF
 canary = $TARGET:9002
 connect_timeout = 5s
+$extra
 
 [connectd]
 user = nobody
@@ -342,6 +343,9 @@ up() {	# KEY PORT START-FUNCTION ARGS...
 up cd1 3128 start_connectd cd1 3128 no 4096 direct
 up cdlog 3130 start_connectd cdlog 3130 yes 4096 direct
 up cd2 3129 start_connectd cd2 3129 no 4096 http://127.0.0.1:3128
+# The front connectd of cd2 without the resolve check (dohd asked for the
+# target's A and AAAA before the hop is dialled): its cost, measured.
+up cd2n 3132 start_connectd cd2n 3132 no 4096 http://127.0.0.1:3128 "resolve_check = no"
 up sq1 3140 start_squid sq1 3140 -
 up sq2 3141 start_squid sq2 3141 3140
 up cdsq 3131 start_connectd cdsq 3131 no 4096 http://127.0.0.1:3140
@@ -352,7 +356,7 @@ up tp2 3151 start_tinyproxy tp2 3151 3150 100
 up tpw 3152 start_tinyproxy tpw 3152 - 100 Warning
 
 # A few tunnels through each before anything is measured.
-for key in cd1 cdlog cd2 cdsq sq1 sq2 tp1 tp2 tpw; do
+for key in cd1 cdlog cd2 cd2n cdsq sq1 sq2 tp1 tp2 tpw; do
 	[ -z "${BROKEN[$key]:-}" ] || continue
 	out=$(timeout 20 ip netns exec "$NS" "$TOOLS/cd_connrate" -m hello -T 1 -w 0 \
 	    "${ADDR[$key]}" "$TARGET:9001" 2 0.3 2>&1)
@@ -367,7 +371,7 @@ done
 declare -A PATHS=(
 	[relay-1hop]="direct:direct connectd:cd1 squid:sq1 tinyproxy:tp1"
 	[relay-2hop]="connectd:cd2 squid:sq2 tinyproxy:tp2 connectd-squid:cdsq"
-	[connrate-c32]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw"
+	[connrate-c32]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw connectd-2hop:cd2 connectd-2hop-norc:cd2n"
 	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw"
 	[idle-9000]="connectd:idle-cd tinyproxy:idle-tp squid:idle-sq"
 )

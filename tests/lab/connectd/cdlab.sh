@@ -185,7 +185,7 @@ start_peers() {
 	bg_px python3 "$H/fakepeer.py" "$T/run" netjaild "$T/netjaild.ready"
 	bg_px python3 "$H/fakepeer.py" "$T/run" dohd "$T/dohd.ready" \
 	    hop1.test=10.99.0.2 hop2.test=10.99.0.2 allowed.test=10.99.0.2 \
-	    denied.test=10.99.0.2 db.test=10.99.0.2
+	    denied.test=10.99.0.2 db.test=10.99.0.2 meta.test=169.254.169.254
 	wait_for 5 test -S "$T/run/dohd.sock"
 	wait_for 5 test -S "$T/run/netjaild.sock"
 }
@@ -229,6 +229,9 @@ upstream = https://dns.invalid/dns-query 192.0.2.53
 
 [policy]
 allow = allowed.test:8443,8080,9000
+; The lab's "internet" is 10.99.0.0/24, which the deny list holds: the
+; resolve check (on by default) would refuse every target in it.
+permit_cidr = 10.99.0.0/24
 ${CD_POLICY_EXTRA:-}
 EOF
 	} >"$f"

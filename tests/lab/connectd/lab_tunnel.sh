@@ -6,6 +6,10 @@
 #   - half-closed clients (request, then shutdown(SHUT_WR)) get their
 #     answer through hops that end a tunnel at the first EOF (tinyproxy,
 #     squid), in explicit and transparent intake, buffered and spliced
+#   - the resolve check: an allowed name that resolves (through dohd) to
+#     a metadata address is refused before it goes to the hops
+#   - the tunnel check: after CONNECT's 200, a ClientHello for another
+#     name is cut before it leaves; server-first protocols are not held
 . "$(dirname "$0")/cdlab.sh"
 
 CL=cdl$$c
@@ -142,6 +146,77 @@ esac
 # been quiet for the grace time, and the tunnel ends.
 out=$(inpx timeout 8 python3 "$T/hcclient.py" 127.0.0.1 3128 'echo me' allowed.test:9000)
 check "half-close still reaches a server that waits for EOF ('$out')" [ "$out" = "echo me" ]
+stop_connectd
+
+# ---- the resolve check (issue 18): meta.test is allowed, and resolves
+# to 169.254.169.254; the hops never see the CONNECT.
+CD_POLICY_EXTRA='allow = meta.test:8443' write_config "$T/m.conf" http://10.99.0.2:3129
+start_connectd "$T/m.conf" || { bad "connectd starts"; finish; }
+check "/ready (resolve check)" wait_for 15 is_ready
+nsq=$(grep -c 'meta.test' "$T/squid/access.log" 2>/dev/null)
+code=$(connect_code meta.test:8443)
+check "resolve check: allowed name on a metadata address refused ($code)" [ "$code" = 403 ]
+check "resolve check: logged with the address" \
+    wait_for 3 grep -q 'host="\{0,1\}meta.test"\{0,1\} .*decision=deny.*resolves to 169.254.169.254' "$T/connectd.log"
+check "resolve check: the hop never saw it" [ "$(grep -c 'meta.test' "$T/squid/access.log" 2>/dev/null)" = "$nsq" ]
+check "resolve check: allowed.test still passes" [ "$(connect_code allowed.test:8443)" = 200 ]
+stop_connectd
+CD_CHAIN_EXTRA='resolve_check = no' CD_POLICY_EXTRA='allow = meta.test:8443' \
+    write_config "$T/m2.conf" http://10.99.0.2:3129
+start_connectd "$T/m2.conf" || { bad "connectd starts"; finish; }
+wait_for 15 is_ready
+code=$(connect_code meta.test:8443)
+check "resolve_check = no: the CONNECT goes to the hop ($code)" [ "$code" != 403 ]
+stop_connectd
+
+# ---- the tunnel check (issue 18): CONNECT allowed.test:8443, then TLS for
+# another name; the exit server at the allowed address would serve it.
+CD_POLICY_EXTRA='allow = allowed.test:2222' write_config "$T/f.conf" http://10.99.0.2:3129
+start_connectd "$T/f.conf" || { bad "connectd starts"; finish; }
+check "/ready (tunnel check)" wait_for 15 is_ready
+out=$(inpx curl -s --max-time 10 -k -x http://127.0.0.1:3128 \
+    --connect-to other.test:8443:allowed.test:8443 https://other.test:8443/front 2>&1)
+case $out in
+*"exit-ok host=other.test"*) bad "fronting: CONNECT allowed.test, SNI other.test was served: '$out'" ;;
+*) ok "fronting: CONNECT allowed.test, SNI other.test: nothing served" ;;
+esac
+check "fronting: cut logged with the name seen" \
+    wait_for 3 grep -q 'event=tunnel-cut .*host="\{0,1\}allowed.test"\{0,1\} port=8443 reason=sni-mismatch seen="\{0,1\}other.test' "$T/connectd.log"
+out=$(inpx curl -s --max-time 10 --cacert "$T/ca.pem" -x http://127.0.0.1:3128 https://allowed.test:8443/same)
+case $out in
+"exit-ok host=allowed.test:8443 path=/same"*) ok "tunnel check: the allowed name's own TLS passes" ;;
+*) bad "tunnel check: allowed TLS: '$out'" ;;
+esac
+# Server first: an SSH-like server speaks at once; the client's first
+# line is no HTTP.  Nothing waits for the client.
+bg_up socat TCP-LISTEN:2222,bind=10.99.0.2,reuseaddr,fork SYSTEM:'echo SSH-2.0-lab; cat'
+wait_for 5 inup nc -z 10.99.0.2 2222
+out=$(inpx python3 - <<'PY'
+import socket, time
+s = socket.create_connection(('127.0.0.1', 3128), timeout=5)
+s.sendall(b'CONNECT allowed.test:2222 HTTP/1.1\r\nHost: allowed.test:2222\r\n\r\n')
+h = b''
+while not h.endswith(b'\r\n\r\n'):
+    h += s.recv(1)
+t0 = time.time()
+g = b''
+while not g.endswith(b'\n'):
+    g += s.recv(100)
+waited = time.time() - t0
+s.sendall(b'SSH-2.0-client\r\nping\n')
+e = b''
+while b'ping' not in e:
+    d = s.recv(100)
+    if not d:
+        break
+    e += d
+print(h.split(b'\r\n')[0].decode(), g.strip().decode(), '%.2f' % waited, e.decode().split())
+PY
+)
+case $out in
+"HTTP/1.1 200 Connection established SSH-2.0-lab 0."*"['SSH-2.0-client', 'ping']") ok "server first: the greeting comes at once, the client's line passes ($out)" ;;
+*) bad "server first: '$out'" ;;
+esac
 stop_connectd
 
 # The same straight to the exit (exit = direct): the EOF passes at once.

@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "cd.h"
+#include "judge.h"
 
 /* ---- uv_try_write, refused on demand for one handle */
 int __real_uv_try_write(uv_stream_t *, const uv_buf_t[], unsigned int);
@@ -53,6 +54,7 @@ struct cd_conn {
 	struct ustream *up;
 	bool released, done, cli_closed;
 	char err[CD_ERR_MAX];
+	char cut[64];
 	int closed_handles;
 };
 
@@ -73,6 +75,15 @@ cd_conn_relay_release(struct cd_conn *c)
 	c->cli_closed = true;
 	c->cli.data = c;
 	uv_close((uv_handle_t *)&c->cli, on_cli_closed);
+}
+
+void
+cd_conn_tunnel_cut(struct cd_conn *c, const char *why, const char *seen,
+    bool observe)
+{
+	(void)seen;
+	(void)observe;
+	snprintf(c->cut, sizeof(c->cut), "%s", why);
 }
 
 void
@@ -135,12 +146,14 @@ nonblock(int fd)
 }
 
 static void
-rig_up(struct rig *g, uint64_t hold_ms)
+rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
 {
+	struct cd_relay_opts o;
 	struct sockaddr_in sa;
 	int lfd, cfd, afd;
 
 	memset(g, 0, sizeof(*g));
+	memset(&o, 0, sizeof(o));
 	assert_int_equal(uv_loop_init(&g->loop), 0);
 	g->cd.loop = &g->loop;
 
@@ -169,9 +182,18 @@ rig_up(struct rig *g, uint64_t hold_ms)
 	nonblock(g->cli_peer);
 	nonblock(g->up_peer);
 
-	g->r = cd_relay_start(&g->cd, &g->conn.cli, g->conn.up, 30000,
-	    hold_ms, &g->conn);
+	o.idle_ms = 30000;
+	o.fin_hold_ms = hold_ms;
+	o.judge = jd;
+	o.judge_ms = 300;
+	g->r = cd_relay_start(&g->cd, &g->conn.cli, g->conn.up, &o, &g->conn);
 	assert_non_null(g->r);
+}
+
+static void
+rig_up(struct rig *g, uint64_t hold_ms)
+{
+	rig_up_judged(g, hold_ms, NULL);
 }
 
 static void
@@ -498,6 +520,139 @@ half_close_held_spliced(void **state)
 	free(a);
 }
 
+/* ---- the tunnel judge inside the relay */
+
+static struct judge *
+new_judge(const char *host, uint16_t port)
+{
+	struct judge *j = malloc(sizeof(*j));
+
+	assert_non_null(j);
+	assert_int_equal(judge_init(j, host, port, false, 16384), 0);
+	return j;
+}
+
+/* Turn the loop until the relay ended, within ms. */
+static void
+until_done(struct rig *g, uint64_t ms)
+{
+	uint64_t start = uv_now(&g->loop);
+
+	while (!g->conn.done) {
+		assert_true(uv_now(&g->loop) - start < ms);
+		uv_run(&g->loop, UV_RUN_NOWAIT);
+		usleep(1000);
+		uv_update_time(&g->loop);
+	}
+}
+
+/* Nothing at all arrives on fd (the peer end may be closed). */
+static void
+got_nothing(int fd)
+{
+	char b[1];
+	ssize_t k = read(fd, b, 1);
+
+	assert_true(k == 0 || (k < 0 && (errno == EAGAIN || errno == ECONNRESET)));
+}
+
+/* SSH over CONNECT: the server speaks first and is never held up; the
+ * client's first line is no HTTP, so judging ends and bytes flow (and a
+ * big transfer still switches to splice). */
+static void
+judged_server_first(void **state)
+{
+	struct rig g;
+	const char srv[] = "SSH-2.0-OpenSSH_9.2\r\n", cli[] = "SSH-2.0-me\r\n";
+	char *a = pattern(128 * 1024, 9);
+
+	(void)state;
+	rig_up_judged(&g, 0, new_judge("allowed.test", 22));
+	put(&g, g.up_peer, srv, sizeof(srv) - 1);
+	expect(&g, g.cli_peer, srv, sizeof(srv) - 1);
+	put(&g, g.cli_peer, cli, sizeof(cli) - 1);
+	expect(&g, g.up_peer, cli, sizeof(cli) - 1);
+	put(&g, g.cli_peer, a, 128 * 1024);
+	expect(&g, g.up_peer, a, 128 * 1024);
+	put(&g, g.up_peer, "x", 1);
+	expect(&g, g.cli_peer, "x", 1);
+	assert_true(cd_relay_spliced(g.r));
+	assert_false(g.conn.done);
+	rig_down(&g);
+	free(a);
+}
+
+/* CONNECT allowed.test:443, then a ClientHello for host.test: cut, and
+ * not one byte of it reaches the upstream. */
+static void
+judged_sni_cut(void **state)
+{
+	struct rig g;
+	char hello[70000];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	f = fopen(EG_TEST_SRCDIR "/../../fuzz/corpus/clienthello/curl", "rb");
+	assert_non_null(f);
+	n = fread(hello, 1, sizeof(hello), f);
+	fclose(f);
+	rig_up_judged(&g, 0, new_judge("allowed.test", 443));
+	put(&g, g.cli_peer, hello, n);
+	until_done(&g, 2000);
+	assert_string_equal(g.conn.cut, "sni-mismatch");
+	assert_string_equal(g.conn.err, "tunnel check: sni-mismatch");
+	got_nothing(g.up_peer);
+	assert_int_equal(g.cd.m.bytes_up, 0);
+	rig_down(&g);
+	/* the same hello for the name that was allowed passes whole */
+	rig_up_judged(&g, 0, new_judge("host.test", 443));
+	put(&g, g.cli_peer, hello, n);
+	expect(&g, g.up_peer, hello, n);
+	assert_false(g.conn.done);
+	rig_down(&g);
+}
+
+/* A kept-alive plain HTTP tunnel: the first request passes, the second
+ * names another host and is cut before any of it leaves. */
+static void
+judged_keepalive_cut(void **state)
+{
+	struct rig g;
+	const char r1[] = "GET /1 HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
+	const char r2[] = "GET /2 HTTP/1.1\r\nHost: forbidden.test\r\n\r\n";
+
+	(void)state;
+	rig_up_judged(&g, 0, new_judge("allowed.test", 80));
+	put(&g, g.cli_peer, r1, sizeof(r1) - 1);
+	expect(&g, g.up_peer, r1, sizeof(r1) - 1);
+	put(&g, g.up_peer, "HTTP/1.1 200 OK\r\n\r\n", 19);
+	expect(&g, g.cli_peer, "HTTP/1.1 200 OK\r\n\r\n", 19);
+	put(&g, g.cli_peer, r2, sizeof(r2) - 1);
+	until_done(&g, 2000);
+	assert_string_equal(g.conn.cut, "host-mismatch");
+	got_nothing(g.up_peer);
+	rig_down(&g);
+}
+
+/* A head that never completes waits judge_ms, then the tunnel is cut. */
+static void
+judged_hold_timeout(void **state)
+{
+	struct rig g;
+	uint64_t t0;
+
+	(void)state;
+	rig_up_judged(&g, 0, new_judge("allowed.test", 80));
+	t0 = uv_now(&g.loop);
+	put(&g, g.cli_peer, "GET / HTTP/1.1\r\nHost: allo", 26);
+	until_done(&g, 2000);
+	assert_true(uv_now(&g.loop) - t0 >= 290);
+	assert_string_equal(g.conn.cut, "incomplete-request");
+	got_nothing(g.up_peer);
+	rig_down(&g);
+}
+
 int
 main(void)
 {
@@ -508,6 +663,10 @@ main(void)
 		cmocka_unit_test(half_close_passed_at_once),
 		cmocka_unit_test(half_close_upstream_ends_first),
 		cmocka_unit_test(half_close_held_spliced),
+		cmocka_unit_test(judged_server_first),
+		cmocka_unit_test(judged_sni_cut),
+		cmocka_unit_test(judged_keepalive_cut),
+		cmocka_unit_test(judged_hold_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
