@@ -231,6 +231,17 @@ unit_tls(struct judge *j, judge_emit_fn emit, void *arg, size_t *used)
 {
 	struct sni_info si;
 
+	/* A handshake record has version 3.x: a binary protocol whose first
+	 * byte happens to be 22 is no TLS and passes (a TLS server would
+	 * refuse it as well). */
+	if (j->n < 2)
+		return UNIT_NEED;
+	if ((unsigned char)j->buf[1] != 3) {
+		emit(arg, j->buf, j->n);
+		*used = j->n;
+		j->st = J_PASS;
+		return UNIT_DONE;
+	}
 	switch (sni_parse((const uint8_t *)j->buf, j->n, j->cap, &si)) {
 	case SNI_NEED_MORE:
 		return UNIT_NEED;
@@ -444,6 +455,12 @@ judge_flush(struct judge *j, judge_emit_fn emit, void *arg)
 		j->st = J_PASS;
 		return JUDGE_OK;
 	case J_TLS:
+		if (j->n < 2) {		/* one byte: not even a record */
+			emit(arg, j->buf, j->n);
+			j->n = 0;
+			j->st = J_PASS;
+			return JUDGE_OK;
+		}
 		cut(j, "incomplete-hello", NULL);
 		return JUDGE_CUT;
 	case J_HEAD:

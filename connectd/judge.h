@@ -8,7 +8,8 @@
  * HTTP/1 request on the connection the same Host (kept-alive and
  * pipelined requests included, bodies skipped by Content-Length or
  * chunked framing).  The bytes of a ClientHello or a request head are
- * held until they are judged; a body passes as it comes.  A first line
+ * held until they are judged; a body passes as it comes.  TLS is a first
+ * byte 22 (handshake) followed by 3 (record version 3.x).  A first line
  * that is neither TLS nor HTTP (SSH, SMTP's EHLO after the greeting, a
  * binary protocol) ends the judging: everything passes from then on.
  * Only the client's direction is judged, so protocols where the server

@@ -269,6 +269,13 @@ other_protocols_pass(void **state)
 	assert_int_equal(r.passed, strlen("EHLO me\r\nMAIL FROM:<a@b>\r\n"));
 	r = judge2("allowed.test", 5432, S("\x00\x00\x00\x08\x04\xd2\x16\x2f"), false);
 	assert_int_equal(r.passed, 8);
+	/* binary data that starts with 22 but is no TLS record */
+	r = judge2("allowed.test", 9000, S("\x16\x9a\x01\x02"), false);
+	assert_int_equal(r.rc, JUDGE_OK);
+	assert_int_equal(r.passed, 4);
+	r = judge2("allowed.test", 9000, S("\x16"), true);
+	assert_int_equal(r.rc, JUDGE_OK);
+	assert_int_equal(r.passed, 1);
 	/* an unfinished line that is not HTTP passes at EOF */
 	r = judge2("allowed.test", 6379, S("PING"), true);
 	assert_int_equal(r.rc, JUDGE_OK);
