@@ -19,9 +19,9 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 {
 	static unsigned next_id = 1;
 	struct cd_gen *g;
-	struct eg_cidr own[256];
+	struct eg_cidr *own;
 	char perr[EG_ERR_MAX] = "";
-	int nown;
+	size_t nown;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -33,12 +33,14 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 	/* the host's own addresses are never a destination (policy.h); not
 	 * knowing them is an error, not an empty list (a unit whose
 	 * RestrictAddressFamilies= lacks AF_NETLINK made it one) */
-	if ((nown = eg_host_addrs(own, sizeof(own) / sizeof(own[0]))) < 0) {
+	if (eg_host_addrs(&own, &nown) != 0) {
 		snprintf(err, errlen, "the host's own addresses: %s",
 		    strerror(errno));
 		goto bad;
 	}
-	if ((g->pol = eg_policy_new(cfg, own, (size_t)nown, perr)) == NULL) {
+	g->pol = eg_policy_new(cfg, own, nown, perr);
+	free(own);
+	if (g->pol == NULL) {
 		snprintf(err, errlen, "policy: %s", perr);
 		goto bad;
 	}

@@ -26,12 +26,15 @@ cidr_cmp(const void *a, const void *b)
 int
 downaddrs_read(const struct eg_config *cfg, struct eg_cidr **out, size_t *n)
 {
-	struct eg_cidr *v;
-	size_t k = 0, i;
-	int h;
+	struct eg_cidr *h, *v;
+	size_t k = 0, nh, i;
 
-	if ((v = calloc(cfg->dohd.nlisten + DOHD_OWN_MAX, sizeof(*v))) == NULL)
+	if (eg_host_addrs(&h, &nh) != 0)
+		return errno ? -errno : -EIO;
+	if ((v = calloc(cfg->dohd.nlisten + nh + 1, sizeof(*v))) == NULL) {
+		free(h);
 		return -ENOMEM;
+	}
 	for (i = 0; i < cfg->dohd.nlisten; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl;
@@ -45,12 +48,9 @@ downaddrs_read(const struct eg_config *cfg, struct eg_cidr **out, size_t *n)
 		v[k].plen = v[k].ip.family == AF_INET ? 32 : 128;
 		k++;
 	}
-	if ((h = eg_host_addrs(v + k, DOHD_OWN_MAX)) < 0) {
-		h = -errno;
-		free(v);
-		return h ? h : -EIO;
-	}
-	k += (size_t)h;
+	memcpy(v + k, h, nh * sizeof(*h));
+	k += nh;
+	free(h);
 	/* sorted, so a refresh compares sets, not the kernel's order */
 	qsort(v, k, sizeof(*v), cidr_cmp);
 	*out = v;

@@ -10,7 +10,6 @@
 #include "addr.h"
 #include "config.h"
 
-#define DOHD_OWN_MAX		4096	/* interface addresses read */
 #define DOHD_OWN_REFRESH_MS	5000
 
 struct dohd_app;

@@ -10,9 +10,9 @@
 
 /*
  * Every address of every interface of this network namespace, as /32 and
- * /128 entries (scope dropped), at most max.  Returns how many, or -1 when
- * the kernel could not be asked (errno set).
+ * /128 entries (scope dropped), in a new array (free it).  0, or -1 with
+ * errno when the kernel could not be asked.
  */
-int eg_host_addrs(struct eg_cidr *out, size_t max);
+int eg_host_addrs(struct eg_cidr **out, size_t *n);
 
 #endif
