@@ -80,6 +80,26 @@ lab_expect_match "/ready without netjaild or dohd" '^200$' \
     lab_exec host curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:19191/ready
 lab_stop connectd
 
+# ---- connectd alone with a hop given by name: the host's resolver finds
+# it, and with no jail there is no netjaild to push its address to
+cat >"$LAB_DIR/sidecar-hop.conf" <<CONF
+[jail]
+runtime_dir = $LAB_DIR/run-c
+[chain]
+hop = http://alice:S3cretPw@hop-a.test:$LAB_HOP_PORT
+[connectd]
+proxy_listen = 127.0.0.1:13128
+[policy]
+allow = smoke.test:80,443
+CONF
+chmod 644 "$LAB_DIR/sidecar-hop.conf"
+lab_spawn connectd host "$connectd" -c "$LAB_DIR/sidecar-hop.conf"
+lab_wait_tcp host 127.0.0.1 13128 10 ||
+    lab_die "connectd did not start: $(tail -5 "$LAB_DIR/connectd.log")"
+lab_expect_match "through a hop named by name, resolved by the host's resolver" '^exit-ok smoke.test' \
+    lab_exec host curl -sS --max-time 5 -x http://127.0.0.1:13128 http://smoke.test/
+lab_stop connectd
+
 # ---- a hop's password is never printed: not by connectd's log, /health,
 # /metrics, egressctl status, check, explain or doctor, nor in a probe
 # failure once the hop is gone
