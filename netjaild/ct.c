@@ -1,7 +1,9 @@
 /*
  * ct.c - conntrack flush through ctnetlink (dump, then delete matches).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +94,13 @@ in_prefix(const struct prefixes *ps, int family, const uint8_t *a)
 }
 
 struct victims {
+	/* the entries to cut: by their original tuple and ct mark */
+	bool (*want)(const struct victims *, const struct nlattr *orig,
+	    const struct nlattr *mark);
 	const struct prefixes *ps;
+	uint32_t bit;
+	ct_keep_fn keep;
+	void *arg;
 	char **tuples;		/* raw CTA_TUPLE_ORIG attributes */
 	size_t *lens;
 	int *families;
@@ -126,43 +134,183 @@ tuple_src(const struct nlattr *tuple, int *family, const uint8_t **addr)
 	return -1;
 }
 
+/* The original destination and, for TCP and UDP, its port. */
+static int
+tuple_dst(const struct nlattr *tuple, int *family, const uint8_t **addr,
+    uint16_t *port)
+{
+	const struct nlattr *n, *a;
+
+	*addr = NULL;
+	*port = 0;
+	mnl_attr_for_each_nested(n, tuple) {
+		if (mnl_attr_get_type(n) == CTA_TUPLE_IP) {
+			mnl_attr_for_each_nested(a, n) {
+				size_t len = mnl_attr_get_payload_len(a);
+
+				if ((mnl_attr_get_type(a) == CTA_IP_V4_DST &&
+				    len == 4) || (mnl_attr_get_type(a) ==
+				    CTA_IP_V6_DST && len == 16)) {
+					*family = len == 4 ? AF_INET : AF_INET6;
+					*addr = mnl_attr_get_payload(a);
+				}
+			}
+		} else if (mnl_attr_get_type(n) == CTA_TUPLE_PROTO) {
+			mnl_attr_for_each_nested(a, n)
+				if (mnl_attr_get_type(a) == CTA_PROTO_DST_PORT &&
+				    mnl_attr_get_payload_len(a) == 2)
+					*port = ntohs(mnl_attr_get_u16(a));
+		}
+	}
+	return *addr != NULL ? 0 : -1;
+}
+
+static bool
+want_src_in_prefix(const struct victims *v, const struct nlattr *orig,
+    const struct nlattr *mark)
+{
+	const uint8_t *src;
+	int family;
+
+	(void)mark;
+	return tuple_src(orig, &family, &src) == 0 &&
+	    in_prefix(v->ps, family, src);
+}
+
+static bool
+want_direct_gone(const struct victims *v, const struct nlattr *orig,
+    const struct nlattr *mark)
+{
+	const uint8_t *dst;
+	uint16_t port;
+	int family;
+
+	if (mark == NULL || mnl_attr_get_payload_len(mark) != 4 ||
+	    !(ntohl(mnl_attr_get_u32(mark)) & v->bit))
+		return false;
+	if (tuple_dst(orig, &family, &dst, &port) == -1)
+		return true;	/* a direct flow we cannot place: cut */
+	return !v->keep(family, dst, port, v->arg);
+}
+
 static int
 ct_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct victims *v = arg;
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
+	const struct nlattr *a, *orig = NULL, *mark = NULL;
 	const uint8_t *src;
-	int family;
+	char **t;
+	size_t *l;
+	int *f, family;
 
 	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
-		char **t;
-		size_t *l;
-		int *f;
-
-		if (mnl_attr_get_type(a) != CTA_TUPLE_ORIG)
-			continue;
-		if (tuple_src(a, &family, &src) == -1 ||
-		    !in_prefix(v->ps, family, src))
-			return 0;
-		t = reallocarray(v->tuples, v->n + 1, sizeof(*t));
-		if (t) v->tuples = t;
-		l = reallocarray(v->lens, v->n + 1, sizeof(*l));
-		if (l) v->lens = l;
-		f = reallocarray(v->families, v->n + 1, sizeof(*f));
-		if (f) v->families = f;
-		if (!t || !l || !f ||
-		    (v->tuples[v->n] = malloc(a->nla_len)) == NULL) {
-			v->oom = 1;
-			return 0;
-		}
-		memcpy(v->tuples[v->n], a, a->nla_len);
-		v->lens[v->n] = a->nla_len;
-		v->families[v->n] = family;
-		v->n++;
+		if (mnl_attr_get_type(a) == CTA_TUPLE_ORIG && orig == NULL)
+			orig = a;
+		else if (mnl_attr_get_type(a) == CTA_MARK)
+			mark = a;
+	}
+	if (orig == NULL || tuple_src(orig, &family, &src) == -1 ||
+	    !v->want(v, orig, mark))
+		return 0;
+	t = reallocarray(v->tuples, v->n + 1, sizeof(*t));
+	if (t) v->tuples = t;
+	l = reallocarray(v->lens, v->n + 1, sizeof(*l));
+	if (l) v->lens = l;
+	f = reallocarray(v->families, v->n + 1, sizeof(*f));
+	if (f) v->families = f;
+	if (!t || !l || !f ||
+	    (v->tuples[v->n] = malloc(orig->nla_len)) == NULL) {
+		v->oom = 1;
 		return 0;
 	}
+	memcpy(v->tuples[v->n], orig, orig->nla_len);
+	v->lens[v->n] = orig->nla_len;
+	v->families[v->n] = family;
+	v->n++;
 	return 0;
+}
+
+/* Dump the conntrack table, delete the entries v wants: count or -errno. */
+static int
+flush(struct victims *v, char *err, size_t errlen)
+{
+	char buf[8192];
+	struct nj_nl ct;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	size_t i;
+	int rc = 0, r, deleted = 0;
+
+	if (nl_open(&ct, NETLINK_NETFILTER, err, errlen) == -1)
+		return -EIO;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ct.seq++;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	if ((r = nl_request(&ct, nlh, ct_cb, v)) < 0) {
+		/* no conntrack in this kernel or namespace: nothing to cut */
+		if (r != -EOPNOTSUPP && r != -ENOENT) {
+			snprintf(err, errlen, "dumping conntrack: %s",
+			    strerror(-r));
+			rc = r;
+		}
+		goto out;
+	}
+	if (v->oom) {
+		snprintf(err, errlen, "conntrack flush: out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < v->n; i++) {
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) |
+		    IPCTNL_MSG_CT_DELETE;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_seq = ct.seq++;
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = (uint8_t)v->families[i];
+		nfg->version = NFNETLINK_V0;
+		memcpy(mnl_nlmsg_get_payload_tail(nlh), v->tuples[i],
+		    v->lens[i]);
+		nlh->nlmsg_len += MNL_ALIGN(v->lens[i]);
+		r = nl_request(&ct, nlh, NULL, NULL);
+		if (r == 0)
+			deleted++;
+		else if (r != -ENOENT && rc == 0) {
+			/* gone meanwhile is fine; anything else is not */
+			snprintf(err, errlen, "deleting conntrack entry: %s",
+			    strerror(-r));
+			rc = r;
+		}
+	}
+out:
+	nl_close(&ct);
+	for (i = 0; i < v->n; i++)
+		free(v->tuples[i]);
+	free(v->tuples);
+	free(v->lens);
+	free(v->families);
+	return rc < 0 ? rc : deleted;
+}
+
+int
+ct_flush_direct(uint32_t bit, ct_keep_fn keep, void *arg, char *err,
+    size_t errlen)
+{
+	struct victims v;
+
+	if (bit == 0)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.want = want_direct_gone;
+	v.bit = bit;
+	v.keep = keep;
+	v.arg = arg;
+	return flush(&v, err, errlen);
 }
 
 int
@@ -183,11 +331,10 @@ ct_flush_index(const unsigned *idx, size_t n, char *err, size_t errlen)
 	char buf[8192];
 	struct prefixes ps;
 	struct victims v;
-	struct nj_nl rt, ct;
+	struct nj_nl rt;
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	size_t i;
-	int rc = 0, r, deleted = 0;
+	int r;
 
 	memset(&ps, 0, sizeof(ps));
 	memset(&v, 0, sizeof(v));
@@ -211,58 +358,7 @@ ct_flush_index(const unsigned *idx, size_t n, char *err, size_t errlen)
 	}
 	if (ps.n == 0)
 		return 0;
-
-	if (nl_open(&ct, NETLINK_NETFILTER, err, errlen) == -1)
-		return -EIO;
+	v.want = want_src_in_prefix;
 	v.ps = &ps;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ct.seq++;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	if ((r = nl_request(&ct, nlh, ct_cb, &v)) < 0) {
-		/* no conntrack in this kernel or namespace: nothing to cut */
-		if (r != -EOPNOTSUPP && r != -ENOENT) {
-			snprintf(err, errlen, "dumping conntrack: %s",
-			    strerror(-r));
-			rc = r;
-		}
-		goto out;
-	}
-	if (v.oom) {
-		snprintf(err, errlen, "conntrack flush: out of memory");
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < v.n; i++) {
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) |
-		    IPCTNL_MSG_CT_DELETE;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		nlh->nlmsg_seq = ct.seq++;
-		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-		nfg->nfgen_family = (uint8_t)v.families[i];
-		nfg->version = NFNETLINK_V0;
-		memcpy(mnl_nlmsg_get_payload_tail(nlh), v.tuples[i], v.lens[i]);
-		nlh->nlmsg_len += MNL_ALIGN(v.lens[i]);
-		r = nl_request(&ct, nlh, NULL, NULL);
-		if (r == 0)
-			deleted++;
-		else if (r != -ENOENT && rc == 0) {
-			/* gone meanwhile is fine; anything else is not */
-			snprintf(err, errlen, "deleting conntrack entry: %s",
-			    strerror(-r));
-			rc = r;
-		}
-	}
-out:
-	nl_close(&ct);
-	for (i = 0; i < v.n; i++)
-		free(v.tuples[i]);
-	free(v.tuples);
-	free(v.lens);
-	free(v.families);
-	return rc < 0 ? rc : deleted;
+	return flush(&v, err, errlen);
 }

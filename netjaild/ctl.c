@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "admit.h"
+#include "ct.h"
 #include "ipc.h"
 #include "log.h"
 #include "netjaild.h"
@@ -235,7 +236,46 @@ nj_reload(struct nj_state *st, char *err, size_t errlen)
 	st->cfg = cfg;
 	/* links the new entries match are set up, others let go */
 	links_resync(&st->links);
+	nj_cut_stale_directs(st);
 	return 0;
+}
+
+/*
+ * Is dst:port still a direct endpoint: a configured address or CIDR, or a
+ * port of a configured direct name (its learned addresses come and go
+ * with their TTL, and a flow outlives them: RULESET.md)?
+ */
+static bool
+direct_still(int family, const uint8_t *dst, uint16_t port, void *arg)
+{
+	const struct nj_state *st = arg;
+	const struct eg_config *cfg = st->cfg;
+	struct nj_elem e;
+	size_t i;
+
+	for (i = 0; i < cfg->jail.ndirect; i++)
+		if (cfg->jail.direct[i].ep.is_name &&
+		    cfg->jail.direct[i].ep.port == port)
+			return true;
+	rules_elem_addr(&e, family, dst, -1, port);
+	return rules_set_covers(&st->rs->sets[family == AF_INET ?
+	    NJ_SET_DIRECT4 : NJ_SET_DIRECT6], &e) != 0;
+}
+
+void
+nj_cut_stale_directs(struct nj_state *st)
+{
+	char err[256];
+	int n;
+
+	n = ct_flush_direct(rules_direct_bit(st->cfg->jail.fwmark),
+	    direct_still, st, err, sizeof(err));
+	if (n < 0)
+		eg_log(EG_LOG_WARN, "direct_flows_cut_failed", "error=\"%s\"",
+		    err);
+	else if (n > 0)
+		eg_log(EG_LOG_INFO, "direct_flows_cut", "entries=%d "
+		    "why=\"no longer a direct endpoint\"", n);
 }
 
 static void

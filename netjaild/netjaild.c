@@ -252,6 +252,7 @@ main(int argc, char **argv)
 	 */
 	if (links_start(&st.links, &st.cfg, loop, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "links", "error=\"%s\"", err);
+	nj_cut_stale_directs(&st);
 	memset(&roles, 0, sizeof(roles));
 	roles.netjaild_uid = d.cfg->netjaild.user.uid;
 	roles.connectd_uid = d.cfg->connectd.user.uid;

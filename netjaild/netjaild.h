@@ -52,6 +52,11 @@ struct nj_state {
 int nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
     size_t errlen);
 int nj_reload(struct nj_state *st, char *err, size_t errlen);
+/*
+ * Open flows that began as direct to an endpoint the config no longer
+ * has are cut (a reload, or a start with a changed config).
+ */
+void nj_cut_stale_directs(struct nj_state *st);
 
 void nj_ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
     const struct eg_ipc_msg *msg, void *arg);
