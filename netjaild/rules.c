@@ -69,6 +69,9 @@ const struct nj_chain nj_chains[NJ_CH__MAX] = {
 	[NJ_CH_OUT_FILTER] = { "out_filter", "filter", NF_INET_LOCAL_OUT,
 	    NJ_PRIO_FILTER, "owner-gating of hop and DoH addresses; local "
 	    "users: everything not diverted is dropped" },
+	[NJ_CH_POST_LOCAL] = { "post_local", NULL, -1, 0,
+	    "local users: a jailed user's packet off lo passes only to a "
+	    "direct endpoint" },
 	[NJ_CH_POST_FILTER] = { "post_filter", "filter", NF_INET_POST_ROUTING,
 	    NJ_PRIO_FILTER, "local users: by the device it really leaves by, "
 	    "nothing but lo and direct endpoints, whatever routing did" },
@@ -971,7 +974,7 @@ build_local_post(struct nj_ruleset *rs, const struct eg_config *cfg,
     bool diverted, bool v6)
 {
 	uint32_t mark = cfg->jail.fwmark;
-	struct nj_rule m;
+	struct nj_rule *r, m;
 
 	if (diverted) {
 		memset(&m, 0, sizeof(m));
@@ -980,12 +983,19 @@ build_local_post(struct nj_ruleset *rs, const struct eg_config *cfg,
 		m_val(&m, NJ_MARK, mark);
 		DROP(&m, "local detour missed", false);
 	}
+	/*
+	 * Every packet of the host passes here: one rule (one uid set
+	 * lookup) for those that are not a jailed user's off lo, the rest
+	 * in post_local.
+	 */
+	NEW(NJ_CH_POST_FILTER);
+	m_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
+	m_str(r, NJ_OIF_NAME_NE, "lo");
+	m_str(r, NJ_JUMP, nj_chains[NJ_CH_POST_LOCAL].name);
 	/* a direct flow outlives its learned element here too */
-	DIRECT_EST(NJ_CH_POST_FILTER, NJ_SKUID_SET, NJ_SET_UIDS, false);
+	DIRECT_EST(NJ_CH_POST_LOCAL, NJ_SKUID_SET, NJ_SET_UIDS, false);
 	memset(&m, 0, sizeof(m));
-	m.chain = NJ_CH_POST_FILTER;
-	m_set(&m, NJ_SKUID_SET, NJ_SET_UIDS);
-	m_str(&m, NJ_OIF_NAME_NE, "lo");
+	m.chain = NJ_CH_POST_LOCAL;
 	DROP(&m, "local leaves", false);
 	return 0;
 nomem:

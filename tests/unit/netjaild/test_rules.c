@@ -716,10 +716,11 @@ direct_flows(void **state)
  * and 2): the output hook sees the device of the first route lookup, so
  * the postrouting chain judges the device a packet really leaves by.
  * There, with a jailed user: (a) nothing is accepted but direct
- * endpoints (and established flows that began as one), (b) the last rule drops the jailed uid's packets on any
- * device but lo, (c) with the TPROXY detour, a packet carrying the mark
- * that is not on lo is dropped first, whoever sent it.  Without a jailed
- * user the chain is not there at all.
+ * endpoints (and established flows that began as one), in post_local,
+ * (b) a jailed uid's packet on any device but lo jumps there and ends in
+ * a drop, (c) with the TPROXY detour, a packet carrying the mark that is
+ * not on lo is dropped first, whoever sent it.  Without a jailed user
+ * neither chain is there.
  */
 static bool
 has_str(const struct nj_rule *r, enum nj_term_kind k, const char *s)
@@ -741,9 +742,11 @@ local_verdict_postrouting(void **state)
 	(void)state;
 	assert_int_equal(nj_chains[NJ_CH_POST_FILTER].hook,
 	    NF_INET_POST_ROUTING);
+	assert_int_equal(nj_chains[NJ_CH_POST_LOCAL].hook, -1);
 	for (n = nj_test_config_names; *n; n++) {
 		struct eg_config *cfg = nj_test_config(*n);
 		const struct nj_rule *last = NULL, *markdrop = NULL;
+		const struct nj_rule *jump = NULL;
 		struct nj_ruleset *rs;
 		bool users = cfg->jail.nusers > 0;
 		bool tproxy = cfg->connectd.transparent_listen != NULL;
@@ -751,12 +754,29 @@ local_verdict_postrouting(void **state)
 		nj_test_config_free(cfg);
 		free(print_cfg(*n, &rs));
 		assert_true(rs->chain_used[NJ_CH_POST_FILTER] == users);
+		assert_true(rs->chain_used[NJ_CH_POST_LOCAL] == users);
 		for (j = 0, nrules = 0; j < rs->nrules; j++) {
 			const struct nj_rule *r = &rs->rules[j];
 
-			if (r->chain != NJ_CH_POST_FILTER)
+			if (r->chain == NJ_CH_POST_FILTER) {
+				nrules++;
+				/* nothing accepted in the base chain */
+				assert_false(has_kind(r, NJ_ACCEPT));
+				if (has_kind(r, NJ_JUMP))
+					jump = r;
+				if (has_kind(r, NJ_DROP)) {
+					/* first, whoever sent it */
+					markdrop = r;
+					assert_true(has_kind(r, NJ_MARK));
+					assert_true(has_str(r, NJ_OIF_NAME_NE,
+					    "lo"));
+					assert_false(has_kind(r, NJ_SKUID_SET));
+					assert_int_equal(nrules, 2);
+				}
 				continue;
-			nrules++;
+			}
+			if (r->chain != NJ_CH_POST_LOCAL)
+				continue;
 			last = r;
 			/* a direct endpoint, or a flow that began as one */
 			if (has_kind(r, NJ_ACCEPT)) {
@@ -766,23 +786,19 @@ local_verdict_postrouting(void **state)
 				    has_kind(r, NJ_CT_ORIGINAL) &&
 				    has_kind(r, NJ_CTMARK_HAS)));
 			}
-			if (has_kind(r, NJ_DROP) && has_kind(r, NJ_MARK) &&
-			    markdrop == NULL) {
-				markdrop = r;
-				assert_true(has_str(r, NJ_OIF_NAME_NE, "lo"));
-				assert_false(has_kind(r, NJ_SKUID_SET));
-				/* before any accept */
-				assert_int_equal(nrules, 2);
-			}
 		}
 		if (!users) {
 			rules_free(rs);
 			continue;
 		}
+		/* every jailed user's packet off lo goes to post_local ... */
+		assert_non_null(jump);
+		assert_true(has_kind(jump, NJ_SKUID_SET));
+		assert_true(has_str(jump, NJ_OIF_NAME_NE, "lo"));
+		assert_true(has_str(jump, NJ_JUMP, "post_local"));
+		/* ... whose last word is a drop */
 		assert_non_null(last);
 		assert_true(has_kind(last, NJ_DROP));
-		assert_true(has_kind(last, NJ_SKUID_SET));
-		assert_true(has_str(last, NJ_OIF_NAME_NE, "lo"));
 		assert_string_equal(last->comment, "local leaves");
 		assert_true((markdrop != NULL) == tproxy);
 		rules_free(rs);
