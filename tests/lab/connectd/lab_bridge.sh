@@ -44,7 +44,9 @@ chmod 777 "$D/run"
 echo 1 >"$D/netjaild.ready"
 echo 1 >"$D/dohd.ready"
 lab_spawn fake-netjaild host python3 "$here/fakepeer.py" "$D/run" netjaild "$D/netjaild.ready"
-lab_spawn fake-dohd host python3 "$here/fakepeer.py" "$D/run" dohd "$D/dohd.ready"
+# smoke.test for connectd's resolve check (the hops resolve it again).
+lab_spawn fake-dohd host python3 "$here/fakepeer.py" "$D/run" dohd "$D/dohd.ready" \
+    "smoke.test=$LAB_EXIT"
 lab_retry 5 test -S "$D/run/dohd.sock"
 lab_retry 5 test -S "$D/run/netjaild.sock"
 
@@ -76,6 +78,8 @@ upstream = https://doh.test/dns-query $LAB_DOH
 
 [policy]
 allow = smoke.test:443,80
+; the lab's "internet" is RFC 1918 (as in tests/lab/e2e/common.sh)
+permit_cidr = $LAB_UPNET4
 CONF
 lab_spawn connectd host "$CONNECTD" -c "$D/cd.conf"
 lab_wait_tcp host 127.0.0.1 9191

@@ -90,6 +90,8 @@ hop = http://alice:S3cretPw@hop-a.test:$LAB_HOP_PORT
 [connectd]
 proxy_listen = 127.0.0.1:13128
 [policy]
+; the lab's "internet" is RFC 1918: connectd's resolve check would refuse it
+permit_cidr = $LAB_UPNET4
 allow = smoke.test:80,443
 CONF
 chmod 644 "$LAB_DIR/sidecar-hop.conf"
@@ -111,6 +113,8 @@ runtime_dir = $LAB_DIR/run-c
 hop = http://alice:S3cretPw@$LAB_HOP_A:$LAB_HOP_PORT
 probe_interval = 1s
 max_hop_status_age = 3s
+; no dohd runs here to resolve the target first
+resolve_check = no
 [connectd]
 proxy_listen = 127.0.0.1:13128
 health_listen = 127.0.0.1:19191
