@@ -432,6 +432,51 @@ check_routing(struct doctor *d, const struct eg_config *cfg)
 	ctl_status_free(&st);
 }
 
+/*
+ * Layer 2 as netjaild last found it: every port of a jailed bridge
+ * isolated, or left switching for a direct endpoint inside the bridge's
+ * subnet (its non-IP frames between ports are then not judged).
+ */
+static void
+check_bridge_ports(struct doctor *d, const struct eg_config *cfg)
+{
+	struct ctl_status st;
+	char ports[32], iso[32], sw[32], why[256];
+	unsigned long np, ni, ns;
+
+	ctl_query_status(cfg, "netjaild", &st);
+	if (!st.answered || ctl_text_get(st.text, "bridge_ports", ports,
+	    sizeof(ports)) == NULL) {
+		ctl_status_free(&st);
+		return;
+	}
+	np = strtoul(ports, NULL, 10);
+	ni = ctl_text_get(st.text, "bridge_ports_isolated", iso,
+	    sizeof(iso)) ? strtoul(iso, NULL, 10) : 0;
+	ns = ctl_text_get(st.text, "bridge_ports_switched", sw,
+	    sizeof(sw)) ? strtoul(sw, NULL, 10) : 0;
+	if (strcmp(ports, "error") == 0)
+		say(d, DR_PROBLEM, "bridge ports", "see netjaild's log",
+		    "cannot list them: %s", ctl_text_get(st.text,
+		    "bridge_ports_reason", why, sizeof(why)) ? why : "?");
+	else if (ni < np)
+		say(d, DR_PROBLEM, "bridge ports", "see netjaild's log "
+		    "(event=port_isolation_failed); bridge link show",
+		    "%lu of %lu port(s) of jailed bridges not isolated: a "
+		    "workload reaches its neighbours at layer 2", np - ni, np);
+	else if (ns > 0)
+		say(d, DR_WARN, "bridge ports", "keep workloads that forward "
+		    "(a second, unjailed network) off such a bridge, or give "
+		    "the direct endpoint outside its subnet", "%lu port(s) "
+		    "left switching for a direct endpoint inside their "
+		    "bridge's subnet: only their IP is judged between ports",
+		    ns);
+	else
+		say(d, DR_OK, "bridge ports", NULL, "%lu port(s) of jailed "
+		    "bridges isolated: nothing is switched between them", np);
+	ctl_status_free(&st);
+}
+
 /* Is addr:port free for a listener (the owning daemon being down)? */
 static void
 check_port(struct doctor *d, const char *owner, const char *addr, int type)
@@ -575,8 +620,10 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 		    cfg->jail.group != NULL ? cfg->jail.group : "egressjail");
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			up[i] = check_daemon(&d, cfg, ctl_daemons[i]);
-		if (up[0])
+		if (up[0]) {
 			check_routing(&d, cfg);
+			check_bridge_ports(&d, cfg);
+		}
 		if (!up[1]) {
 			for (i = 0; i < cfg->connectd.nproxy_listen; i++)
 				check_port(&d, "connectd",

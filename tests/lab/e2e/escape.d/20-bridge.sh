@@ -346,6 +346,9 @@ lab_expect "bridge: a workload that joins later is isolated within a second" \
 	lab_retry 1 hb_isolated "${LAB_P}-w3"
 lab_expect_match "bridge: netjaild's status counts the isolated ports" \
 	'bridge_ports_isolated=3' lab_exec host "$E2E_CTL" -c "$E2E_CONF" status
+hb_doctor() { lab_exec host "$E2E_CTL" -c "$E2E_CONF" doctor 2>&1 || true; }
+lab_expect_match "bridge: doctor: the jailed bridge's ports are isolated" \
+	'^ok +bridge ports +3 port\(s\) of jailed bridges isolated' hb_doctor
 ip netns del "${LAB_P}w3"
 rm -rf "/etc/netns/${LAB_P}w3"
 
@@ -360,6 +363,8 @@ sed -i "s|^direct = .*|&\ndirect = $LAB_W2_4:5432|" "$E2E_CONF"
 lab_expect "bridge: netjaild reloads with a direct endpoint on the bridge ($LAB_W2_4:5432)" hb_reload
 lab_expect "bridge: ... its ports are released (no longer isolated)" \
 	lab_retry 2 sh -c "! ip netns exec $LAB_NS_HOST bridge -d link show dev ${LAB_P}-w1 | grep -q 'isolated on'"
+lab_expect_match "bridge: doctor warns that the bridge is left switching" \
+	'^warn +bridge ports +2 port\(s\) left switching' hb_doctor
 for v in 1 0; do
 	[ -n "$brnf0" ] || [ "$v" = 1 ] || continue
 	[ -z "$brnf0" ] || lab_brnf "$v"
