@@ -145,6 +145,8 @@ nonblock(int fd)
 	assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
 }
 
+static bool rig_observe;	/* report mode for the next rig */
+
 static void
 rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
 {
@@ -186,6 +188,7 @@ rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
 	o.fin_hold_ms = hold_ms;
 	o.judge = jd;
 	o.judge_ms = 300;
+	o.observe = rig_observe;
 	g->r = cd_relay_start(&g->cd, &g->conn.cli, g->conn.up, &o, &g->conn);
 	assert_non_null(g->r);
 }
@@ -635,6 +638,28 @@ judged_keepalive_cut(void **state)
 	rig_down(&g);
 }
 
+/* Report mode: the same fronting is logged as a cut that would have
+ * been, and every byte passes. */
+static void
+judged_report_mode(void **state)
+{
+	struct rig g;
+	const char r1[] = "GET /1 HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
+	const char r2[] = "GET /2 HTTP/1.1\r\nHost: forbidden.test\r\n\r\n";
+
+	(void)state;
+	rig_observe = true;
+	rig_up_judged(&g, 0, new_judge("allowed.test", 80));
+	rig_observe = false;
+	put(&g, g.cli_peer, r1, sizeof(r1) - 1);
+	expect(&g, g.up_peer, r1, sizeof(r1) - 1);
+	put(&g, g.cli_peer, r2, sizeof(r2) - 1);
+	expect(&g, g.up_peer, r2, sizeof(r2) - 1);
+	assert_string_equal(g.conn.cut, "host-mismatch");
+	assert_false(g.conn.done);
+	rig_down(&g);
+}
+
 /* A head that never completes waits judge_ms, then the tunnel is cut. */
 static void
 judged_hold_timeout(void **state)
@@ -667,6 +692,7 @@ main(void)
 		cmocka_unit_test(judged_sni_cut),
 		cmocka_unit_test(judged_keepalive_cut),
 		cmocka_unit_test(judged_hold_timeout),
+		cmocka_unit_test(judged_report_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
