@@ -530,7 +530,12 @@ direct_accepts(struct nj_ruleset *rs, int chain, enum nj_term_kind who,
 		return -1;
 	m_set(r, who, whoset);
 	m_simple(r, NJ_CT_ORIGINAL);
-	m_simple(r, NJ_CT_ESTREL);
+	/*
+	 * Established only: a related flow (a conntrack helper's
+	 * expectation) inherits its master's ct mark, and would start a
+	 * connection no direct set admitted.
+	 */
+	m_simple(r, NJ_CT_EST);
 	m_val(r, NJ_CTMARK_HAS, dbit);
 	m_simple(r, NJ_ACCEPT);
 	return 0;
@@ -1484,6 +1489,9 @@ print_term(const struct nj_term *t, FILE *out)
 	case NJ_CT_ESTREL:
 		fputs("ct state established,related", out);
 		break;
+	case NJ_CT_EST:
+		fputs("ct state established", out);
+		break;
 	case NJ_ICMPV6_TYPE:
 		fprintf(out, "icmpv6 type %s", t->val == 133 ?
 		    "nd-router-solicit" : t->val == 135 ?
@@ -2173,10 +2181,12 @@ emit_term(struct nftnl_rule *r, const struct nj_term *t)
 		e_fib(r, NFT_CMP_NEQ);
 		break;
 	case NJ_CT_ESTREL:
+	case NJ_CT_EST:
 	case NJ_CT_INVALID:
 		/* ct state bits: invalid 0x1, established 0x2, related 0x4 */
 		e_ct(r, NFT_CT_STATE);
-		e_bitwise(r, t->kind == NJ_CT_ESTREL ? mask : 0x01, zero);
+		e_bitwise(r, t->kind == NJ_CT_ESTREL ? mask :
+		    t->kind == NJ_CT_EST ? 0x02 : 0x01, zero);
 		e_cmp(r, NFT_CMP_NEQ, &zero, 4);
 		break;
 	case NJ_CT_ORIGINAL:

@@ -82,6 +82,7 @@ enum nj_term_kind {
 	NJ_CTMARK_HAS,		/* ct mark & val == val */
 	NJ_CT_REPLY,		/* ct direction reply */
 	NJ_CT_DNAT,		/* ct status dnat: a NAT rule chose daddr */
+	NJ_CT_EST,		/* ct state established (not related) */
 	NJ_CT_NEW,		/* ct state new */
 	NJ_SOCKET_MARK,		/* socket mark val: the receiving socket's */
 	NJ_SPORT,		/* tcp/udp sport val */

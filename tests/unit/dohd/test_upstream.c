@@ -23,7 +23,7 @@ static const char conf[] =
     "upstream = https://two.test:8443/q 127.0.0.1\n"
     "upstream = https://three.test/dns-query 127.0.0.1\n"
     "ca_file = /etc/ssl/certs/ca-certificates.crt\n"
-    "query_timeout = 2s\n"
+    "query_timeout = 20s\n"
     "[policy]\n"
     "allow = a.example\n";
 
@@ -126,11 +126,16 @@ t_all_refused(void **st)
 	calls = 0;
 	assert_int_equal(r.resolve(r.ctx, q, n, on_result, NULL), 0);
 	assert_int_equal(calls, 0);	/* never from inside resolve */
-	while (calls == 0 && uv_now(&c->loop) - t0 < 5000)
+	while (calls == 0 && uv_now(&c->loop) - t0 < 25000)
 		uv_run(&c->loop, UV_RUN_ONCE);
 	assert_int_equal(calls, 1);
 	assert_true(result < 0);
-	assert_true(uv_now(&c->loop) - t0 < 2500);
+	/*
+	 * Refusals end the query, not the 20 s query timeout.  The margin
+	 * is for valgrind on a loaded 2-core machine (2.5 s was missed with
+	 * a 2 s timeout, which could not tell the two apart anyway).
+	 */
+	assert_true(uv_now(&c->loop) - t0 < 10000);
 	{
 		char text[4096];
 
