@@ -1088,6 +1088,7 @@ rebind		A	10.0.0.1
 rebind6		AAAA	fd00::1
 loopback	A	127.0.0.1
 metadata	A	169.254.169.254
+hostself	A	$LAB_HOSTUP4
 mixed		A	$LAB_EXIT
 mixed		A	10.0.0.1
 alias		CNAME	alias2
