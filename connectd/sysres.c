@@ -154,49 +154,55 @@ int
 sysres_parse(const uint8_t *buf, size_t len, uint16_t id, const char *name,
     uint16_t qtype, struct eg_ip *a, size_t max, size_t *n, int *rcode)
 {
-	ldns_pkt *p = NULL;
-	ldns_rr_list *an;
-	ldns_rr *qr;
-	ldns_rdf *want = NULL;
-	size_t i;
+	ldns_rr *qr = NULL, *rr = NULL;
+	ldns_rdf *want = NULL, *rd;
+	size_t pos = LDNS_HEADER_SIZE, i, an;
 	int rc = -1;
 
+	/*
+	 * The header by hand and then only the question and the answers,
+	 * one record at a time: ldns_wire2pkt leaks on some malformed
+	 * additional sections (fuzz_sysres found it), and a reply is
+	 * hostile input.  Authority and additional records are never read.
+	 */
 	*n = 0;
-	if (ldns_wire2pkt(&p, buf, len) != LDNS_STATUS_OK)
+	if (len < LDNS_HEADER_SIZE || LDNS_ID_WIRE(buf) != id ||
+	    !LDNS_QR_WIRE(buf) || LDNS_QDCOUNT(buf) != 1)
 		return -1;
-	if (ldns_pkt_id(p) != id || !ldns_pkt_qr(p) ||
-	    ldns_pkt_qdcount(p) != 1 ||
-	    (qr = ldns_rr_list_rr(ldns_pkt_question(p), 0)) == NULL ||
-	    ldns_rr_get_type(qr) != qtype ||
+	if (ldns_wire2rr(&qr, buf, len, &pos, LDNS_SECTION_QUESTION) !=
+	    LDNS_STATUS_OK)
+		return -1;
+	if (ldns_rr_get_type(qr) != qtype ||
 	    ldns_str2rdf_dname(&want, name) != LDNS_STATUS_OK ||
 	    ldns_dname_compare(ldns_rr_owner(qr), want) != 0)
 		goto out;
-	*rcode = ldns_pkt_get_rcode(p);
-	an = ldns_pkt_answer(p);
-	for (i = 0; an != NULL && i < ldns_rr_list_rr_count(an) && *n < max;
-	    i++) {
-		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		ldns_rdf *rd;
-
-		if (ldns_rr_get_type(rr) != qtype ||
-		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-		    (rd = ldns_rr_rdf(rr, 0)) == NULL)
-			continue;
-		if (qtype == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4)
-			a[*n].family = AF_INET;
-		else if (qtype == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16)
-			a[*n].family = AF_INET6;
-		else
-			continue;
-		memset(a[*n].addr, 0, sizeof(a[*n].addr));
-		memcpy(a[*n].addr, ldns_rdf_data(rd), ldns_rdf_size(rd));
-		a[*n].scope = 0;
-		(*n)++;
+	*rcode = LDNS_RCODE_WIRE(buf);
+	an = LDNS_ANCOUNT(buf);
+	for (i = 0; i < an && *n < max; i++) {
+		if (ldns_wire2rr(&rr, buf, len, &pos, LDNS_SECTION_ANSWER) !=
+		    LDNS_STATUS_OK)
+			goto out;	/* a cut answer is no answer */
+		if (ldns_rr_get_type(rr) == qtype &&
+		    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		    (rd = ldns_rr_rdf(rr, 0)) != NULL &&
+		    ldns_rdf_size(rd) == (qtype == LDNS_RR_TYPE_A ? 4u : 16u) &&
+		    (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_AAAA)) {
+			memset(&a[*n], 0, sizeof(a[*n]));
+			a[*n].family = qtype == LDNS_RR_TYPE_A ? AF_INET :
+			    AF_INET6;
+			memcpy(a[*n].addr, ldns_rdf_data(rd), ldns_rdf_size(rd));
+			(*n)++;
+		}
+		ldns_rr_free(rr);
+		rr = NULL;
 	}
 	rc = 0;
 out:
+	if (rc != 0)
+		*n = 0;
+	ldns_rr_free(rr);
 	ldns_rdf_deep_free(want);
-	ldns_pkt_free(p);
+	ldns_rr_free(qr);
 	return rc;
 }
 
