@@ -8,8 +8,9 @@
  * write direction; the relay ends when both directions have ended (or on
  * an error, or when nothing moved for idle_ms).  The client's EOF toward
  * a chain of hops is held back (fin_hold_ms > 0) until the upstream has
- * been quiet that long: tinyproxy and squid end the whole tunnel at the
- * first EOF from either side, so passing a request's half-close on at
+ * been quiet that long, when nothing has come back since the client last
+ * sent (see answer_pending): tinyproxy and squid end the whole tunnel at
+ * the first EOF from either side, so passing a request's half-close on at
  * once would cut the answer off.  A server that waits for the EOF gets
  * it once it has had its say; straight to the target (exit = direct) the
  * EOF goes on at once.
@@ -78,6 +79,7 @@ struct cd_relay {
 	uint64_t idle_ms, last;
 	uint64_t fin_hold_ms;		/* 0: pass the client's EOF at once */
 	uint64_t up_last;		/* the upstream's last bytes */
+	uint64_t down_at_up;		/* bytes_down when the client last sent */
 	bool fin_held;			/* the client's EOF waits on hold */
 	uint64_t bytes_up, bytes_down;
 	bool cli_eof, up_eof;		/* read side ended */
@@ -109,6 +111,19 @@ static uint64_t nofile;			/* RLIMIT_NOFILE, read once */
 static void relay_end(struct cd_relay *r, const char *err);
 static void maybe_splice(struct cd_relay *r);
 static void fin_hold(struct cd_relay *r);
+
+/*
+ * Nothing has come back since the client last sent: its EOF ends a
+ * request that still waits for its answer (nc -N, a script's half-close),
+ * so it is held.  Once the upstream has answered, an EOF is the client
+ * being done and goes on at once: holding it kept every closed tunnel's
+ * slot for half_close_delay (faults-connlimit: no slot came free in 10 s).
+ */
+static bool
+answer_pending(const struct cd_relay *r)
+{
+	return r->bytes_down == r->down_at_up;
+}
 static void fin_release(struct cd_relay *r);
 static void judge_bytes(struct cd_relay *r, const char *p, size_t n);
 static int judge_end(struct cd_relay *r, bool eof);
@@ -301,6 +316,7 @@ emit_up(void *arg, const char *p, size_t n)
 		return;	/* the stream reported its error */
 	r->bytes_up += (uint64_t)n;
 	r->cd->m.bytes_up += (uint64_t)n;
+	r->down_at_up = r->bytes_down;
 }
 
 static void
@@ -399,7 +415,7 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		if (r->judge != NULL && judge_end(r, true) != 0)
 			return;
 		r->cli_eof = true;
-		if (r->fin_hold_ms > 0 && !r->up_eof)
+		if (r->fin_hold_ms > 0 && !r->up_eof && answer_pending(r))
 			fin_hold(r);
 		else
 			us_shutdown(r->up);
@@ -416,6 +432,7 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			return;	/* the stream reported its error */
 		r->bytes_up += (uint64_t)n;
 		r->cd->m.bytes_up += (uint64_t)n;
+		r->down_at_up = r->bytes_down;
 	}
 	if (us_queued(r->up) > CD_WQ_HIGH)
 		cli_read_stop(r);
@@ -532,6 +549,7 @@ pump(struct cd_relay *r, struct sdir *d)
 		if (d->from == 0) {
 			r->bytes_up += (uint64_t)n;
 			r->cd->m.bytes_up += (uint64_t)n;
+			r->down_at_up = r->bytes_down;
 		} else {
 			r->bytes_down += (uint64_t)n;
 			r->cd->m.bytes_down += (uint64_t)n;
@@ -546,7 +564,7 @@ pump(struct cd_relay *r, struct sdir *d)
 	 * not in the loop, which may run out of rounds right at the EOF.
 	 * The client's EOF may have to wait (see the top of the file). */
 	if (d->eof && !d->shut && d->from == 0 && r->fin_hold_ms > 0 &&
-	    !r->dir[1].eof) {
+	    !r->dir[1].eof && (r->fin_held || answer_pending(r))) {
 		if (!r->fin_held)
 			fin_hold(r);
 		return;
