@@ -4,6 +4,9 @@
  * namespace), or time an install with many direct endpoints.
  *
  *   nj_tool print NAME | install NAME | readback NAME | remove
+ *   nj_tool nldump NAME: the payload of every netlink message the install
+ *   batch carries (table, sets, elements, chains, rules), as hex, one a
+ *   line; tests/unit/netjaild/nl_compare.sh diffs two builds with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,13 @@
 
 #include <time.h>
 #include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
 
 static double
 now_ms(void)
@@ -29,6 +39,87 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char nlbuf[1 << 20];
+
+static struct nlmsghdr *
+nl_hdr(uint16_t type)
+{
+	memset(nlbuf, 0, sizeof(nlbuf));
+	return nftnl_nlmsg_build_hdr(nlbuf, type, NFPROTO_INET, 0, 0);
+}
+
+static void
+nl_hex(const char *what, const struct nlmsghdr *nlh)
+{
+	const uint8_t *p = (const uint8_t *)nlh;
+	uint32_t i;
+
+	printf("%s ", what);
+	for (i = 0; i < nlh->nlmsg_len; i++)
+		printf("%02x", p[i]);
+	putchar('\n');
+}
+
+/* The messages install_table() sends, without a netlink socket. */
+static int
+nldump(const struct nj_ruleset *rs)
+{
+	struct nftnl_table *t;
+	struct nftnl_chain *ch;
+	struct nftnl_set *ns;
+	struct nftnl_rule *nr;
+	struct nlmsghdr *nlh;
+	size_t i, j, n;
+	int c;
+
+	if ((t = rules_nl_table()) == NULL)
+		return -1;
+	nlh = nl_hdr(NFT_MSG_NEWTABLE);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nl_hex("table", nlh);
+	nftnl_table_free(t);
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		const struct nj_set *s = &rs->sets[i];
+
+		if ((ns = rules_nl_set(s, (uint32_t)i + 1, false)) == NULL)
+			return -1;
+		nlh = nl_hdr(NFT_MSG_NEWSET);
+		nftnl_set_nlmsg_build_payload(nlh, ns);
+		nl_hex(s->name, nlh);
+		nftnl_set_free(ns);
+		for (j = 0; j < s->nelems; j += n) {
+			n = s->nelems - j < 400 ? s->nelems - j : 400;
+			if ((ns = rules_nl_set(s, (uint32_t)i + 1, false)) ==
+			    NULL || rules_nl_set_elems(ns, s, s->elems + j, n)
+			    == -1)
+				return -1;
+			nlh = nl_hdr(NFT_MSG_NEWSETELEM);
+			nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+			nl_hex("elems", nlh);
+			nftnl_set_free(ns);
+		}
+	}
+	for (c = 0; c < NJ_CH__MAX; c++) {
+		if (!rs->chain_used[c])
+			continue;
+		if ((ch = rules_nl_chain(&rs->chains[c])) == NULL)
+			return -1;
+		nlh = nl_hdr(NFT_MSG_NEWCHAIN);
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+		nl_hex(rs->chains[c].name, nlh);
+		nftnl_chain_free(ch);
+	}
+	for (i = 0; i < rs->nrules; i++) {
+		if ((nr = rules_nl_rule(rs, &rs->rules[i])) == NULL)
+			return -1;
+		nlh = nl_hdr(NFT_MSG_NEWRULE);
+		nftnl_rule_nlmsg_build_payload(nlh, nr);
+		nl_hex("rule", nlh);
+		nftnl_rule_free(nr);
+	}
+	return 0;
 }
 
 int
@@ -55,6 +146,10 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "print") == 0) {
 		rules_print(rs, stdout);
 		rc = 0;
+		goto out;
+	}
+	if (strcmp(argv[1], "nldump") == 0) {
+		rc = nldump(rs) == -1;
 		goto out;
 	}
 	if (nl_open(&nl, NETLINK_NETFILTER, err, sizeof(err)) == -1) {
@@ -173,7 +268,7 @@ out:
 	nj_test_config_free(cfg);
 	return rc;
 usage:
-	fprintf(stderr, "usage: nj_tool print|install|readback NAME | bench NAME [N] |\n"
+	fprintf(stderr, "usage: nj_tool print|nldump|install|readback NAME | bench NAME [N] |\n"
 	    "  set NAME add|del ADDR PORT MS | routes | unroute | remove\n");
 	return 2;
 }
