@@ -1,9 +1,11 @@
 /*
  * rules.h - the jail's nftables table as an in-memory description.
  *
- * rules_build() turns a config into one description; rules_print() writes
- * it as nft text and rules_batch() as a libnftnl batch.  Both walk the same
- * description, so --print shows exactly what is installed.
+ * rules_build() (rules.c) turns a config into one description;
+ * rules_print() (rules_print.c) writes it as nft text and rules_nl_*()
+ * (rules_nftnl.c) as the libnftnl objects of the install batch.  Both walk
+ * the same description and write each term through one table entry
+ * (rules_term.c), so --print shows exactly what is installed.
  */
 #ifndef NJ_RULES_H
 #define NJ_RULES_H
@@ -95,6 +97,7 @@ enum nj_term_kind {
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,
 	NJ_CTMARK_OR,		/* ct mark set ct mark | val */
 	NJ_JUMP,		/* str: chain name */
+	NJ_TERM__MAX
 };
 
 struct nj_term {

@@ -13,8 +13,12 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
 #include "cfgs.h"
 #include "rules.h"
+#include "rules_term.h"
 
 static char *
 print_cfg(const char *name, struct nj_ruleset **out)
@@ -929,6 +933,61 @@ bridge_spoofed_source(void **state)
 	}
 }
 
+static int
+count_expr(struct nftnl_expr *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * Every term kind has its entry in rules_term.c: a text of its own (two
+ * kinds printing the same words would be a table slip) and at least one
+ * expression.  A kind without an entry aborts the test.
+ */
+static void
+every_term_kind(void **state)
+{
+	char *text[NJ_TERM__MAX];
+	struct nj_term t;
+	int k, j, nexpr;
+
+	(void)state;
+	for (k = 0; k < NJ_TERM__MAX; k++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		size_t len = 0;
+		FILE *f;
+
+		memset(&t, 0, sizeof(t));
+		t.kind = (enum nj_term_kind)k;
+		t.family = NFPROTO_IPV4;
+		t.proto = IPPROTO_TCP;
+		t.set = NJ_SET_IFACES;
+		t.val = 7;
+		snprintf(t.str, sizeof(t.str), "lo");
+		text[k] = NULL;
+		f = open_memstream(&text[k], &len);
+		assert_non_null(f);
+		rules_term_print(&t, f);
+		fclose(f);
+		assert_true(len > 0);
+		for (j = 0; j < k; j++)
+			if (strcmp(text[j], text[k]) == 0)
+				fail_msg("kinds %d and %d both print \"%s\"", j, k,
+				    text[k]);
+		assert_non_null(r);
+		rules_term_emit(r, &t);
+		nexpr = 0;
+		nftnl_expr_foreach(r, count_expr, &nexpr);
+		if (nexpr == 0)
+			fail_msg("kind %d (%s) emits no expression", k, text[k]);
+		nftnl_rule_free(r);
+	}
+	for (k = 0; k < NJ_TERM__MAX; k++)
+		free(text[k]);
+}
+
 int
 main(void)
 {
@@ -959,5 +1018,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_pairs);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_wildcard_proxy);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_spoofed_source);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(every_term_kind);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
