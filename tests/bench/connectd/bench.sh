@@ -27,7 +27,13 @@
 #                 p99 from connect start to the first payload byte.  Impls:
 #                 direct (the rig's and the load generator's ceiling),
 #                 connectd (access log off), connectd-log (access log on,
-#                 to a file), tinyproxy, squid.
+#                 to a file), tinyproxy, squid, and floor (cd_floor: a
+#                 trivial CONNECT relay, no policy, no log: the kernel's
+#                 share of a proxied tunnel).  Each proxy's CPU per
+#                 counted tunnel too: user + system time of every process
+#                 on its path (connectd and its dohd stand-in, squid and
+#                 its log helper, tinyproxy and its threads) over the
+#                 counted window, read by cd_connrate from /proc.
 #   idle-9000     9,000 idle tunnels held open (cd_idle) through a fresh
 #                 instance of connectd, tinyproxy and squid; the proxy's
 #                 RSS before and after, per tunnel.
@@ -97,7 +103,7 @@ case $B in /*) ;; *) B=$SRC/$B ;; esac
 CONNECTD=${EJ_CONNECTD:-$B/connectd/connectd}
 TOOLS=$B/tests/bench/connectd
 FAKEPEER=$SRC/tests/lab/connectd/fakepeer.py
-for f in "$CONNECTD" "$TOOLS/cd_sink" "$TOOLS/cd_bulk" "$TOOLS/cd_connrate" "$TOOLS/cd_idle"; do
+for f in "$CONNECTD" "$TOOLS/cd_sink" "$TOOLS/cd_bulk" "$TOOLS/cd_connrate" "$TOOLS/cd_idle" "$TOOLS/cd_floor"; do
 	[ -x "$f" ] || { note "connectd bench: $f not built, nothing measured"; exit 1; }
 done
 [ -f "$FAKEPEER" ] || { note "connectd bench: $FAKEPEER missing"; exit 1; }
@@ -354,9 +360,15 @@ up tp2 3151 start_tinyproxy tp2 3151 3150 100
 # tinyproxy-quiet, a RESULT beside tinyproxy as shipped: tinyproxy
 # without its per-connection log lines
 up tpw 3152 start_tinyproxy tpw 3152 - 100 Warning
+# The floor: what a CONNECT relay that does nothing else costs per tunnel.
+start_floor() {
+	bgrun fl "$T/floor.log" "$TOOLS/cd_floor" 127.0.0.1:3133 127.0.0.2:9001
+	wait_file "$T/floor.log" "floor ready" 5 "${PID[fl]}"
+}
+up fl 3133 start_floor
 
 # A few tunnels through each before anything is measured.
-for key in cd1 cdlog cd2 cd2n cdsq sq1 sq2 tp1 tp2 tpw; do
+for key in cd1 cdlog cd2 cd2n cdsq sq1 sq2 tp1 tp2 tpw fl; do
 	[ -z "${BROKEN[$key]:-}" ] || continue
 	out=$(timeout 20 ip netns exec "$NS" "$TOOLS/cd_connrate" -m hello -T 1 -w 0 \
 	    "${ADDR[$key]}" "$TARGET:9001" 2 0.3 2>&1)
@@ -371,8 +383,8 @@ done
 declare -A PATHS=(
 	[relay-1hop]="direct:direct connectd:cd1 squid:sq1 tinyproxy:tp1"
 	[relay-2hop]="connectd:cd2 squid:sq2 tinyproxy:tp2 connectd-squid:cdsq"
-	[connrate-c32]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw connectd-2hop:cd2 connectd-2hop-norc:cd2n"
-	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw"
+	[connrate-c32]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw floor:fl connectd-2hop:cd2 connectd-2hop-norc:cd2n"
+	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw floor:fl"
 	[idle-9000]="connectd:idle-cd tinyproxy:idle-tp squid:idle-sq"
 )
 WORKLOADS=${EJ_CD_WORKLOADS:-"relay-1hop relay-2hop connrate-c32 connrate-c64 idle-9000"}
@@ -399,10 +411,29 @@ bench_relay() {	# WORKLOAD IMPL KEY ROUND
 	quiesce "$1 $2 round $4"
 }
 
+# path_pids KEY: the pids of every process on KEY's path, comma-separated
+# (empty for direct): connectd and its dohd stand-in (a 2-hop path: both
+# connectds), squid and tinyproxy with their children.
+path_pids() {
+	local k p all=""
+	case $1 in
+	direct) return ;;
+	cd2 | cd2n) set -- "$1" cd1 ;;
+	esac
+	for k in "$@"; do
+		case $k in
+		cd*) all="$all ${PID[$k]:-} ${PID[$k-dohd]:-}" ;;
+		*) [ -n "${PID[$k]:-}" ] && all="$all $(pid_tree "${PID[$k]}")" ;;
+		esac
+	done
+	for p in $all; do printf '%s\n' "$p"; done | paste -sd, -
+}
+
 bench_rate() {	# WORKLOAD IMPL KEY ROUND CLIENTS
-	local out tun fails
+	local out tun fails pids cpu
+	pids=$(path_pids "$3")
 	out=$(timeout $((${rate_secs%.*} + 40)) ip netns exec "$NS" "$TOOLS/cd_connrate" -m hello \
-	    -w "$rate_warm" "${ADDR[$3]}" "$TARGET:9001" "$5" "$rate_secs" 2>&1)
+	    -w "$rate_warm" ${pids:+-P "$pids"} "${ADDR[$3]}" "$TARGET:9001" "$5" "$rate_secs" 2>&1)
 	echo "# round $4 $1 $2: $out"
 	tun=$(field tunnels "$out")
 	fails=$(field fails "$out")
@@ -419,6 +450,13 @@ bench_rate() {	# WORKLOAD IMPL KEY ROUND CLIENTS
 	record "$1" "$2" rate "$(field per_s "$out")"
 	record "$1" "$2" ttfb_p50 "$(field ttfb_p50_ms "$out")"
 	record "$1" "$2" ttfb_p99 "$(field ttfb_p99_ms "$out")"
+	cpu=$(field cpu_us_per_tunnel "$out")
+	if [ -n "$cpu" ]; then
+		record "$1" "$2" cpu_per_tunnel "$cpu"
+		record "$1" "$2" cpu_pct "$(field cpu_pct "$out")"
+	elif [ -n "$pids" ]; then
+		note "$1 $2 round $4: no CPU figure (a process on the path ended during the run: $pids)"
+	fi
 }
 
 # rss_tree PID: RSS = the sum of VmRSS (KiB) over PID and its
@@ -537,15 +575,18 @@ for w in $WORKLOADS; do
 		impl=${p%%:*}
 		case $w in
 		relay-*) metrics="throughput" ;;
-		connrate-*) metrics="rate ttfb_p50 ttfb_p99" ;;
+		connrate-*) metrics="rate ttfb_p50 ttfb_p99 cpu_per_tunnel" ;;
 		idle-*) metrics="rss_per_tunnel" ;;
 		esac
 		for m in $metrics; do
+			# direct has no proxy, so no CPU figure
+			[ "$impl.$m" = direct.cpu_per_tunnel ] && continue
 			f=$R/$w.$impl.$m
 			[ -s "$f" ] || { note "$w $impl $m: no successful run, no figure"; continue; }
 			case $m in
 			throughput) unit=MiB/s better=higher fmt=%.1f ;;
 			rate) unit=conn/s better=higher fmt=%.0f ;;
+			cpu_per_tunnel) unit=us better=lower fmt=%.1f ;;
 			ttfb_*) unit=ms better=lower fmt=%.3f ;;
 			rss_per_tunnel) unit=KiB better=lower fmt=%.2f ;;
 			esac
@@ -565,6 +606,16 @@ done
     note "relay: the direct path (cd_bulk straight to cd_sink, no relay) moves ${MED[relay-1hop.direct.throughput]} MiB/s: the rig's ceiling for one stream"
 [ -n "${MED[connrate-c32.direct.rate]:-}" ] &&
     note "connrate: the load generator's direct ceiling (cd_connrate straight to cd_sink) is ${MED[connrate-c32.direct.rate]} conn/s with 32 clients, ${MED[connrate-c64.direct.rate]:-?} conn/s with 64"
+for w in connrate-c32 connrate-c64; do
+	line=""
+	for p in ${PATHS[$w]}; do
+		impl=${p%%:*}
+		f=$R/$w.$impl.cpu_pct
+		[ -s "$f" ] && line="$line $impl=$(printf '%.0f' "$(median "$f")")%"
+	done
+	[ -n "$line" ] && note "$w: proxy CPU over the counted window (median, % of one core, every process on the path):$line"
+done
+note "connrate: cpu_per_tunnel = user + system CPU of every process on the proxy's path (connectd: connectd and its dohd stand-in, both connectds for connectd-2hop; squid and its log helper; tinyproxy with all its threads) over the counted window / tunnels counted. Loopback's softirq work lands on whichever process sends, so part of the client's and sink's kernel work is counted too, the same way for every proxy: floor (cd_floor, a trivial CONNECT relay) is that share. Compare ratios, not absolute figures"
 for impl in connectd tinyproxy squid; do
 	f=$R/idle-9000.$impl.rss_before
 	[ -s "$f" ] && note "idle-9000: $impl RSS before the tunnels (after start-up and 20 warm-up tunnels): median $(median "$f") KiB"
@@ -584,10 +635,10 @@ say "$(printf '# %-13s %-15s %-15s %10s %-7s %7s %5s  %-21s %9s %s' workload imp
 for w in $WORKLOADS; do
 	for p in ${PATHS[$w]}; do
 		impl=${p%%:*}
-		for m in throughput rate ttfb_p50 ttfb_p99 rss_per_tunnel; do
+		for m in throughput rate ttfb_p50 ttfb_p99 cpu_per_tunnel rss_per_tunnel; do
 			k=$w.$impl.$m
 			[ -n "${MED[$k]:-}" ] || continue
-			case $m in throughput) unit=MiB/s ;; rate) unit=conn/s ;; ttfb_*) unit=ms ;; *) unit=KiB ;; esac
+			case $m in throughput) unit=MiB/s ;; rate) unit=conn/s ;; ttfb_*) unit=ms ;; cpu_*) unit=us ;; *) unit=KiB ;; esac
 			g=-
 			[ "$m" = throughput ] && g=$(awk -v v="${MED[$k]}" 'BEGIN { printf "%.2f", v * 8 * 1048576 / 1e9 }')
 			r=-
@@ -628,6 +679,10 @@ for c in 32 64; do
 	[ -n "$a" ] && [ -n "$b" ] && ok=$((a * b))
 	target "connrate c$c: connectd p99 below every peer's" "$ok" "connectd ${p99:-?} ms, tinyproxy ${MED[$w.tinyproxy.ttfb_p99]:-?}, squid ${MED[$w.squid.ttfb_p99]:-?} (tinyproxy-quiet ${MED[$w.tinyproxy-quiet.ttfb_p99]:-?})"
 	target "connrate c$c: access log on >= 90% of off" "$(ge "${MED[$w.connectd-log.rate]:-}" "$cr" 0.9)" "log/nolog $(ratio "${MED[$w.connectd-log.rate]:-}" "$cr")"
+	tq=${MED[$w.tinyproxy-quiet.cpu_per_tunnel]:-}
+	cl=${MED[$w.connectd-log.cpu_per_tunnel]:-}
+	half=$(awk -v t="$tq" 'BEGIN { if (t != "") print t * 0.5 }')
+	target "connrate c$c: connectd-log CPU/tunnel <= 0.5x tinyproxy-quiet" "$(le "$cl" "$half")" "connectd-log ${cl:-?} us, tinyproxy-quiet ${tq:-?}, floor ${MED[$w.floor.cpu_per_tunnel]:-?}; ratio $(ratio "$cl" "$tq")"
 done
 ci=${MED[idle-9000.connectd.rss_per_tunnel]:-}
 target "idle: connectd <= 16 KiB per tunnel" "$(le "$ci" 16)" "connectd ${ci:-?} KiB, tinyproxy ${MED[idle-9000.tinyproxy.rss_per_tunnel]:-?}, squid ${MED[idle-9000.squid.rss_per_tunnel]:-?}"

@@ -1,8 +1,8 @@
 /*
  * cd_connrate - closed-loop rate of short CONNECT tunnels.
  *
- *   cd_connrate [-m hello|echo] [-T THREADS] [-w WARMUP] PROXY|direct
- *       TARGET CLIENTS SECONDS
+ *   cd_connrate [-m hello|echo] [-T THREADS] [-w WARMUP] [-P PID,...]
+ *       PROXY|direct TARGET CLIENTS SECONDS
  *
  * CLIENTS connections are kept in flight by THREADS epoll loops (default
  * 2, clients split between them); each, as soon as it ends, is replaced
@@ -17,6 +17,11 @@
  * failures by kind, and percentiles of the time to first byte (connect
  * start to the first byte of the server's payload) and of the whole
  * connection.
+ *
+ * -P PID,...: the CPU time (user + system, /proc/PID/stat, every thread
+ * and every waited-for child included) those processes used over the
+ * counted window, in total and per counted tunnel: the proxy's cost per
+ * tunnel when PIDs are every process on its path.
  */
 #include <sys/epoll.h>
 
@@ -69,6 +74,10 @@ static int direct, echo_mode = 1;	/* without -m: an echo target */
 static char req[512];
 static int reqlen;
 static double tstart, twarm, tend;
+
+#define MAXPIDS		32
+static long cpupids[MAXPIDS];
+static int ncpupids;
 
 static void
 push(struct samples *s, double x)
@@ -273,11 +282,55 @@ merge(struct samples *into, const struct samples *from)
 		push(into, from->v[i]);
 }
 
+/*
+ * CPU seconds (utime + stime + cutime + cstime) of every -P process; -1
+ * when one of them is gone (its time went with it).
+ */
+static double
+cpu_now(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v[4];
+	double sum = 0;
+	long tck = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int i, ok;
+
+	for (i = 0; i < ncpupids; i++) {
+		snprintf(path, sizeof(path), "/proc/%ld/stat", cpupids[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			return -1;
+		ok = fgets(buf, sizeof(buf), f) != NULL;
+		fclose(f);
+		/* After the last ')': comm may hold spaces and parens. */
+		if (!ok || (p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+		    "%*u %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) !=
+		    4)
+			return -1;
+		sum += (double)(v[0] + v[1] + v[2] + v[3]) / (double)tck;
+	}
+	return sum;
+}
+
+static void
+sleep_until(double t)
+{
+	double d;
+	struct timespec ts;
+
+	while ((d = t - now_s()) > 0) {
+		ts.tv_sec = (time_t)d;
+		ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: cd_connrate [-m hello|echo] [-T THREADS] "
-	    "[-w WARMUP] PROXY|direct TARGET CLIENTS SECONDS\n");
+	    "[-w WARMUP] [-P PID,...] PROXY|direct TARGET CLIENTS SECONDS\n");
 	exit(2);
 }
 
@@ -287,11 +340,24 @@ main(int argc, char **argv)
 	static struct worker wk[MAXTHREADS];
 	struct samples ttfb = { 0 }, total = { 0 };
 	unsigned long long done = 0, fails[F_N] = { 0 }, nf = 0;
-	double secs, warm = -1;
+	double secs, warm = -1, cpu0 = -1, cpu1 = -1;
+	char *pl, *e;
 	int ch, i, k, nclients, nthreads = 2;
 
-	while ((ch = getopt(argc, argv, "m:T:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "m:T:w:P:")) != -1) {
 		switch (ch) {
+		case 'P':
+			for (pl = optarg; *pl != '\0'; pl = e) {
+				if (ncpupids == MAXPIDS)
+					usage();
+				cpupids[ncpupids++] = strtol(pl, &e, 10);
+				if (e == pl || cpupids[ncpupids - 1] <= 0 ||
+				    (*e != ',' && *e != '\0'))
+					usage();
+				if (*e == ',')
+					e++;
+			}
+			break;
 		case 'm':
 			if (strcmp(optarg, "echo") == 0)
 				echo_mode = 1;
@@ -349,6 +415,12 @@ main(int argc, char **argv)
 		k += wk[i].nslots;
 		pthread_create(&wk[i].th, NULL, run, &wk[i]);
 	}
+	if (ncpupids > 0) {
+		sleep_until(twarm);
+		cpu0 = cpu_now();
+		sleep_until(tend);
+		cpu1 = cpu_now();
+	}
 	for (i = 0; i < nthreads; i++) {
 		pthread_join(wk[i].th, NULL);
 		done += wk[i].done;
@@ -370,6 +442,12 @@ main(int argc, char **argv)
 	    1e3, cd_pct(total.v, total.n, 99) * 1e3);
 	for (k = 0; k < F_N; k++)
 		printf(" fail_%s=%llu", fname[k], fails[k]);
+	if (ncpupids > 0 && cpu0 >= 0 && cpu1 >= 0 && done > 0)
+		printf(" cpu_s=%.3f cpu_pct=%.1f cpu_us_per_tunnel=%.2f",
+		    cpu1 - cpu0, (cpu1 - cpu0) / secs * 100,
+		    (cpu1 - cpu0) / (double)done * 1e6);
+	else if (ncpupids > 0)
+		printf(" cpu_s=gone");
 	printf("\n");
 	free(ttfb.v);
 	free(total.v);
