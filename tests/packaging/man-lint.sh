@@ -23,7 +23,7 @@ fi
 
 # Every key the config file knows is documented in egressjail.conf(5).
 keys=$(sed -n 's/^[[:space:]]*{ S_[A-Z]*, "\([a-z_0-9]*\)",.*/\1/p' \
-    "$src/libegress/config.c" 2>/dev/null | sort -u)
+    "$src/libegress/config_keys.c" 2>/dev/null | sort -u)
 undoc=""
 for k in $keys; do
 	grep -q "^\.It Ic $k Ns" "$src/man/egressjail.conf.5" || undoc="$undoc $k"

@@ -1,6 +1,9 @@
 /*
  * fuzz_config.c - the config loader on arbitrary bytes.
  *
+ * Every file of the loader is included, not only config.c: the library's
+ * copies would otherwise be linked in beside these and clash.
+ *
  * glob(3) is replaced so that an input naming a glob over the root cannot
  * send the fuzzer walking the file system; the line scanner, every key
  * parser and the cross-key checks still see the input.
@@ -14,6 +17,10 @@ static int fuzz_glob(const char *, int, int (*)(const char *, int),
 #define glob(p, f, e, g) fuzz_glob(p, f, e, g)
 
 #include "config.c"
+#include "config_check.c"
+#include "config_keys.c"
+#include "config_url.c"
+#include "printconf.c"
 
 static int
 fuzz_glob(const char *pat, int flags, int (*errfn)(const char *, int),
