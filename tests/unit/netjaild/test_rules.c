@@ -988,6 +988,50 @@ every_term_kind(void **state)
 		free(text[k]);
 }
 
+/* A config rules_build cannot use: NULL, and err names the key and value. */
+static void
+build_fails(struct eg_config *cfg, const char *want)
+{
+	struct nj_ruleset *rs;
+	char err[256];
+
+	err[0] = '\0';
+	rs = rules_build(cfg, err, sizeof(err));
+	if (rs != NULL)
+		fail_msg("built a ruleset, wanted \"%s\"", want);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("error \"%s\", wanted \"%s...\"", err, want);
+}
+
+static void
+build_errors(void **state)
+{
+	static char *longif[] = { "br-ej", "a-name-too-long-for-linux" };
+	static char *bad[] = { "no-such-address" };
+	struct eg_config *cfg;
+
+	(void)state;
+	cfg = nj_test_config("both");
+	cfg->jail.interfaces = longif;
+	cfg->jail.ninterfaces = 2;
+	build_fails(cfg, "interface \"a-name-too-long-for-linux\": name too "
+	    "long");
+	nj_test_config_free(cfg);
+	cfg = nj_test_config("both");
+	cfg->dohd.listen = bad;
+	build_fails(cfg, "[dohd] listen \"no-such-address\": ");
+	nj_test_config_free(cfg);
+	cfg = nj_test_config("both");
+	cfg->connectd.transparent_listen = bad[0];
+	build_fails(cfg, "[connectd] transparent_listen \"no-such-address\": ");
+	nj_test_config_free(cfg);
+	cfg = nj_test_config("both");
+	cfg->connectd.proxy_listen = bad;
+	cfg->connectd.nproxy_listen = 1;
+	build_fails(cfg, "[connectd] proxy_listen \"no-such-address\": ");
+	nj_test_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1019,5 +1063,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_wildcard_proxy);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_spoofed_source);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(every_term_kind);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(build_errors);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
