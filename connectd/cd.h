@@ -3,10 +3,11 @@
  *
  *   connectd.c  start-up, signals, reload, drain
  *   gen.c       one configuration generation: config, policy, TLS context
- *   listen.c    explicit and transparent intake, decisions, refusals, log
+ *   listen.c    the listening sockets (explicit and transparent)
+ *   conn.c      one connection: head, decision, dial, refusal, access log
  *   decide.c    policy decision -> what connectd does (pure)
- *   ustream.c   upstream byte stream: TCP plus nested TLS over memory BIOs
  *   chain.c     the chain dialer and the dohd resolver
+ *   ustream.c   upstream byte stream: TCP plus nested TLS over memory BIOs
  *   relay.c     both directions, backpressure, half-close, idle timeout
  *   probe.c     per-hop probes and readiness
  *   health.c    /live /ready /health /metrics
@@ -99,6 +100,7 @@ struct cd_metrics {
 /* ---- daemon state */
 struct cd_listener {
 	uv_tcp_t h;
+	struct cd *cd;
 	enum cd_mode mode;
 	struct sockaddr_storage addr;
 	bool open;
@@ -218,21 +220,15 @@ void cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
 void cd_resolve_all(struct cd *cd, const char *name, uint64_t timeout_ms,
     cd_resolve_cb cb, void *arg);
 
-/* ---- listen.c */
-struct cd_conn;
+/* ---- listen.c: the listening sockets */
 int cd_listen_start(struct cd *cd, char *err, size_t errlen);
 void cd_listen_stop(struct cd *cd);
+
+/* ---- conn.c: one connection's life */
+struct cd_conn;
+void cd_conn_accept(struct cd_listener *l);
 void cd_conns_close_all(struct cd *cd);
 size_t cd_conns_count(struct cd *cd);
-/* relay.c calls back into the connection when it is done */
-void cd_conn_relay_done(struct cd_conn *c, const char *err);
-/* relay.c took over both sockets (dups): close the client handle and the
- * ustream now. */
-void cd_conn_relay_release(struct cd_conn *c);
-/* The tunnel judge cut the tunnel (observe: report mode, it would have):
- * log it with what was seen, count it, mark the connection denied. */
-void cd_conn_tunnel_cut(struct cd_conn *c, const char *why,
-    const char *seen, bool observe);
 
 /* ---- alog.c: the access log, buffered, never blocking the loop */
 void cd_alog_init(struct cd *cd, const struct eg_config *cfg);
@@ -240,10 +236,24 @@ void cd_alog(struct cd *cd, enum eg_log_level lvl, const char *event,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void cd_alog_flush(struct cd *cd);
 
-/* ---- relay.c */
+/* ---- relay.c: it knows its connection only through these callbacks
+ * (arg is the connection) */
 struct cd_relay;
 struct judge;
+struct cd_relay_cbs {
+	/* the relay ended: err NULL when both directions ended cleanly */
+	void (*done)(void *arg, const char *err);
+	/* the relay took both sockets over (dups): close the client handle
+	 * and the ustream now */
+	void (*release)(void *arg);
+	/* the tunnel judge cut the tunnel (observe: report mode, it would
+	 * have) with what it saw */
+	void (*tunnel_cut)(void *arg, const char *why, const char *seen,
+	    bool observe);
+};
 struct cd_relay_opts {
+	/* bytes and splices are counted here; active bounds the pipes */
+	struct cd_metrics *m;
 	uint64_t idle_ms;
 	/* > 0: hold the client's EOF until the upstream has been quiet that
 	 * long (hops that end a tunnel at the first EOF) */
@@ -254,8 +264,9 @@ struct cd_relay_opts {
 	uint64_t judge_ms;
 	bool observe;
 };
-struct cd_relay *cd_relay_start(struct cd *cd, uv_tcp_t *cli,
-    struct ustream *up, const struct cd_relay_opts *o, struct cd_conn *c);
+struct cd_relay *cd_relay_start(uv_loop_t *loop, uv_tcp_t *cli,
+    struct ustream *up, const struct cd_relay_opts *o,
+    const struct cd_relay_cbs *cbs, void *arg);
 void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
 bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);

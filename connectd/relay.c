@@ -65,8 +65,10 @@ struct sdir {				/* one direction when spliced */
 };
 
 struct cd_relay {
-	struct cd *cd;
-	struct cd_conn *conn;
+	uv_loop_t *loop;
+	struct cd_metrics *m;		/* the daemon's counters */
+	const struct cd_relay_cbs *cbs;	/* the connection's part */
+	void *arg;
 	uv_tcp_t *cli;
 	struct ustream *up;
 	uv_timer_t idle;
@@ -216,7 +218,7 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 	if (r->done || r->spliced || n == 0)
 		return;
 	r->bytes_down += n;
-	r->cd->m.bytes_down += n;
+	r->m->bytes_down += n;
 	r->last = r->up_last = eg_now_ms();
 	if (cli_queued(r) == 0) {
 		b = uv_buf_init((char *)p, (unsigned)n);
@@ -315,7 +317,7 @@ emit_up(void *arg, const char *p, size_t n)
 	if (us_write(r->up, p, n) != 0)
 		return;	/* the stream reported its error */
 	r->bytes_up += (uint64_t)n;
-	r->cd->m.bytes_up += (uint64_t)n;
+	r->m->bytes_up += (uint64_t)n;
 	r->down_at_up = r->bytes_down;
 }
 
@@ -341,7 +343,7 @@ judge_cut(struct cd_relay *r)
 {
 	char why[CD_ERR_MAX];
 
-	cd_conn_tunnel_cut(r->conn, r->judge->why, r->judge->detail,
+	r->cbs->tunnel_cut(r->arg, r->judge->why, r->judge->detail,
 	    r->observe);
 	snprintf(why, sizeof(why), "tunnel check: %s", r->judge->why);
 	judge_drop(r);
@@ -431,7 +433,7 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		if (us_write(r->up, b->base, (size_t)n) != 0)
 			return;	/* the stream reported its error */
 		r->bytes_up += (uint64_t)n;
-		r->cd->m.bytes_up += (uint64_t)n;
+		r->m->bytes_up += (uint64_t)n;
 		r->down_at_up = r->bytes_down;
 	}
 	if (us_queued(r->up) > CD_WQ_HIGH)
@@ -548,11 +550,11 @@ pump(struct cd_relay *r, struct sdir *d)
 		d->inpipe += (size_t)n;
 		if (d->from == 0) {
 			r->bytes_up += (uint64_t)n;
-			r->cd->m.bytes_up += (uint64_t)n;
+			r->m->bytes_up += (uint64_t)n;
 			r->down_at_up = r->bytes_down;
 		} else {
 			r->bytes_down += (uint64_t)n;
-			r->cd->m.bytes_down += (uint64_t)n;
+			r->m->bytes_down += (uint64_t)n;
 			r->up_last = eg_now_ms();
 		}
 		r->last = eg_now_ms();
@@ -716,7 +718,7 @@ maybe_splice(struct cd_relay *r)
 		nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 		    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1024;
 	}
-	if (2 * r->cd->m.active + 2 * (npipe_out + npipe_pool) + 4 + 256 >
+	if (2 * r->m->active + 2 * (npipe_out + npipe_pool) + 4 + 256 >
 	    nofile)
 		return;
 	if (uv_fileno((uv_handle_t *)r->cli, &ofd) != 0 ||
@@ -725,9 +727,9 @@ maybe_splice(struct cd_relay *r)
 	if ((cfd = fcntl(ofd, F_DUPFD_CLOEXEC, 0)) < 0 ||
 	    (ufd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
 		goto fail;
-	if (uv_poll_init(r->cd->loop, &r->poll[0], cfd) != 0)
+	if (uv_poll_init(r->loop, &r->poll[0], cfd) != 0)
 		goto fail;
-	if (uv_poll_init(r->cd->loop, &r->poll[1], ufd) != 0) {
+	if (uv_poll_init(r->loop, &r->poll[1], ufd) != 0) {
 		/* The first poll is live: close it like any other handle. */
 		r->fd[0] = cfd;
 		r->fd[1] = ufd;
@@ -736,7 +738,7 @@ maybe_splice(struct cd_relay *r)
 		r->poll[0].data = r;
 		cli_read_stop(r);
 		us_read_stop(r->up);
-		cd_conn_relay_release(r->conn);
+		r->cbs->release(r->arg);
 		relay_end(r, "poll failed");
 		return;
 	}
@@ -754,10 +756,10 @@ maybe_splice(struct cd_relay *r)
 	}
 	/* The connection closes its client handle and the ustream now; the
 	 * sockets stay open through our dups. */
-	cd_conn_relay_release(r->conn);
+	r->cbs->release(r->arg);
 	r->cli = NULL;
 	r->up = NULL;
-	r->cd->m.spliced++;
+	r->m->spliced++;
 	repoll(r);
 	return;
 fail:
@@ -798,19 +800,21 @@ relay_end(struct cd_relay *r, const char *err)
 	uv_timer_stop(&r->idle);
 	uv_timer_stop(&r->hold);
 	uv_timer_stop(&r->jtimer);
-	cd_conn_relay_done(r->conn, err);
+	r->cbs->done(r->arg, err);
 }
 
 struct cd_relay *
-cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
-    const struct cd_relay_opts *o, struct cd_conn *c)
+cd_relay_start(uv_loop_t *loop, uv_tcp_t *cli, struct ustream *up,
+    const struct cd_relay_opts *o, const struct cd_relay_cbs *cbs, void *arg)
 {
 	struct cd_relay *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	r->cd = cd;
-	r->conn = c;
+	r->loop = loop;
+	r->m = o->m;
+	r->cbs = cbs;
+	r->arg = arg;
 	r->cli = cli;
 	r->up = up;
 	r->fd[0] = r->fd[1] = -1;
@@ -823,12 +827,12 @@ cd_relay_start(struct cd *cd, uv_tcp_t *cli, struct ustream *up,
 	r->judge_ms = o->judge_ms ? o->judge_ms : 5000;
 	r->last = r->up_last = eg_now_ms();
 	cli->data = r;
-	uv_timer_init(cd->loop, &r->idle);
+	uv_timer_init(loop, &r->idle);
 	r->idle.data = r;
 	uv_timer_start(&r->idle, on_idle, r->idle_ms, 0);
-	uv_timer_init(cd->loop, &r->hold);
+	uv_timer_init(loop, &r->hold);
 	r->hold.data = r;
-	uv_timer_init(cd->loop, &r->jtimer);
+	uv_timer_init(loop, &r->jtimer);
 	r->jtimer.data = r;
 	/* The intake may hand over bytes the judge holds already. */
 	if (r->judge != NULL && judge_held(r->judge) > 0)

@@ -49,7 +49,13 @@ check "loopback in decimal: 403" [ "$(connect_code 2130706433:443)" = 403 ]
 check "malformed request: 400" sh -c "printf 'CONNECT allowed.test HTTP/1.1\r\n\r\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 400'"
 check "bare LF request: 400" sh -c "printf 'CONNECT allowed.test:8443 HTTP/1.1\n\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 400'"
 check "origin-form to the proxy: 400" sh -c "printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n' | ip netns exec $PX socat -t 3 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 400'"
+# One counting rule for a head refused for what the client sent: deny (it
+# used to be error here and deny on the transparent intake); a head that
+# never came in time stays error.
+check "malformed head counted deny" wait_for 3 grep -q 'event=access .*mode=explicit .*decision=deny status=400 reason="\{0,1\}bad-request' "$T/connectd.log"
+check "origin-form to the proxy counted deny" wait_for 3 grep -q 'event=access .*mode=explicit .*decision=deny status=400 reason="\{0,1\}not-a-proxy-request' "$T/connectd.log"
 check "slow head: 408 after head_timeout" sh -c "(printf 'CONNECT allowed.test:8443 HTTP/1.1\r\n'; sleep 4) | ip netns exec $PX socat -t 5 - TCP:127.0.0.1:3128 | grep -q '^HTTP/1.1 408'"
+check "slow head counted error" wait_for 3 grep -q 'event=access .*mode=explicit .*decision=error status=408 reason="\{0,1\}head-timeout' "$T/connectd.log"
 
 m=$(inpx curl -s http://127.0.0.1:9191/metrics)
 check "/metrics counts allowed connections" sh -c "echo '$m' | grep -q '^connectd_connections_total{mode=\"explicit\",decision=\"allow\"} [1-9]'"

@@ -59,6 +59,8 @@ code=$(incl curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve denied
 check "plain HTTP to a denied Host: 403 ($code)" [ "$code" = 403 ]
 code=$(incl curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://10.99.0.2:8080/)
 check "plain HTTP with an IP literal Host: 403 ($code)" [ "$code" = 403 ]
+check "malformed plain head: 400" sh -c "printf 'GET / HTTP/1.1\r\nHost: allowed.test\r\nHost: other.test\r\n\r\n' | ip netns exec $CL socat -t 3 - TCP:10.99.0.2:8080 | grep -q '^HTTP/1.1 400'"
+check "malformed plain head counted deny" wait_for 3 grep -q 'event=access .*mode=transparent kind=http-t .*decision=deny status=400 reason="\{0,1\}bad-request' "$T/connectd.log"
 check "silent client: closed after head_timeout" sh -c "sleep 4 | ip netns exec $CL socat -t 1 - TCP:10.99.0.2:8443 >/dev/null 2>&1; grep -q 'no complete request head' $T/connectd.log"
 check "direct to the transparent port: no destination, closed" sh -c "! ip netns exec $PX curl -s --max-time 3 http://10.98.0.1:15001/"
 

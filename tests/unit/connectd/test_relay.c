@@ -1,7 +1,8 @@
 /*
  * test_relay.c - the relay (connectd/relay.c) over real loopback sockets
- * in a real libuv loop, with the connection layer replaced by the few
- * lines it does for the relay.
+ * in a real libuv loop, driven through its callbacks (struct cd_relay_cbs)
+ * as conn.c drives it: no code of the connection layer is copied here,
+ * the callbacks only record what the relay asked for.
  *
  * The case that matters: a write to the client that libuv finished at
  * once but whose callback it deferred to the next loop turn, when the
@@ -48,8 +49,8 @@ __wrap_uv_try_write(uv_stream_t *h, const uv_buf_t b[], unsigned int n)
 	return __real_uv_try_write(h, b, n);
 }
 
-/* ---- the connection, as far as the relay sees it (listen.c's part) */
-struct cd_conn {
+/* ---- the connection, as far as the relay sees it: its callbacks */
+struct tconn {
 	uv_tcp_t cli;
 	struct ustream *up;
 	bool released, done, cli_closed;
@@ -61,36 +62,16 @@ struct cd_conn {
 static void
 on_cli_closed(uv_handle_t *h)
 {
-	struct cd_conn *c = h->data;
+	struct tconn *c = h->data;
 
 	c->closed_handles++;
 }
 
-void
-cd_conn_relay_release(struct cd_conn *c)
+/* The relay's contract: at release and at done, the owner closes the
+ * client handle and the ustream (each once). */
+static void
+t_close_streams(struct tconn *c)
 {
-	c->released = true;
-	us_close(c->up);
-	c->up = NULL;
-	c->cli_closed = true;
-	c->cli.data = c;
-	uv_close((uv_handle_t *)&c->cli, on_cli_closed);
-}
-
-void
-cd_conn_tunnel_cut(struct cd_conn *c, const char *why, const char *seen,
-    bool observe)
-{
-	(void)seen;
-	(void)observe;
-	snprintf(c->cut, sizeof(c->cut), "%s", why);
-}
-
-void
-cd_conn_relay_done(struct cd_conn *c, const char *err)
-{
-	c->done = true;
-	snprintf(c->err, sizeof(c->err), "%s", err ? err : "-");
 	if (c->up != NULL) {
 		us_close(c->up);
 		c->up = NULL;
@@ -102,11 +83,46 @@ cd_conn_relay_done(struct cd_conn *c, const char *err)
 	}
 }
 
+static void
+t_release(void *arg)
+{
+	struct tconn *c = arg;
+
+	c->released = true;
+	t_close_streams(c);
+}
+
+static void
+t_tunnel_cut(void *arg, const char *why, const char *seen, bool observe)
+{
+	struct tconn *c = arg;
+
+	(void)seen;
+	(void)observe;
+	snprintf(c->cut, sizeof(c->cut), "%s", why);
+}
+
+static void
+t_done(void *arg, const char *err)
+{
+	struct tconn *c = arg;
+
+	c->done = true;
+	snprintf(c->err, sizeof(c->err), "%s", err ? err : "-");
+	t_close_streams(c);
+}
+
+static const struct cd_relay_cbs t_cbs = {
+	.done = t_done,
+	.release = t_release,
+	.tunnel_cut = t_tunnel_cut,
+};
+
 /* ---- a tunnel: client_peer <-> [cli] relay [us] <-> up_peer */
 struct rig {
 	uv_loop_t loop;
-	struct cd cd;
-	struct cd_conn conn;
+	struct cd_metrics m;
+	struct tconn conn;
 	struct cd_relay *r;
 	int cli_peer, up_peer;		/* the test's ends, non-blocking */
 	bool connected;
@@ -157,7 +173,6 @@ rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
 	memset(g, 0, sizeof(*g));
 	memset(&o, 0, sizeof(o));
 	assert_int_equal(uv_loop_init(&g->loop), 0);
-	g->cd.loop = &g->loop;
 
 	/* the client side: an accepted socket under a uv_tcp_t */
 	lfd = listener(&sa);
@@ -189,7 +204,9 @@ rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
 	o.judge = jd;
 	o.judge_ms = 300;
 	o.observe = rig_observe;
-	g->r = cd_relay_start(&g->cd, &g->conn.cli, g->conn.up, &o, &g->conn);
+	o.m = &g->m;
+	g->r = cd_relay_start(&g->loop, &g->conn.cli, g->conn.up, &o, &t_cbs,
+	    &g->conn);
 	assert_non_null(g->r);
 }
 
@@ -205,7 +222,7 @@ rig_down(struct rig *g)
 	int i;
 
 	if (!g->conn.done)
-		cd_conn_relay_done(&g->conn, "test end");
+		t_done(&g->conn, "test end");
 	cd_relay_close(g->r);
 	for (i = 0; i < 100 && uv_run(&g->loop, UV_RUN_NOWAIT) != 0; i++)
 		;
@@ -321,9 +338,9 @@ switch_with_deferred_write(void **state)
 	expect(&g, g.cli_peer, c, 1 << 20);
 	put(&g, g.cli_peer, d, 256 * 1024);
 	expect(&g, g.up_peer, d, 256 * 1024);
-	assert_int_equal(g.cd.m.spliced, 1);
-	assert_int_equal(g.cd.m.bytes_down, 60 * 1024 + 8 * 1024 + (1 << 20));
-	assert_int_equal(g.cd.m.bytes_up, 2 * sizeof(ping) + 256 * 1024);
+	assert_int_equal(g.m.spliced, 1);
+	assert_int_equal(g.m.bytes_down, 60 * 1024 + 8 * 1024 + (1 << 20));
+	assert_int_equal(g.m.bytes_up, 2 * sizeof(ping) + 256 * 1024);
 
 	/* Half-close each way ends the relay cleanly. */
 	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
@@ -367,7 +384,7 @@ short_tunnel_stays_buffered(void **state)
 	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
 	while (!g.conn.done)
 		uv_run(&g.loop, UV_RUN_ONCE);
-	assert_int_equal(g.cd.m.spliced, 0);
+	assert_int_equal(g.m.spliced, 0);
 	rig_down(&g);
 	free(a);
 }
@@ -606,7 +623,7 @@ judged_sni_cut(void **state)
 	assert_string_equal(g.conn.cut, "sni-mismatch");
 	assert_string_equal(g.conn.err, "tunnel check: sni-mismatch");
 	got_nothing(g.up_peer);
-	assert_int_equal(g.cd.m.bytes_up, 0);
+	assert_int_equal(g.m.bytes_up, 0);
 	rig_down(&g);
 	/* the same hello for the name that was allowed passes whole */
 	rig_up_judged(&g, 0, new_judge("host.test", 443));
