@@ -6,7 +6,8 @@
  *   listen.c    the listening sockets (explicit and transparent)
  *   conn.c      one connection: head, decision, dial, refusal, access log
  *   decide.c    policy decision -> what connectd does (pure)
- *   chain.c     the chain dialer and the dohd resolver
+ *   chain.c     the chain dialer
+ *   resolve.c   names through dohd (or the host's resolver), TTL cached
  *   ustream.c   upstream byte stream: TCP plus nested TLS over memory BIOs
  *   relay.c     both directions, backpressure, half-close, idle timeout
  *   probe.c     per-hop probes and readiness
@@ -210,6 +211,7 @@ struct cd_dial *cd_dial_start(struct cd *cd, struct cd_gen *gen,
     cd_stage_cb stage, void *arg);
 void cd_dial_cancel(struct cd_dial *d);
 
+/* ---- resolve.c */
 /* Resolve a name through dohd; only connectd on its own, without a
  * [dohd] section, asks the host's resolver (sysres.c). */
 typedef void (*cd_resolve_cb)(int status, const struct eg_ip *addrs,

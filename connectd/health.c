@@ -7,6 +7,7 @@
  * host services).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,88 +122,105 @@ peer_metrics(struct sbuf *b, const char *peer, bool up, bool ready,
 	free(text);
 }
 
+/* connectd's own unlabelled counters and gauges, in /metrics order. */
+static const struct scalar {
+	const char *name, *type, *help;
+	size_t off;		/* of the uint64_t in struct cd_metrics */
+} scalars[] = {
+	{ "connectd_active_connections", "gauge",
+	    "Open client connections.", offsetof(struct cd_metrics, active) },
+	{ "connectd_active_tunnels", "gauge", "Established tunnels.",
+	    offsetof(struct cd_metrics, tunnels) },
+	{ "connectd_refused_busy_total", "counter",
+	    "Connections refused at max_connections.",
+	    offsetof(struct cd_metrics, refused_busy) },
+	{ "connectd_relay_spliced_total", "counter",
+	    "Tunnels switched to splice(2).",
+	    offsetof(struct cd_metrics, spliced) },
+	{ "connectd_tunnel_cuts_total", "counter", "Tunnels cut by the "
+	    "tunnel check (a ClientHello or HTTP request naming another host).",
+	    offsetof(struct cd_metrics, tunnel_cuts) },
+	{ "connectd_access_log_lines_total", "counter",
+	    "Access-log lines written.",
+	    offsetof(struct cd_metrics, log_lines) },
+	{ "connectd_access_log_dropped_total", "counter", "Access-log lines "
+	    "dropped because the log did not take them.",
+	    offsetof(struct cd_metrics, log_dropped) },
+};
+
+static void
+family(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Per hop (and the canary): probe result, probe latency, chain errors. */
+static void
+hop_metrics(struct sbuf *b, struct cd *cd)
+{
+	char hl[16];
+	size_t i, k;
+
+	family(b, "connectd_hop_up", "gauge", "Last probe of the hop passed.");
+	for (i = 0; i < cd->nhopstat; i++) {
+		hop_label(cd, i, hl, sizeof(hl));
+		sb_printf(b, "connectd_hop_up{hop=\"%s\"} %d\n", hl,
+		    cd->hop[i].ok ? 1 : 0);
+	}
+	family(b, "connectd_hop_probe_seconds", "histogram",
+	    "Probe stage latency per hop.");
+	for (i = 0; i < cd->nhopstat; i++) {
+		hop_label(cd, i, hl, sizeof(hl));
+		for (k = 0; k < 12; k++)
+			sb_printf(b, "connectd_hop_probe_seconds_bucket{hop=\"%s\","
+			    "le=\"%s\"} %llu\n", hl, hist_le[k],
+			    (unsigned long long)cd->hop[i].hist[k]);
+		sb_printf(b, "connectd_hop_probe_seconds_sum{hop=\"%s\"} "
+		    "%.3f\nconnectd_hop_probe_seconds_count{hop=\"%s\"} %llu\n",
+		    hl, (double)cd->hop[i].hist_sum_ms / 1000.0, hl,
+		    (unsigned long long)cd->hop[i].hist_count);
+	}
+	family(b, "connectd_chain_errors_total", "counter",
+	    "Connections that failed at a hop.");
+	for (i = 0; i < cd->nhopstat; i++) {
+		hop_label(cd, i, hl, sizeof(hl));
+		sb_printf(b, "connectd_chain_errors_total{hop=\"%s\"} %llu\n",
+		    hl, (unsigned long long)cd->hop[i].chain_errors);
+	}
+	sb_printf(b, "connectd_chain_errors_total{hop=\"target\"} %llu\n",
+	    (unsigned long long)cd->m.target_errors);
+}
+
 char *
 cd_render_metrics(struct cd *cd, size_t *len)
 {
 	struct sbuf b = { NULL, 0, 0, false };
-	char why[256], hl[16];
+	const struct scalar *sc;
+	char why[256];
 	size_t i, m, k;
 
-	sb_printf(&b, "# HELP connectd_connections_total Connections by "
-	    "intake mode and decision.\n# TYPE connectd_connections_total "
-	    "counter\n");
+	family(&b, "connectd_connections_total", "counter",
+	    "Connections by intake mode and decision.");
 	for (m = 0; m < 2; m++)
 		for (k = 0; k < CD_DEC__MAX; k++)
 			sb_printf(&b, "connectd_connections_total{mode=\"%s\","
 			    "decision=\"%s\"} %llu\n", cd_mode_str((enum cd_mode)m),
 			    dec_name[k], (unsigned long long)cd->m.conns[m][k]);
-	sb_printf(&b, "# HELP connectd_bytes_total Tunnel payload bytes.\n"
-	    "# TYPE connectd_bytes_total counter\n"
-	    "connectd_bytes_total{direction=\"up\"} %llu\n"
+	family(&b, "connectd_bytes_total", "counter", "Tunnel payload bytes.");
+	sb_printf(&b, "connectd_bytes_total{direction=\"up\"} %llu\n"
 	    "connectd_bytes_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)cd->m.bytes_up,
 	    (unsigned long long)cd->m.bytes_down);
-	sb_printf(&b, "# HELP connectd_active_connections Open client "
-	    "connections.\n# TYPE connectd_active_connections gauge\n"
-	    "connectd_active_connections %llu\n",
-	    (unsigned long long)cd->m.active);
-	sb_printf(&b, "# HELP connectd_active_tunnels Established tunnels.\n"
-	    "# TYPE connectd_active_tunnels gauge\nconnectd_active_tunnels "
-	    "%llu\n", (unsigned long long)cd->m.tunnels);
-	sb_printf(&b, "# HELP connectd_refused_busy_total Connections refused "
-	    "at max_connections.\n# TYPE connectd_refused_busy_total counter\n"
-	    "connectd_refused_busy_total %llu\n",
-	    (unsigned long long)cd->m.refused_busy);
-	sb_printf(&b, "# HELP connectd_relay_spliced_total Tunnels switched to "
-	    "splice(2).\n# TYPE connectd_relay_spliced_total counter\n"
-	    "connectd_relay_spliced_total %llu\n",
-	    (unsigned long long)cd->m.spliced);
-	sb_printf(&b, "# HELP connectd_tunnel_cuts_total Tunnels cut by the "
-	    "tunnel check (a ClientHello or HTTP request naming another host).\n"
-	    "# TYPE connectd_tunnel_cuts_total counter\n"
-	    "connectd_tunnel_cuts_total %llu\n",
-	    (unsigned long long)cd->m.tunnel_cuts);
-	sb_printf(&b, "# HELP connectd_access_log_lines_total Access-log lines "
-	    "written.\n# TYPE connectd_access_log_lines_total counter\n"
-	    "connectd_access_log_lines_total %llu\n",
-	    (unsigned long long)cd->m.log_lines);
-	sb_printf(&b, "# HELP connectd_access_log_dropped_total Access-log "
-	    "lines dropped because the log did not take them.\n"
-	    "# TYPE connectd_access_log_dropped_total counter\n"
-	    "connectd_access_log_dropped_total %llu\n",
-	    (unsigned long long)cd->m.log_dropped);
-	sb_printf(&b, "# HELP connectd_hop_up Last probe of the hop passed.\n"
-	    "# TYPE connectd_hop_up gauge\n");
-	for (i = 0; i < cd->nhopstat; i++) {
-		hop_label(cd, i, hl, sizeof(hl));
-		sb_printf(&b, "connectd_hop_up{hop=\"%s\"} %d\n", hl,
-		    cd->hop[i].ok ? 1 : 0);
+	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+		sc = &scalars[i];
+		family(&b, sc->name, sc->type, sc->help);
+		sb_printf(&b, "%s %llu\n", sc->name, (unsigned long long)
+		    *(const uint64_t *)((const char *)&cd->m + sc->off));
 	}
-	sb_printf(&b, "# HELP connectd_hop_probe_seconds Probe stage latency "
-	    "per hop.\n# TYPE connectd_hop_probe_seconds histogram\n");
-	for (i = 0; i < cd->nhopstat; i++) {
-		hop_label(cd, i, hl, sizeof(hl));
-		for (k = 0; k < 12; k++)
-			sb_printf(&b, "connectd_hop_probe_seconds_bucket{hop=\"%s\","
-			    "le=\"%s\"} %llu\n", hl, hist_le[k],
-			    (unsigned long long)cd->hop[i].hist[k]);
-		sb_printf(&b, "connectd_hop_probe_seconds_sum{hop=\"%s\"} "
-		    "%.3f\nconnectd_hop_probe_seconds_count{hop=\"%s\"} %llu\n",
-		    hl, (double)cd->hop[i].hist_sum_ms / 1000.0, hl,
-		    (unsigned long long)cd->hop[i].hist_count);
-	}
-	sb_printf(&b, "# HELP connectd_chain_errors_total Connections that "
-	    "failed at a hop.\n# TYPE connectd_chain_errors_total counter\n");
-	for (i = 0; i < cd->nhopstat; i++) {
-		hop_label(cd, i, hl, sizeof(hl));
-		sb_printf(&b, "connectd_chain_errors_total{hop=\"%s\"} %llu\n",
-		    hl, (unsigned long long)cd->hop[i].chain_errors);
-	}
-	sb_printf(&b, "connectd_chain_errors_total{hop=\"target\"} %llu\n",
-	    (unsigned long long)cd->m.target_errors);
-	sb_printf(&b, "# HELP connectd_ready 1 when /ready answers 200.\n"
-	    "# TYPE connectd_ready gauge\nconnectd_ready %d\n",
-	    cd_ready(cd, why, sizeof(why)) ? 1 : 0);
+	hop_metrics(&b, cd);
+	family(&b, "connectd_ready", "gauge", "1 when /ready answers 200.");
+	sb_printf(&b, "connectd_ready %d\n", cd_ready(cd, why, sizeof(why)) ?
+	    1 : 0);
 	peer_metrics(&b, "netjaild", cd->netjaild_up, cd->netjaild_ready,
 	    &cd->netjaild_stats);
 	peer_metrics(&b, "dohd", cd->dohd_up, cd->dohd_ready, &cd->dohd_stats);

@@ -53,7 +53,7 @@ __wrap_uv_try_write(uv_stream_t *h, const uv_buf_t b[], unsigned int n)
 struct tconn {
 	uv_tcp_t cli;
 	struct ustream *up;
-	bool released, done, cli_closed;
+	bool released, done;
 	char err[CD_ERR_MAX];
 	char cut[64];
 	int closed_handles;
@@ -72,15 +72,12 @@ on_cli_closed(uv_handle_t *h)
 static void
 t_close_streams(struct tconn *c)
 {
-	if (c->up != NULL) {
+	if (c->up != NULL)
 		us_close(c->up);
-		c->up = NULL;
-	}
-	if (!c->cli_closed) {
-		c->cli_closed = true;
-		c->cli.data = c;
+	c->up = NULL;
+	c->cli.data = c;
+	if (!uv_is_closing((uv_handle_t *)&c->cli))
 		uv_close((uv_handle_t *)&c->cli, on_cli_closed);
-	}
 }
 
 static void
