@@ -27,19 +27,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "eg_build.h"
-#if HAVE_LIBSECCOMP
-#include <seccomp.h>
-#endif
-
 #include "cd.h"
-#include "cd_landlock.h"
 #include "sysres.h"
 #include "daemon.h"
 #include "lmark.h"
 #include "log.h"
 #include "notify.h"
-#include "priv.h"
+#include "sandbox.h"
 
 struct cd *cd_main;
 
@@ -68,94 +62,6 @@ static const char *const cd_syscalls[] = {
 	"clock_nanosleep", "eventfd2", "epoll_create1", "tgkill",
 	NULL,
 };
-
-/* Sanitizer builds (tests only): LeakSanitizer stops the world at exit
- * with a traced clone.  Never compiled into a release build. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CD_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CD_SANITIZER 1
-#endif
-#endif
-#ifdef CD_SANITIZER
-static const char *const cd_sanitizer_syscalls[] = {
-	"prctl", "clone", "clone3", "ptrace", "wait4", "waitid", "sigaltstack",
-	"getppid", "kill", "tkill", "readlinkat", "dup", "dup2", "dup3",
-	"sched_setaffinity", "set_robust_list", "rseq", "arch_prctl",
-	NULL,
-};
-#endif
-
-static const char *
-cd_syscall_at(size_t i)
-{
-	size_t n = 0;
-
-	while (cd_syscalls[n] != NULL)
-		n++;
-	if (i < n)
-		return cd_syscalls[i];
-#ifdef CD_SANITIZER
-	return cd_sanitizer_syscalls[i - n];
-#else
-	return NULL;
-#endif
-}
-
-static int
-install_seccomp(char *err, size_t errlen)
-{
-	const char **all;
-	size_t nb = 0, nc = 0, i, j, n = 0;
-	int rc;
-
-	while (eg_sandbox_base_syscalls[nb] != NULL)
-		nb++;
-	while (cd_syscalls[nc] != NULL)
-		nc++;
-#ifdef CD_SANITIZER
-	for (i = 0; cd_sanitizer_syscalls[i] != NULL; i++)
-		nc++;
-#endif
-	if ((all = calloc(nb + nc + 1, sizeof(*all))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < nb; i++)
-		all[n++] = eg_sandbox_base_syscalls[i];
-	for (i = 0; i < nc; i++) {
-		const char *name = cd_syscall_at(i);
-
-#if HAVE_LIBSECCOMP
-		/* Names differ between architectures (no open/stat on
-		 * arm64): keep only those this one has. */
-		if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
-			continue;
-#endif
-		for (j = 0; j < n; j++)
-			if (strcmp(name, all[j]) == 0)
-				break;
-		if (j == n)
-			all[n++] = name;
-	}
-	all[n] = NULL;
-	rc = eg_sandbox_seccomp(all, err, errlen);
-	free(all);
-	return rc;
-}
-
-/* Read-only view of what a reload reads again, nothing writable.  Before
- * seccomp: the landlock_* syscalls are not on its list. */
-static void
-install_landlock(const struct eg_config *cfg, const char *config_path)
-{
-	char *paths[CD_LANDLOCK_MAX];
-	int n;
-
-	n = connectd_landlock_paths(cfg, config_path, paths, CD_LANDLOCK_MAX);
-	(void)eg_landlock_enforce(paths, n);
-}
 
 /* Each tunnel holds two sockets (and a spliced one, briefly, a pipe):
  * take every descriptor the hard limit allows. */
@@ -553,9 +459,7 @@ main(int argc, char **argv)
 	eg_daemon_drop(&d, cfg->connectd.user.uid, cfg->connectd.user.gid,
 	    NULL, 0);
 	start_clients(cd, cfg);
-	install_landlock(cfg, d.config_path);
-	if (install_seccomp(err, sizeof(err)) != 0)
-		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
+	eg_sandbox_apply(EG_ROLE_CONNECTD, cd_syscalls, cfg, d.config_path);
 
 	uv_signal_init(cd->loop, &sig_hup);
 	uv_signal_init(cd->loop, &sig_term);

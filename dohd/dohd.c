@@ -16,12 +16,11 @@
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
-#include "priv.h"
+#include "sandbox.h"
 
 #include "control.h"
 #include "dlog.h"
 #include "feed.h"
-#include "landlock.h"
 #include "listen.h"
 #include "own.h"
 #include "upstream.h"
@@ -58,42 +57,6 @@ on_signal(uv_signal_t *s, int sig)
 	eg_log(EG_LOG_INFO, "stop", "signal=%d", sig);
 	eg_notify_stopping();
 	uv_stop(s->loop);
-}
-
-/* Read-only view of what a reload reads again, nothing writable.  Before
- * seccomp: the landlock_* syscalls are not on its list. */
-static void
-landlock(const struct eg_config *cfg, const char *config_path)
-{
-	char *paths[DOHD_LANDLOCK_MAX];
-	int n;
-
-	n = dohd_landlock_paths(cfg, config_path, paths, DOHD_LANDLOCK_MAX);
-	(void)eg_landlock_enforce(paths, n);
-}
-
-static void
-sandbox(void)
-{
-	const char *list[256];
-	size_t n = 0;
-	char err[EG_ERR_MAX];
-
-	for (size_t i = 0; eg_sandbox_base_syscalls[i] != NULL && n < 200; i++)
-		list[n++] = eg_sandbox_base_syscalls[i];
-	for (size_t i = 0; dohd_syscalls[i] != NULL && n < 255; i++) {
-		size_t k;
-
-		for (k = 0; k < n; k++)
-			if (strcmp(list[k], dohd_syscalls[i]) == 0)
-				break;
-		if (k == n)
-			list[n++] = dohd_syscalls[i];
-	}
-	list[n] = NULL;
-	if (eg_sandbox_seccomp(list, err, sizeof(err)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "what=seccomp err=\"%s\"",
-		    err);
 }
 
 /* The level eg_daemon_init gave the log (a reload keeps it). */
@@ -175,8 +138,7 @@ main(int argc, char **argv)
 		uv_signal_init(app.loop, &sig[i]);
 		uv_signal_start(&sig[i], on_signal, sigs[i]);
 	}
-	landlock(cfg, app.dm.config_path);
-	sandbox();
+	eg_sandbox_apply(EG_ROLE_DOHD, dohd_syscalls, cfg, app.dm.config_path);
 	downaddrs_start(&app, &own_timer);
 
 	app.ready = true;

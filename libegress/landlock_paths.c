@@ -1,7 +1,7 @@
 /*
- * landlock_paths.c - building the list of paths a daemon may still read
- * under Landlock (eg_sandbox_landlock_ro): what connectd and dohd share.
- * Each daemon adds its own files (CA bundle, hosts and zone files).
+ * landlock_paths.c - the paths a daemon may still read under Landlock
+ * (eg_sandbox_landlock_ro): what every role reads again on a reload, and
+ * each role's own files (CA bundle, hosts and zone files).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
-#include "priv.h"
+#include "sandbox.h"
 
 /* Directories are listed rather than files wherever a file may be replaced
  * by rename (editors, sed -i, update-ca-certificates): a Landlock rule
@@ -29,8 +29,8 @@ ll_has(char *const *out, size_t k, const char *p)
 }
 
 /* Append a copy of p unless listed already or absent (-1: no room/memory). */
-int
-eg_landlock_add(char **out, size_t n, size_t *k, const char *p)
+static int
+ll_add(char **out, size_t n, size_t *k, const char *p)
 {
 	struct stat st;
 
@@ -48,8 +48,8 @@ eg_landlock_add(char **out, size_t n, size_t *k, const char *p)
 }
 
 /* The directory holding file (never "/" or "/etc": the file itself). */
-int
-eg_landlock_add_dir_of(char **out, size_t n, size_t *k, const char *file)
+static int
+ll_add_dir_of(char **out, size_t n, size_t *k, const char *file)
 {
 	const char *slash;
 	char *dir;
@@ -58,15 +58,15 @@ eg_landlock_add_dir_of(char **out, size_t n, size_t *k, const char *file)
 	if (file == NULL)
 		return 0;
 	if ((slash = strrchr(file, '/')) == NULL)
-		return eg_landlock_add(out, n, k, ".");
+		return ll_add(out, n, k, ".");
 	if (slash == file)
-		return eg_landlock_add(out, n, k, file);
+		return ll_add(out, n, k, file);
 	if ((dir = strndup(file, (size_t)(slash - file))) == NULL)
 		return -1;
 	/* /etc holds the shadow files and every other daemon's secrets:
 	 * a file there is listed alone (replacing it then needs a restart). */
-	r = strcmp(dir, "/etc") == 0 ? eg_landlock_add(out, n, k, file) :
-	    eg_landlock_add(out, n, k, dir);
+	r = strcmp(dir, "/etc") == 0 ? ll_add(out, n, k, file) :
+	    ll_add(out, n, k, dir);
 	free(dir);
 	return r;
 }
@@ -90,7 +90,7 @@ ll_add_glob(char **out, size_t n, size_t *k, const char *confdir,
 	meta = strcspn(abs, "*?[");
 	abs[meta] = '\0';
 	/* "dir/x*.allow" -> "dir/x" -> its directory "dir" */
-	r = eg_landlock_add_dir_of(out, n, k, abs);
+	r = ll_add_dir_of(out, n, k, abs);
 	free(abs);
 	return r;
 }
@@ -152,15 +152,15 @@ ll_add_globs(char **out, size_t n, size_t *k, const char *config_path)
 /* What every list holds: the main file's directory (reload reads it
  * again, maybe a new inode), the allow_file directories, and what glibc
  * reads for the user and group lookups a reload makes. */
-int
-eg_landlock_add_common(char **out, size_t n, size_t *k, const struct eg_config *cfg,
+static int
+ll_add_common(char **out, size_t n, size_t *k, const struct eg_config *cfg,
     const char *config_path)
 {
 	static const char *const nss[] = {
 		"/etc/nsswitch.conf", "/etc/passwd", "/etc/group", NULL,
 	};
 
-	if (eg_landlock_add_dir_of(out, n, k, config_path) < 0 ||
+	if (ll_add_dir_of(out, n, k, config_path) < 0 ||
 	    ll_add_globs(out, n, k, config_path) < 0)
 		return -1;
 	/* Files the rules came from, in case a glob escaped the scan. */
@@ -168,37 +168,15 @@ eg_landlock_add_common(char **out, size_t n, size_t *k, const struct eg_config *
 		const char *f = cfg->policy.rules[i].at.file;
 
 		if (f != NULL && (cfg->path == NULL || strcmp(f, cfg->path) != 0) &&
-		    eg_landlock_add_dir_of(out, n, k, f) < 0)
+		    ll_add_dir_of(out, n, k, f) < 0)
 			return -1;
 	}
 	for (size_t i = 0; nss[i] != NULL; i++)
-		if (eg_landlock_add(out, n, k, nss[i]) < 0)
+		if (ll_add(out, n, k, nss[i]) < 0)
 			return -1;
 	/* libuv keeps a descriptor of /dev/null in reserve for EMFILE;
 	 * denied, it tries again on every accept and connect. */
-	return eg_landlock_add(out, n, k, "/dev/null");
-}
-
-int
-eg_landlock_enforce(char **paths, int n)
-{
-	char err[EG_ERR_MAX];
-	int r;
-
-	if (n < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path list: too "
-		    "many paths or out of memory\"");
-	r = eg_sandbox_landlock_ro((const char *const *)paths, err,
-	    sizeof(err));
-	eg_landlock_paths_free(paths);
-	if (r < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"", err);
-	if (r == 0)
-		eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\"kernel "
-		    "without Landlock: seccomp only\"");
-	else
-		eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d", n);
-	return r;
+	return ll_add(out, n, k, "/dev/null");
 }
 
 void
@@ -210,3 +188,36 @@ eg_landlock_paths_free(char **out)
 	}
 }
 
+
+int
+eg_landlock_paths(enum eg_role role, const struct eg_config *cfg,
+    const char *config_path, char **out, size_t n)
+{
+	size_t k = 0;
+	int r;
+
+	if (n == 0)
+		return -1;
+	out[0] = NULL;
+	r = ll_add_common(out, n, &k, cfg, config_path);
+	if (r == 0 && role == EG_ROLE_CONNECTD)
+		/* The trust for https:// hops, loaded again by each
+		 * generation. */
+		r = ll_add_dir_of(out, n, &k, cfg->chain.ca_file != NULL ?
+		    cfg->chain.ca_file : EG_DEFAULT_CA_FILE);
+	else if (r == 0 && role == EG_ROLE_DOHD) {
+		/* The CA file is read before the sandbox (upstreams change
+		 * on restart only) but OpenSSL may look again; hosts and
+		 * zone files are read again on every reload. */
+		if (ll_add_dir_of(out, n, &k, cfg->dohd.ca_file != NULL ?
+		    cfg->dohd.ca_file : EG_DEFAULT_CA_FILE) < 0 ||
+		    ll_add_dir_of(out, n, &k, cfg->dohd.hosts_file) < 0 ||
+		    ll_add_dir_of(out, n, &k, cfg->dohd.zone_file) < 0)
+			r = -1;
+	}
+	if (r < 0) {
+		eg_landlock_paths_free(out);
+		return -1;
+	}
+	return (int)k;
+}

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -19,8 +20,11 @@
 
 #include <linux/landlock.h>
 
+#include "daemon.h"
 #include "eg_build.h"
+#include "log.h"
 #include "priv.h"
+#include "sandbox.h"
 
 #if HAVE_LIBSECCOMP
 #include <seccomp.h>
@@ -86,6 +90,72 @@ const char *const eg_sandbox_base_syscalls[] = {
 	"uname", "exit", "exit_group",
 	NULL,
 };
+
+const char **
+eg_sandbox_syscalls(const char *const *additions)
+{
+	const char **all;
+	size_t nb = 0, na = 0, n, i, j;
+
+	while (eg_sandbox_base_syscalls[nb] != NULL)
+		nb++;
+	while (additions != NULL && additions[na] != NULL)
+		na++;
+	if ((all = calloc(nb + na + 1, sizeof(*all))) == NULL)
+		return NULL;
+	for (n = 0; n < nb; n++)
+		all[n] = eg_sandbox_base_syscalls[n];
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(additions[i], all[j]) == 0)
+				break;
+		if (j == n)
+			all[n++] = additions[i];
+	}
+	all[n] = NULL;
+	return all;
+}
+
+/*
+ * Landlock before seccomp, whose lists do not hold the landlock_*
+ * syscalls.  A daemon never runs with less of a sandbox than it asked
+ * for: every failure, a path list that cannot be built included, exits.
+ */
+void
+eg_sandbox_apply(enum eg_role role, const char *const *additions,
+    const struct eg_config *cfg, const char *config_path)
+{
+	char *paths[EG_LANDLOCK_MAX], err[EG_ERR_MAX];
+	const char **all;
+	int n, r;
+
+	if (role == EG_ROLE_CONNECTD || role == EG_ROLE_DOHD) {
+		n = eg_landlock_paths(role, cfg, config_path, paths,
+		    EG_LANDLOCK_MAX);
+		if (n < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"path "
+			    "list: too many paths or out of memory\"");
+		r = eg_sandbox_landlock_ro((const char *const *)paths, err,
+		    sizeof(err));
+		eg_landlock_paths_free(paths);
+		if (r < 0)
+			eg_fatal(EG_EXIT_RUNTIME, "landlock", "error=\"%s\"",
+			    err);
+		if (r == 0)
+			eg_log(EG_LOG_INFO, "landlock", "enforced=0 note=\""
+			    "kernel without Landlock: seccomp only\"");
+		else
+			eg_log(EG_LOG_INFO, "landlock", "enforced=1 paths=%d",
+			    n);
+	}
+	if ((all = eg_sandbox_syscalls(additions)) == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"seccomp: out of "
+		    "memory\"");
+	r = eg_sandbox_seccomp(all, err, sizeof(err));
+	free(all);
+	if (r == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
+}
 
 #if HAVE_LIBSECCOMP
 

@@ -22,7 +22,7 @@
 #include "netjaild.h"
 #include "notify.h"
 #include "ports.h"
-#include "priv.h"
+#include "sandbox.h"
 #include "route.h"
 
 static const char *const extra_opts[] = { "--print", "--uninstall", NULL };
@@ -135,33 +135,6 @@ on_route_event(uv_poll_t *p, int status, int events)
 	if (rc != 0 && !uv_is_active((uv_handle_t *)&route_settle))
 		uv_timer_start(&route_settle, on_route_settle,
 		    NJ_ROUTE_SETTLE_MS, 0);
-}
-
-/* Fatal on any failure, allocation included: netjaild never runs on
- * without its sandbox. */
-static void
-seccomp(void)
-{
-	const char **all;
-	size_t n = 0, m = 0, i;
-	char err[256];
-	int rc;
-
-	while (eg_sandbox_base_syscalls[n])
-		n++;
-	while (nj_syscalls[m])
-		m++;
-	if ((all = calloc(n + m + 1, sizeof(*all))) == NULL)
-		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"seccomp: out of "
-		    "memory\"");
-	for (i = 0; i < n; i++)
-		all[i] = eg_sandbox_base_syscalls[i];
-	for (i = 0; i < m; i++)
-		all[n + i] = nj_syscalls[i];
-	rc = eg_sandbox_seccomp(all, err, sizeof(err));
-	free(all);
-	if (rc == -1)
-		eg_fatal(EG_EXIT_RUNTIME, "sandbox", "error=\"%s\"", err);
 }
 
 int
@@ -291,7 +264,7 @@ main(int argc, char **argv)
 	/* from here on: only CAP_NET_ADMIN, as the configured user */
 	eg_daemon_drop(&d, d.cfg->netjaild.user.uid, d.cfg->netjaild.user.gid,
 	    caps, 1);
-	seccomp();
+	eg_sandbox_apply(EG_ROLE_NETJAILD, nj_syscalls, d.cfg, d.config_path);
 
 	every = eg_notify_watchdog_ms() / 2;
 	if (every == 0 || every > NJ_VERIFY_MS)

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <cap-ng.h>
 #include <linux/capability.h>
 #include <uv.h>
@@ -27,6 +29,7 @@
 
 #include "eg_build.h"
 #include "priv.h"
+#include "sandbox.h"
 
 #if HAVE_LIBSECCOMP
 #include <seccomp.h>
@@ -318,6 +321,100 @@ test_seccomp_unknown_name(void **state)
 	assert_non_null(eg_sandbox_base_syscalls[0]);
 }
 
+/* The base list, then each addition not already in it, once. */
+static void
+test_sandbox_syscalls_merge(void **state)
+{
+	static const char *const add[] = { "socket", "read", "socket",
+	    "bind", "epoll_wait", NULL };
+	const char **all;
+	size_t nb = 0, n = 0, socket_n = 0, read_n = 0;
+
+	(void)state;
+	while (eg_sandbox_base_syscalls[nb] != NULL)
+		nb++;
+	assert_non_null(all = eg_sandbox_syscalls(add));
+	for (; all[n] != NULL; n++) {
+		if (n < nb)
+			assert_ptr_equal(all[n], eg_sandbox_base_syscalls[n]);
+		socket_n += strcmp(all[n], "socket") == 0;
+		read_n += strcmp(all[n], "read") == 0;
+	}
+	assert_int_equal(n, nb + 2);
+	assert_string_equal(all[nb], "socket");
+	assert_string_equal(all[nb + 1], "bind");
+	assert_int_equal(socket_n, 1);
+	assert_int_equal(read_n, 1);
+	free(all);
+	/* No additions: the base list alone. */
+	assert_non_null(all = eg_sandbox_syscalls(NULL));
+	for (n = 0; all[n] != NULL; n++)
+		;
+	assert_int_equal(n, nb);
+	free(all);
+}
+
+/* An addition is allowed (socket is in no other list, sanitizer builds
+ * included); what nobody listed still kills. */
+static int
+child_sandbox_apply(void *p)
+{
+	static const char *const add[] = { "socket", NULL };
+	char *const argv[] = { (char *)"/bin/true", NULL };
+	int fd, out = *(int *)p;
+
+	eg_sandbox_apply(EG_ROLE_NETJAILD, add, NULL, NULL);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return 3;
+	close(fd);
+	/* tell the parent socket() went through: SIGSYS alone would not */
+	if (write(out, "s", 1) != 1)
+		return 5;
+	syscall(SYS_execve, "/bin/true", argv, NULL);
+	return 4;	/* not reached: killed */
+}
+
+static void
+test_sandbox_apply(void **state)
+{
+	char c = 0;
+	int st, fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	st = in_child(child_sandbox_apply, &fds[1]);
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	assert_int_equal(c, 's');
+	close(fds[0]);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+		fail_msg("want death by SIGSYS after socket(), got status %#x",
+		    st);
+}
+
+/* A list the filter cannot be built from ends the process: never a
+ * daemon running on without its sandbox. */
+static int
+child_sandbox_apply_bad(void *p)
+{
+	static const char *const add[] = { "socket", "no_such_syscall", NULL };
+
+	(void)p;
+	eg_sandbox_apply(EG_ROLE_NETJAILD, add, NULL, NULL);
+	return 2;	/* not reached: exit(EG_EXIT_RUNTIME) */
+}
+
+static void
+test_sandbox_apply_fails_closed(void **state)
+{
+	int st;
+
+	(void)state;
+	st = in_child(child_sandbox_apply_bad, NULL);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+		fail_msg("want exit 1, got status %#x", st);
+}
+
 /* ---- Landlock --------------------------------------------------------- */
 
 static char ro_dir[64], other_dir[64];
@@ -453,6 +550,9 @@ main(void)
 		cmocka_unit_test(test_seccomp_kills_execve),
 		cmocka_unit_test(test_seccomp_base_runs_loop),
 		cmocka_unit_test(test_seccomp_unknown_name),
+		cmocka_unit_test(test_sandbox_syscalls_merge),
+		cmocka_unit_test(test_sandbox_apply),
+		cmocka_unit_test(test_sandbox_apply_fails_closed),
 		cmocka_unit_test(test_landlock),
 #if HAVE_LIBSECCOMP
 		cmocka_unit_test(test_landlock_errno),

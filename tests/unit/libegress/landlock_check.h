@@ -1,8 +1,8 @@
 /*
  * landlock_check.h - the body of connectd's and dohd's Landlock unit
- * tests (tests/unit/{connectd,dohd}/test_landlock.c), which define, then
- * include this:
- *   LL_PATHS, LL_FREE, LL_MAX   the daemon's *_landlock_paths() and bound
+ * tests (test_landlock_{connectd,dohd}.c), which define, then include
+ * this:
+ *   LL_ROLE                     the role eg_landlock_paths() builds for
  *   LL_EXTRA_CONF               [dohd] lines of its own, as a format that
  *                               takes the test directory once ("%s")
  * A forked child applies the list and checks what stays readable (the
@@ -26,7 +26,12 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "priv.h"
+#include "sandbox.h"
+
+#define LL_PATHS(cfg, conf, paths, n) \
+	eg_landlock_paths(LL_ROLE, (cfg), (conf), (paths), (n))
+#define LL_FREE		eg_landlock_paths_free
+#define LL_MAX		EG_LANDLOCK_MAX
 
 static char dir[64], outside[64];
 
