@@ -1,51 +1,31 @@
 /*
- * cache.c - a chained hash table with a keyed hash (a hostile client picks
+ * cache.c - answers in libegress's keyed hash table (a hostile client picks
  * the names, so it must not pick the buckets) and an LRU list.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cache.h"
 
+#define MAX_BUCKETS	(1u << 24)
+
 struct dcache {
-	size_t max, n, nbuckets;
+	size_t max;
 	uint32_t stale_s;
-	struct dcache_ent **b;
+	struct eg_htab tab;
 	struct dcache_ent *head, *tail;
-	uint64_t k0, k1;
 	uint64_t epoch;
 	struct dcache_stats st;
 	struct dcache_deny *deny;	/* DCACHE_DENY_SLOTS */
 };
 
 static uint64_t
-mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t
 key_hash(const struct dcache *c, const uint8_t *name, size_t len,
     uint16_t qtype, uint16_t qclass)
 {
-	uint64_t h = c->k0 ^ ((uint64_t)qtype << 16 | qclass) ^
-	    ((uint64_t)len << 40);
-
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t v = 0;
-		size_t k = len - i < 8 ? len - i : 8;
-
-		memcpy(&v, name + i, k);
-		h = mix(h ^ v ^ c->k1) + (h << 7);
-	}
-	return mix(h ^ c->k1);
+	return eg_htab_hash(&c->tab, (uint64_t)qtype << 16 | qclass, name,
+	    len);
 }
 
 struct dcache *
@@ -57,21 +37,11 @@ dcache_new(size_t max_entries, uint32_t stale_s)
 		return NULL;
 	c->max = max_entries;
 	c->stale_s = stale_s;
-	c->nbuckets = 64;
-	while (c->nbuckets < max_entries && c->nbuckets < (1u << 24))
-		c->nbuckets <<= 1;
-	if ((c->b = calloc(c->nbuckets, sizeof(*c->b))) == NULL ||
+	if (!eg_htab_init(&c->tab, max_entries, MAX_BUCKETS) ||
 	    (c->deny = calloc(DCACHE_DENY_SLOTS, sizeof(*c->deny))) == NULL) {
-		free(c->b);
+		eg_htab_free(&c->tab);
 		free(c);
 		return NULL;
-	}
-	if (getrandom(&c->k0, sizeof(c->k0), 0) != sizeof(c->k0) ||
-	    getrandom(&c->k1, sizeof(c->k1), 0) != sizeof(c->k1)) {
-		/* Without randomness the table still works, only less
-		 * resistant to chosen collisions. */
-		c->k0 = (uint64_t)(uintptr_t)c;
-		c->k1 = (uint64_t)(uintptr_t)c->b;
 	}
 	return c;
 }
@@ -105,14 +75,8 @@ lru_push(struct dcache *c, struct dcache_ent *e)
 static void
 ent_remove(struct dcache *c, struct dcache_ent *e)
 {
-	struct dcache_ent **pp = &c->b[e->hash & (c->nbuckets - 1)];
-
-	while (*pp != NULL && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp == e)
-		*pp = e->hnext;
+	eg_htab_remove(&c->tab, &e->node);
 	lru_unlink(c, e);
-	c->n--;
 	free(e);
 }
 
@@ -136,7 +100,7 @@ dcache_free(struct dcache *c)
 	if (c == NULL)
 		return;
 	dcache_flush(c);
-	free(c->b);
+	eg_htab_free(&c->tab);
 	free(c->deny);
 	free(c);
 }
@@ -145,12 +109,15 @@ static struct dcache_ent *
 find(struct dcache *c, uint64_t h, const uint8_t *name, size_t len,
     uint16_t qtype, uint16_t qclass)
 {
+	struct eg_hnode *n;
 	struct dcache_ent *e;
 
-	for (e = c->b[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext)
-		if (e->hash == h && e->qtype == qtype && e->qclass == qclass &&
+	for (n = eg_htab_first(&c->tab, h); n != NULL; n = eg_htab_next(n)) {
+		e = (struct dcache_ent *)n;
+		if (e->qtype == qtype && e->qclass == qclass &&
 		    e->namelen == len && memcmp(e->name, name, len) == 0)
 			return e;
+	}
 	return NULL;
 }
 
@@ -172,7 +139,7 @@ dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
 	h = key_hash(c, name, namelen, qtype, qclass);
 	if ((old = find(c, h, name, namelen, qtype, qclass)) != NULL)
 		ent_remove(c, old);
-	while (c->n >= c->max && c->tail != NULL) {
+	while (c->tab.n >= c->max && c->tail != NULL) {
 		ent_remove(c, c->tail);
 		c->st.evictions++;
 	}
@@ -196,7 +163,7 @@ dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
 	memcpy(e->wire, wire, len);
 	e->len = (uint16_t)len;
 	e->nttl = (uint16_t)nttl;
-	e->hash = h;
+	e->node.hash = h;
 	e->stored_ms = now_ms;
 	e->ttl = ttl;
 	e->qtype = qtype;
@@ -204,10 +171,8 @@ dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
 	e->negative = negative;
 	e->namelen = (uint8_t)namelen;
 	memcpy(e->name, name, namelen);
-	e->hnext = c->b[h & (c->nbuckets - 1)];
-	c->b[h & (c->nbuckets - 1)] = e;
+	eg_htab_insert(&c->tab, &e->node);
 	lru_push(c, e);
-	c->n++;
 	c->st.inserts++;
 	return true;
 }
@@ -269,7 +234,7 @@ void
 dcache_stats(const struct dcache *c, struct dcache_stats *st)
 {
 	*st = c->st;
-	st->entries = c->n;
+	st->entries = c->tab.n;
 }
 
 /* Flushing needs nothing here: a slot of an earlier epoch never matches. */

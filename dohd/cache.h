@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "htab.h"
+
 struct dcache;
 
 #define DCACHE_WHERE_MAX	128
@@ -33,9 +35,8 @@ struct dcache_dec {
 };
 
 struct dcache_ent {
-	struct dcache_ent *hnext;	/* hash chain */
+	struct eg_hnode node;		/* first: the table's node is the entry */
 	struct dcache_ent *lprev, *lnext;	/* LRU list, head = newest */
-	uint64_t hash;
 	uint64_t stored_ms;
 	uint32_t ttl;			/* seconds the answer stays fresh */
 	uint16_t qtype, qclass;

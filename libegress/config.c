@@ -107,8 +107,8 @@ cfg_key_error(struct loader *ld, struct eg_origin at, const char *sect,
 	char q[EG_QUOTE_BUF];
 
 	eg_err_quote(value, q, sizeof(q));
-	cfg_errorf(ld, "%s:%d: [%s] %s: \"%s\": %s", at.file, at.line, sect, key,
-	    q, strip_quoted(reason, q));
+	cfg_errorf(ld, "%s:%d: [%s] %s: \"%s\": %s", at.file, at.line, sect,
+	    key, q, strip_quoted(reason, q));
 }
 
 /* FILE:LINE: "TEXT": REASON */
@@ -306,8 +306,8 @@ section_line(struct loader *ld, int line, char *s)
 		return;
 	}
 	if (ld->sect_line[i] != 0) {
-		cfg_errorf(ld, "%s:%d: \"[%s]\": section repeated (first at line "
-		    "%d)", ld->file, line, name, ld->sect_line[i]);
+		cfg_errorf(ld, "%s:%d: \"[%s]\": section repeated (first at "
+		    "line %d)", ld->file, line, name, ld->sect_line[i]);
 		return;
 	}
 	ld->sect_line[i] = line;
@@ -479,7 +479,8 @@ read_file(struct loader *ld, const char *path, char **bufp, size_t *lenp)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		cfg_errorf(ld, "%s: cannot open: %s", ld->file, strerror(errno));
+		cfg_errorf(ld, "%s: cannot open: %s", ld->file,
+		    strerror(errno));
 		return false;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -495,7 +496,8 @@ read_file(struct loader *ld, const char *path, char **bufp, size_t *lenp)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			cfg_errorf(ld, "%s: read: %s", ld->file, strerror(errno));
+			cfg_errorf(ld, "%s: read: %s", ld->file,
+			    strerror(errno));
 			goto out;
 		}
 		if (r == 0)

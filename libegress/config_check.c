@@ -100,8 +100,8 @@ missing_error(struct loader *ld, enum sect s, const char *key,
 		cfg_errorf(ld, "%s:%d: [%s] %s: %s", ld->cfg->path,
 		    ld->sect_line[s], cfg_sect_names[s], key, reason);
 	else
-		cfg_errorf(ld, "%s: [%s] %s: %s", ld->cfg->path, cfg_sect_names[s],
-		    key, reason);
+		cfg_errorf(ld, "%s: [%s] %s: %s", ld->cfg->path,
+		    cfg_sect_names[s], key, reason);
 }
 
 /*
@@ -133,7 +133,8 @@ check_daemon_user(struct loader *ld, struct eg_user *u, const char *sect)
 	cfg_lookup_reason(r, why, sizeof(why), "user");
 	if (u->at.line == 0)
 		cfg_errorf(ld, "%s: [%s] user: \"%s\" (default): %s",
-		    ld->cfg->path, sect, eg_err_quote(u->name, q, sizeof(q)), why);
+		    ld->cfg->path, sect, eg_err_quote(u->name, q, sizeof(q)),
+		    why);
 	else
 		cfg_key_error(ld, u->at, sect, "user", u->name, why);
 }
@@ -182,10 +183,11 @@ check_users(struct loader *ld)
 		cfg_lookup_reason(r, why, sizeof(why), "group");
 		if (cfg_key_seen(ld, S_JAIL, "group") == 0)
 			cfg_errorf(ld, "%s: [jail] group: \"%s\" (default): %s",
-			    c->path, eg_err_quote(c->jail.group, q, sizeof(q)), why);
+			    c->path, eg_err_quote(c->jail.group, q, sizeof(q)),
+			    why);
 		else
-			cfg_errorf(ld, "%s:%d: [jail] group: \"%s\": %s", c->path,
-			    cfg_key_seen(ld, S_JAIL, "group"),
+			cfg_errorf(ld, "%s:%d: [jail] group: \"%s\": %s",
+			    c->path, cfg_key_seen(ld, S_JAIL, "group"),
 			    eg_err_quote(c->jail.group, q, sizeof(q)), why);
 	}
 	/* jailing a daemon's own user would cut the jail's own traffic */
@@ -296,7 +298,8 @@ cfg_check_all(struct loader *ld)
 	c->has_jail = c->jail.ninterfaces > 0 || c->jail.nusers > 0;
 	c->has_dohd = c->dohd.nupstreams > 0;
 	if (needs(ld, S_CHAIN) && c->chain.nhops == 0 &&
-	    c->chain.exit != EG_EXIT_DIRECT && !cfg_key_seen(ld, S_CHAIN, "hop"))
+	    c->chain.exit != EG_EXIT_DIRECT &&
+	    !cfg_key_seen(ld, S_CHAIN, "hop"))
 		missing_error(ld, S_CHAIN, "hop", "empty chain: give at least "
 		    "one hop, or \"exit = direct\"");
 	if (needs(ld, S_DOHD) && c->dohd.nupstreams == 0 &&

@@ -51,8 +51,8 @@ pct_decode(const char *s, size_t n, char *err)
 
 			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
 			    (lo = hexval(s[i + 2])) < 0) {
-				snprintf(err, EG_ERR_MAX, "bad percent-encoding "
-				    "in user or password");
+				snprintf(err, EG_ERR_MAX, "bad percent-"
+				    "encoding in user or password");
 				goto fail;
 			}
 			c = (unsigned char)(hi << 4 | lo);
@@ -258,7 +258,8 @@ cfg_add_hop(struct loader *ld, const struct keydef *k, const char *v,
 		if (c->chain.hops[i].port == h.port &&
 		    strcmp(c->chain.hops[i].host, h.host) == 0) {
 			snprintf(err, EG_ERR_MAX, "the same proxy twice in the "
-			    "chain (first at line %d)", c->chain.hops[i].at.line);
+			    "chain (first at line %d)",
+			    c->chain.hops[i].at.line);
 			goto fail;
 		}
 	}

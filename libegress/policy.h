@@ -1,21 +1,7 @@
 /*
  * policy.h - the one allowlist engine, used by connectd and dohd alike.
  *
- * Rule grammar (one per `allow =` value or allow-file line):
- *
- *   PATTERN[:PORTS] [qtype=TYPE[,TYPE...]]
- *
- *   PATTERN   example.com       that name only
- *             *.example.com     exactly one more label
- *             **.example.com    any depth (explicit opt-in: labels can carry data)
- *   PORTS     none = 443; "80,443"; "8000-8100"; "*"; combinations "80,8000-8100"
- *   qtype=    DNS types allowed beyond the default A, AAAA, CNAME, HTTPS
- *             (e.g. qtype=TXT,MX); "qtype=*" allows every type except
- *             AXFR/IXFR/ANY, which are never answered (nor are the other
- *             meta types 128-255, OPT and type 0).
- *
- * Names compare case-insensitively without a trailing dot; IDNA only as
- * given (punycode).  An IP literal in any spelling is never a name.
+ * Rules are written in the grammar of rule.h.
  *
  * Before any allow: the deny list (loopback, link-local, RFC 1918, CGNAT,
  * ULA, multicast, unspecified, broadcast, v4-mapped/NAT64/6to4 forms of
@@ -50,21 +36,7 @@
 
 #include "addr.h"
 #include "config.h"
-
-enum eg_match { EG_MATCH_EXACT, EG_MATCH_ONE_LABEL, EG_MATCH_ANY_DEPTH };
-
-#define EG_RULE_MAX_PORTRANGES 16
-
-struct eg_rule {
-	enum eg_match match;
-	char suffix[EG_NAME_MAX + 1];	/* name, or the part after "*." / "**." */
-	struct eg_portrange ports[EG_RULE_MAX_PORTRANGES];
-	uint8_t nports;
-	bool qtype_any;			/* qtype=* */
-	uint16_t *qtypes;		/* extra qtypes, sorted */
-	uint8_t nqtypes;
-	struct eg_origin at;
-};
+#include "rule.h"
 
 enum eg_verdict { EG_DENY = 0, EG_ALLOW = 1 };
 
@@ -91,12 +63,6 @@ struct eg_decision {
 };
 
 struct eg_policy;
-
-/* Parse one rule; on error writes a reason quoting the bad part. */
-bool eg_rule_parse(const char *text, struct eg_rule *out, char *err);
-void eg_rule_clear(struct eg_rule *r);
-/* "file:line" into buf, or "-" when the rule has no origin. */
-const char *eg_rule_where(const struct eg_rule *r, char *buf, size_t len);
 
 /*
  * Build the engine from a loaded config.  extra_deny are the host's own

@@ -8,6 +8,7 @@
  * a DNS question and (by explicit length) an SNI, with ports and types
  * taken from the input.
  */
+#include "rule.c"
 #include "policy.c"
 
 #define MAX_RULES 4
@@ -34,7 +35,7 @@ check_rule_shape(const struct eg_rule *r)
 			abort();	/* sorted and merged */
 	}
 	for (i = 0; i < r->nqtypes; i++) {
-		if (qtype_never(r->qtypes[i]))
+		if (eg_qtype_never(r->qtypes[i]))
 			abort();
 		if (i > 0 && r->qtypes[i] <= r->qtypes[i - 1])
 			abort();
@@ -100,7 +101,7 @@ check_rule_oracle(const char *text, const struct eg_rule *r)
 		d = eg_policy_check_host(p, in, port);
 		if (d.verdict != EG_ALLOW || d.rule == NULL)
 			abort();
-		d = eg_policy_check_dns(p, in, QT_A);
+		d = eg_policy_check_dns(p, in, EG_QT_A);
 		if (d.verdict != EG_ALLOW)
 			abort();
 	}
@@ -122,7 +123,7 @@ check_decision(struct eg_decision d, uint16_t port, bool host)
 	if (d.verdict == EG_DENY && (d.reason == EG_R_RULE ||
 	    d.reason == EG_R_DIRECT || d.reported))
 		abort();
-	if (host && d.reason == EG_R_RULE && !admit_port(d.rule, port))
+	if (host && d.reason == EG_R_RULE && !eg_rule_admits_port(d.rule, port))
 		abort();
 }
 
@@ -137,7 +138,7 @@ ask(const struct eg_policy *p, const char *line, size_t len, uint16_t port)
 	check_decision(eg_policy_check_hostn(p, line, len, port), port, true);
 	d = eg_policy_check_dns(p, line, port);
 	check_decision(d, port, false);
-	if (qtype_never(port) && d.verdict != EG_DENY)
+	if (eg_qtype_never(port) && d.verdict != EG_DENY)
 		abort();
 	(void)eg_policy_is_direct_name(p, line, port);
 	if (len >= 16) {
