@@ -10,6 +10,7 @@
  *   resolve.c   names through dohd (or the host's resolver), TTL cached
  *   ustream.c   upstream byte stream: TCP plus nested TLS over memory BIOs
  *   relay.c     both directions, backpressure, half-close, idle timeout
+ *   relay_splice.c  the spliced way (relay.h: the relay's own interface)
  *   probe.c     per-hop probes and readiness
  *   health.c    /live /ready /health /metrics
  *   peerstat.c  the peers' status text as metrics (pure)

@@ -450,6 +450,22 @@ mark_pushed(const struct eg_ip *ip, uint16_t port)
 	e->expires = eg_now_ms() + PUSH_TTL_MS;
 }
 
+/*
+ * An answer the dial waited for (dohd, netjaild) came back: false when
+ * the dial is over (cancelled meanwhile: freed here, as cd_dial_cancel
+ * left it to the answer).
+ */
+static bool
+dial_resume(struct cd_dial *d)
+{
+	d->resolving = false;
+	if (d->cancelled) {
+		dial_free(d);
+		return false;
+	}
+	return !d->finished;
+}
+
 static void
 on_push_ack(int status, const struct eg_ipc_msg *msg, void *arg)
 {
@@ -459,12 +475,7 @@ on_push_ack(int status, const struct eg_ipc_msg *msg, void *arg)
 	const char *text;
 	char sn[300];
 
-	d->resolving = false;
-	if (d->cancelled) {
-		dial_free(d);
-		goto out;
-	}
-	if (d->finished)
+	if (!dial_resume(d))
 		goto out;
 	if (status == 0 && msg->hdr.type == EG_MSG_SET_ACK)
 		res = eg_ipc_result(msg, &text);
@@ -535,12 +546,7 @@ on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
 	char sn[300], ab[64];
 	size_t i;
 
-	d->resolving = false;
-	if (d->cancelled) {
-		dial_free(d);
-		return;
-	}
-	if (d->finished)
+	if (!dial_resume(d))
 		return;
 	if (status != 0 || n == 0) {
 		dial_fail(d, 502, "%s: resolve: %s",
@@ -603,12 +609,7 @@ on_checked(int status, const struct eg_ip *addrs, size_t n, const char *why,
 	char ab[64];
 	size_t i;
 
-	d->resolving = false;
-	if (d->cancelled) {
-		dial_free(d);
-		return;
-	}
-	if (d->finished)
+	if (!dial_resume(d))
 		return;
 	/* A refusal here is about the target, not hop 1. */
 	d->stage = d->nhops + 1;

@@ -13,11 +13,13 @@
 #include <string.h>
 
 #include "cd.h"
+#include "http.h"
 #include "log.h"
 
 #define HHEAD_MAX 4096
 
 struct hconn {
+	struct cd *cd;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_shutdown_t sreq;
@@ -358,28 +360,19 @@ answer(struct hconn *c, int status, const char *ctype, const char *body,
 }
 
 static void
-route(struct hconn *c)
+route(struct hconn *c, const struct http_probe *p)
 {
-	struct cd *cd = cd_main;
+	struct cd *cd = c->cd;
 	char path[64], why[256] = "", body[320];
-	const char *sp;
 	char *out;
-	size_t len = 0, pl;
-	bool head;
+	size_t len = 0;
 
-	head = strncmp(c->buf, "HEAD ", 5) == 0;
-	if (strncmp(c->buf, "GET ", 4) != 0 && !head) {
-		answer(c, 405, "text/plain", "GET only\n", 9);
-		return;
-	}
-	sp = c->buf + (head ? 5 : 4);
-	pl = strcspn(sp, " ?\r\n");
-	if (pl >= sizeof(path)) {
+	if (p->pathlen >= sizeof(path)) {
 		answer(c, 404, "text/plain", "not found\n", 10);
 		return;
 	}
-	memcpy(path, sp, pl);
-	path[pl] = '\0';
+	memcpy(path, p->path, p->pathlen);
+	path[p->pathlen] = '\0';
 	if (strcmp(path, "/live") == 0) {
 		answer(c, 200, "text/plain", "ok\n", 3);
 	} else if (strcmp(path, "/ready") == 0) {
@@ -420,13 +413,14 @@ h_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct hconn *c = h->data;
 
-	*b = uv_buf_init(c->buf + c->n, (unsigned)(sizeof(c->buf) - 1 - c->n));
+	*b = uv_buf_init(c->buf + c->n, (unsigned)(sizeof(c->buf) - c->n));
 }
 
 static void
 h_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct hconn *c = s->data;
+	struct http_probe p;
 
 	if (c->answered || n == 0)
 		return;
@@ -435,16 +429,16 @@ h_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	c->n += (size_t)n;
-	c->buf[c->n] = '\0';
-	if (memchr(c->buf, '\0', c->n) != NULL) {
-		answer(c, 400, "text/plain", "bad request\n", 12);
+	switch (http_parse_probe(c->buf, c->n, sizeof(c->buf), &p)) {
+	case HTTP_NEED_MORE:
+		return;
+	case HTTP_OK:
+		route(c, &p);
 		return;
 	}
-	if (strstr(c->buf, "\r\n\r\n") != NULL || strstr(c->buf, "\n\n")) {
-		route(c);
-		return;
-	}
-	if (c->n >= sizeof(c->buf) - 1)
+	if (p.status == 405)
+		answer(c, 405, "text/plain", "GET only\n", 9);
+	else
 		answer(c, 400, "text/plain", "bad request\n", 12);
 }
 
@@ -462,6 +456,7 @@ h_accept(uv_stream_t *s, int status)
 
 	if (status < 0 || (c = calloc(1, sizeof(*c))) == NULL)
 		return;
+	c->cd = cd;
 	uv_tcp_init(cd->loop, &c->tcp);
 	uv_timer_init(cd->loop, &c->timer);
 	c->tcp.data = c;

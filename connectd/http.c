@@ -457,6 +457,54 @@ http_parse_response(const char *buf, size_t len, size_t max_head,
 	}
 }
 
+/*
+ * The health server's probes: lax on purpose, unlike the proxy's parser
+ * (nothing is forwarded, and probes come from scripts and monitors that
+ * send bare LF or HTTP/1.0 without Host).  The head ends at the first
+ * blank line (CRLFCRLF or LFLF) anywhere within max_head bytes; only the
+ * method and the path of the first line are read.
+ */
+int
+http_parse_probe(const char *buf, size_t len, size_t max_head,
+    struct http_probe *p)
+{
+	size_t i, m;
+
+	memset(p, 0, sizeof(*p));
+	if (len > max_head)
+		len = max_head;
+	if (memchr(buf, '\0', len) != NULL) {
+		p->status = 400;
+		return HTTP_ERROR;
+	}
+	for (i = 0; i + 1 < len; i++) {
+		if ((buf[i] == '\n' && buf[i + 1] == '\n') ||
+		    (i + 3 < len && memcmp(buf + i, "\r\n\r\n", 4) == 0))
+			break;
+	}
+	if (i + 1 >= len) {
+		if (len < max_head)
+			return HTTP_NEED_MORE;
+		p->status = 400;
+		return HTTP_ERROR;
+	}
+	if (len >= 5 && memcmp(buf, "HEAD ", 5) == 0)
+		m = 5;
+	else if (len >= 4 && memcmp(buf, "GET ", 4) == 0)
+		m = 4;
+	else {
+		p->status = 405;
+		return HTTP_ERROR;
+	}
+	p->head = m == 5;
+	p->path = buf + m;
+	/* The blank line bounds the span. */
+	while (m + p->pathlen < len && strchr(" ?\r\n",
+	    buf[m + p->pathlen]) == NULL)
+		p->pathlen++;
+	return HTTP_OK;
+}
+
 /* Headers that are about this connection only (RFC 9110 7.6.1), plus the
  * proxy's own; Transfer-Encoding stays, the body is relayed as it is. */
 static bool

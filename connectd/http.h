@@ -72,6 +72,17 @@ struct http_resp {
 int http_parse_response(const char *buf, size_t len, size_t max_head,
     struct http_resp *r);
 
+/* A probe of the health server (GET or HEAD), read laxly: see http.c. */
+struct http_probe {
+	bool head;		/* HEAD, else GET */
+	const char *path;	/* into buf, up to the first SP, '?' or EOL */
+	size_t pathlen;
+	int status;		/* on HTTP_ERROR: 400, or 405 (not GET/HEAD) */
+};
+
+int http_parse_probe(const char *buf, size_t len, size_t max_head,
+    struct http_probe *p);
+
 /* The first header named name (case-insensitive), or NULL. */
 const struct http_hdr *http_find(const struct http_req *r, const char *name);
 

@@ -9,7 +9,7 @@
  * an error, or when nothing moved for idle_ms).  The client's EOF toward
  * a chain of hops is held back (fin_hold_ms > 0) until the upstream has
  * been quiet that long, when nothing has come back since the client last
- * sent (see answer_pending): tinyproxy and squid end the whole tunnel at
+ * sent (see relay_answer_pending): tinyproxy and squid end the whole tunnel at
  * the first EOF from either side, so passing a request's half-close on at
  * once would cut the answer off.  A server that waits for the EOF gets
  * it once it has had its say; straight to the target (exit = direct) the
@@ -21,7 +21,7 @@
  *           (uv_try_write); only what the socket does not take at once
  *           is copied into a write request.  Every tunnel starts here, and
  *           tunnels with TLS on our side (us_ntls() > 0) stay here.
- * spliced   a plain tunnel that has moved CD_SPLICE_AFTER bytes, with
+ * spliced   (relay_splice.c) a plain tunnel that has moved 64 KiB, with
  *           nothing queued and neither side ended, switches to splice(2):
  *           socket -> pipe -> socket, never through user space.  Both
  *           sockets are dup()ed, their libuv handles closed, and the dups
@@ -37,65 +37,14 @@
  * wait at most judge_ms; the upstream's bytes never wait.  A judged
  * tunnel is never spliced.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cd.h"
 #include "judge.h"
 #include "log.h"
-
-#define CD_SPLICE_AFTER	(64 * 1024)	/* bytes before a tunnel switches */
-#define CD_SPLICE_CHUNK	(1024 * 1024)	/* most one splice call asks for */
-#define CD_PIPE_POOL	64		/* empty pipes kept for reuse */
-#define CD_PIPE_SIZE	(256 * 1024)	/* asked for; the default is 64k */
-#define CD_PUMP_ROUNDS	8		/* per wake-up, then others run */
-
-struct sdir {				/* one direction when spliced */
-	int from, to;			/* 0 client, 1 upstream */
-	int pipe[2];			/* -1 while nothing is in flight */
-	size_t inpipe;
-	bool eof;			/* the source ended */
-	bool shut;			/* and the destination was shut */
-};
-
-struct cd_relay {
-	uv_loop_t *loop;
-	struct cd_metrics *m;		/* the daemon's counters */
-	const struct cd_relay_cbs *cbs;	/* the connection's part */
-	void *arg;
-	uv_tcp_t *cli;
-	struct ustream *up;
-	uv_timer_t idle;
-	uv_timer_t hold;		/* the client's EOF, held back */
-	uv_timer_t jtimer;		/* bytes held by the judge */
-	struct judge *judge;		/* NULL: nothing (more) to judge */
-	bool observe;			/* report mode: judge, never cut */
-	uint64_t judge_ms;
-	uv_shutdown_t sreq;
-	uint64_t idle_ms, last;
-	uint64_t fin_hold_ms;		/* 0: pass the client's EOF at once */
-	uint64_t up_last;		/* the upstream's last bytes */
-	uint64_t down_at_up;		/* bytes_down when the client last sent */
-	bool fin_held;			/* the client's EOF waits on hold */
-	uint64_t bytes_up, bytes_down;
-	bool cli_eof, up_eof;		/* read side ended */
-	bool cli_shut;			/* we shut the client's write side */
-	bool cli_reading;
-	bool done;
-	/* spliced */
-	bool spliced;
-	int nopen;			/* handles still to close */
-	int fd[2];			/* our dups: client, upstream */
-	int pev[2];			/* events polled on each */
-	uv_poll_t poll[2];
-	struct sdir dir[2];		/* 0 client->up, 1 up->client */
-};
+#include "relay.h"
 
 struct cwreq {
 	uv_write_t req;
@@ -104,15 +53,6 @@ struct cwreq {
 };
 
 static char relay_rbuf[CD_READ_BUF];	/* see us_rbuf in ustream.c */
-static bool splice_off;
-static int pipe_pool[CD_PIPE_POOL][2];
-static size_t npipe_pool;
-static size_t npipe_out;		/* held by spliced directions */
-static uint64_t nofile;			/* RLIMIT_NOFILE, read once */
-
-static void relay_end(struct cd_relay *r, const char *err);
-static void maybe_splice(struct cd_relay *r);
-static void fin_hold(struct cd_relay *r);
 
 /*
  * Nothing has come back since the client last sent: its EOF ends a
@@ -121,18 +61,18 @@ static void fin_hold(struct cd_relay *r);
  * being done and goes on at once: holding it kept every closed tunnel's
  * slot for half_close_delay (faults-connlimit: no slot came free in 10 s).
  */
-static bool
-answer_pending(const struct cd_relay *r)
+bool
+relay_answer_pending(const struct cd_relay *r)
 {
 	return r->bytes_down == r->down_at_up;
 }
-static void fin_release(struct cd_relay *r);
+
 static void judge_bytes(struct cd_relay *r, const char *p, size_t n);
 static int judge_end(struct cd_relay *r, bool eof);
 static void on_judge_timer(uv_timer_t *t);
 
-static size_t
-cli_queued(struct cd_relay *r)
+size_t
+relay_cli_queued(struct cd_relay *r)
 {
 	/* Only a buffered relay has a client handle to ask. */
 	if (r->cli == NULL)
@@ -157,8 +97,8 @@ cli_read_start(struct cd_relay *r)
 		r->cli_reading = true;
 }
 
-static void
-cli_read_stop(struct cd_relay *r)
+void
+relay_cli_read_stop(struct cd_relay *r)
 {
 	if (r->cli_reading)
 		uv_read_stop((uv_stream_t *)r->cli);
@@ -168,7 +108,7 @@ cli_read_stop(struct cd_relay *r)
 static void
 maybe_finish(struct cd_relay *r)
 {
-	if (r->cli_eof && r->up_eof && cli_queued(r) == 0 && us_queued(r->up) == 0)
+	if (r->cli_eof && r->up_eof && relay_cli_queued(r) == 0 && us_queued(r->up) == 0)
 		relay_end(r, NULL);
 }
 
@@ -198,12 +138,12 @@ on_cli_write(uv_write_t *req, int status)
 		relay_end(r, uv_strerror(status));
 		return;
 	}
-	if (cli_queued(r) < CD_WQ_LOW && !r->up_eof)
+	if (relay_cli_queued(r) < CD_WQ_LOW && !r->up_eof)
 		us_read_start(r->up);
 	if (r->up_eof)
 		maybe_finish(r);
 	else
-		maybe_splice(r);
+		relay_maybe_splice(r);
 }
 
 /* tunnel -> client */
@@ -220,11 +160,11 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 	r->bytes_down += n;
 	r->m->bytes_down += n;
 	r->last = r->up_last = eg_now_ms();
-	if (cli_queued(r) == 0) {
+	if (relay_cli_queued(r) == 0) {
 		b = uv_buf_init((char *)p, (unsigned)n);
 		k = uv_try_write((uv_stream_t *)r->cli, &b, 1);
 		if (k == (int)n) {
-			maybe_splice(r);
+			relay_maybe_splice(r);
 			return;
 		}
 		if (k > 0) {
@@ -247,7 +187,7 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 		relay_end(r, "client write failed");
 		return;
 	}
-	if (cli_queued(r) > CD_WQ_HIGH)
+	if (relay_cli_queued(r) > CD_WQ_HIGH)
 		us_read_stop(r->up);
 }
 
@@ -259,7 +199,7 @@ up_on_eof(struct ustream *us, void *arg)
 	if (r->spliced)
 		return;
 	r->up_eof = true;
-	fin_release(r);
+	relay_fin_release(r);
 	if (r->done)
 		return;
 	if (!r->cli_shut) {
@@ -295,7 +235,7 @@ up_on_drain(struct ustream *us, void *arg)
 	if (r->cli_eof)
 		maybe_finish(r);
 	else
-		maybe_splice(r);
+		relay_maybe_splice(r);
 }
 
 static const struct ustream_cbs relay_cbs = {
@@ -409,7 +349,7 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (r->done || r->spliced || n == 0)
 		return;
 	if (n < 0) {
-		cli_read_stop(r);
+		relay_cli_read_stop(r);
 		if (n != UV_EOF) {
 			relay_end(r, uv_strerror((int)n));
 			return;
@@ -417,8 +357,8 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		if (r->judge != NULL && judge_end(r, true) != 0)
 			return;
 		r->cli_eof = true;
-		if (r->fin_hold_ms > 0 && !r->up_eof && answer_pending(r))
-			fin_hold(r);
+		if (r->fin_hold_ms > 0 && !r->up_eof && relay_answer_pending(r))
+			relay_fin_hold(r);
 		else
 			us_shutdown(r->up);
 		maybe_finish(r);
@@ -437,216 +377,15 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		r->down_at_up = r->bytes_down;
 	}
 	if (us_queued(r->up) > CD_WQ_HIGH)
-		cli_read_stop(r);
+		relay_cli_read_stop(r);
 	else
-		maybe_splice(r);
-}
-
-/* ---- spliced */
-
-static int
-pipe_get(struct sdir *d)
-{
-	if (npipe_pool > 0) {
-		npipe_pool--;
-		d->pipe[0] = pipe_pool[npipe_pool][0];
-		d->pipe[1] = pipe_pool[npipe_pool][1];
-		npipe_out++;
-		return 0;
-	}
-	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-		d->pipe[0] = d->pipe[1] = -1;
-		return -1;
-	}
-	npipe_out++;
-	/* Fewer, larger splices; the default size is fine when refused. */
-	(void)fcntl(d->pipe[1], F_SETPIPE_SZ, CD_PIPE_SIZE);
-	return 0;
-}
-
-/* An empty pipe goes back to the pool; one with bytes in it is closed. */
-static void
-pipe_put(struct sdir *d)
-{
-	if (d->pipe[0] < 0)
-		return;
-	npipe_out--;
-	if (d->inpipe == 0 && npipe_pool < CD_PIPE_POOL) {
-		pipe_pool[npipe_pool][0] = d->pipe[0];
-		pipe_pool[npipe_pool][1] = d->pipe[1];
-		npipe_pool++;
-	} else {
-		close(d->pipe[0]);
-		close(d->pipe[1]);
-	}
-	d->pipe[0] = d->pipe[1] = -1;
-	d->inpipe = 0;
-}
-
-static bool
-dir_done(const struct sdir *d)
-{
-	return d->eof && d->shut && d->inpipe == 0;
-}
-
-static void
-splice_failed(struct cd_relay *r, int e)
-{
-	char why[CD_ERR_MAX];
-
-	if (e == EINVAL || e == ENOSYS) {
-		if (!splice_off)
-			eg_log(EG_LOG_WARN, "relay", "error=\"splice: %s\" "
-			    "note=\"plain tunnels stay buffered from now on\"",
-			    strerror(e));
-		splice_off = true;
-	}
-	snprintf(why, sizeof(why), "splice: %s", strerror(e));
-	relay_end(r, why);
-}
-
-/* Move what can move in one direction without blocking. */
-static void
-pump(struct cd_relay *r, struct sdir *d)
-{
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < CD_PUMP_ROUNDS && !r->done; i++) {
-		if (d->inpipe > 0) {
-			n = splice(d->pipe[0], NULL, r->fd[d->to], NULL,
-			    d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno != EAGAIN)
-					splice_failed(r, errno);
-				break;
-			}
-			d->inpipe -= (size_t)n;
-			r->last = eg_now_ms();
-			if (d->inpipe > 0)
-				continue;
-		}
-		if (d->eof)
-			break;
-		if (d->pipe[0] < 0 && pipe_get(d) != 0) {
-			relay_end(r, "no pipe for splice");
-			return;
-		}
-		n = splice(r->fd[d->from], NULL, d->pipe[1], NULL,
-		    CD_SPLICE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n == 0) {
-			d->eof = true;
-			continue;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				splice_failed(r, errno);
-			break;
-		}
-		d->inpipe += (size_t)n;
-		if (d->from == 0) {
-			r->bytes_up += (uint64_t)n;
-			r->m->bytes_up += (uint64_t)n;
-			r->down_at_up = r->bytes_down;
-		} else {
-			r->bytes_down += (uint64_t)n;
-			r->m->bytes_down += (uint64_t)n;
-			r->up_last = eg_now_ms();
-		}
-		r->last = eg_now_ms();
-	}
-	if (r->done || d->inpipe > 0)
-		return;
-	pipe_put(d);
-	/* Drained after the source ended: pass the half-close on.  Here and
-	 * not in the loop, which may run out of rounds right at the EOF.
-	 * The client's EOF may have to wait (see the top of the file). */
-	if (d->eof && !d->shut && d->from == 0 && r->fin_hold_ms > 0 &&
-	    !r->dir[1].eof && (r->fin_held || answer_pending(r))) {
-		if (!r->fin_held)
-			fin_hold(r);
-		return;
-	}
-	if (d->eof && !d->shut) {
-		d->shut = true;
-		if (shutdown(r->fd[d->to], SHUT_WR) != 0 && errno != ENOTCONN) {
-			splice_failed(r, errno);
-			return;
-		}
-	}
-	/* The upstream ended: nothing is left to wait for. */
-	if (d->eof && d->from == 1 && r->fin_held)
-		fin_release(r);
-}
-
-/* Poll each socket for what its two directions wait on. */
-static void on_poll(uv_poll_t *p, int status, int events);
-
-static void
-repoll(struct cd_relay *r)
-{
-	int s, ev;
-
-	for (s = 0; s < 2 && !r->done; s++) {
-		ev = 0;
-		if (!r->dir[s].eof && r->dir[s].inpipe == 0)
-			ev |= UV_READABLE;
-		if (r->dir[1 - s].inpipe > 0)
-			ev |= UV_WRITABLE;
-		if (ev == r->pev[s])
-			continue;
-		r->pev[s] = ev;
-		if (ev == 0)
-			uv_poll_stop(&r->poll[s]);
-		else if (uv_poll_start(&r->poll[s], ev, on_poll) != 0)
-			relay_end(r, "poll failed");
-	}
-}
-
-static void
-on_poll(uv_poll_t *p, int status, int events)
-{
-	struct cd_relay *r = p->data;
-	int s = p == &r->poll[0] ? 0 : 1;
-
-	if (r->done)
-		return;
-	if (status < 0) {
-		/* libuv says EBADF for POLLERR: the socket knows better */
-		int e = 0;
-		socklen_t el = sizeof(e);
-		char why[CD_ERR_MAX];
-
-		if (getsockopt(r->fd[s], SOL_SOCKET, SO_ERROR, &e, &el) == 0 &&
-		    e != 0) {
-			snprintf(why, sizeof(why), "%s: %s", s == 0 ? "client" :
-			    "upstream", strerror(e));
-			relay_end(r, why);
-		} else
-			relay_end(r, uv_strerror(status));
-		return;
-	}
-	if (events & UV_WRITABLE)
-		pump(r, &r->dir[1 - s]);
-	if (!r->done && (events & ~UV_WRITABLE))
-		pump(r, &r->dir[s]);
-	if (r->done)
-		return;
-	if (dir_done(&r->dir[0]) && dir_done(&r->dir[1])) {
-		relay_end(r, NULL);
-		return;
-	}
-	repoll(r);
+		relay_maybe_splice(r);
 }
 
 /* Pass the held EOF on now: the upstream has been quiet long enough, or
  * has ended itself. */
-static void
-fin_release(struct cd_relay *r)
+void
+relay_fin_release(struct cd_relay *r)
 {
 	if (!r->fin_held || r->done)
 		return;
@@ -657,13 +396,7 @@ fin_release(struct cd_relay *r)
 		maybe_finish(r);
 		return;
 	}
-	r->dir[0].shut = true;
-	if (shutdown(r->fd[1], SHUT_WR) != 0 && errno != ENOTCONN) {
-		splice_failed(r, errno);
-		return;
-	}
-	if (dir_done(&r->dir[0]) && dir_done(&r->dir[1]))
-		relay_end(r, NULL);
+	relay_splice_fin(r);
 }
 
 static void
@@ -678,11 +411,11 @@ on_hold(uv_timer_t *t)
 		uv_timer_start(&r->hold, on_hold, r->fin_hold_ms - quiet, 0);
 		return;
 	}
-	fin_release(r);
+	relay_fin_release(r);
 }
 
-static void
-fin_hold(struct cd_relay *r)
+void
+relay_fin_hold(struct cd_relay *r)
 {
 	uint64_t now = eg_now_ms();
 
@@ -691,82 +424,6 @@ fin_hold(struct cd_relay *r)
 	if (r->up_last < now)
 		r->up_last = now;
 	uv_timer_start(&r->hold, on_hold, r->fin_hold_ms, 0);
-}
-
-/*
- * Switch a plain tunnel to splice once it has shown it is more than a
- * short exchange, at a moment nothing is queued in user space: from then
- * on the kernel moves the bytes.
- */
-static void
-maybe_splice(struct cd_relay *r)
-{
-	int cfd = -1, ufd = -1, fd, s;
-	uv_os_fd_t ofd;
-
-	if (splice_off || r->spliced || r->done || r->judge != NULL ||
-	    r->cli_eof || r->up_eof ||
-	    r->cli_shut || r->bytes_up + r->bytes_down < CD_SPLICE_AFTER ||
-	    us_ntls(r->up) != 0 || cli_queued(r) != 0 || us_queued(r->up) != 0)
-		return;
-	/* Pipes cost descriptors: switch only while every connection's two
-	 * sockets, every pipe held or pooled, this tunnel's two and a margin
-	 * fit under the limit; a buffered tunnel needs no more. */
-	if (nofile == 0) {
-		struct rlimit rl;
-
-		nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1024;
-	}
-	if (2 * r->m->active + 2 * (npipe_out + npipe_pool) + 4 + 256 >
-	    nofile)
-		return;
-	if (uv_fileno((uv_handle_t *)r->cli, &ofd) != 0 ||
-	    (fd = us_fileno(r->up)) < 0)
-		return;
-	if ((cfd = fcntl(ofd, F_DUPFD_CLOEXEC, 0)) < 0 ||
-	    (ufd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
-		goto fail;
-	if (uv_poll_init(r->loop, &r->poll[0], cfd) != 0)
-		goto fail;
-	if (uv_poll_init(r->loop, &r->poll[1], ufd) != 0) {
-		/* The first poll is live: close it like any other handle. */
-		r->fd[0] = cfd;
-		r->fd[1] = ufd;
-		r->spliced = true;
-		r->nopen = 1;
-		r->poll[0].data = r;
-		cli_read_stop(r);
-		us_read_stop(r->up);
-		r->cbs->release(r->arg);
-		relay_end(r, "poll failed");
-		return;
-	}
-	cli_read_stop(r);
-	us_read_stop(r->up);
-	r->spliced = true;
-	r->nopen = 2;
-	r->fd[0] = cfd;
-	r->fd[1] = ufd;
-	for (s = 0; s < 2; s++) {
-		r->poll[s].data = r;
-		r->pev[s] = 0;
-		r->dir[s].from = s;
-		r->dir[s].to = 1 - s;
-	}
-	/* The connection closes its client handle and the ustream now; the
-	 * sockets stay open through our dups. */
-	r->cbs->release(r->arg);
-	r->cli = NULL;
-	r->up = NULL;
-	r->m->spliced++;
-	repoll(r);
-	return;
-fail:
-	if (cfd >= 0)
-		close(cfd);
-	if (ufd >= 0)
-		close(ufd);
 }
 
 static void
@@ -782,7 +439,7 @@ on_idle(uv_timer_t *t)
 	uv_timer_start(&r->idle, on_idle, r->idle_ms - (now - r->last), 0);
 }
 
-static void
+void
 relay_end(struct cd_relay *r, const char *err)
 {
 	int s;
@@ -794,7 +451,7 @@ relay_end(struct cd_relay *r, const char *err)
 		for (s = 0; s < r->nopen; s++)
 			uv_poll_stop(&r->poll[s]);
 	} else {
-		cli_read_stop(r);
+		relay_cli_read_stop(r);
 		us_read_stop(r->up);
 	}
 	uv_timer_stop(&r->idle);
@@ -860,17 +517,11 @@ static void
 on_relay_handle_close(uv_handle_t *h)
 {
 	struct cd_relay *r = h->data;
-	int s;
 
 	if (--r->nopen > 0)
 		return;
 	judge_drop(r);
-	for (s = 0; s < 2; s++) {
-		if (r->fd[s] >= 0)
-			close(r->fd[s]);
-		if (r->spliced)
-			pipe_put(&r->dir[s]);
-	}
+	relay_splice_free(r);
 	free(r);
 }
 

@@ -1,5 +1,6 @@
-/* fuzz_http_head.c - the request and response head parsers, the rewrite
- * and the refusal builder, on arbitrary bytes at several limits. */
+/* fuzz_http_head.c - the request and response head parsers, the health
+ * server's probe reader, the rewrite and the refusal builder, on arbitrary
+ * bytes at several limits. */
 #include "../../../connectd/http.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -10,6 +11,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char out[65536 + 4096];
 	struct http_req r;
 	struct http_resp resp;
+	struct http_probe probe;
 	size_t limits[] = { 64, 1024, 16384 }, i;
 	int rc, n;
 
@@ -31,6 +33,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (r.status < 400 || r.why == NULL)
 				__builtin_trap();
 		}
+		rc = http_parse_probe((const char *)data, size, limits[i],
+		    &probe);
+		if (rc == HTTP_OK && (probe.path < (const char *)data ||
+		    probe.path + probe.pathlen > (const char *)data + size ||
+		    probe.path + probe.pathlen > (const char *)data +
+		    limits[i]))
+			__builtin_trap();
+		if (rc == HTTP_ERROR && probe.status != 400 &&
+		    probe.status != 405)
+			__builtin_trap();
 		rc = http_parse_response((const char *)data, size, limits[i],
 		    &resp);
 		if (rc == HTTP_OK && (resp.head_len > size ||

@@ -1,4 +1,5 @@
-/* test_http.c - the request/response head parser and the rewrite. */
+/* test_http.c - the request/response head parser, the rewrite and the
+ * health server's probe reader. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,6 +307,70 @@ t_refusal(void **st)
 	assert_int_equal(http_build_refusal(out, 10, 403, "x", NULL), -1);
 }
 
+/* The health server's probe reader: lax where probes need it (bare LF,
+ * no Host), strict on NUL, size and method. */
+static int
+probe(const char *s, size_t max, struct http_probe *p)
+{
+	return http_parse_probe(s, strlen(s), max, p);
+}
+
+static void
+test_http_probe_lax(void **st)
+{
+	struct http_probe p;
+
+	assert_int_equal(probe("GET /ready HTTP/1.0\r\n\r\n", 4096, &p),
+	    HTTP_OK);
+	assert_false(p.head);
+	assert_int_equal(p.pathlen, 6);
+	assert_memory_equal(p.path, "/ready", 6);
+	assert_int_equal(probe("HEAD /metrics?x=1 HTTP/1.1\n\n", 4096, &p),
+	    HTTP_OK);
+	assert_true(p.head);
+	assert_int_equal(p.pathlen, 8);
+	assert_memory_equal(p.path, "/metrics", 8);
+	/* no version at all: the path ends at the line end */
+	assert_int_equal(probe("GET /live\n\n", 4096, &p), HTTP_OK);
+	assert_int_equal(p.pathlen, 5);
+	assert_int_equal(probe("GET \r\n\r\n", 4096, &p), HTTP_OK);
+	assert_int_equal(p.pathlen, 0);
+	assert_int_equal(probe("GET /ready HTTP/1.1\r\nHost: x\r\n", 4096,
+	    &p), HTTP_NEED_MORE);
+	assert_int_equal(probe("", 4096, &p), HTTP_NEED_MORE);
+	assert_int_equal(probe("\n", 4096, &p), HTTP_NEED_MORE);
+}
+
+static void
+test_http_probe_malformed(void **st)
+{
+	struct http_probe p;
+	char big[64];
+
+	assert_int_equal(http_parse_probe("GET /\0\r\n\r\n", 9, 4096, &p),
+	    HTTP_ERROR);
+	assert_int_equal(p.status, 400);
+	/* a NUL is refused before the head is complete */
+	assert_int_equal(http_parse_probe("GE\0", 3, 4096, &p), HTTP_ERROR);
+	assert_int_equal(probe("POST /ready HTTP/1.1\r\n\r\n", 4096, &p),
+	    HTTP_ERROR);
+	assert_int_equal(p.status, 405);
+	assert_int_equal(probe("get /ready\n\n", 4096, &p), HTTP_ERROR);
+	assert_int_equal(p.status, 405);
+	/* no blank line within the limit: refused once the limit is full,
+	 * and bytes past the limit are never read */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /", 5);
+	assert_int_equal(http_parse_probe(big, 31, 32, &p), HTTP_NEED_MORE);
+	assert_int_equal(http_parse_probe(big, 32, 32, &p), HTTP_ERROR);
+	assert_int_equal(p.status, 400);
+	memcpy(big + 32, "\n\n", 2);
+	assert_int_equal(http_parse_probe(big, 34, 32, &p), HTTP_ERROR);
+	memcpy(big + 30, "\n\n", 2);
+	assert_int_equal(http_parse_probe(big, 34, 32, &p), HTTP_OK);
+	assert_int_equal(p.pathlen, 26);
+}
+
 int
 main(void)
 {
@@ -320,6 +385,8 @@ main(void)
 		cmocka_unit_test(t_truncated),
 		cmocka_unit_test(t_response),
 		cmocka_unit_test(t_refusal),
+		cmocka_unit_test(test_http_probe_lax),
+		cmocka_unit_test(test_http_probe_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
