@@ -100,7 +100,7 @@ struct resolve_ctx {
 };
 
 static void
-resolve_done(void *arg, const struct dq_src *src, const uint8_t *wire,
+resolve_done(void *arg, const struct dquery_src *src, const uint8_t *wire,
     size_t len)
 {
 	struct resolve_ctx *r = arg;
@@ -177,7 +177,7 @@ handler(struct eg_ctl_conn *c, enum eg_role role, const struct eg_ipc_msg *m,
 
 		n = dohd_stats_text(&a->core, text, sizeof(text));
 		if (a->ups != NULL)
-			n += dups_stats_text(a->ups, text + n,
+			n += dupstream_stats_text(a->ups, text + n,
 			    sizeof(text) - n);
 		memset(&st, 0, sizeof(st));
 		st.ready = a->ready;
@@ -216,7 +216,7 @@ handler(struct eg_ctl_conn *c, enum eg_role role, const struct eg_ipc_msg *m,
 		r->c = c;
 		r->id = m->hdr.id;
 		eg_ctl_conn_ref(c);
-		dq_resolve(&a->core, norm, rq->qtype,
+		dquery_resolve(&a->core, norm, rq->qtype,
 		    dohd_is_infra_name(a->cfg, norm), resolve_done, r);
 		break;
 	}

@@ -12,7 +12,7 @@
 
 #include "dohd.h"
 
-struct dups;
+struct dupstream;
 struct dfeed;
 struct dlisten;
 
@@ -22,7 +22,7 @@ struct dohd_app {
 	struct eg_config *boot_cfg;	/* upstreams, listeners, feed: restart */
 	struct eg_config *cfg;		/* the current one (policy, data) */
 	struct dohd core;
-	struct dups *ups;
+	struct dupstream *ups;
 	struct dfeed *feed;
 	struct dlisten *listen;
 	struct eg_ctl_server *ctl;

@@ -127,9 +127,9 @@ main(int argc, char **argv)
 	eg_daemon_drop(&app.dm, cfg->dohd.user.uid, cfg->dohd.user.gid, NULL,
 	    0);
 
-	if ((app.ups = dups_new(app.loop, cfg, err, sizeof(err))) == NULL)
+	if ((app.ups = dupstream_new(app.loop, cfg, err, sizeof(err))) == NULL)
 		eg_fatal(EG_EXIT_CONFIG, "upstream", "err=\"%s\"", err);
-	dups_resolver(app.ups, &app.core.res);
+	dupstream_resolver(app.ups, &app.core.res);
 	if ((app.feed = dfeed_new(app.loop, cfg)) == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "feed", "err=memory");
 	dfeed_feeder(app.feed, &app.core.feeder);

@@ -53,7 +53,7 @@ struct dohd_feeder {
 	void *ctx;
 };
 
-enum dq_qtype_slot {
+enum dquery_qtype_slot {
 	DQ_T_A, DQ_T_AAAA, DQ_T_CNAME, DQ_T_HTTPS, DQ_T_TXT, DQ_T_ANY,
 	DQ_T_OTHER, DQ_T__MAX
 };
@@ -86,7 +86,7 @@ struct dohd {
 };
 
 /* Where a query came from, and what the listener needs to answer it. */
-struct dq_src {
+struct dquery_src {
 	struct eg_ip ip;
 	uint16_t port;
 	bool tcp;
@@ -98,7 +98,7 @@ struct dq_src {
 };
 
 /* wire NULL: send nothing.  src is the listener's own, copied. */
-typedef void (*dq_reply_fn)(void *arg, const struct dq_src *src,
+typedef void (*dquery_reply_fn)(void *arg, const struct dquery_src *src,
     const uint8_t *wire, size_t len);
 
 /* Set up the core from a loaded config and policy (owned by the caller). */
@@ -107,8 +107,8 @@ int dohd_core_init(struct dohd *d, const struct eg_config *cfg,
 void dohd_core_free(struct dohd *d);
 
 /* The query path.  fn runs exactly once, maybe before this returns. */
-void dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
-    const struct dq_src *src, dq_reply_fn fn, void *arg);
+void dquery_handle(struct dohd *d, const uint8_t *pkt, size_t n,
+    const struct dquery_src *src, dquery_reply_fn fn, void *arg);
 
 /*
  * A lookup for connectd over the same path.  infra (a hop or the canary
@@ -116,8 +116,8 @@ void dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
  * cached; otherwise the allowlist applies as to any client.  fn gets the
  * answer message (or NULL).
  */
-void dq_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
-    dq_reply_fn fn, void *arg);
+void dquery_resolve(struct dohd *d, const char *name, uint16_t qtype,
+    bool infra, dquery_reply_fn fn, void *arg);
 
 /* key=value lines of counters for STATUS_REP. */
 size_t dohd_stats_text(const struct dohd *d, char *buf, size_t len);
@@ -155,7 +155,7 @@ int dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
 void dfilter_clear(struct dfilter *f);
 
 /* Is name acceptable under the length/label limits of the config? */
-bool dq_name_within_limits(const struct eg_config *cfg, const char *name,
+bool dfilter_name_within_limits(const struct eg_config *cfg, const char *name,
     unsigned labels);
 
 /* ------------------------------------------------------------------ */

@@ -35,7 +35,7 @@
 #define DF_MAX_CHAIN 8
 
 bool
-dq_name_within_limits(const struct eg_config *cfg, const char *name,
+dfilter_name_within_limits(const struct eg_config *cfg, const char *name,
     unsigned labels)
 {
 	return strlen(name) <= cfg->dohd.max_name_length &&
@@ -68,7 +68,7 @@ chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
 	unsigned labels;
 
 	if (!rdf_name(r, name, &labels) ||
-	    !dq_name_within_limits(d->cfg, name, labels))
+	    !dfilter_name_within_limits(d->cfg, name, labels))
 		return false;
 	dec = eg_policy_check_dns(d->pol, name, qtype);
 	if (dec.reported) {

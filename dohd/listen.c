@@ -71,7 +71,7 @@ struct dl_tcp_conn {
 	bool closing;
 	bool paused;
 	unsigned inflight;
-	struct dq_src src;
+	struct dquery_src src;
 	size_t have;
 	uint8_t buf[2 + DNS_MAX_MSG];
 };
@@ -153,7 +153,7 @@ set_pktinfo(int fd, int family)
 /* The control message that makes the answer leave from the address the
  * query was sent to; returns its length (0: none). */
 static size_t
-put_pktinfo(const struct dq_src *src, uint8_t *buf)
+put_pktinfo(const struct dquery_src *src, uint8_t *buf)
 {
 	struct cmsghdr *cm = (struct cmsghdr *)(void *)buf;
 
@@ -238,8 +238,8 @@ flush_all(uv_check_t *h)
 
 /* An answer too large for a batch slot (never for UDP in practice). */
 static void
-udp_send_one(struct dl_udp *u, const struct dq_src *src, const uint8_t *wire,
-    size_t len)
+udp_send_one(struct dl_udp *u, const struct dquery_src *src,
+    const uint8_t *wire, size_t len)
 {
 	struct msghdr mh;
 	struct iovec iov;
@@ -266,7 +266,7 @@ udp_send_one(struct dl_udp *u, const struct dq_src *src, const uint8_t *wire,
 /* Queue the answer; it leaves with the batch, at the latest at the end
  * of this loop turn (the check handle). */
 static void
-udp_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+udp_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
     size_t len)
 {
 	struct dl_udp *u = arg;
@@ -315,7 +315,7 @@ udp_readable(uv_poll_t *p, int status, int events)
 	/* EAGAIN, or an ICMP error: nothing to do */
 	for (int i = 0; i < n; i++) {
 		struct msghdr *mh = &rx->msg[i].msg_hdr;
-		struct dq_src src;
+		struct dquery_src src;
 		struct cmsghdr *cm;
 
 		memset(&src, 0, sizeof(src));
@@ -349,7 +349,7 @@ udp_readable(uv_poll_t *p, int status, int events)
 				src.has_local = true;
 			}
 		}
-		dq_handle(l->d, rx->buf[i], rx->msg[i].msg_len, &src,
+		dquery_handle(l->d, rx->buf[i], rx->msg[i].msg_len, &src,
 		    udp_reply, u);
 	}
 	if (u->nout > 0)
@@ -399,7 +399,7 @@ tcp_written(uv_write_t *w, int status)
 }
 
 static void
-tcp_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+tcp_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
     size_t len)
 {
 	struct dl_tcp_conn *c = arg;
@@ -469,7 +469,7 @@ tcp_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 			break;
 		c->inflight++;
 		c->refs++;
-		dq_handle(c->l->d, c->buf + off + 2, ml, &c->src, tcp_reply,
+		dquery_handle(c->l->d, c->buf + off + 2, ml, &c->src, tcp_reply,
 		    c);
 		off += 2 + ml;
 		if (c->inflight >= DL_TCP_MAX_INFLIGHT && !c->paused) {

@@ -1,4 +1,4 @@
-/* listen.h - UDP and TCP port-53 listeners feeding dq_handle(). */
+/* listen.h - UDP and TCP port-53 listeners feeding dquery_handle(). */
 #ifndef DOHD_LISTEN_H
 #define DOHD_LISTEN_H
 

@@ -10,7 +10,7 @@
  * their addresses into netjaild's direct set before the answer leaves; if
  * netjaild does not acknowledge in time the client gets SERVFAIL.
  *
- * Every query ends in dq_finish(), which writes the one log line.
+ * Every query ends in dquery_finish(), which writes the one log line.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,21 +25,21 @@
 #define DQ_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
 #define DQ_MAX_INFLIGHT	4096
 
-enum dq_how {
+enum dquery_how {
 	DQ_H_NONE, DQ_H_LOCAL, DQ_H_CACHE, DQ_H_STALE, DQ_H_UPSTREAM,
 };
 
-struct dq {
+struct dquery {
 	struct dohd *d;
 	struct dns_query q;
-	struct dq_src src;
-	dq_reply_fn fn;
+	struct dquery_src src;
+	dquery_reply_fn fn;
 	void *arg;
 	uint64_t start_ms;
 	struct eg_decision dec;
 	const char *decision;	/* for the log line */
 	const char *why;	/* extra reason, NULL: the engine's */
-	enum dq_how how;
+	enum dquery_how how;
 	bool infra;		/* connectd's lookup: no allowlist */
 	bool direct;		/* a [jail] direct name: feed netjaild */
 	bool heap;
@@ -63,7 +63,7 @@ deny_rcode(const struct dohd *d)
 	    DNS_R_NXDOMAIN;
 }
 
-static enum dq_qtype_slot
+static enum dquery_qtype_slot
 qtype_slot(uint16_t t)
 {
 	switch (t) {
@@ -79,10 +79,10 @@ qtype_slot(uint16_t t)
 
 /* The daemon batches decision lines (dlog.c); tests and fuzzers do not. */
 static void
-dq_emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+dquery_emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
-dq_emit(const char *fmt, ...)
+dquery_emit(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,7 +95,7 @@ dq_emit(const char *fmt, ...)
 }
 
 static void
-dq_log(struct dq *x, int rcode, size_t len)
+dquery_log(struct dquery *x, int rcode, size_t len)
 {
 	struct dohd *d = x->d;
 	char src[64], nb[EG_NAME_MAX * 4 + 8], tb[16];
@@ -108,7 +108,7 @@ dq_log(struct dq *x, int rcode, size_t len)
 		    sizeof(nb));
 	else
 		snprintf(nb, sizeof(nb), "-");
-	dq_emit("src=%s proto=%s name=%s qtype=%s decision=%s reason=%s "
+	dquery_emit("src=%s proto=%s name=%s qtype=%s decision=%s reason=%s "
 	    "rule=%s rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
 	    x->src.ip.family == 0 ? "connectd" :
 	    eg_ip_str(&x->src.ip, src, sizeof(src)),
@@ -122,7 +122,7 @@ dq_log(struct dq *x, int rcode, size_t len)
 }
 
 static void
-dq_free(struct dq *x)
+dquery_free(struct dquery *x)
 {
 	if (x->heap) {
 		x->d->inflight--;
@@ -133,7 +133,7 @@ dq_free(struct dq *x)
 
 /* Send bytes (or nothing) to the client and end the query. */
 static void
-dq_finish(struct dq *x, const uint8_t *wire, size_t len)
+dquery_finish(struct dquery *x, const uint8_t *wire, size_t len)
 {
 	int rcode = len >= DNS_HDR_LEN ? DNS_RCODE(dns_get16(wire + 2)) : -1;
 
@@ -141,22 +141,22 @@ dq_finish(struct dq *x, const uint8_t *wire, size_t len)
 		x->d->st.truncated++;
 	if (rcode == DNS_R_SERVFAIL)
 		x->d->st.servfail++;
-	dq_log(x, rcode < 0 ? DNS_R_NOERROR : rcode, len);
+	dquery_log(x, rcode < 0 ? DNS_R_NOERROR : rcode, len);
 	x->fn(x->arg, &x->src, len > 0 ? wire : NULL, len);
-	dq_free(x);
+	dquery_free(x);
 }
 
 static void
-dq_error(struct dq *x, int rcode)
+dquery_error(struct dquery *x, int rcode)
 {
 	size_t n;
 
 	n = dns_error(x->d->out, sizeof(x->d->out), &x->q, rcode, false);
-	dq_finish(x, x->d->out, n);
+	dquery_finish(x, x->d->out, n);
 }
 
 static size_t
-dq_limit(const struct dq *x)
+dquery_limit(const struct dquery *x)
 {
 	return x->src.tcp || x->infra ? DNS_MAX_MSG : dns_udp_limit(&x->q);
 }
@@ -166,19 +166,19 @@ dq_limit(const struct dq *x)
 static void
 feed_done(void *arg, int status)
 {
-	struct dq *x = arg;
+	struct dquery *x = arg;
 
 	if (status != 0) {
 		x->d->st.feed_fail++;
 		x->why = "feed_failed";
 		eg_log(EG_LOG_WARN, "feed", "name=%s status=%d answer=withheld",
 		    x->q.name, status);
-		dq_error(x, DNS_R_SERVFAIL);
+		dquery_error(x, DNS_R_SERVFAIL);
 		return;
 	}
 	x->d->st.feed_ok++;
 	memcpy(x->d->out, x->pending, x->pending_len);
-	dq_finish(x, x->d->out, x->pending_len);
+	dquery_finish(x, x->d->out, x->pending_len);
 }
 
 /*
@@ -187,7 +187,7 @@ feed_done(void *arg, int status)
  * it only on the acknowledgement.
  */
 static void
-dq_feed(struct dq *x, size_t len)
+dquery_feed(struct dquery *x, size_t len)
 {
 	struct dohd *d = x->d;
 	struct eg_ip addrs[EG_SET_MAX_ELEMS];
@@ -201,7 +201,7 @@ dq_feed(struct dq *x, size_t len)
 	if (na < 0)
 		goto fail;
 	if (na == 0) {
-		dq_finish(x, d->out, len);	/* nothing to open */
+		dquery_finish(x, d->out, len);	/* nothing to open */
 		return;
 	}
 	for (int i = 0; i < na; i++) {
@@ -225,7 +225,7 @@ dq_feed(struct dq *x, size_t len)
 	if (nel == 0 || d->feeder.feed == NULL)
 		goto fail;
 	if (!x->heap) {
-		struct dq *h = malloc(sizeof(*h));
+		struct dquery *h = malloc(sizeof(*h));
 
 		if (h == NULL)
 			goto fail;
@@ -244,36 +244,36 @@ dq_feed(struct dq *x, size_t len)
  fail:
 	d->st.feed_fail++;
 	x->why = "feed_failed";
-	dq_error(x, DNS_R_SERVFAIL);
+	dquery_error(x, DNS_R_SERVFAIL);
 }
 
 /* Serve a stored body (cache entry, local data, fresh upstream answer). */
 static void
-dq_serve(struct dq *x, const uint8_t *body, size_t len, const uint16_t *offs,
-    size_t nttl, uint32_t age, uint32_t floor)
+dquery_serve(struct dquery *x, const uint8_t *body, size_t len,
+    const uint16_t *offs, size_t nttl, uint32_t age, uint32_t floor)
 {
 	struct dohd *d = x->d;
 	size_t n;
 
 	n = dns_answer(d->out, sizeof(d->out), &x->q, body, len, offs, nttl,
-	    age, floor, dq_limit(x));
+	    age, floor, dquery_limit(x));
 	if (n == 0) {
 		x->why = "answer_build";
-		dq_error(x, DNS_R_SERVFAIL);
+		dquery_error(x, DNS_R_SERVFAIL);
 		return;
 	}
 	if (x->direct && !(dns_get16(d->out + 2) & DNS_F_TC) &&
 	    DNS_RCODE(dns_get16(d->out + 2)) == DNS_R_NOERROR) {
-		dq_feed(x, n);
+		dquery_feed(x, n);
 		return;
 	}
-	dq_finish(x, d->out, n);
+	dquery_finish(x, d->out, n);
 }
 
 /* ---- upstream ---- */
 
 static bool
-dq_serve_stale(struct dq *x)
+dquery_serve_stale(struct dquery *x)
 {
 	struct dohd *d = x->d;
 	const struct dcache_ent *e;
@@ -288,23 +288,24 @@ dq_serve_stale(struct dq *x)
 		return false;
 	d->st.stale++;
 	x->how = DQ_H_STALE;
-	dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, DQ_STALE_TTL);
+	dquery_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age,
+	    DQ_STALE_TTL);
 	return true;
 }
 
 static int
-dq_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
+dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 {
-	struct dq *x = arg;
+	struct dquery *x = arg;
 	struct dohd *d = x->d;
 	struct dfilter f;
 
 	if (err != 0 || wire == NULL) {
 		d->st.upstream_fail++;
-		if (dq_serve_stale(x))
+		if (dquery_serve_stale(x))
 			return 0;
 		x->why = "upstream_failed";
-		dq_error(x, DNS_R_SERVFAIL);
+		dquery_error(x, DNS_R_SERVFAIL);
 		return 0;
 	}
 	if (dfilter_run(d, &x->q, x->infra || x->direct, wire, len, &f) < 0) {
@@ -336,23 +337,23 @@ dq_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		    f.w.ttl_off, f.w.nttl, f.ttl, f.negative, &dec,
 		    d->now_ms());
 	}
-	dq_serve(x, f.wire, f.len, f.w.ttl_off, f.w.nttl, 0, 0);
+	dquery_serve(x, f.wire, f.len, f.w.ttl_off, f.w.nttl, 0, 0);
 	dfilter_clear(&f);
 	return 0;
 }
 
 static void
-dq_upstream(struct dq *x)
+dquery_upstream(struct dquery *x)
 {
 	struct dohd *d = x->d;
 	uint8_t wire[DNS_NAME_WIRE + 64 + DNS_PAD_BLOCK];
-	struct dq *h;
+	struct dquery *h;
 	size_t n;
 
 	x->how = DQ_H_UPSTREAM;
 	if (d->inflight >= d->max_inflight) {
 		x->why = "overload";
-		dq_error(x, DNS_R_SERVFAIL);
+		dquery_error(x, DNS_R_SERVFAIL);
 		return;
 	}
 	n = dns_doh_query(wire, sizeof(wire), x->q.lname, x->q.qname_len,
@@ -360,18 +361,18 @@ dq_upstream(struct dq *x)
 	if (n == 0 || d->res.resolve == NULL || (h = malloc(sizeof(*h))) ==
 	    NULL) {
 		x->why = "internal";
-		dq_error(x, DNS_R_SERVFAIL);
+		dquery_error(x, DNS_R_SERVFAIL);
 		return;
 	}
 	*h = *x;
 	h->heap = true;
 	d->inflight++;
-	if (d->res.resolve(d->res.ctx, wire, n, dq_upstream_done, h) < 0) {
+	if (d->res.resolve(d->res.ctx, wire, n, dquery_upstream_done, h) < 0) {
 		d->st.upstream_fail++;
-		if (dq_serve_stale(h))
+		if (dquery_serve_stale(h))
 			return;
 		h->why = "no_upstream";
-		dq_error(h, DNS_R_SERVFAIL);
+		dquery_error(h, DNS_R_SERVFAIL);
 	}
 }
 
@@ -388,7 +389,7 @@ is_direct_name(const struct dohd *d, const char *name)
  * each search domain whose qualified name the allowlist allows.
  */
 static bool
-dq_local(struct dq *x, bool exact)
+dquery_local(struct dquery *x, bool exact)
 {
 	struct dohd *d = x->d;
 	const struct eg_config *cfg = d->cfg;
@@ -429,7 +430,7 @@ dq_local(struct dq *x, bool exact)
 	if (dns_walk(body, len, &w) < 0 || w.ttl_overflow) {
 		free(body);
 		x->why = "local_answer";
-		dq_error(x, DNS_R_SERVFAIL);
+		dquery_error(x, DNS_R_SERVFAIL);
 		return true;
 	}
 	d->st.local++;
@@ -439,13 +440,13 @@ dq_local(struct dq *x, bool exact)
 	x->why = "local_data";
 	x->how = DQ_H_LOCAL;
 	x->direct = false;	/* operator data: nothing to open */
-	dq_serve(x, body, len, w.ttl_off, w.nttl, 0, 0);
+	dquery_serve(x, body, len, w.ttl_off, w.nttl, 0, 0);
 	free(body);
 	return true;
 }
 
 static void
-dq_count_allowed(struct dq *x)
+dquery_count_allowed(struct dquery *x)
 {
 	if (x->dec.reported) {
 		x->d->st.reported++;
@@ -462,7 +463,7 @@ dq_count_allowed(struct dq *x)
  * answer it, so the answer is served without asking either again.
  */
 static void
-dq_cached(struct dq *x, const struct dcache_ent *e, uint32_t age)
+dquery_cached(struct dquery *x, const struct dcache_ent *e, uint32_t age)
 {
 	struct dohd *d = x->d;
 
@@ -471,11 +472,11 @@ dq_cached(struct dq *x, const struct dcache_ent *e, uint32_t age)
 	x->dec.reported = e->dec->reported;
 	if (d->log_info)
 		memcpy(x->where, e->dec->where, sizeof(x->where));
-	dq_count_allowed(x);
+	dquery_count_allowed(x);
 	x->direct = e->dec->direct;
 	d->st.cache_hits++;
 	x->how = DQ_H_CACHE;
-	dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, 0);
+	dquery_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, 0);
 }
 
 /*
@@ -483,7 +484,7 @@ dq_cached(struct dq *x, const struct dcache_ent *e, uint32_t age)
  * data did not answer it then: the same answer, without asking again.
  */
 static bool
-dq_denied_before(struct dq *x)
+dquery_denied_before(struct dquery *x)
 {
 	struct dohd *d = x->d;
 	const struct dcache_deny *m;
@@ -497,12 +498,12 @@ dq_denied_before(struct dq *x)
 		memcpy(x->where, m->where, sizeof(x->where));
 	d->st.denied++;
 	x->decision = "deny";
-	dq_error(x, m->rcode);
+	dquery_error(x, m->rcode);
 	return true;
 }
 
 static void
-dq_run(struct dq *x)
+dquery_run(struct dquery *x)
 {
 	struct dohd *d = x->d;
 	const struct dcache_ent *e = NULL;
@@ -514,7 +515,7 @@ dq_run(struct dq *x)
 		d->st.refused++;
 		x->decision = "refused";
 		x->why = "class";
-		dq_error(x, DNS_R_REFUSED);
+		dquery_error(x, DNS_R_REFUSED);
 		return;
 	}
 	switch (x->q.qtype) {
@@ -527,16 +528,16 @@ dq_run(struct dq *x)
 		d->st.refused++;
 		x->decision = "refused";
 		x->why = "qtype";
-		dq_error(x, DNS_R_REFUSED);
+		dquery_error(x, DNS_R_REFUSED);
 		return;
 	}
 	if (!x->q.name_ok || x->q.labels == 0 ||
-	    !dq_name_within_limits(d->cfg, x->q.name, x->q.labels)) {
+	    !dfilter_name_within_limits(d->cfg, x->q.name, x->q.labels)) {
 		d->st.refused++;
 		x->decision = "refused";
 		x->why = !x->q.name_ok || x->q.labels == 0 ? "bad_name" :
 		    "name_limit";
-		dq_error(x, DNS_R_REFUSED);
+		dquery_error(x, DNS_R_REFUSED);
 		return;
 	}
 	if (x->infra) {
@@ -551,10 +552,10 @@ dq_run(struct dq *x)
 		    &age, &stale);
 		looked = true;
 		if (e != NULL && e->dec != NULL) {
-			dq_cached(x, e, age);
+			dquery_cached(x, e, age);
 			return;
 		}
-		if (e == NULL && dq_denied_before(x))
+		if (e == NULL && dquery_denied_before(x))
 			return;
 		x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
 		if (x->dec.rule != NULL && d->log_info)
@@ -567,25 +568,26 @@ dq_run(struct dq *x)
 
 			/* A single label may still name an allowed local
 			 * name under a search domain. */
-			if (x->q.labels == 1 && dq_local(x, false))
+			if (x->q.labels == 1 && dquery_local(x, false))
 				return;
 			dcache_deny_put(d->cache, x->epoch, x->hash,
 			    x->q.lname, x->q.qname_len, x->q.qtype, rcode,
 			    (int)x->dec.reason, x->where);
 			d->st.denied++;
 			x->decision = "deny";
-			dq_error(x, rcode);
+			dquery_error(x, rcode);
 			return;
 		}
-		dq_count_allowed(x);
+		dquery_count_allowed(x);
 		x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
 		    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
-		if (dq_local(x, true))
+		if (dquery_local(x, true))
 			return;
 	}
 
 	if (!x->nocache) {
-		/* dq_local() does not touch the cache: the lookup stands. */
+		/* dquery_local() leaves the cache alone: the lookup
+		 * stands. */
 		if (!looked)
 			e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
 			    x->q.qtype, x->q.qclass, d->now_ms(), false, &age,
@@ -593,21 +595,21 @@ dq_run(struct dq *x)
 		if (e != NULL) {
 			d->st.cache_hits++;
 			x->how = DQ_H_CACHE;
-			dq_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age,
-			    0);
+			dquery_serve(x, e->wire, e->len, e->ttl_off,
+			    e->nttl, age, 0);
 			return;
 		}
 		d->st.cache_misses++;
 	}
-	dq_upstream(x);
+	dquery_upstream(x);
 }
 
 void
-dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
-    const struct dq_src *src, dq_reply_fn fn, void *arg)
+dquery_handle(struct dohd *d, const uint8_t *pkt, size_t n,
+    const struct dquery_src *src, dquery_reply_fn fn, void *arg)
 {
 	static struct eg_ratelimit rl = EG_RATELIMIT_INIT(10000, 10);
-	struct dq x;
+	struct dquery x;
 	char sb[64];
 	enum dns_parse r;
 
@@ -631,9 +633,9 @@ dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
 		/* UDP: silence, so a spoofed source cannot use us to
 		 * reflect; TCP has a real peer that deserves an answer. */
 		if (src->tcp && r != DNS_PARSE_DROP)
-			dq_error(&x, DNS_R_REFUSED);
+			dquery_error(&x, DNS_R_REFUSED);
 		else
-			dq_finish(&x, NULL, 0);
+			dquery_finish(&x, NULL, 0);
 		return;
 	}
 	switch (r) {
@@ -641,35 +643,35 @@ dq_handle(struct dohd *d, const uint8_t *pkt, size_t n,
 		break;
 	case DNS_PARSE_DROP:
 		d->st.dropped++;
-		dq_finish(&x, NULL, 0);
+		dquery_finish(&x, NULL, 0);
 		return;
 	case DNS_PARSE_FORMERR:
 		d->st.formerr++;
 		x.decision = "formerr";
 		x.why = "malformed";
-		dq_error(&x, DNS_R_FORMERR);
+		dquery_error(&x, DNS_R_FORMERR);
 		return;
 	case DNS_PARSE_NOTIMP:
 		d->st.notimp++;
 		x.decision = "notimp";
 		x.why = "opcode";
-		dq_error(&x, DNS_R_NOTIMP);
+		dquery_error(&x, DNS_R_NOTIMP);
 		return;
 	case DNS_PARSE_BADVERS:
 		d->st.formerr++;
 		x.decision = "badvers";
 		x.why = "edns_version";
-		dq_error(&x, DNS_R_BADVERS);
+		dquery_error(&x, DNS_R_BADVERS);
 		return;
 	}
-	dq_run(&x);
+	dquery_run(&x);
 }
 
 void
-dq_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
-    dq_reply_fn fn, void *arg)
+dquery_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
+    dquery_reply_fn fn, void *arg)
 {
-	struct dq x;
+	struct dquery x;
 	uint8_t wire[DNS_NAME_WIRE];
 	size_t wl;
 
@@ -698,7 +700,7 @@ dq_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
 	    &x.q.labels);
 	x.q.name_len = strlen(x.q.name);
 	d->st.queries++;
-	dq_run(&x);
+	dquery_run(&x);
 }
 
 int

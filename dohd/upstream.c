@@ -20,7 +20,7 @@
 #include "upstream.h"
 
 struct dup {
-	struct dups *s;
+	struct dupstream *s;
 	size_t idx;
 	const struct eg_upstream *cfg;
 	struct doh_target t;
@@ -33,18 +33,18 @@ struct dup {
 	char last_error[96];
 };
 
-struct dups {
+struct dupstream {
 	uv_loop_t *loop;
 	const struct eg_config *cfg;
 	SSL_CTX *ctx;
 	struct dup u[DUP_MAX];
 	size_t n;
-	struct dq_up *live;	/* queries in flight, for dups_free */
+	struct dq_up *live;	/* queries in flight, for dupstream_free */
 };
 
 struct dq_up {
 	struct dq_up *next, *prev;
-	struct dups *s;
+	struct dupstream *s;
 	uint8_t *wire;
 	size_t len;
 	dohd_up_cb cb;
@@ -100,11 +100,11 @@ get_conn(struct dup *u)
 	return u->conn;
 }
 
-struct dups *
-dups_new(uv_loop_t *loop, const struct eg_config *cfg, char *err,
+struct dupstream *
+dupstream_new(uv_loop_t *loop, const struct eg_config *cfg, char *err,
     size_t errlen)
 {
-	struct dups *s;
+	struct dupstream *s;
 	uint8_t pin[32];
 	bool has_pin = false;
 
@@ -145,7 +145,7 @@ dups_new(uv_loop_t *loop, const struct eg_config *cfg, char *err,
 		    strlen(c->path != NULL ? c->path : "/dns-query") >=
 		    sizeof(u->t.path)) {
 			snprintf(err, errlen, "upstream %s: bad", c->url);
-			dups_free(s);
+			dupstream_free(s);
 			return NULL;
 		}
 		snprintf(u->t.host, sizeof(u->t.host), "%s", c->host);
@@ -202,7 +202,8 @@ q_finish(struct dq_up *q, int err)
 }
 
 void
-dups_sample(struct dups *s, size_t i, int err, double ms, uint64_t now)
+dupstream_sample(struct dupstream *s, size_t i, int err, double ms,
+    uint64_t now)
 {
 	struct dup *u = &s->u[i];
 
@@ -230,7 +231,8 @@ dups_sample(struct dups *s, size_t i, int err, double ms, uint64_t now)
 }
 
 size_t
-dups_order(const struct dups *s, uint64_t now, size_t *idx, size_t max)
+dupstream_order(const struct dupstream *s, uint64_t now, size_t *idx,
+    size_t max)
 {
 	size_t n = 0;
 
@@ -259,7 +261,7 @@ dups_order(const struct dups *s, uint64_t now, size_t *idx, size_t max)
 }
 
 bool
-dups_any_up(const struct dups *s)
+dupstream_any_up(const struct dupstream *s)
 {
 	uint64_t now = uv_now(s->loop);
 
@@ -270,12 +272,12 @@ dups_any_up(const struct dups *s)
 }
 
 uint64_t
-dups_hedge_delay(const struct dups *s, uint64_t now)
+dupstream_hedge_delay(const struct dupstream *s, uint64_t now)
 {
 	size_t idx[DUP_MAX];
 	uint64_t d, cap = s->cfg->dohd.query_timeout_ms / 2;
 
-	if (dups_order(s, now, idx, DUP_MAX) == 0)
+	if (dupstream_order(s, now, idx, DUP_MAX) == 0)
 		return cap;
 	d = (uint64_t)(2 * s->u[idx[0]].ewma_ms);
 	if (d < DUP_HEDGE_MIN_MS)
@@ -296,7 +298,7 @@ on_answer(void *arg, int err, const uint8_t *body, size_t len)
 	q->outstanding--;
 	if (err == 0 && !q->done) {
 		if (q->cb(q->arg, 0, body, len) == 0) {
-			dups_sample(q->s, u->idx, 0, ms, now);
+			dupstream_sample(q->s, u->idx, 0, ms, now);
 			q->done = true;
 			uv_timer_stop(&q->timeout);
 			uv_timer_stop(&q->hedge);
@@ -308,10 +310,11 @@ on_answer(void *arg, int err, const uint8_t *body, size_t len)
 		    "unusable answer");
 		err = -EBADMSG;
 	} else if (err == 0) {
-		dups_sample(q->s, u->idx, 0, ms, now);	/* late but fine */
+		/* late but fine */
+		dupstream_sample(q->s, u->idx, 0, ms, now);
 	}
 	if (err != 0) {
-		dups_sample(q->s, u->idx, err, ms, now);
+		dupstream_sample(q->s, u->idx, err, ms, now);
 		if (err != -EBADMSG)
 			snprintf(u->last_error, sizeof(u->last_error),
 			    "%s", strerror(-err));
@@ -328,11 +331,11 @@ on_answer(void *arg, int err, const uint8_t *body, size_t len)
 static bool
 try_one(struct dq_up *q)
 {
-	struct dups *s = q->s;
+	struct dupstream *s = q->s;
 	size_t idx[DUP_MAX], n;
 	uint64_t now = uv_now(s->loop);
 
-	n = dups_order(s, now, idx, DUP_MAX);
+	n = dupstream_order(s, now, idx, DUP_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct dup *u = &s->u[idx[i]];
 		struct doh_conn *c;
@@ -343,7 +346,7 @@ try_one(struct dq_up *q)
 		q->tried |= 1u << idx[i];
 		u->queries++;
 		if ((c = get_conn(u)) == NULL) {
-			dups_sample(s, u->idx, -ENOMEM, 0, now);
+			dupstream_sample(s, u->idx, -ENOMEM, 0, now);
 			continue;
 		}
 		if ((t = malloc(sizeof(*t))) == NULL)
@@ -355,7 +358,7 @@ try_one(struct dq_up *q)
 		if (doh_conn_submit(c, q->wire, q->len, on_answer, t) < 0) {
 			q->outstanding--;
 			free(t);
-			dups_sample(s, u->idx, -EIO, 0, now);
+			dupstream_sample(s, u->idx, -EIO, 0, now);
 			continue;
 		}
 		return true;
@@ -388,10 +391,10 @@ on_hedge(uv_timer_t *h)
 }
 
 static int
-dups_resolve(void *ctx, const uint8_t *wire, size_t len, dohd_up_cb cb,
+dupstream_resolve(void *ctx, const uint8_t *wire, size_t len, dohd_up_cb cb,
     void *arg)
 {
-	struct dups *s = ctx;
+	struct dupstream *s = ctx;
 	struct dq_up *q;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
@@ -437,19 +440,19 @@ dups_resolve(void *ctx, const uint8_t *wire, size_t len, dohd_up_cb cb,
 	    0);
 	if (s->n > 1)
 		uv_timer_start(&q->hedge, on_hedge,
-		    dups_hedge_delay(s, uv_now(s->loop)), 0);
+		    dupstream_hedge_delay(s, uv_now(s->loop)), 0);
 	return 0;
 }
 
 void
-dups_resolver(struct dups *s, struct dohd_resolver *r)
+dupstream_resolver(struct dupstream *s, struct dohd_resolver *r)
 {
-	r->resolve = dups_resolve;
+	r->resolve = dupstream_resolve;
 	r->ctx = s;
 }
 
 void
-dups_free(struct dups *s)
+dupstream_free(struct dupstream *s)
 {
 	if (s == NULL)
 		return;
@@ -472,7 +475,7 @@ dups_free(struct dups *s)
 }
 
 size_t
-dups_stats_text(const struct dups *s, char *buf, size_t len)
+dupstream_stats_text(const struct dupstream *s, char *buf, size_t len)
 {
 	uint64_t now = uv_now(s->loop);
 	size_t off = 0;

@@ -22,25 +22,25 @@
 #define DUP_DOWN_AFTER		3	/* consecutive failures */
 #define DUP_HEDGE_MIN_MS	50
 
-struct dups;
+struct dupstream;
 
-struct dups *dups_new(uv_loop_t *loop, const struct eg_config *cfg,
+struct dupstream *dupstream_new(uv_loop_t *loop, const struct eg_config *cfg,
     char *err, size_t errlen);
 /* Close every connection; queries in flight fail. */
-void dups_free(struct dups *s);
+void dupstream_free(struct dupstream *s);
 /* The resolver interface dohd's core calls. */
-void dups_resolver(struct dups *s, struct dohd_resolver *r);
+void dupstream_resolver(struct dupstream *s, struct dohd_resolver *r);
 /* "upstream.N.key=value" lines. */
-size_t dups_stats_text(const struct dups *s, char *buf, size_t len);
+size_t dupstream_stats_text(const struct dupstream *s, char *buf, size_t len);
 /* At least one upstream is not marked down. */
-bool dups_any_up(const struct dups *s);
+bool dupstream_any_up(const struct dupstream *s);
 
 /* Order in which upstreams would be tried now (for tests). */
-size_t dups_order(const struct dups *s, uint64_t now, size_t *idx,
+size_t dupstream_order(const struct dupstream *s, uint64_t now, size_t *idx,
     size_t max);
 /* Feed a latency sample or a failure (for tests). */
-void dups_sample(struct dups *s, size_t i, int err, double ms,
+void dupstream_sample(struct dupstream *s, size_t i, int err, double ms,
     uint64_t now);
-uint64_t dups_hedge_delay(const struct dups *s, uint64_t now);
+uint64_t dupstream_hedge_delay(const struct dupstream *s, uint64_t now);
 
 #endif

@@ -16,7 +16,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fake *f;
-	struct dq_src src = test_src;
+	struct dquery_src src = test_src;
 	struct dns_walk w;
 	size_t ql;
 	uint8_t flags = 0;
@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->cb = NULL;
 	f->fcb = NULL;
 	f->nreply = 0;
-	dq_handle(f->d, data, ql, &src, fake_reply, f);
+	dquery_handle(f->d, data, ql, &src, fake_reply, f);
 	if (f->cb != NULL) {
 		const uint8_t *a = data + ql + 1;
 		size_t al = size > ql ? size - ql - 1 : 0;

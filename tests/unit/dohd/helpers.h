@@ -123,7 +123,7 @@ fake_feed(void *ctx, const struct eg_set_elem *e, size_t n, dohd_feed_cb cb,
 }
 
 HELPER void
-fake_reply(void *arg, const struct dq_src *src, const uint8_t *wire,
+fake_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
     size_t len)
 {
 	struct fake *f = arg;
@@ -257,7 +257,7 @@ mkanswer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
 	return n;
 }
 
-static const struct dq_src test_src = {
+static const struct dquery_src test_src = {
 	.ip = { .family = AF_INET, .addr = { 10, 77, 0, 2 } },
 	.port = 40000,
 };

@@ -74,7 +74,7 @@ ask(struct fake *f, const char *name, uint16_t type)
 	size_t n = mkquery(q, 5, name, type, 1232);
 
 	f->nreply = 0;
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 }
 
 static void

@@ -55,7 +55,7 @@ ask(struct fake *f, uint16_t id, const char *name, uint16_t type)
 	size_t n = mkquery(q, id, name, type, 1232);
 
 	f->nreply = 0;
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 }
 
 /* Answer the pending upstream query; returns the core's verdict. */
@@ -178,18 +178,18 @@ t_malformed_query(void **st)
 
 	dns_put16(q + 4, 2);
 	f->nreply = 0;
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 	assert_int_equal(rcode_of(f), DNS_R_FORMERR);
 	n = mkquery(q, 7, "api.example.com", DNS_T_A, 0);
 	q[2] |= 0x80;
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 	assert_true(f->dropped);
-	dq_handle(f->d, q, 3, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, 3, &test_src, fake_reply, f);
 	assert_true(f->dropped);
 	/* a name with a dot in a label never matches a rule */
 	n = mkquery(q, 7, "api.example.com", DNS_T_A, 0);
 	q[13] = '.';
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 	assert_int_equal(rcode_of(f), DNS_R_REFUSED);
 	assert_int_equal(f->nresolve, 0);
 }
@@ -397,22 +397,22 @@ t_truncation(void **st)
 	/* 2001:db8::/32 is documentation space, not in the deny list */
 	n = mkquery(q, 9, "api.example.com", DNS_T_AAAA, 0);
 	f->nreply = 0;
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 	assert_int_equal(answer(f, 0, rrs), 0);
 	assert_true(dns_get16(f->reply + 2) & DNS_F_TC);
 	assert_int_equal(dns_get16(f->reply + 6), 0);
 	/* over TCP the whole answer */
 	{
-		struct dq_src tcp = test_src;
+		struct dquery_src tcp = test_src;
 
 		tcp.tcp = true;
-		dq_handle(f->d, q, n, &tcp, fake_reply, f);
+		dquery_handle(f->d, q, n, &tcp, fake_reply, f);
 		assert_false(dns_get16(f->reply + 2) & DNS_F_TC);
 		assert_int_equal(dns_get16(f->reply + 6), 39);
 	}
 	/* from the cache over UDP: truncated again, id and question kept */
 	n = mkquery(q, 10, "api.example.com", DNS_T_AAAA, 600);
-	dq_handle(f->d, q, n, &test_src, fake_reply, f);
+	dquery_handle(f->d, q, n, &test_src, fake_reply, f);
 	assert_int_equal(f->d->st.cache_hits, 2);
 	assert_true(dns_get16(f->reply + 2) & DNS_F_TC);
 	assert_int_equal(dns_get16(f->reply), 10);

@@ -30,7 +30,7 @@ static const char conf[] =
 struct ctx {
 	struct eg_config *cfg;
 	uv_loop_t loop;
-	struct dups *s;
+	struct dupstream *s;
 };
 
 static int
@@ -45,9 +45,9 @@ setup(void **st)
 	assert_non_null(c->cfg);
 	eg_config_errors_free(&e);
 	uv_loop_init(&c->loop);
-	c->s = dups_new(&c->loop, c->cfg, err, sizeof(err));
+	c->s = dupstream_new(&c->loop, c->cfg, err, sizeof(err));
 	if (c->s == NULL)
-		fail_msg("dups_new: %s", err);
+		fail_msg("dupstream_new: %s", err);
 	*st = c;
 	return 0;
 }
@@ -57,7 +57,7 @@ teardown(void **st)
 {
 	struct ctx *c = *st;
 
-	dups_free(c->s);
+	dupstream_free(c->s);
 	uv_run(&c->loop, UV_RUN_NOWAIT);
 	uv_run(&c->loop, UV_RUN_NOWAIT);
 	uv_loop_close(&c->loop);
@@ -73,28 +73,28 @@ t_order(void **st)
 	size_t idx[DUP_MAX];
 
 	/* fastest first */
-	dups_sample(c->s, 0, 0, 80, 0);
-	dups_sample(c->s, 1, 0, 10, 0);
-	dups_sample(c->s, 2, 0, 40, 0);
+	dupstream_sample(c->s, 0, 0, 80, 0);
+	dupstream_sample(c->s, 1, 0, 10, 0);
+	dupstream_sample(c->s, 2, 0, 40, 0);
 	for (int i = 0; i < 10; i++) {
-		dups_sample(c->s, 1, 0, 10, 0);
-		dups_sample(c->s, 2, 0, 40, 0);
+		dupstream_sample(c->s, 1, 0, 10, 0);
+		dupstream_sample(c->s, 2, 0, 40, 0);
 	}
-	assert_int_equal(dups_order(c->s, 0, idx, DUP_MAX), 3);
+	assert_int_equal(dupstream_order(c->s, 0, idx, DUP_MAX), 3);
 	assert_int_equal(idx[0], 1);
 	assert_int_equal(idx[1], 2);
 	assert_int_equal(idx[2], 0);
 	/* hedge after about twice the best latency, at least 50 ms */
-	assert_int_equal(dups_hedge_delay(c->s, 0), 50);
+	assert_int_equal(dupstream_hedge_delay(c->s, 0), 50);
 	/* failures push the fastest back, three in a row mark it down */
-	dups_sample(c->s, 1, -EIO, 0, 1000);
-	dups_sample(c->s, 1, -EIO, 0, 1000);
-	dups_sample(c->s, 1, -EIO, 0, 1000);
-	dups_order(c->s, 1000, idx, DUP_MAX);
+	dupstream_sample(c->s, 1, -EIO, 0, 1000);
+	dupstream_sample(c->s, 1, -EIO, 0, 1000);
+	dupstream_sample(c->s, 1, -EIO, 0, 1000);
+	dupstream_order(c->s, 1000, idx, DUP_MAX);
 	assert_int_equal(idx[2], 1);
 	/* one success clears it */
-	dups_sample(c->s, 1, 0, 5, 2000);
-	dups_order(c->s, 2000, idx, DUP_MAX);
+	dupstream_sample(c->s, 1, 0, 5, 2000);
+	dupstream_order(c->s, 2000, idx, DUP_MAX);
 	assert_int_equal(idx[0], 1);
 }
 
@@ -119,7 +119,7 @@ t_all_refused(void **st)
 	uint64_t t0;
 
 	/* port 443 on loopback: nothing listens, every connect is refused */
-	dups_resolver(c->s, &r);
+	dupstream_resolver(c->s, &r);
 	assert_true(dns_name_wire("a.example", name, &nl));
 	n = dns_doh_query(q, sizeof(q), name, nl, DNS_T_A, DNS_C_IN);
 	t0 = uv_now(&c->loop);
@@ -139,7 +139,7 @@ t_all_refused(void **st)
 	{
 		char text[4096];
 
-		dups_stats_text(c->s, text, sizeof(text));
+		dupstream_stats_text(c->s, text, sizeof(text));
 		assert_non_null(strstr(text, "upstream.0.errors="));
 		assert_non_null(strstr(text, "connect"));
 	}
