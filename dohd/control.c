@@ -175,7 +175,7 @@ handler(struct eg_ctl_conn *c, enum eg_role role, const struct eg_ipc_msg *m,
 	case EG_MSG_STATUS_REQ: {
 		struct eg_msg_status st;
 
-		n = dohd_stats_text(&a->core, text, sizeof(text));
+		n = dcore_stats_text(&a->core, text, sizeof(text));
 		if (a->ups != NULL)
 			n += dupstream_stats_text(a->ups, text + n,
 			    sizeof(text) - n);

@@ -108,7 +108,7 @@ main(int argc, char **argv)
 	    err, sizeof(err))) == NULL)
 		eg_fatal(EG_EXIT_CONFIG, "start", "what=local_data err=\"%s\"",
 		    err);
-	if (dohd_core_init(&app.core, cfg, pol, local, err, sizeof(err)) < 0)
+	if (dcore_init(&app.core, cfg, pol, local, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start", "err=\"%s\"", err);
 	app.core.log_info = log_info(&app.dm, cfg);
 

@@ -101,10 +101,24 @@ struct dquery_src {
 typedef void (*dquery_reply_fn)(void *arg, const struct dquery_src *src,
     const uint8_t *wire, size_t len);
 
-/* Set up the core from a loaded config and policy (owned by the caller). */
-int dohd_core_init(struct dohd *d, const struct eg_config *cfg,
+/* core.c: set up the core from a loaded config and policy (owned by the
+ * caller), and tear it down. */
+int dcore_init(struct dohd *d, const struct eg_config *cfg,
     struct eg_policy *pol, struct dlocal *local, char *err, size_t errlen);
-void dohd_core_free(struct dohd *d);
+void dcore_free(struct dohd *d);
+/* key=value lines of counters for STATUS_REP. */
+size_t dcore_stats_text(const struct dohd *d, char *buf, size_t len);
+
+/* The rcode a denied name gets: [dohd] deny_rcode. */
+static inline int
+dohd_deny_rcode(const struct dohd *d)
+{
+	return d->cfg->dohd.deny_rcode == EG_DENY_REFUSED ? DNS_R_REFUSED :
+	    DNS_R_NXDOMAIN;
+}
+
+/* ------------------------------------------------------------------ */
+/* query.c: the decision for one query and the answer it gets. */
 
 /* The query path.  fn runs exactly once, maybe before this returns. */
 void dquery_handle(struct dohd *d, const uint8_t *pkt, size_t n,
@@ -118,9 +132,6 @@ void dquery_handle(struct dohd *d, const uint8_t *pkt, size_t n,
  */
 void dquery_resolve(struct dohd *d, const char *name, uint16_t qtype,
     bool infra, dquery_reply_fn fn, void *arg);
-
-/* key=value lines of counters for STATUS_REP. */
-size_t dohd_stats_text(const struct dohd *d, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* filter.c: an upstream answer checked and reduced to what may pass. */

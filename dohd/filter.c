@@ -196,13 +196,6 @@ new_body(const ldns_rr *qrr, const struct dns_query *q)
 	return p;
 }
 
-static int
-deny_rcode(const struct dohd *d)
-{
-	return d->cfg->dohd.deny_rcode == EG_DENY_REFUSED ? DNS_R_REFUSED :
-	    DNS_R_NXDOMAIN;
-}
-
 int
 dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
     const uint8_t *wire, size_t len, struct dfilter *f)
@@ -373,7 +366,7 @@ dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
 	ldns_pkt_free(out);
 	if ((out = new_body(qrr, q)) == NULL)
 		goto out;
-	f->rcode = deny_rcode(d);
+	f->rcode = dohd_deny_rcode(d);
 	ldns_pkt_set_rcode(out, (uint8_t)f->rcode);
 	f->negative = true;
 	f->ttl = minttl < d->cfg->dohd.negative_ttl ? minttl :

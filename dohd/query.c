@@ -23,7 +23,6 @@
 #include "dohd.h"
 
 #define DQ_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
-#define DQ_MAX_INFLIGHT	4096
 
 enum dquery_how {
 	DQ_H_NONE, DQ_H_LOCAL, DQ_H_CACHE, DQ_H_STALE, DQ_H_UPSTREAM,
@@ -55,13 +54,6 @@ struct dquery {
 static const char *const how_str[] = {
 	"none", "local", "hit", "stale", "miss",
 };
-
-static int
-deny_rcode(const struct dohd *d)
-{
-	return d->cfg->dohd.deny_rcode == EG_DENY_REFUSED ? DNS_R_REFUSED :
-	    DNS_R_NXDOMAIN;
-}
 
 static enum dquery_qtype_slot
 qtype_slot(uint16_t t)
@@ -564,7 +556,7 @@ dquery_run(struct dquery *x)
 		x->dec.cidr = NULL;
 		if (x->dec.verdict != EG_ALLOW) {
 			int rcode = x->dec.reason == EG_R_QTYPE ?
-			    DNS_R_REFUSED : deny_rcode(d);
+			    DNS_R_REFUSED : dohd_deny_rcode(d);
 
 			/* A single label may still name an allowed local
 			 * name under a search domain. */
@@ -701,89 +693,4 @@ dquery_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
 	x.q.name_len = strlen(x.q.name);
 	d->st.queries++;
 	dquery_run(&x);
-}
-
-int
-dohd_core_init(struct dohd *d, const struct eg_config *cfg,
-    struct eg_policy *pol, struct dlocal *local, char *err, size_t errlen)
-{
-	memset(d, 0, offsetof(struct dohd, out));
-	d->cfg = cfg;
-	d->pol = pol;
-	d->local = local;
-	d->now_ms = eg_now_ms;
-	d->max_inflight = DQ_MAX_INFLIGHT;
-	d->log_info = true;
-	d->cache = dcache_new(cfg->dohd.cache_size, cfg->dohd.stale_ttl);
-	if (d->cache == NULL) {
-		snprintf(err, errlen, "cache: out of memory");
-		return -1;
-	}
-	if (cfg->dohd.rate_limit > 0 &&
-	    (d->rate = drate_new(cfg->dohd.rate_limit, 8192)) == NULL) {
-		snprintf(err, errlen, "rate limiter: out of memory");
-		dcache_free(d->cache);
-		return -1;
-	}
-	return 0;
-}
-
-void
-dohd_core_free(struct dohd *d)
-{
-	dcache_free(d->cache);
-	drate_free(d->rate);
-	d->cache = NULL;
-	d->rate = NULL;
-}
-
-size_t
-dohd_stats_text(const struct dohd *d, char *buf, size_t len)
-{
-	const struct dohd_stats *s = &d->st;
-	struct dcache_stats cs;
-	uint64_t lookups;
-	int n;
-
-	dcache_stats(d->cache, &cs);
-	lookups = s->cache_hits + s->cache_misses;
-	n = snprintf(buf, len,
-	    "queries=%llu\nqtype_a=%llu\nqtype_aaaa=%llu\nqtype_cname=%llu\n"
-	    "qtype_https=%llu\nqtype_txt=%llu\nqtype_any=%llu\n"
-	    "qtype_other=%llu\nallowed=%llu\ndenied=%llu\nreported=%llu\n"
-	    "refused=%llu\nformerr=%llu\nnotimp=%llu\nservfail=%llu\n"
-	    "dropped=%llu\nratelimited=%llu\nlocal=%llu\ncache_hits=%llu\n"
-	    "cache_misses=%llu\ncache_hit_ratio=%.3f\ncache_entries=%zu\n"
-	    "cache_evictions=%llu\nstale_served=%llu\nupstream_ok=%llu\n"
-	    "upstream_bad=%llu\nupstream_fail=%llu\nstripped_addrs=%llu\n"
-	    "cname_cut=%llu\nfeed_ok=%llu\nfeed_fail=%llu\ntruncated=%llu\n"
-	    "inflight=%u\nlog_dropped=%llu\n",
-	    (unsigned long long)s->queries,
-	    (unsigned long long)s->by_qtype[DQ_T_A],
-	    (unsigned long long)s->by_qtype[DQ_T_AAAA],
-	    (unsigned long long)s->by_qtype[DQ_T_CNAME],
-	    (unsigned long long)s->by_qtype[DQ_T_HTTPS],
-	    (unsigned long long)s->by_qtype[DQ_T_TXT],
-	    (unsigned long long)s->by_qtype[DQ_T_ANY],
-	    (unsigned long long)s->by_qtype[DQ_T_OTHER],
-	    (unsigned long long)s->allowed, (unsigned long long)s->denied,
-	    (unsigned long long)s->reported, (unsigned long long)s->refused,
-	    (unsigned long long)s->formerr, (unsigned long long)s->notimp,
-	    (unsigned long long)s->servfail, (unsigned long long)s->dropped,
-	    (unsigned long long)s->ratelimited, (unsigned long long)s->local,
-	    (unsigned long long)s->cache_hits,
-	    (unsigned long long)s->cache_misses,
-	    lookups > 0 ? (double)s->cache_hits / (double)lookups : 0.0,
-	    cs.entries, (unsigned long long)cs.evictions,
-	    (unsigned long long)s->stale, (unsigned long long)s->upstream_ok,
-	    (unsigned long long)s->upstream_bad,
-	    (unsigned long long)s->upstream_fail,
-	    (unsigned long long)s->stripped_addrs,
-	    (unsigned long long)s->cname_cut,
-	    (unsigned long long)s->feed_ok, (unsigned long long)s->feed_fail,
-	    (unsigned long long)s->truncated, d->inflight,
-	    (unsigned long long)dlog_dropped());
-	if (n < 0)
-		return 0;
-	return (size_t)n >= len ? len - 1 : (size_t)n;
 }

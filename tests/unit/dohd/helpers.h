@@ -158,7 +158,7 @@ fake_new(const char *conf)
 	}
 	if ((f->d = calloc(1, sizeof(*f->d))) == NULL)
 		abort();
-	if (dohd_core_init(f->d, f->cfg, f->pol, NULL, err, sizeof(err)) < 0)
+	if (dcore_init(f->d, f->cfg, f->pol, NULL, err, sizeof(err)) < 0)
 		abort();
 	f->d->now_ms = fake_now;
 	f->d->res.resolve = fake_resolve;
@@ -174,7 +174,7 @@ fake_free(struct fake *f)
 	for (size_t i = 0; i < f->nslot; i++)
 		if (!f->slot[i].done)
 			fake_trampoline(&f->slot[i], -125, NULL, 0);
-	dohd_core_free(f->d);
+	dcore_free(f->d);
 	dlocal_free(f->d->local);
 	free(f->d);
 	eg_policy_free(f->pol);
