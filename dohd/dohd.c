@@ -99,27 +99,28 @@ main(int argc, char **argv)
 
 	/* listeners and every address of the host: never an answer */
 	if ((rc = downaddrs_read(cfg, &app.extra_deny, &app.nextra)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "start", "what=host_addrs err=\"%s\"",
-		    strerror(-rc));
+		eg_fatal(EG_EXIT_RUNTIME, "start",
+		    "what=host_addrs error=\"%s\"", strerror(-rc));
 	if ((pol = eg_policy_new(cfg, app.extra_deny, app.nextra, err)) == NULL)
-		eg_fatal(EG_EXIT_CONFIG, "start", "what=policy err=\"%s\"", err);
+		eg_fatal(EG_EXIT_CONFIG, "start",
+		    "what=policy error=\"%s\"", err);
 	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
 	    (local = dlocal_load(cfg->dohd.hosts_file, cfg->dohd.zone_file,
 	    err, sizeof(err))) == NULL)
-		eg_fatal(EG_EXIT_CONFIG, "start", "what=local_data err=\"%s\"",
-		    err);
+		eg_fatal(EG_EXIT_CONFIG, "start",
+		    "what=local_data error=\"%s\"", err);
 	if (dcore_init(&app.core, cfg, pol, local, err, sizeof(err)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "start", "err=\"%s\"", err);
+		eg_fatal(EG_EXIT_RUNTIME, "start", "error=\"%s\"", err);
 	app.core.log_info = log_info(&app.dm, cfg);
 
 	/* Privileged part: ports below 1024, the runtime directory. */
 	if ((app.listen = dlisten_open(app.loop, &app.core, cfg, err,
 	    sizeof(err))) == NULL)
-		eg_fatal(EG_EXIT_RUNTIME, "listen", "err=\"%s\"", err);
+		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
 	if (eg_daemon_rundir(cfg, err, sizeof(err)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "rundir", "err=\"%s\"", err);
+		eg_fatal(EG_EXIT_RUNTIME, "rundir", "error=\"%s\"", err);
 	if (dctl_start(&app, err, sizeof(err)) < 0)
-		eg_fatal(EG_EXIT_RUNTIME, "control", "err=\"%s\"", err);
+		eg_fatal(EG_EXIT_RUNTIME, "control", "error=\"%s\"", err);
 
 	/* Still privileged: a pipe on stderr may be root's. */
 	if (app.core.log_info)
@@ -128,10 +129,10 @@ main(int argc, char **argv)
 	    0);
 
 	if ((app.ups = dupstream_new(app.loop, cfg, err, sizeof(err))) == NULL)
-		eg_fatal(EG_EXIT_CONFIG, "upstream", "err=\"%s\"", err);
+		eg_fatal(EG_EXIT_CONFIG, "upstream", "error=\"%s\"", err);
 	dupstream_resolver(app.ups, &app.core.res);
 	if ((app.feed = dfeed_new(app.loop, cfg)) == NULL)
-		eg_fatal(EG_EXIT_RUNTIME, "feed", "err=memory");
+		eg_fatal(EG_EXIT_RUNTIME, "feed", "error=\"out of memory\"");
 	dfeed_feeder(app.feed, &app.core.feeder);
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {

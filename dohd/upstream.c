@@ -79,7 +79,7 @@ on_conn_event(void *arg, struct doh_conn *c, enum doh_event ev,
 		u->conn_fail++;
 		snprintf(u->last_error, sizeof(u->last_error), "%s", why);
 		eg_log_rl(&conn_fail_rl, EG_LOG_WARN, "upstream",
-		    "url=%s addr_index=%zu event=conn_failed why=\"%s\"",
+		    "url=%s addr_index=%zu event=conn_failed error=\"%s\"",
 		    u->cfg->url, u->next_addr, why);
 	}
 	if (u->conn == c)

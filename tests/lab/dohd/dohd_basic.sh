@@ -104,7 +104,7 @@ lab_expect_match "one upstream frozen: answered through the hedge" '^fd78::10$' 
 lab_expect "... within a second" test $(( $(lab_ms) - t0 )) -lt 1000
 sleep 4.5
 lab_expect_match "the frozen upstream's connection was declared dead by PING" \
-	'url=https://doh\.test.*why="ping timeout"' cat "$LAB_DIR/dohd.log"
+	'url=https://doh\.test.*error="ping timeout"' cat "$LAB_DIR/dohd.log"
 kill -CONT "$(cat "$LAB_DIR/doh-$LAB_DOH.pid")"
 lab_expect_match "past the maximum connection age, new connections serve" '^10\.78\.0\.10$' \
 	short exit.test A
