@@ -196,204 +196,300 @@ new_body(const ldns_rr *qrr, const struct dns_query *q)
 	return p;
 }
 
-int
-dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
-    const uint8_t *wire, size_t len, struct dfilter *f)
+/* What the walk along the CNAME chain has gathered so far. */
+struct chain {
+	const struct dohd *d;
+	const struct dns_query *q;
+	bool infra;		/* hop or direct names: no allowlist */
+	struct dfilter *f;
+	ldns_pkt *out;		/* the body being built */
+	uint32_t minttl;	/* of the records kept */
+	bool any;		/* a record of the question's type kept */
+};
+
+enum rr_verdict { RR_SKIP, RR_KEEP, RR_CUT, RR_BAD };
+
+/*
+ * The upstream's answer parsed, if it is a response to exactly q (see the
+ * top of this file) with an rcode we pass on; NULL when it is not.
+ */
+static ldns_pkt *
+parse_answer(const struct dns_query *q, const uint8_t *wire, size_t len)
 {
 	struct dns_walk w;
-	ldns_pkt *in = NULL, *out = NULL;
-	ldns_rr_list *an, *ns;
-	ldns_rr *qrr;
-	ldns_rdf *cur;
-	char cname[EG_NAME_MAX + 1];
-	uint8_t *buf = NULL;
-	size_t bufsz = 0;
-	uint32_t minttl = UINT32_MAX;
-	int rcode, ret = -1;
-	bool any = false;
+	ldns_pkt *in = NULL;
+	const ldns_rr *qrr;
+	int rcode;
 
-	memset(f, 0, sizeof(*f));
 	if (dns_walk(wire, len, &w) < 0)
-		goto out;
+		return NULL;
 	if (w.id != 0 || !(w.flags & DNS_F_QR) || DNS_OPCODE(w.flags) != 0 ||
 	    (w.flags & DNS_F_TC) || w.count[0] != 1)
-		goto out;
-	if (ldns_wire2pkt(&in, wire, len) != LDNS_STATUS_OK)
-		goto out;
+		return NULL;
+	if (ldns_wire2pkt(&in, wire, len) != LDNS_STATUS_OK) {
+		if (in != NULL)
+			ldns_pkt_free(in);
+		return NULL;
+	}
 	qrr = ldns_rr_list_rr(ldns_pkt_question(in), 0);
+	rcode = ldns_pkt_get_rcode(in);
 	if (qrr == NULL || ldns_rr_get_type(qrr) != q->qtype ||
 	    ldns_rr_get_class(qrr) != q->qclass ||
 	    ldns_rdf_size(ldns_rr_owner(qrr)) != q->qname_len ||
 	    strncasecmp((const char *)ldns_rdf_data(ldns_rr_owner(qrr)),
-	    (const char *)q->lname, q->qname_len) != 0)
-		goto out;
-	rcode = ldns_pkt_get_rcode(in);
-	if (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN &&
-	    rcode != DNS_R_SERVFAIL)
-		goto out;
+	    (const char *)q->lname, q->qname_len) != 0 ||
+	    (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN &&
+	    rcode != DNS_R_SERVFAIL)) {
+		ldns_pkt_free(in);
+		return NULL;
+	}
+	return in;
+}
 
-	if ((out = new_body(qrr, q)) == NULL)
-		goto out;
+/* The address of an A/AAAA record; false when it has not one of the
+ * right size. */
+static bool
+rr_addr(const ldns_rr *rr, uint16_t t, struct eg_ip *ip)
+{
+	const ldns_rdf *r = ldns_rr_rdf(rr, 0);
+	size_t want = t == DNS_T_A ? 4 : 16;
 
-	an = ldns_pkt_answer(in);
-	cur = ldns_rr_owner(qrr);
-	for (int hop = 0; rcode != DNS_R_SERVFAIL && hop <= DF_MAX_CHAIN;
-	    hop++) {
+	if (ldns_rr_rd_count(rr) != 1 || r == NULL || ldns_rdf_size(r) != want)
+		return false;
+	memset(ip, 0, sizeof(*ip));
+	ip->family = t == DNS_T_A ? AF_INET : AF_INET6;
+	memcpy(ip->addr, ldns_rdf_data(r), want);
+	return true;
+}
+
+/* May the chain go on to name r?  When not, f says where it was cut. */
+static bool
+chain_continues(struct chain *k, const ldns_rdf *r)
+{
+	char name[EG_NAME_MAX + 1];
+
+	if (k->infra || chain_name_ok(k->d, r, k->q->qtype, name))
+		return true;
+	k->f->cut = true;
+	memcpy(k->f->cut_name, name, sizeof(k->f->cut_name));
+	return false;
+}
+
+/* One record of the answer section, while the chain stands at cur. */
+static enum rr_verdict
+judge_rr(struct chain *k, const ldns_rr *rr, const ldns_rdf *cur,
+    ldns_rdf **next)
+{
+	const struct dns_query *q = k->q;
+	uint16_t t = ldns_rr_get_type(rr);
+	struct eg_ip ip;
+
+	if (ldns_rr_get_class(rr) != q->qclass ||
+	    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
+		return RR_SKIP;
+	if (t == DNS_T_CNAME && q->qtype != DNS_T_CNAME) {
+		if (*next != NULL || ldns_rr_rd_count(rr) != 1)
+			return RR_SKIP;	/* one CNAME per name */
+		*next = ldns_rr_rdf(rr, 0);
+		return chain_continues(k, *next) ? RR_KEEP : RR_CUT;
+	}
+	if (t != q->qtype)
+		return RR_SKIP;
+	if (t == DNS_T_A || t == DNS_T_AAAA) {
+		/* An address of the wrong size is a broken answer, not one
+		 * to repair. */
+		if (!rr_addr(rr, t, &ip))
+			return RR_BAD;
+		if (!addr_ok(k->d, &ip, k->infra, &k->f->stripped))
+			return RR_SKIP;
+		if (k->f->naddrs < DF_MAX_ADDRS)
+			k->f->addrs[k->f->naddrs++] = ip;
+		return RR_KEEP;
+	}
+	if ((t == DNS_T_HTTPS || t == DNS_T_SVCB) && !k->infra &&
+	    !svcb_ok(k->d, rr, &k->f->stripped)) {
+		k->f->dropped_https++;
+		return RR_SKIP;
+	}
+	/* A question for the CNAME itself: its target is on the chain. */
+	if (t == DNS_T_CNAME && !chain_continues(k, ldns_rr_rdf(rr, 0)))
+		return RR_CUT;
+	return RR_KEEP;
+}
+
+/* Copy a record into the body, its TTL capped. */
+static int
+keep_rr(struct chain *k, const ldns_rr *rr)
+{
+	ldns_rr *c;
+
+	if ((c = ldns_rr_clone(rr)) == NULL)
+		return -1;
+	ldns_rr_set_ttl(c, cap_ttl(k->d, ldns_rr_ttl(c)));
+	if (ldns_rr_ttl(c) < k->minttl)
+		k->minttl = ldns_rr_ttl(c);
+	ldns_pkt_push_rr(k->out, LDNS_SECTION_ANSWER, c);
+	if (ldns_rr_get_type(rr) != DNS_T_CNAME ||
+	    k->q->qtype == DNS_T_CNAME)
+		k->any = true;
+	return 0;
+}
+
+/* Follow the chain from the question name cur: 0 done, 1 cut, -1 the
+ * answer is broken. */
+static int
+follow_chain(struct chain *k, const ldns_rr_list *an, ldns_rdf *cur)
+{
+	for (int hop = 0;; hop++) {
 		ldns_rdf *next = NULL;
 
 		for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			uint16_t t = ldns_rr_get_type(rr);
-			ldns_rr *c;
+			const ldns_rr *rr = ldns_rr_list_rr(an, i);
 
-			if (ldns_rr_get_class(rr) != q->qclass ||
-			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
+			switch (judge_rr(k, rr, cur, &next)) {
+			case RR_SKIP:
 				continue;
-			if (t == DNS_T_CNAME && q->qtype != DNS_T_CNAME) {
-				if (next != NULL || ldns_rr_rd_count(rr) != 1)
-					continue;	/* one CNAME per name */
-				next = ldns_rr_rdf(rr, 0);
-				if (!infra && !chain_name_ok(d, next, q->qtype,
-				    cname)) {
-					f->cut = true;
-					memcpy(f->cut_name, cname,
-					    sizeof(f->cut_name));
-					goto cut;
-				}
-			} else if (t != q->qtype)
-				continue;
-			if (t == DNS_T_A || t == DNS_T_AAAA) {
-				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
-				size_t want = t == DNS_T_A ? 4 : 16;
-
-				/* An address of the wrong size is a broken
-				 * answer, not one to repair. */
-				if (ldns_rr_rd_count(rr) != 1 || r == NULL ||
-				    ldns_rdf_size(r) != want)
-					goto out;
+			case RR_CUT:
+				return 1;
+			case RR_BAD:
+				return -1;
+			case RR_KEEP:
+				break;
 			}
-			if (t == DNS_T_A || t == DNS_T_AAAA) {
-				struct eg_ip ip;
-				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
-				size_t want = t == DNS_T_A ? 4 : 16;
-
-				memset(&ip, 0, sizeof(ip));
-				ip.family = t == DNS_T_A ? AF_INET : AF_INET6;
-				memcpy(ip.addr, ldns_rdf_data(r), want);
-				if (!addr_ok(d, &ip, infra, &f->stripped))
-					continue;
-			}
-			if (!infra && (t == DNS_T_HTTPS || t == DNS_T_SVCB) &&
-			    !svcb_ok(d, rr, &f->stripped)) {
-				f->dropped_https++;
-				continue;
-			}
-			if (t == DNS_T_CNAME && q->qtype == DNS_T_CNAME &&
-			    !infra && !chain_name_ok(d, ldns_rr_rdf(rr, 0),
-			    q->qtype, cname)) {
-				f->cut = true;
-				memcpy(f->cut_name, cname, sizeof(f->cut_name));
-				goto cut;
-			}
-			if ((t == DNS_T_A || t == DNS_T_AAAA) &&
-			    f->naddrs < DF_MAX_ADDRS) {
-				const ldns_rdf *r = ldns_rr_rdf(rr, 0);
-				struct eg_ip *ip = &f->addrs[f->naddrs++];
-
-				memset(ip, 0, sizeof(*ip));
-				ip->family = t == DNS_T_A ? AF_INET : AF_INET6;
-				memcpy(ip->addr, ldns_rdf_data(r),
-				    t == DNS_T_A ? 4 : 16);
-			}
-			if ((c = ldns_rr_clone(rr)) == NULL)
-				goto out;
-			ldns_rr_set_ttl(c, cap_ttl(d, ldns_rr_ttl(c)));
-			if (ldns_rr_ttl(c) < minttl)
-				minttl = ldns_rr_ttl(c);
-			ldns_pkt_push_rr(out, LDNS_SECTION_ANSWER, c);
-			if (t != DNS_T_CNAME || q->qtype == DNS_T_CNAME)
-				any = true;
+			if (keep_rr(k, rr) < 0)
+				return -1;
 		}
 		if (next == NULL)
-			break;
+			return 0;
 		if (hop == DF_MAX_CHAIN)
-			goto out;	/* a chain this long is a loop */
+			return -1;	/* a chain this long is a loop */
 		cur = next;
 	}
+}
 
-	ldns_pkt_set_rcode(out, (uint8_t)rcode);
-	f->rcode = rcode;
-	if (rcode == DNS_R_SERVFAIL) {
-		f->cacheable = false;
-	} else if (any && rcode == DNS_R_NOERROR) {
-		f->ttl = minttl;
-		f->cacheable = true;
-	} else {
-		/* NXDOMAIN or NODATA: keep the SOA for negative caching. */
-		uint32_t nttl = d->cfg->dohd.negative_ttl;
+/* NXDOMAIN or NODATA: keep the SOA for negative caching. */
+static int
+keep_soa(struct chain *k, const ldns_pkt *in)
+{
+	const struct dohd *d = k->d;
+	const ldns_rr_list *ns = ldns_pkt_authority(in);
+	uint32_t nttl = d->cfg->dohd.negative_ttl;
 
-		f->negative = true;
-		ns = ldns_pkt_authority(in);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
-			ldns_rr *rr = ldns_rr_list_rr(ns, i), *c;
-			const ldns_rdf *min;
-			uint32_t t;
+	k->f->negative = true;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ns, i);
+		const ldns_rdf *min;
+		ldns_rr *c;
+		uint32_t t;
 
-			if (ldns_rr_get_type(rr) != DNS_T_SOA ||
-			    ldns_rr_rd_count(rr) != 7)
-				continue;
-			min = ldns_rr_rdf(rr, 6);
-			t = ldns_rr_ttl(rr);
-			if (ldns_rdf_size(min) == 4 &&
-			    ldns_rdf2native_int32(min) < t)
-				t = ldns_rdf2native_int32(min);
-			if ((c = ldns_rr_clone(rr)) == NULL)
-				goto out;
-			ldns_rr_set_ttl(c, cap_ttl(d, t));
-			nttl = cap_ttl(d, t);
-			ldns_pkt_push_rr(out, LDNS_SECTION_AUTHORITY, c);
-			break;
-		}
-		if (minttl < nttl)
-			nttl = minttl;	/* a CNAME on the way may be shorter */
-		f->ttl = cap_ttl(d, nttl);
-		f->cacheable = true;
+		if (ldns_rr_get_type(rr) != DNS_T_SOA ||
+		    ldns_rr_rd_count(rr) != 7)
+			continue;
+		min = ldns_rr_rdf(rr, 6);
+		t = ldns_rr_ttl(rr);
+		if (ldns_rdf_size(min) == 4 &&
+		    ldns_rdf2native_int32(min) < t)
+			t = ldns_rdf2native_int32(min);
+		if ((c = ldns_rr_clone(rr)) == NULL)
+			return -1;
+		ldns_rr_set_ttl(c, cap_ttl(d, t));
+		nttl = cap_ttl(d, t);
+		ldns_pkt_push_rr(k->out, LDNS_SECTION_AUTHORITY, c);
+		break;
 	}
-	goto build;
+	if (k->minttl < nttl)
+		nttl = k->minttl;	/* a CNAME on the way may be shorter */
+	k->f->ttl = cap_ttl(d, nttl);
+	k->f->cacheable = true;
+	return 0;
+}
 
- cut:
-	/* Start over with no records at all: the deny rcode alone. */
-	ldns_pkt_free(out);
-	if ((out = new_body(qrr, q)) == NULL)
-		goto out;
-	f->rcode = dohd_deny_rcode(d);
-	ldns_pkt_set_rcode(out, (uint8_t)f->rcode);
+/* The chain went through: the upstream's rcode and the cache lifetime. */
+static int
+keep_rcode(struct chain *k, const ldns_pkt *in, int rcode)
+{
+	ldns_pkt_set_rcode(k->out, (uint8_t)rcode);
+	k->f->rcode = rcode;
+	if (rcode == DNS_R_SERVFAIL) {
+		k->f->cacheable = false;
+		return 0;
+	}
+	if (k->any && rcode == DNS_R_NOERROR) {
+		k->f->ttl = k->minttl;
+		k->f->cacheable = true;
+		return 0;
+	}
+	return keep_soa(k, in);
+}
+
+/* The chain was cut: start over with no records at all, the deny rcode
+ * alone. */
+static int
+cut_answer(struct chain *k, const ldns_rr *qrr)
+{
+	struct dfilter *f = k->f;
+	uint32_t neg = k->d->cfg->dohd.negative_ttl;
+
+	ldns_pkt_free(k->out);
+	if ((k->out = new_body(qrr, k->q)) == NULL)
+		return -1;
+	f->rcode = dohd_deny_rcode(k->d);
+	ldns_pkt_set_rcode(k->out, (uint8_t)f->rcode);
 	f->negative = true;
-	f->ttl = minttl < d->cfg->dohd.negative_ttl ? minttl :
-	    d->cfg->dohd.negative_ttl;
-	f->ttl = cap_ttl(d, f->ttl);
+	f->ttl = cap_ttl(k->d, k->minttl < neg ? k->minttl : neg);
 	f->cacheable = true;
 	f->naddrs = 0;
+	return 0;
+}
 
- build:
-	if (ldns_pkt2wire(&buf, out, &bufsz) != LDNS_STATUS_OK ||
-	    bufsz > DNS_MAX_MSG)
-		goto out;
-	if (dns_walk(buf, bufsz, &f->w) < 0)
-		goto out;
+/* The body in wire form, with the TTL offsets the cache ages. */
+static int
+body_wire(const ldns_pkt *out, struct dfilter *f)
+{
+	uint8_t *buf = NULL;
+	size_t sz = 0;
+
+	if (ldns_pkt2wire(&buf, out, &sz) != LDNS_STATUS_OK ||
+	    sz > DNS_MAX_MSG || dns_walk(buf, sz, &f->w) < 0) {
+		free(buf);
+		return -1;
+	}
 	if (f->w.ttl_overflow)
 		f->cacheable = false;	/* TTLs could not all be aged */
 	f->wire = buf;
-	f->len = bufsz;
-	buf = NULL;
+	f->len = sz;
+	return 0;
+}
+
+int
+dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
+    const uint8_t *wire, size_t len, struct dfilter *f)
+{
+	struct chain k = {
+		.d = d, .q = q, .infra = infra, .f = f, .minttl = UINT32_MAX,
+	};
+	ldns_pkt *in;
+	const ldns_rr *qrr;
+	int rcode, r = 0, ret = -1;
+
+	memset(f, 0, sizeof(*f));
+	if ((in = parse_answer(q, wire, len)) == NULL)
+		return -1;
+	qrr = ldns_rr_list_rr(ldns_pkt_question(in), 0);
+	rcode = ldns_pkt_get_rcode(in);
+	if ((k.out = new_body(qrr, q)) == NULL)
+		goto out;
+	if (rcode != DNS_R_SERVFAIL)
+		r = follow_chain(&k, ldns_pkt_answer(in), ldns_rr_owner(qrr));
+	if (r < 0 || (r == 1 ? cut_answer(&k, qrr) :
+	    keep_rcode(&k, in, rcode)) < 0)
+		goto out;
+	if (body_wire(k.out, f) < 0)
+		goto out;
 	ret = 0;
  out:
-	free(buf);
-	if (in != NULL)
-		ldns_pkt_free(in);
-	if (out != NULL)
-		ldns_pkt_free(out);
-	if (ret < 0)
-		free(f->wire), f->wire = NULL;
+	ldns_pkt_free(in);
+	if (k.out != NULL)
+		ldns_pkt_free(k.out);
 	return ret;
 }
