@@ -494,105 +494,132 @@ dquery_denied_before(struct dquery *x)
 	return true;
 }
 
-static void
-dquery_run(struct dquery *x)
+/* Meta and zone-transfer types: dohd answers none of them. */
+static bool
+refused_qtype(uint16_t t)
 {
-	struct dohd *d = x->d;
-	const struct dcache_ent *e = NULL;
-	uint32_t age = 0;
-	bool stale, looked = false;
-
-	x->epoch = dcache_epoch(d->cache);
-	if (x->q.qclass != DNS_C_IN) {
-		d->st.refused++;
-		x->decision = "refused";
-		x->why = "class";
-		dquery_error(x, DNS_R_REFUSED);
-		return;
-	}
-	switch (x->q.qtype) {
+	switch (t) {
 	case DNS_T_ANY:
 	case DNS_T_AXFR:
 	case DNS_T_IXFR:
 	case DNS_T_MAILA:
 	case DNS_T_MAILB:
 	case DNS_T_OPT:
-		d->st.refused++;
-		x->decision = "refused";
-		x->why = "qtype";
-		dquery_error(x, DNS_R_REFUSED);
-		return;
+		return true;
+	default:
+		return false;
 	}
-	if (!x->q.name_ok || x->q.labels == 0 ||
-	    !dfilter_name_within_limits(d->cfg, x->q.name, x->q.labels)) {
-		d->st.refused++;
-		x->decision = "refused";
-		x->why = !x->q.name_ok || x->q.labels == 0 ? "bad_name" :
-		    "name_limit";
-		dquery_error(x, DNS_R_REFUSED);
+}
+
+/* Class, type and name, before any lookup: true when x was refused. */
+static bool
+dquery_refused(struct dquery *x)
+{
+	const char *why;
+
+	if (x->q.qclass != DNS_C_IN)
+		why = "class";
+	else if (refused_qtype(x->q.qtype))
+		why = "qtype";
+	else if (!x->q.name_ok || x->q.labels == 0)
+		why = "bad_name";
+	else if (!dfilter_name_within_limits(x->d->cfg, x->q.name,
+	    x->q.labels))
+		why = "name_limit";
+	else
+		return false;
+	x->d->st.refused++;
+	x->decision = "refused";
+	x->why = why;
+	dquery_error(x, DNS_R_REFUSED);
+	return true;
+}
+
+/*
+ * The allowlist denied x.  A single label may still name an allowed local
+ * name under a search domain; otherwise the deny rcode, remembered for
+ * this policy (epoch).
+ */
+static void
+dquery_deny(struct dquery *x)
+{
+	struct dohd *d = x->d;
+	int rcode = x->dec.reason == EG_R_QTYPE ? DNS_R_REFUSED :
+	    dohd_deny_rcode(d);
+
+	if (x->q.labels == 1 && dquery_local(x, false))
 		return;
+	dcache_deny_put(d->cache, x->epoch, x->hash, x->q.lname,
+	    x->q.qname_len, x->q.qtype, rcode, (int)x->dec.reason, x->where);
+	d->st.denied++;
+	x->decision = "deny";
+	dquery_error(x, rcode);
+}
+
+/*
+ * A client's query: the cache (an entry that carries its decision, or a
+ * deny remembered), else the allowlist, then local data.  True when x got
+ * its answer; otherwise it is allowed and *e is its fresh cache entry (or
+ * NULL) from before: dquery_local() leaves the cache alone.
+ */
+static bool
+dquery_decide(struct dquery *x, const struct dcache_ent **e, uint32_t *age)
+{
+	struct dohd *d = x->d;
+	bool stale;
+
+	x->hash = dcache_hash(d->cache, x->q.lname, x->q.qname_len,
+	    x->q.qtype, x->q.qclass);
+	*e = dcache_get_hashed(d->cache, x->hash, x->q.lname, x->q.qname_len,
+	    x->q.qtype, x->q.qclass, x->start_ms, false, age, &stale);
+	if (*e != NULL && (*e)->dec != NULL) {
+		dquery_cached(x, *e, *age);
+		return true;
 	}
+	if (*e == NULL && dquery_denied_before(x))
+		return true;
+	x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
+	if (x->dec.rule != NULL && d->log_info)
+		eg_rule_where(x->dec.rule, x->where, sizeof(x->where));
+	x->dec.rule = NULL;
+	x->dec.cidr = NULL;
+	if (x->dec.verdict != EG_ALLOW) {
+		dquery_deny(x);
+		return true;
+	}
+	dquery_count_allowed(x);
+	x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
+	    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
+	return dquery_local(x, true);
+}
+
+static void
+dquery_run(struct dquery *x)
+{
+	struct dohd *d = x->d;
+	const struct dcache_ent *e = NULL;
+	uint32_t age = 0;
+
+	x->epoch = dcache_epoch(d->cache);
+	if (dquery_refused(x))
+		return;
 	if (x->infra) {
+		/* connectd's hop or canary name: no allowlist, no cache */
 		x->decision = "infra";
 		x->why = "hop_name";
 		x->nocache = true;
-	} else {
-		x->hash = dcache_hash(d->cache, x->q.lname, x->q.qname_len,
-		    x->q.qtype, x->q.qclass);
-		e = dcache_get_hashed(d->cache, x->hash, x->q.lname,
-		    x->q.qname_len, x->q.qtype, x->q.qclass, x->start_ms, false,
-		    &age, &stale);
-		looked = true;
-		if (e != NULL && e->dec != NULL) {
-			dquery_cached(x, e, age);
-			return;
-		}
-		if (e == NULL && dquery_denied_before(x))
-			return;
-		x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
-		if (x->dec.rule != NULL && d->log_info)
-			eg_rule_where(x->dec.rule, x->where, sizeof(x->where));
-		x->dec.rule = NULL;
-		x->dec.cidr = NULL;
-		if (x->dec.verdict != EG_ALLOW) {
-			int rcode = x->dec.reason == EG_R_QTYPE ?
-			    DNS_R_REFUSED : dohd_deny_rcode(d);
-
-			/* A single label may still name an allowed local
-			 * name under a search domain. */
-			if (x->q.labels == 1 && dquery_local(x, false))
-				return;
-			dcache_deny_put(d->cache, x->epoch, x->hash,
-			    x->q.lname, x->q.qname_len, x->q.qtype, rcode,
-			    (int)x->dec.reason, x->where);
-			d->st.denied++;
-			x->decision = "deny";
-			dquery_error(x, rcode);
-			return;
-		}
-		dquery_count_allowed(x);
-		x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
-		    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
-		if (dquery_local(x, true))
-			return;
+		dquery_upstream(x);
+		return;
 	}
-
-	if (!x->nocache) {
-		/* dquery_local() leaves the cache alone: the lookup
-		 * stands. */
-		if (!looked)
-			e = dcache_get(d->cache, x->q.lname, x->q.qname_len,
-			    x->q.qtype, x->q.qclass, d->now_ms(), false, &age,
-			    &stale);
-		if (e != NULL) {
-			d->st.cache_hits++;
-			x->how = DQ_H_CACHE;
-			dquery_serve(x, e->wire, e->len, e->ttl_off,
-			    e->nttl, age, 0);
-			return;
-		}
-		d->st.cache_misses++;
+	if (dquery_decide(x, &e, &age))
+		return;
+	if (e != NULL) {
+		d->st.cache_hits++;
+		x->how = DQ_H_CACHE;
+		dquery_serve(x, e->wire, e->len, e->ttl_off, e->nttl, age, 0);
+		return;
 	}
+	d->st.cache_misses++;
 	dquery_upstream(x);
 }
 
