@@ -46,88 +46,114 @@ take(struct dlocal *l, ldns_rr *rr)
 	return ldns_rr_list_push_rr(l->rrs, rr);
 }
 
+/* Move every record of list into l; false when l would grow too big. */
+static bool
+take_all(struct dlocal *l, ldns_rr_list *list)
+{
+	while (ldns_rr_list_rr_count(list) > 0) {
+		ldns_rr *rr = ldns_rr_list_pop_rr(list);
+
+		if (!take(l, rr)) {
+			ldns_rr_free(rr);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A hosts file (path names it in errors) into l. */
+static int
+read_hosts(struct dlocal *l, FILE *fp, const char *path, char *err,
+    size_t errlen)
+{
+	ldns_rr_list *h;
+	bool ok;
+
+	if ((h = ldns_get_rr_list_hosts_frm_fp(fp)) == NULL) {
+		snprintf(err, errlen, "%s: cannot parse", path);
+		return -1;
+	}
+	ok = take_all(l, h);
+	ldns_rr_list_deep_free(h);
+	if (!ok) {
+		snprintf(err, errlen, "%s: too many records", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A zone file into l; its SOA, if any, makes the names under its owner
+ * local (NXDOMAIN, NODATA). */
+static int
+read_zone(struct dlocal *l, FILE *fp, const char *path, char *err,
+    size_t errlen)
+{
+	ldns_zone *z = NULL;
+	ldns_status st;
+	int line = 0, ret = -1;
+
+	st = ldns_zone_new_frm_fp_l(&z, fp, NULL, 3600, LDNS_RR_CLASS_IN,
+	    &line);
+	if (st != LDNS_STATUS_OK) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+		    ldns_get_errorstr_by_id(st));
+		goto out;
+	}
+	if (ldns_zone_soa(z) != NULL) {
+		if ((l->soa = ldns_rr_clone(ldns_zone_soa(z))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		l->origin = ldns_rr_owner(l->soa);
+	}
+	if (!take_all(l, ldns_zone_rrs(z))) {
+		snprintf(err, errlen, "%s: too many records", path);
+		goto out;
+	}
+	ret = 0;
+ out:
+	if (z != NULL)
+		ldns_zone_deep_free(z);
+	return ret;
+}
+
+/* Open path and read it with fn. */
+static int
+read_file(struct dlocal *l, const char *path,
+    int (*fn)(struct dlocal *, FILE *, const char *, char *, size_t),
+    char *err, size_t errlen)
+{
+	FILE *fp;
+	int r;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r = fn(l, fp, path, err, errlen);
+	fclose(fp);
+	return r;
+}
+
 struct dlocal *
 dlocal_load(const char *hosts_file, const char *zone_file, char *err,
     size_t errlen)
 {
 	struct dlocal *l;
-	ldns_rr_list *h;
-	ldns_zone *z = NULL;
-	FILE *fp = NULL;
-	int line = 0;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->rrs = ldns_rr_list_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (hosts_file != NULL) {
-		if ((fp = fopen(hosts_file, "r")) == NULL) {
-			snprintf(err, errlen, "%s: %s", hosts_file,
-			    strerror(errno));
-			goto fail;
-		}
-		fclose(fp);
-		fp = NULL;
-		/* ldns takes a non-const name but does not write to it. */
-		h = ldns_get_rr_list_hosts_frm_file((char *)hosts_file);
-		if (h == NULL) {
-			snprintf(err, errlen, "%s: cannot parse", hosts_file);
-			goto fail;
-		}
-		while (ldns_rr_list_rr_count(h) > 0) {
-			ldns_rr *rr = ldns_rr_list_pop_rr(h);
-
-			if (!take(l, rr)) {
-				ldns_rr_free(rr);
-				ldns_rr_list_deep_free(h);
-				snprintf(err, errlen, "%s: too many records",
-				    hosts_file);
-				goto fail;
-			}
-		}
-		ldns_rr_list_free(h);
-	}
-	if (zone_file != NULL) {
-		ldns_status st;
-
-		if ((fp = fopen(zone_file, "r")) == NULL) {
-			snprintf(err, errlen, "%s: %s", zone_file,
-			    strerror(errno));
-			goto fail;
-		}
-		st = ldns_zone_new_frm_fp_l(&z, fp, NULL, 3600,
-		    LDNS_RR_CLASS_IN, &line);
-		fclose(fp);
-		fp = NULL;
-		if (st != LDNS_STATUS_OK) {
-			snprintf(err, errlen, "%s:%d: %s", zone_file, line,
-			    ldns_get_errorstr_by_id(st));
-			goto fail;
-		}
-		if (ldns_zone_soa(z) != NULL) {
-			l->soa = ldns_rr_clone(ldns_zone_soa(z));
-			if (l->soa == NULL)
-				goto fail;
-			l->origin = ldns_rr_owner(l->soa);
-		}
-		while (ldns_rr_list_rr_count(ldns_zone_rrs(z)) > 0) {
-			ldns_rr *rr = ldns_rr_list_pop_rr(ldns_zone_rrs(z));
-
-			if (!take(l, rr)) {
-				ldns_rr_free(rr);
-				snprintf(err, errlen, "%s: too many records",
-				    zone_file);
-				goto fail;
-			}
-		}
-		ldns_zone_deep_free(z);
-		z = NULL;
-	}
+	if (hosts_file != NULL &&
+	    read_file(l, hosts_file, read_hosts, err, errlen) < 0)
+		goto fail;
+	if (zone_file != NULL &&
+	    read_file(l, zone_file, read_zone, err, errlen) < 0)
+		goto fail;
 	return l;
  fail:
-	if (z != NULL)
-		ldns_zone_deep_free(z);
 	dlocal_free(l);
 	return NULL;
 }
@@ -152,46 +178,40 @@ renamed(const ldns_rr *rr, const uint8_t *qname, size_t qname_len,
 	return c;
 }
 
-int
-dlocal_answer(const struct dlocal *l, const uint8_t *lookup,
-    size_t lookup_len, const uint8_t *qname, size_t qname_len,
-    uint16_t qtype, uint32_t max_ttl, uint8_t **wire, size_t *len)
+/* Is name the owner of a record in l? */
+static bool
+has_owner(const struct dlocal *l, const ldns_rdf *name)
 {
-	ldns_rdf *name = NULL;
-	ldns_pkt *p = NULL;
-	ldns_rr *q = NULL;
-	bool exists = false, inzone = false;
-	int ret = -1;
-
-	*wire = NULL;
-	*len = 0;
-	if (l == NULL || l->rrs == NULL)
-		return 0;
-	if ((name = ldns_dname_new_frm_data((uint16_t)lookup_len, lookup)) ==
-	    NULL)
-		return -1;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(l->rrs); i++)
 		if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(l->rrs,
-		    i)), name) == 0) {
-			exists = true;
-			break;
-		}
-	if (l->origin != NULL && (ldns_dname_compare(name, l->origin) == 0 ||
-	    ldns_dname_is_subdomain(name, l->origin)))
-		inzone = true;
-	if (!exists && !inzone) {
-		ret = 0;
-		goto out;
-	}
+		    i)), name) == 0)
+			return true;
+	return false;
+}
+
+/* Is name at or under the zone file's origin? */
+static bool
+in_zone(const struct dlocal *l, const ldns_rdf *name)
+{
+	return l->origin != NULL && (ldns_dname_compare(name, l->origin) == 0 ||
+	    ldns_dname_is_subdomain(name, l->origin));
+}
+
+/* An authoritative response carrying only the question. */
+static ldns_pkt *
+new_reply(const uint8_t *qname, size_t qname_len, uint16_t qtype)
+{
+	ldns_pkt *p;
+	ldns_rr *q;
 
 	if ((p = ldns_pkt_new()) == NULL)
-		goto out;
+		return NULL;
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_aa(p, true);
 	ldns_pkt_set_rd(p, true);
 	ldns_pkt_set_ra(p, true);
 	if ((q = ldns_rr_new()) == NULL)
-		goto out;
+		goto fail;
 	ldns_rr_set_question(q, true);
 	ldns_rr_set_type(q, qtype);
 	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
@@ -199,11 +219,21 @@ dlocal_answer(const struct dlocal *l, const uint8_t *lookup,
 	    qname));
 	if (ldns_rr_owner(q) == NULL) {
 		ldns_rr_free(q);
-		goto out;
+		goto fail;
 	}
 	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION, q);
+	return p;
+ fail:
+	ldns_pkt_free(p);
+	return NULL;
+}
 
-	for (size_t i = 0; exists && i < ldns_rr_list_rr_count(l->rrs); i++) {
+/* The records of name for qtype, and its CNAME, as records of qname. */
+static int
+add_answers(ldns_pkt *p, const struct dlocal *l, const ldns_rdf *name,
+    uint16_t qtype, const uint8_t *qname, size_t qname_len, uint32_t max_ttl)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l->rrs); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(l->rrs, i);
 		uint16_t t = ldns_rr_get_type(rr);
 		ldns_rr *c;
@@ -213,19 +243,58 @@ dlocal_answer(const struct dlocal *l, const uint8_t *lookup,
 		if (t != qtype && t != DNS_T_CNAME)
 			continue;
 		if ((c = renamed(rr, qname, qname_len, max_ttl)) == NULL)
-			goto out;
+			return -1;
 		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, c);
 	}
-	ldns_pkt_set_rcode(p, exists ? DNS_R_NOERROR : DNS_R_NXDOMAIN);
-	if (ldns_pkt_ancount(p) == 0 && l->soa != NULL && inzone) {
-		ldns_rr *s = ldns_rr_clone(l->soa);
+	return 0;
+}
 
-		if (s == NULL)
-			goto out;
-		if (ldns_rr_ttl(s) > max_ttl)
-			ldns_rr_set_ttl(s, max_ttl);
-		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, s);
+/* The zone's SOA in the authority section, for negative caching. */
+static int
+add_soa(ldns_pkt *p, const ldns_rr *soa, uint32_t max_ttl)
+{
+	ldns_rr *s;
+
+	if ((s = ldns_rr_clone(soa)) == NULL)
+		return -1;
+	if (ldns_rr_ttl(s) > max_ttl)
+		ldns_rr_set_ttl(s, max_ttl);
+	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, s);
+	return 0;
+}
+
+int
+dlocal_answer(const struct dlocal *l, const uint8_t *lookup,
+    size_t lookup_len, const uint8_t *qname, size_t qname_len,
+    uint16_t qtype, uint32_t max_ttl, uint8_t **wire, size_t *len)
+{
+	ldns_rdf *name;
+	ldns_pkt *p = NULL;
+	bool exists, inzone;
+	int ret = -1;
+
+	*wire = NULL;
+	*len = 0;
+	if (l == NULL || l->rrs == NULL)
+		return 0;
+	if ((name = ldns_dname_new_frm_data((uint16_t)lookup_len, lookup)) ==
+	    NULL)
+		return -1;
+	exists = has_owner(l, name);
+	inzone = in_zone(l, name);
+	if (!exists && !inzone) {
+		ret = 0;
+		goto out;
 	}
+	if ((p = new_reply(qname, qname_len, qtype)) == NULL)
+		goto out;
+	if (exists && add_answers(p, l, name, qtype, qname, qname_len,
+	    max_ttl) < 0)
+		goto out;
+	ldns_pkt_set_rcode(p, exists ? DNS_R_NOERROR : DNS_R_NXDOMAIN);
+	if (ldns_pkt_ancount(p) == 0 && l->soa != NULL && inzone &&
+	    add_soa(p, l->soa, max_ttl) < 0)
+		goto out;
 	if (ldns_pkt2wire(wire, p, len) != LDNS_STATUS_OK) {
 		free(*wire);
 		*wire = NULL;

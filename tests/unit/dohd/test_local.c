@@ -155,6 +155,88 @@ t_bad_file(void **st)
 	assert_non_null(strstr(err, "/nonexistent/hosts"));
 }
 
+/* Write text to a new temporary file; its name into path. */
+static void
+write_tmp(char *path, size_t len, const char *text)
+{
+	FILE *fp;
+	int fd;
+
+	snprintf(path, len, "/tmp/dn-bad.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/*
+ * A zone file that does not parse stops the load, with file and line:
+ * a bad address, $INCLUDE (ldns does not follow it), a name over 255
+ * bytes, an unknown type.
+ */
+#define L60 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static void
+test_local_bad_zone_refused(void **st)
+{
+	static const struct {
+		const char *text;
+		int line;
+	} bad[] = {
+		{ "$ORIGIN x.test.\n@ 3600 IN SOA a b 1 2 3 4 5\n"
+		    "ok IN A 10.0.0.1\nbad IN A 10.0.0\n", 4 },
+		{ "$INCLUDE /etc/hosts\n", 1 },
+		{ "$ORIGIN example.\nok IN A 10.0.0.1\nx." L60 "aa." L60 "aa."
+		    L60 "aa." L60 "aa.aaaaaaaaaaaa IN A 10.0.0.1\n", 3 },
+		{ "ok.example. IN A 10.0.0.1\na.example. IN BOGUS x\n", 2 },
+	};
+	char path[64], err[256], want[96];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_tmp(path, sizeof(path), bad[i].text);
+		err[0] = '\0';
+		assert_null(dlocal_load(NULL, path, err, sizeof(err)));
+		unlink(path);
+		snprintf(want, sizeof(want), "%s:%d: ", path, bad[i].line);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s...\"", i, err,
+			    want);
+	}
+}
+
+/*
+ * ldns skips a hosts line it cannot read; what matters is that such a line
+ * never becomes a record: only the one well-formed line is data.
+ */
+static void
+test_local_bad_hosts_lines_give_nothing(void **st)
+{
+	struct dlocal *l;
+	char path[64], err[256];
+	uint8_t *w;
+	size_t len;
+
+	(void)st;
+	write_tmp(path, sizeof(path), "not-an-address bad1.example\n"
+	    "10.0.0.300 bad2.example\n10.0.0.1\n\x01\x02\xff\n"
+	    "fd00::zz bad3.example\n10.0.0.2 ok.example\n");
+	l = dlocal_load(path, NULL, err, sizeof(err));
+	unlink(path);
+	assert_non_null(l);
+	assert_int_equal(dlocal_count(l), 1);
+	assert_int_equal(dlocal_answer(l, (const uint8_t *)"\002ok\007example",
+	    12, (const uint8_t *)"\002ok\007example", 12, DNS_T_A, 60, &w,
+	    &len), 1);
+	free(w);
+	assert_int_equal(dlocal_answer(l,
+	    (const uint8_t *)"\004bad2\007example", 14,
+	    (const uint8_t *)"\004bad2\007example", 14, DNS_T_A, 60, &w,
+	    &len), 0);
+	assert_null(w);
+	dlocal_free(l);
+}
+
 int
 main(void)
 {
@@ -163,6 +245,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_search, setup, teardown),
 		cmocka_unit_test(t_bad_file),
+		cmocka_unit_test(test_local_bad_zone_refused),
+		cmocka_unit_test(test_local_bad_hosts_lines_give_nothing),
 	};
 
 	eg_log_init("dohd-test", EG_LOG_WARN);
