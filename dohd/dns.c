@@ -428,10 +428,43 @@ check_rdata_names(const uint8_t *p, size_t rd, size_t rdlen,
 	return off <= end ? 0 : -1;
 }
 
+/* Step over a question at *off: its name, type and class. */
+static int
+skip_question(const uint8_t *p, size_t n, size_t *off)
+{
+	uint8_t tmp[DNS_NAME_WIRE];
+
+	if (dns_name_read(p, n, off, tmp) < 0 || *off + 4 > n)
+		return -1;
+	*off += 4;
+	return 0;
+}
+
+/* The fixed part of a record. */
+struct rr_head {
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+};
+
+/* Step over a record's owner name at *off and read the fixed part that
+ * follows; *off is left at that part (type). */
+static int
+read_rr_head(const uint8_t *p, size_t n, size_t *off, struct rr_head *h)
+{
+	uint8_t tmp[DNS_NAME_WIRE];
+
+	if (dns_name_read(p, n, off, tmp) < 0 || *off + 10 > n)
+		return -1;
+	h->type = dns_get16(p + *off);
+	h->ttl = dns_get32(p + *off + 4);
+	h->rdlen = dns_get16(p + *off + 8);
+	return 0;
+}
+
 int
 dns_walk(const uint8_t *p, size_t n, struct dns_walk *w)
 {
-	uint8_t tmp[DNS_NAME_WIRE];
 	size_t off = DNS_HDR_LEN;
 	unsigned total = 0;
 
@@ -449,26 +482,19 @@ dns_walk(const uint8_t *p, size_t n, struct dns_walk *w)
 	 * promise more than the bytes hold. */
 	if (total > DNS_MAX_RRS || (size_t)total * 5 > n)
 		return -1;
-	for (unsigned i = 0; i < w->count[0]; i++) {
-		if (dns_name_read(p, n, &off, tmp) < 0 || off + 4 > n)
+	for (unsigned i = 0; i < w->count[0]; i++)
+		if (skip_question(p, n, &off) < 0)
 			return -1;
-		off += 4;
-	}
 	for (int s = 1; s < 4; s++) {
 		if (s == 3)
 			w->end_noar = off;
 		for (unsigned i = 0; i < w->count[s]; i++) {
-			uint16_t type, rdlen;
-			uint32_t ttl;
+			struct rr_head h;
 
-			if (dns_name_read(p, n, &off, tmp) < 0 || off + 10 > n)
+			if (read_rr_head(p, n, &off, &h) < 0 ||
+			    off + 10 + h.rdlen > n)
 				return -1;
-			type = dns_get16(p + off);
-			ttl = dns_get32(p + off + 4);
-			rdlen = dns_get16(p + off + 8);
-			if (off + 10 + rdlen > n)
-				return -1;
-			if (check_rdata_names(p, off + 10, rdlen, type) < 0)
+			if (check_rdata_names(p, off + 10, h.rdlen, h.type) < 0)
 				return -1;
 			if (s < 3) {
 				if (w->nttl < DNS_MAX_TTLS)
@@ -476,10 +502,10 @@ dns_walk(const uint8_t *p, size_t n, struct dns_walk *w)
 					    (uint16_t)(off + 4);
 				else
 					w->ttl_overflow = true;
-				if (ttl < w->min_ttl)
-					w->min_ttl = ttl;
+				if (h.ttl < w->min_ttl)
+					w->min_ttl = h.ttl;
 			}
-			off += 10 + (size_t)rdlen;
+			off += 10 + (size_t)h.rdlen;
 		}
 	}
 	return off == n ? 0 : -1;
@@ -489,7 +515,6 @@ int
 dns_answer_addrs(const uint8_t *p, size_t n, struct eg_ip *out, size_t max,
     uint32_t *maxttl)
 {
-	uint8_t tmp[DNS_NAME_WIRE];
 	struct dns_walk w;
 	size_t off = DNS_HDR_LEN;
 	int cnt = 0;
@@ -497,31 +522,27 @@ dns_answer_addrs(const uint8_t *p, size_t n, struct eg_ip *out, size_t max,
 	*maxttl = 0;
 	if (dns_walk(p, n, &w) < 0)
 		return -1;
-	for (unsigned i = 0; i < w.count[0]; i++) {
-		if (dns_name_read(p, n, &off, tmp) < 0)
+	for (unsigned i = 0; i < w.count[0]; i++)
+		if (skip_question(p, n, &off) < 0)
 			return -1;
-		off += 4;
-	}
 	for (unsigned i = 0; i < w.count[1]; i++) {
-		uint16_t type, rdlen;
-		uint32_t ttl;
+		struct rr_head h;
 
-		if (dns_name_read(p, n, &off, tmp) < 0 || off + 10 > n)
+		if (read_rr_head(p, n, &off, &h) < 0)
 			return -1;
-		type = dns_get16(p + off);
-		ttl = dns_get32(p + off + 4);
-		rdlen = dns_get16(p + off + 8);
 		off += 10;
-		if (ttl > *maxttl)
-			*maxttl = ttl;
-		if (((type == DNS_T_A && rdlen == 4) ||
-		    (type == DNS_T_AAAA && rdlen == 16)) && (size_t)cnt < max) {
+		if (h.ttl > *maxttl)
+			*maxttl = h.ttl;
+		if (((h.type == DNS_T_A && h.rdlen == 4) ||
+		    (h.type == DNS_T_AAAA && h.rdlen == 16)) &&
+		    (size_t)cnt < max) {
 			memset(&out[cnt], 0, sizeof(out[cnt]));
-			out[cnt].family = type == DNS_T_A ? AF_INET : AF_INET6;
-			memcpy(out[cnt].addr, p + off, rdlen);
+			out[cnt].family = h.type == DNS_T_A ? AF_INET :
+			    AF_INET6;
+			memcpy(out[cnt].addr, p + off, h.rdlen);
 			cnt++;
 		}
-		off += rdlen;
+		off += h.rdlen;
 	}
 	return cnt;
 }
