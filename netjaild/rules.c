@@ -9,7 +9,6 @@
  * to the same listing as the batch.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>

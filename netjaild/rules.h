@@ -1,7 +1,8 @@
 /*
  * rules.h - the jail's nftables table as an in-memory description.
  *
- * rules_build() (rules.c) turns a config into one description;
+ * rules_build() (rules.c, with rules_bridge.c, rules_local.c and
+ * rules_sets.c) turns a config into one description;
  * rules_print() (rules_print.c) writes it as nft text and rules_nl_*()
  * (rules_nftnl.c) as the libnftnl objects of the install batch.  Both walk
  * the same description and write each term through one table entry
@@ -142,6 +143,7 @@ void rules_print(const struct nj_ruleset *rs, FILE *out);
 void rules_print_elem(const struct nj_set *s, const struct nj_elem *e,
     FILE *out);
 
+/* Set elements (rules_sets.c).  Add e unless s holds it. */
 int rules_set_add(struct nj_set *s, const struct nj_elem *e);
 /* Does an element of s (a configured one) already cover e's address/port? */
 int rules_set_covers(const struct nj_set *s, const struct nj_elem *e);
