@@ -33,8 +33,24 @@
 #define ERRORS_MAX	1000		/* then one "too many errors" */
 
 const char *const cfg_sect_names[S_COUNT] = {
-	"jail", "chain", "connectd", "dohd", "netjaild", "policy",
+	"jail", "chain", "connectd", "dohd", "netjaild", "policy", "workload",
 };
+
+const char *
+cfg_sect_label(const struct loader *ld)
+{
+	if (ld->sect == S_WORKLOAD)
+		return ld->wl_label;
+	return ld->sect >= 0 ? cfg_sect_names[ld->sect] : "?";
+}
+
+struct eg_policy_conf *
+cfg_cur_policy(struct loader *ld)
+{
+	if (ld->sect == S_WORKLOAD)
+		return &ld->cfg->workloads[ld->wl].policy;
+	return &ld->cfg->policy;
+}
 
 /* -- messages ---------------------------------------------------------- */
 
@@ -203,16 +219,16 @@ allow_line(struct loader *ld, int line, char *s)
 	if (*s == '\0')
 		return;
 	err[0] = '\0';
-	if (ld->cfg->policy.nrules >= MAX_RULES) {
+	if (cfg_cur_policy(ld)->nrules >= MAX_RULES) {
 		if (!ld->cap_hit[0])
-			cfg_key_error(ld, at, "policy", "allow", s, "more than "
-			    "100000 allow rules");
+			cfg_key_error(ld, at, cfg_sect_label(ld), "allow", s,
+			    "more than 100000 allow rules");
 		ld->cap_hit[0] = true;
 		return;
 	}
 	if (!cfg_rule_add(ld, s, at, err))
-		cfg_key_error(ld, at, "policy", "allow", s, err[0] ? err :
-		    "out of memory");
+		cfg_key_error(ld, at, cfg_sect_label(ld), "allow", s, err[0] ?
+		    err : "out of memory");
 }
 
 static void
@@ -294,15 +310,21 @@ section_line(struct loader *ld, int line, char *s)
 		line_error(ld, line, rest, "text after the section header");
 		return;
 	}
+	if (strncmp(name, "workload", 8) == 0 && cfg_is_ws(name[8])) {
+		cfg_workload_section(ld, line, trim(name + 8));
+		return;
+	}
 	for (i = 0; i < S_COUNT; i++)
 		if (strcmp(name, cfg_sect_names[i]) == 0)
 			break;
-	if (i == S_COUNT) {
+	if (i == S_COUNT || i == S_WORKLOAD) {
 		char q[EG_QUOTE_BUF];
 
-		cfg_errorf(ld, "%s:%d: \"[%s]\": unknown section (jail, chain, "
-		    "connectd, dohd, netjaild, policy)", ld->file, line,
-		    eg_err_quote(name, q, sizeof(q)));
+		cfg_errorf(ld, "%s:%d: \"[%s]\": %s", ld->file, line,
+		    eg_err_quote(name, q, sizeof(q)), i == S_WORKLOAD ?
+		    "a workload section needs a name: [workload NAME]" :
+		    "unknown section (jail, chain, connectd, dohd, netjaild, "
+		    "policy, workload NAME)");
 		return;
 	}
 	if (ld->sect_line[i] != 0) {
@@ -337,7 +359,7 @@ key_line(struct loader *ld, int line, char *s)
 		line_error(ld, line, key, "key before any [section]");
 		return;
 	}
-	sn = cfg_sect_names[ld->sect];
+	sn = cfg_sect_label(ld);
 	if (*key == '\0') {
 		cfg_key_error(ld, at, sn, "(no key)", val, "missing key name");
 		return;
@@ -361,7 +383,7 @@ key_line(struct loader *ld, int line, char *s)
 	}
 	if (ld->key_line[idx] == 0)
 		ld->key_line[idx] = line;
-	if (k->cap > 0 && (n = cfg_list_count(ld->cfg, k)) >= k->cap) {
+	if (k->cap > 0 && (n = cfg_list_count(ld, k)) >= k->cap) {
 		if (!ld->cap_hit[idx + 1]) {
 			snprintf(err, sizeof(err), "more than %zu %s entries",
 			    k->cap, key);
@@ -632,6 +654,18 @@ strv_free(char **v, size_t n)
 }
 
 void
+cfg_policy_conf_free(struct eg_policy_conf *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrules; i++)
+		free(p->rules[i].text);
+	free(p->rules);
+	free(p->permit);
+	free(p->permit_at);
+}
+
+void
 eg_config_free(struct eg_config *cfg)
 {
 	struct config_priv *pv = (struct config_priv *)cfg;
@@ -667,11 +701,8 @@ eg_config_free(struct eg_config *cfg)
 	free(cfg->dohd.zone_file);
 	strv_free(cfg->dohd.search, cfg->dohd.nsearch);
 	free(cfg->netjaild.user.name);
-	for (i = 0; i < cfg->policy.nrules; i++)
-		free(cfg->policy.rules[i].text);
-	free(cfg->policy.rules);
-	free(cfg->policy.permit);
-	free(cfg->policy.permit_at);
+	cfg_policy_conf_free(&cfg->policy);
+	cfg_workloads_free(cfg);
 	strv_free(pv->files, pv->nfiles);
 	free(pv);
 }

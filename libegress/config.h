@@ -79,6 +79,35 @@ struct eg_rule_src {
 	struct eg_origin at;
 };
 
+/* A policy as written: [policy], or a [workload NAME] section's own. */
+struct eg_policy_conf {
+	enum eg_policy_mode mode;	/* default enforce */
+	struct eg_rule_src *rules;	/* allow = and lines of allow files */
+	size_t nrules;
+	struct eg_cidr *permit;		/* permit_cidr */
+	struct eg_origin *permit_at;
+	size_t npermit;
+};
+
+struct eg_wl_match;			/* workload.h */
+
+/*
+ * A [workload NAME] section: the jailed traffic its matches name gets its
+ * own policy instead of [policy]'s.  [jail] direct endpoints hold for
+ * every workload; a workload's own direct lines add to them.  Loaded only
+ * with EG_CONFIG_WORKLOADS (see there).
+ */
+struct eg_workload {
+	char *name;
+	struct eg_origin at;		/* its "[workload NAME]" line */
+	struct eg_wl_match *matches;
+	size_t nmatches;
+	bool mode_set;			/* else mode is [policy]'s */
+	struct eg_policy_conf policy;
+	struct eg_direct *direct;
+	size_t ndirect;
+};
+
 struct eg_config {
 	char *path;		/* the main file */
 	/*
@@ -174,14 +203,10 @@ struct eg_config {
 		struct eg_user user;		/* default egressjail */
 	} netjaild;
 
-	struct {
-		enum eg_policy_mode mode;	/* default enforce */
-		struct eg_rule_src *rules;	/* allow = and lines of allow files */
-		size_t nrules;
-		struct eg_cidr *permit;		/* permit_cidr */
-		struct eg_origin *permit_at;
-		size_t npermit;
-	} policy;
+	struct eg_policy_conf policy;	/* the default workload */
+
+	struct eg_workload *workloads;	/* in config order */
+	size_t nworkloads;
 };
 
 /* Collected errors of one load. */
@@ -201,6 +226,14 @@ enum {
 	 */
 	EG_CONFIG_CONNECTD = 1 << 1,
 	EG_CONFIG_DOHD = 1 << 2,
+	/*
+	 * Take [workload NAME] sections.  The daemons do not enforce them
+	 * yet (docs/WORKLOADS.md), so without this flag a file that has one
+	 * is refused after it was checked whole: a section that parsed but
+	 * did nothing would leave its workload on [policy] while its
+	 * operator believes it isolated.
+	 */
+	EG_CONFIG_WORKLOADS = 1 << 3,
 };
 
 /* The flags eg_config_load() takes for daemon NAME ("connectd", ...). */

@@ -322,4 +322,5 @@ cfg_check_all(struct loader *ld)
 	check_direct_dups(ld);
 	check_listen_clash(ld);
 	check_users(ld);
+	cfg_check_workloads(ld);
 }

@@ -15,10 +15,15 @@
 
 #include "config.h"
 #include "errfmt.h"
+#include "workload.h"
 
 #define FILE_MAX	(1024 * 1024)	/* bytes in any one file */
 
-#define MAX_RULES	100000
+#define MAX_RULES	100000		/* in one policy */
+#define MAX_RULES_ALL	1000000		/* in [policy] and every workload */
+#define MAX_WORKLOADS	1024
+#define MAX_MATCHES	256		/* in one workload */
+#define MAX_MATCHES_ALL	4096		/* in all: overlaps are n^2 */
 #define MAX_LISTEN	16
 #define MAX_ALLOW_FILES	1000
 
@@ -32,8 +37,9 @@ struct config_priv {
 	size_t nfiles;
 };
 
+/* S_WORKLOAD is "[workload NAME]", the one section given many times. */
 enum sect { S_JAIL, S_CHAIN, S_CONNECTD, S_DOHD, S_NETJAILD, S_POLICY,
-	S_COUNT, S_NONE = -1, S_BAD = -2 };
+	S_WORKLOAD, S_COUNT, S_NONE = -1, S_BAD = -2 };
 
 extern const char *const cfg_sect_names[S_COUNT];
 
@@ -52,7 +58,8 @@ struct keydef {
 	enum sect sect;
 	const char *name;
 	key_fn fn;
-	size_t off;		/* the member of struct eg_config it sets */
+	size_t off;		/* the member it sets: of struct eg_config, or
+				   of struct eg_workload in S_WORKLOAD */
 	size_t cap;		/* a list key: most entries; 0: given once */
 	size_t count;		/* a list key: its entry count's offset */
 	uint64_t min, max;	/* numbers, sizes and durations */
@@ -72,6 +79,10 @@ struct loader {
 	int *key_line;		/* first line of each key, by keydef index */
 	bool *cap_hit;		/* a list cap already reported */
 	bool oom;
+	size_t wl;		/* S_WORKLOAD: the section's workload */
+	char wl_label[EG_WL_NAME_MAX + 16];	/* "workload NAME" */
+	size_t nmatches;	/* match lines of all workloads */
+	size_t nrules_all;	/* allow rules of all policies */
 };
 
 /* config.c: messages, memory, the scanner and the allow files */
@@ -84,13 +95,14 @@ char *cfg_xstrdup(struct loader *, const char *);
 bool cfg_is_ws(char);
 bool cfg_add_allow_file(struct loader *, const struct keydef *,
     const char *, struct eg_origin, char *);
+void cfg_policy_conf_free(struct eg_policy_conf *);
 
 /* config_keys.c: the key table and the setters */
 extern const struct keydef cfg_keys[];
 extern const size_t cfg_nkeys;
 const struct keydef *cfg_find_key(enum sect, const char *, size_t *);
 int cfg_key_seen(const struct loader *, enum sect, const char *);
-size_t cfg_list_count(const struct eg_config *, const struct keydef *);
+size_t cfg_list_count(struct loader *, const struct keydef *);
 bool cfg_rule_add(struct loader *, const char *, struct eg_origin, char *);
 bool cfg_strlist_add(struct loader *, char ***, size_t *, const char *,
     char *);
@@ -105,6 +117,18 @@ bool cfg_add_upstream(struct loader *, const struct keydef *, const char *,
     struct eg_origin, char *);
 void cfg_hop_clear(struct eg_hop *);
 void cfg_upstream_clear(struct eg_upstream *);
+
+/* the section name for messages: "jail", ..., or "workload NAME" */
+const char *cfg_sect_label(const struct loader *);
+/* the policy the current section's allow/permit_cidr keys add to */
+struct eg_policy_conf *cfg_cur_policy(struct loader *);
+
+/* config_workload.c: [workload NAME] sections */
+void cfg_workload_section(struct loader *, int, const char *);
+bool cfg_add_match(struct loader *, const struct keydef *, const char *,
+    struct eg_origin, char *);
+void cfg_check_workloads(struct loader *);
+void cfg_workloads_free(struct eg_config *);
 
 /* config_check.c: defaults, then the checks across keys */
 bool cfg_set_defaults(struct loader *);

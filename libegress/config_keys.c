@@ -29,16 +29,25 @@
 #define IFNAME_MAX	15
 
 
+/* What a key's offsets are relative to: the config, or the workload. */
+static char *
+base(struct loader *ld)
+{
+	if (ld->sect == S_WORKLOAD)
+		return (char *)&ld->cfg->workloads[ld->wl];
+	return (char *)ld->cfg;
+}
+
 static void *
 member(struct loader *ld, const struct keydef *k)
 {
-	return (char *)ld->cfg + k->off;
+	return base(ld) + k->off;
 }
 
 static size_t *
 count(struct loader *ld, const struct keydef *k)
 {
-	return (size_t *)((char *)ld->cfg + k->count);
+	return (size_t *)(base(ld) + k->count);
 }
 
 
@@ -274,6 +283,17 @@ set_enum(struct loader *ld, const struct keydef *k, const char *v,
 	return true;
 }
 
+/* A workload's mode; one it does not set is [policy]'s. */
+static bool
+set_wl_mode(struct loader *ld, const struct keydef *k, const char *v,
+    struct eg_origin at, char *err)
+{
+	if (!set_enum(ld, k, v, at, err))
+		return false;
+	ld->cfg->workloads[ld->wl].mode_set = true;
+	return true;
+}
+
 /* One of a few words, kept as text (log_level, as the logger takes it). */
 static bool
 set_word(struct loader *ld, const struct keydef *k, const char *v,
@@ -450,21 +470,22 @@ add_interface(struct loader *ld, const struct keydef *k, const char *v,
 	return true;
 }
 
+/* [jail] direct and a workload's direct */
 static bool
 add_direct(struct loader *ld, const struct keydef *k, const char *v,
     struct eg_origin at, char *err)
 {
-	struct eg_config *c = ld->cfg;
-	struct eg_direct d;
+	struct eg_direct **arr = member(ld, k), d;
+	size_t *n = count(ld, k);
 
 	/* duplicates are found once all are read: see check_direct_dups */
 	memset(&d, 0, sizeof(d));
 	if (!eg_endpoint_parse(v, &d.ep, err))
 		return false;
-	if (!cfg_grow(ld, &c->jail.direct, c->jail.ndirect, sizeof(d)))
+	if (!cfg_grow(ld, arr, *n, sizeof(d)))
 		return false;
 	d.at = at;
-	c->jail.direct[c->jail.ndirect++] = d;
+	(*arr)[(*n)++] = d;
 	return true;
 }
 
@@ -574,42 +595,48 @@ static bool
 add_permit(struct loader *ld, const struct keydef *k, const char *v,
     struct eg_origin at, char *err)
 {
-	struct eg_config *c = ld->cfg;
+	struct eg_policy_conf *p = cfg_cur_policy(ld);
 	struct eg_cidr cidr;
 
 	if (!eg_cidr_parse(v, &cidr, err))
 		return false;
-	if (!cfg_grow(ld, &c->policy.permit, c->policy.npermit, sizeof(cidr)) ||
-	    !cfg_grow(ld, &c->policy.permit_at, c->policy.npermit,
-	    sizeof(at)))
+	if (!cfg_grow(ld, &p->permit, p->npermit, sizeof(cidr)) ||
+	    !cfg_grow(ld, &p->permit_at, p->npermit, sizeof(at)))
 		return false;
-	c->policy.permit[c->policy.npermit] = cidr;
-	c->policy.permit_at[c->policy.npermit] = at;
-	c->policy.npermit++;
+	p->permit[p->npermit] = cidr;
+	p->permit_at[p->npermit] = at;
+	p->npermit++;
 	return true;
 }
 
 bool
 cfg_rule_add(struct loader *ld, const char *v, struct eg_origin at, char *err)
 {
-	struct eg_config *c = ld->cfg;
+	struct eg_policy_conf *p = cfg_cur_policy(ld);
 	struct eg_rule r;
 	struct eg_rule_src src;
 
-	if (c->policy.nrules >= MAX_RULES) {
+	if (p->nrules >= MAX_RULES) {
 		snprintf(err, EG_ERR_MAX, "more than %d allow rules",
 		    MAX_RULES);
+		return false;
+	}
+	/* workloads each have their own; memory is bounded by the sum */
+	if (ld->nrules_all >= MAX_RULES_ALL) {
+		snprintf(err, EG_ERR_MAX, "more than %d allow rules in all "
+		    "policies", MAX_RULES_ALL);
 		return false;
 	}
 	if (!eg_rule_parse(v, &r, err))
 		return false;
 	eg_rule_clear(&r);
-	if (!cfg_grow(ld, &c->policy.rules, c->policy.nrules, sizeof(src)))
+	if (!cfg_grow(ld, &p->rules, p->nrules, sizeof(src)))
 		return false;
 	if ((src.text = cfg_xstrdup(ld, v)) == NULL)
 		return false;
 	src.at = at;
-	c->policy.rules[c->policy.nrules++] = src;
+	p->rules[p->nrules++] = src;
+	ld->nrules_all++;
 	return true;
 }
 
@@ -623,6 +650,7 @@ add_allow(struct loader *ld, const struct keydef *k, const char *v,
 /* -- the key table --------------------------------------------------------- */
 
 #define OFF(f) offsetof(struct eg_config, f)
+#define WOFF(f) offsetof(struct eg_workload, f)
 #define MS(x) ((uint64_t)(x))
 #define SEC(x) ((uint64_t)(x) * 1000)
 #define HOURS(x) ((uint64_t)(x) * 3600 * 1000)
@@ -772,17 +800,31 @@ const struct keydef cfg_keys[] = {
 	{ S_POLICY, "allow_file", cfg_add_allow_file, .cap = MAX_ALLOW_FILES },
 	{ S_POLICY, "permit_cidr", add_permit, .off = OFF(policy.permit),
 	    .cap = MAX_PERMIT, .count = OFF(policy.npermit) },
+
+	/* [workload NAME]: offsets into struct eg_workload */
+	{ S_WORKLOAD, "match", cfg_add_match, .cap = MAX_MATCHES,
+	    .count = WOFF(nmatches) },
+	{ S_WORKLOAD, "mode", set_wl_mode, .off = WOFF(policy.mode),
+	    .words = mode_words },
+	{ S_WORKLOAD, "allow", add_allow, .off = WOFF(policy.rules),
+	    .cap = MAX_RULES, .count = WOFF(policy.nrules) },
+	{ S_WORKLOAD, "allow_file", cfg_add_allow_file,
+	    .cap = MAX_ALLOW_FILES },
+	{ S_WORKLOAD, "permit_cidr", add_permit, .off = WOFF(policy.permit),
+	    .cap = MAX_PERMIT, .count = WOFF(policy.npermit) },
+	{ S_WORKLOAD, "direct", add_direct, .off = WOFF(direct),
+	    .cap = MAX_DIRECT, .count = WOFF(ndirect) },
 };
 
 const size_t cfg_nkeys = sizeof(cfg_keys) / sizeof(cfg_keys[0]);
 
 /* Entries a list key holds now, for its cap. */
 size_t
-cfg_list_count(const struct eg_config *c, const struct keydef *k)
+cfg_list_count(struct loader *ld, const struct keydef *k)
 {
 	if (k->count == 0)
 		return 0;	/* allow_file: its files are not counted */
-	return *(const size_t *)((const char *)c + k->count);
+	return *count(ld, k);
 }
 
 const struct keydef *

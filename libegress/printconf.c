@@ -53,4 +53,14 @@ eg_config_summary(const struct eg_config *cfg, FILE *out)
 	    cfg->jail.ipv6 == EG_IPV6_JAIL ? "jail" : "drop");
 	fprintf(out, "inbound:          %s\n",
 	    cfg->jail.inbound == EG_INBOUND_PUBLISHED ? "published" : "drop");
+	if (cfg->nworkloads > 0)
+		fprintf(out, "workloads:        %zu\n", cfg->nworkloads);
+	for (i = 0; i < cfg->nworkloads; i++) {
+		const struct eg_workload *w = &cfg->workloads[i];
+
+		fprintf(out, "  %s: %zu matches, %zu allow rules (mode %s), "
+		    "%zu permit_cidr, %zu direct\n", w->name, w->nmatches,
+		    w->policy.nrules, w->policy.mode == EG_MODE_ENFORCE ?
+		    "enforce" : "report", w->policy.npermit, w->ndirect);
+	}
 }

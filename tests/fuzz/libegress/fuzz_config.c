@@ -20,6 +20,7 @@ static int fuzz_glob(const char *, int, int (*)(const char *, int),
 #include "config_check.c"
 #include "config_keys.c"
 #include "config_url.c"
+#include "config_workload.c"
 #include "printconf.c"
 
 static int
@@ -43,8 +44,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *devnull;
 	size_t i;
 
+	/* [workload] sections taken, so their success path is reached */
 	cfg = eg_config_load_buf("fuzz.conf", (const char *)data, size,
-	    EG_CONFIG_NO_USERS, &errs);
+	    EG_CONFIG_NO_USERS | EG_CONFIG_WORKLOADS, &errs);
 	/* exactly one of: a config, or at least one error */
 	if ((cfg == NULL) == (errs.n == 0))
 		abort();
