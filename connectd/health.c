@@ -15,6 +15,7 @@
 #include "cd.h"
 #include "http.h"
 #include "log.h"
+#include "sbuf.h"
 
 #define HHEAD_MAX 4096
 
@@ -28,46 +29,6 @@ struct hconn {
 	bool answered;
 	char buf[HHEAD_MAX];
 };
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	char *np;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL,
-		    b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p != NULL && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		if ((np = realloc(b->p, b->cap * 2 + (size_t)n + 256)) == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = b->cap * 2 + (size_t)n + 256;
-	}
-}
 
 /* JSON string body: our own texts, but they may quote hop errors. */
 static void
@@ -196,7 +157,7 @@ hop_metrics(struct sbuf *b, struct cd *cd)
 char *
 cd_render_metrics(struct cd *cd, size_t *len)
 {
-	struct sbuf b = { NULL, 0, 0, false };
+	struct sbuf b = SBUF_INIT;
 	const struct scalar *sc;
 	char why[256];
 	size_t i, m, k;
@@ -226,18 +187,13 @@ cd_render_metrics(struct cd *cd, size_t *len)
 	peer_metrics(&b, "netjaild", cd->netjaild_up, cd->netjaild_ready,
 	    &cd->netjaild_stats);
 	peer_metrics(&b, "dohd", cd->dohd_up, cd->dohd_ready, &cd->dohd_stats);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
+	return sb_take(&b, len);
 }
 
 char *
 cd_render_health(struct cd *cd, size_t *len)
 {
-	struct sbuf b = { NULL, 0, 0, false };
+	struct sbuf b = SBUF_INIT;
 	char why[256] = "", hl[16];
 	uint64_t now = eg_now_ms();
 	bool ready;
@@ -283,12 +239,7 @@ cd_render_health(struct cd *cd, size_t *len)
 		sb_printf(&b, "\"}");
 	}
 	sb_printf(&b, "]}\n");
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
+	return sb_take(&b, len);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "peerstat.h"
+#include "sbuf.h"
 
 #define PS_PEER_MAX	16
 
@@ -287,51 +288,6 @@ ps_get(const struct ps_stats *s, const char *key)
 
 /* ---- rendering */
 
-struct pbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void pb_printf(struct pbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-pb_printf(struct pbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	size_t need;
-	char *np;
-	int n;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	need = b->len + (size_t)n + 1;
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-
-		while (cap < need)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 static bool
 peer_applies(const struct ps_family *f, const char *peer)
 {
@@ -382,16 +338,16 @@ match(const struct ps_family *f, const char *key, const char **x,
 }
 
 static void
-sample(struct pbuf *b, const char *peer, const struct ps_family *f,
+sample(struct sbuf *b, const char *peer, const struct ps_family *f,
     const char *x, size_t xl, const char *val)
 {
-	pb_printf(b, "egressjail_%s_%s", peer, f->name);
+	sb_printf(b, "egressjail_%s_%s", peer, f->name);
 	if (f->label != NULL)
-		pb_printf(b, "{%s=\"%.*s\"}", f->label, (int)xl, x);
+		sb_printf(b, "{%s=\"%.*s\"}", f->label, (int)xl, x);
 	if (f->ms)
-		pb_printf(b, " %.9g\n", strtod(val, NULL) / 1000.0);
+		sb_printf(b, " %.9g\n", strtod(val, NULL) / 1000.0);
 	else
-		pb_printf(b, " %s\n", val);
+		sb_printf(b, " %s\n", val);
 }
 
 /* The name a key without a family gets (after egressjail_<peer>_). */
@@ -423,7 +379,7 @@ name_taken(const char *peer, const char *name)
 char *
 ps_render(const struct ps_stats *s, const char *peer, size_t *len)
 {
-	struct pbuf b = { NULL, 0, 0, false };
+	struct sbuf b = SBUF_INIT;
 	bool used[PS_ENTRIES_MAX] = { false };
 	char gn[PS_KEY_MAX + 1], gj[PS_KEY_MAX + 1];
 	const char *x = NULL;
@@ -449,7 +405,7 @@ ps_render(const struct ps_stats *s, const char *peer, size_t *len)
 					continue;
 				used[i] = true;
 				if (!head)
-					pb_printf(&b, "# HELP egressjail_%s_%s "
+					sb_printf(&b, "# HELP egressjail_%s_%s "
 					    "%s\n# TYPE egressjail_%s_%s %s\n",
 					    peer, fam[g].name, fam[g].help,
 					    peer, fam[g].name, fam[g].type);
@@ -474,17 +430,10 @@ ps_render(const struct ps_stats *s, const char *peer, size_t *len)
 		}
 		if (dup)
 			continue;
-		pb_printf(&b, "# HELP egressjail_%s_%s %s status key %s.\n"
+		sb_printf(&b, "# HELP egressjail_%s_%s %s status key %s.\n"
 		    "# TYPE egressjail_%s_%s untyped\negressjail_%s_%s %s\n",
 		    peer, gn, peer, s->e[i].key, peer, gn, peer, gn,
 		    s->e[i].val);
 	}
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	if (b.p == NULL && (b.p = calloc(1, 1)) == NULL)
-		return NULL;
-	*len = b.len;
-	return b.p;
+	return sb_take(&b, len);
 }

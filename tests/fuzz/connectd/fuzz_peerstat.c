@@ -3,6 +3,7 @@
  * value rules, and the rendering must always pass the strict exposition
  * checker (no peer byte can open a line, a comment or a label). */
 #include "../../../connectd/peerstat.c"
+#include "../../../connectd/sbuf.c"
 #include "../../unit/connectd/promcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
