@@ -32,6 +32,10 @@ for spec in sys.argv[2:]:
     s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     if fam == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    if proto == "tcp":
+        # As an attacker would: a TIME_WAIT the daemon left on its
+        # own port must not keep the squatter out.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, int(port)))
     if proto == "tcp":
         s.listen(16)
