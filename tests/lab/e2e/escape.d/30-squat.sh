@@ -177,11 +177,43 @@ done
 # where nft finds the TIME_WAIT socket, which has no mark, before the
 # listener: busy clients that reuse ports got refused).  connectd answers a
 # plain HTTP request to an IP literal with 403 and closes first.
+# The client reads to the end before it closes, so connectd closes first and
+# the TIME_WAIT is on connectd's side only (curl could close first, racing
+# connectd's FIN, and keep its own TIME_WAIT on the port: bind failed).
+sq_get() {	# one request from w1's port 45123; prints the status code
+	lab_exec w1 python3 - "$LAB_INET4" <<'PY' 2>&1
+import socket, sys, time
+for _ in range(20):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("0.0.0.0", 45123))
+        s.settimeout(4)
+        s.connect((sys.argv[1], 9999))
+        break
+    except OSError as e:
+        err = e
+        s.close()
+        time.sleep(0.1)
+else:
+    print("connect: %s" % err)
+    sys.exit(1)
+s.sendall(b"GET / HTTP/1.1\r\nHost: %s:9999\r\n\r\n" % sys.argv[1].encode())
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+s.close()
+print(data.split(b" ")[1].decode() if data.startswith(b"HTTP/") else "none")
+PY
+}
 sq_reuse() {	# prints the two HTTP codes and the TIME_WAIT seen between
 	local a b tw
-	a=$(k_curl w -o /dev/null -w '%{http_code}' --local-port 45123 "http://$LAB_INET4:9999/" 2>&1) || true
+	a=$(sq_get) || true
 	tw=$(lab_exec host ss -Htan state time-wait "( sport = :15001 and dport = :45123 )" | wc -l)
-	b=$(k_curl w -o /dev/null -w '%{http_code}' --local-port 45123 "http://$LAB_INET4:9999/" 2>&1) || true
+	b=$(sq_get) || true
 	echo "first $a, time-wait $tw, second $b"
 	[ "$a" = 403 ] && [ "$tw" -ge 1 ] && [ "$b" = 403 ]
 }
