@@ -17,7 +17,6 @@
  * SIGHUP loads a new generation (tunnels keep theirs), SIGTERM drains.
  */
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -377,23 +376,18 @@ ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
 }
 
 static void
-start_ctl(struct cd *cd, const struct eg_config *cfg, gid_t gid)
+start_ctl(struct cd *cd, const struct eg_config *cfg)
 {
-	struct eg_ipc_roles roles;
 	char path[512], err[256];
 
-	memset(&roles, 0, sizeof(roles));
-	roles.netjaild_uid = cfg->netjaild.user.uid;
-	roles.connectd_uid = cfg->connectd.user.uid;
-	roles.dohd_uid = cfg->dohd.user.uid;
-	roles.admin_gid = gid;
-	eg_daemon_sock_path(cfg, "connectd", path, sizeof(path));
-	cd->ctl = eg_ctl_server_start(cd->loop, path, gid, &roles,
-	    EG_ROLE_CONNECTD, ctl_handler, cd, err, sizeof(err));
-	if (cd->ctl == NULL)
+	cd->ctl = eg_ctl_server_open(cd->loop, cfg, EG_ROLE_CONNECTD,
+	    ctl_handler, cd, err, sizeof(err));
+	if (cd->ctl == NULL) {
+		eg_daemon_sock_path(cfg, "connectd", path, sizeof(path));
 		eg_log(EG_LOG_WARN, "ctl", "path=%s error=\"%s\" note=\"no "
 		    "control socket: egressctl cannot reach connectd\"", path,
 		    err);
+	}
 }
 
 /* After the drop: the peers tell roles apart by SO_PEERCRED, and only
@@ -431,8 +425,6 @@ main(int argc, char **argv)
 {
 	struct cd *cd = &the_cd;
 	struct eg_config *cfg;
-	struct group *gr;
-	gid_t ctl_gid = (gid_t)-1;
 	char err[300];
 
 	eg_daemon_init(&d, "connectd", argc, argv, NULL, NULL);
@@ -448,11 +440,9 @@ main(int argc, char **argv)
 
 	raise_nofile();
 	open_listeners(cd, cfg);
-	if (cfg->jail.group != NULL && (gr = getgrnam(cfg->jail.group)) != NULL)
-		ctl_gid = gr->gr_gid;
 
 	cd->loop = uv_default_loop();
-	start_ctl(cd, cfg, ctl_gid);
+	start_ctl(cd, cfg);
 	/* Before the drop: a pipe on stderr is reopened through /proc. */
 	cd_alog_init(cd, cfg);
 

@@ -8,8 +8,6 @@
  * only as the allowlist would answer a client.  Either way over DoH.
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -232,45 +230,10 @@ handler(struct eg_ctl_conn *c, enum eg_role role, const struct eg_ipc_msg *m,
 	}
 }
 
-/*
- * The uid a peer daemon runs as.  dohd loads its config on its own
- * (EG_CONFIG_DOHD), which leaves the other daemons' users unresolved; left
- * at 0, connectd would be taken for an admin by its group and refused
- * RESOLVE_REQ (hop names, the resolve check).  Looked up here, while
- * still root and before Landlock.
- */
-static uid_t
-peer_uid(const struct eg_user *u)
-{
-	struct passwd *pw;
-
-	if (u->uid != 0)
-		return u->uid;
-	if (u->name != NULL && (pw = getpwnam(u->name)) != NULL &&
-	    pw->pw_uid != 0)
-		return pw->pw_uid;
-	return (uid_t)-1;
-}
-
 int
 dctl_start(struct dohd_app *a, char *err, size_t errlen)
 {
-	const struct eg_config *cfg = a->boot_cfg;
-	struct eg_ipc_roles roles;
-	struct group *gr;
-	gid_t gid = (gid_t)-1;
-	char path[512];
-
-	/* The control group may talk to us; without it only root can. */
-	if (cfg->jail.group != NULL && (gr = getgrnam(cfg->jail.group)) != NULL)
-		gid = gr->gr_gid;
-	memset(&roles, 0, sizeof(roles));
-	roles.netjaild_uid = peer_uid(&cfg->netjaild.user);
-	roles.connectd_uid = peer_uid(&cfg->connectd.user);
-	roles.dohd_uid = cfg->dohd.user.uid;
-	roles.admin_gid = gid == (gid_t)-1 ? 0 : gid;
-	eg_daemon_sock_path(cfg, "dohd", path, sizeof(path));
-	a->ctl = eg_ctl_server_start(a->loop, path, gid, &roles,
-	    EG_ROLE_DOHD, handler, a, err, errlen);
+	a->ctl = eg_ctl_server_open(a->loop, a->boot_cfg, EG_ROLE_DOHD,
+	    handler, a, err, errlen);
 	return a->ctl != NULL ? 0 : -1;
 }

@@ -67,20 +67,10 @@ int
 ctl_call(const char *path, uint16_t type, const void *payload, size_t len,
     struct ctl_buf *buf, struct eg_ipc_msg *reply)
 {
-	int r;
-
 	memset(reply, 0, sizeof(*reply));
-	reply->fd = -1;
-	r = eg_ipc_call(path, type, payload, len, buf->b, sizeof(buf->b),
+	/* a reply with a descriptor attached is refused by eg_ipc_recv */
+	return eg_ipc_call(path, type, payload, len, buf->b, sizeof(buf->b),
 	    reply, CTL_CALL_TIMEOUT_MS);
-	if (r == 0 && reply->fd >= 0) {
-		/* no reply egressctl asks for carries a descriptor */
-		close(reply->fd);
-		reply->fd = -1;
-		errno = EPROTO;
-		return -1;
-	}
-	return r;
 }
 
 char *

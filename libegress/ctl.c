@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "daemon.h"
 #include "log.h"
 
 #define CTL_MAX_CONNS		64	/* per server */
@@ -145,8 +146,6 @@ conn_read_one(struct eg_ctl_conn *c)
 		return false;
 	}
 	if (!eg_ipc_allowed(s->self, c->role, msg.hdr.type)) {
-		if (msg.fd >= 0)
-			close(msg.fd);
 		conn_drop(c, "type_not_allowed");
 		return false;
 	}
@@ -319,6 +318,21 @@ eg_ctl_server_start(uv_loop_t *loop, const char *path, gid_t gid,
 	return s;
 }
 
+struct eg_ctl_server *
+eg_ctl_server_open(uv_loop_t *loop, const struct eg_config *cfg,
+    enum eg_role self, eg_ctl_handler handler, void *arg, char *err,
+    size_t errlen)
+{
+	struct eg_ipc_roles roles;
+	char path[512];
+
+	eg_ipc_roles_from_config(cfg, &roles);
+	eg_daemon_sock_path(cfg, eg_role_name(self), path, sizeof(path));
+	/* the socket's group is the control group: without one, root's */
+	return eg_ctl_server_start(loop, path, roles.admin_gid, &roles, self,
+	    handler, arg, err, errlen);
+}
+
 void
 eg_ctl_server_stop(struct eg_ctl_server *s)
 {
@@ -346,7 +360,7 @@ eg_ctl_reply2(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
 		errno = ENOTCONN;
 		return -1;
 	}
-	if (eg_ipc_sendv(c->fd, type, id, iov, 2, -1) == -1) {
+	if (eg_ipc_sendv(c->fd, type, id, iov, 2) == -1) {
 		/* EINVAL is our own bug: the conn is fine, the reply is not. */
 		if (errno != EINVAL && errno != EMSGSIZE)
 			conn_drop(c, errno == EAGAIN ? "not_reading" :
@@ -514,10 +528,6 @@ client_read_one(struct eg_ctl_client *cl)
 	if (r <= 0) {
 		client_reset(cl, -ECONNRESET);
 		return false;
-	}
-	if (msg.fd >= 0) {	/* only FD_PASS carries one: never a reply */
-		close(msg.fd);
-		msg.fd = -1;
 	}
 	rq = req_find(cl, msg.hdr.id);
 	if (rq == NULL && is_reply(msg.hdr.type)) {
@@ -689,8 +699,7 @@ eg_ctl_request2(struct eg_ctl_client *cl, uint16_t type, const void *head,
 		/* Never run the callback from inside this call. */
 		rq->status = -ENOTCONN;
 		timeout_ms = 0;
-	} else if (eg_ipc_sendv(cl->link->fd, type, rq->id, iov, 2,
-	    -1) == -1) {
+	} else if (eg_ipc_sendv(cl->link->fd, type, rq->id, iov, 2) == -1) {
 		if (errno == EINVAL || errno == EMSGSIZE) {
 			TAILQ_REMOVE(&cl->reqs, rq, link);
 			uv_close((uv_handle_t *)&rq->timer, req_closed);

@@ -40,6 +40,16 @@ typedef void (*eg_ctl_handler)(struct eg_ctl_conn *c, enum eg_role role,
 struct eg_ctl_server *eg_ctl_server_start(uv_loop_t *loop, const char *path,
     gid_t gid, const struct eg_ipc_roles *roles, enum eg_role self,
     eg_ctl_handler handler, void *arg, char *err, size_t errlen);
+/*
+ * A daemon's control socket, RUNDIR/<self>.sock, the way all three open
+ * it: the peers' roles from cfg (eg_ipc_roles_from_config: the daemon
+ * users, root, and the [jail] group members; without that group, root
+ * alone), the socket's group that same group.
+ */
+struct eg_config;
+struct eg_ctl_server *eg_ctl_server_open(uv_loop_t *loop,
+    const struct eg_config *cfg, enum eg_role self, eg_ctl_handler handler,
+    void *arg, char *err, size_t errlen);
 void eg_ctl_server_stop(struct eg_ctl_server *s);
 
 int eg_ctl_reply(struct eg_ctl_conn *c, uint16_t type, uint32_t id,

@@ -4,14 +4,17 @@
  * Transport: AF_UNIX SOCK_SEQPACKET under the runtime directory, one
  * listening socket per daemon (netjaild.sock, connectd.sock, dohd.sock),
  * mode 0660, group egressjail.  One datagram is one message: a fixed
- * 12-byte header followed by exactly hdr.len payload bytes.  At most one
- * file descriptor travels with a message (SCM_RIGHTS), and only on the
- * types that declare one.
+ * 12-byte header followed by exactly hdr.len payload bytes.  No message
+ * carries a file descriptor.
+ *
+ * ipc.c: the wire format (this header's types, the decoder, accessors);
+ * ipc_sock.c: the sockets, credentials, the blocking call; ipc_roles.c:
+ * who a peer is and what it may send.
  *
  * All integers are in host byte order (both ends are on the same host).
  * Every decoder checks the exact payload size for its type; anything off by
  * one byte, an unknown type, a type the peer's role may not send, or an fd
- * where none is expected is rejected and the peer disconnected.
+ * attached is rejected and the peer disconnected.
  */
 #ifndef EG_IPC_H
 #define EG_IPC_H
@@ -47,7 +50,6 @@ enum eg_msg {
 	EG_MSG_RESOLVE_REP,	/* struct eg_msg_resolve_rep + addresses */
 	EG_MSG_EXPLAIN_REQ,	/* struct eg_msg_explain_req + host */
 	EG_MSG_EXPLAIN_REP,	/* struct eg_msg_result + text */
-	EG_MSG_FD_PASS,		/* struct eg_msg_fd_pass, one fd attached */
 	EG_MSG__MAX
 };
 
@@ -121,38 +123,24 @@ struct eg_msg_explain_req {
 	uint16_t hostlen;	/* bytes of host that follow, no NUL */
 };
 
-struct eg_msg_fd_pass {
-	uint32_t what;		/* which listener: daemon-defined */
-};
-
 /* A decoded message: header, payload pointer into the receive buffer. */
 struct eg_ipc_msg {
 	struct eg_ipc_hdr hdr;
 	const uint8_t *payload;
-	int fd;			/* -1 when none */
 };
+
+/* ---- ipc_sock.c: transport ------------------------------------------ */
 
 /* Listening socket: created 0660, chowned to gid (or -1 to leave). */
 int eg_ipc_listen(const char *path, gid_t gid);
 /* Connect to a daemon's socket; returns fd or -1 with errno set. */
 int eg_ipc_connect(const char *path);
-/*
- * Accept one peer and classify it by SO_PEERCRED, with the roles given to
- * eg_ipc_set_roles() (until then only root is known: admin).  The new fd
- * is close-on-exec and blocking.
- */
-int eg_ipc_accept(int lfd, enum eg_role *role, uid_t *uid, pid_t *pid);
 
 /* Who the uids of the config are, so a peer can be classified. */
 struct eg_ipc_roles {
 	uid_t netjaild_uid, connectd_uid, dohd_uid;
-	gid_t admin_gid;	/* control group; root is always admin */
+	gid_t admin_gid;	/* control group, or -1; root is always admin */
 };
-enum eg_role eg_ipc_role_of(const struct eg_ipc_roles *roles, uid_t uid,
-    gid_t gid);
-
-/* The roles eg_ipc_accept() classifies peers with. */
-void eg_ipc_set_roles(const struct eg_ipc_roles *roles);
 /*
  * Classify the peer of a connected socket: SO_PEERCRED uid/gid through
  * eg_ipc_role_of(), and, when that says none, the control group among the
@@ -162,6 +150,41 @@ int eg_ipc_peer_role(int fd, const struct eg_ipc_roles *roles,
     enum eg_role *role, uid_t *uid, pid_t *pid);
 
 /*
+ * Send one message.  Returns 0 or -1 with errno set.  eg_ipc_decode runs
+ * over the message first: EINVAL if it is not valid.
+ */
+int eg_ipc_send(int sock, uint16_t type, uint32_t id, const void *payload,
+    size_t len);
+/* The same, payload gathered from iov (at most EG_IPC_MAX_PAYLOAD bytes). */
+int eg_ipc_sendv(int sock, uint16_t type, uint32_t id,
+    const struct iovec *iov, int iovcnt);
+/*
+ * Receive one message into buf (EG_IPC_MAX_MSG bytes) and decode the
+ * header.  Returns 1 with msg filled, 0 on EOF, -1 on error (errno set;
+ * EBADMSG for a malformed message or one with a descriptor attached,
+ * which is closed and not passed on).
+ */
+int eg_ipc_recv(int sock, uint8_t *buf, size_t buflen, struct eg_ipc_msg *msg);
+
+/* Blocking request/reply with a timeout, for egressctl and probes. */
+int eg_ipc_call(const char *path, uint16_t type, const void *payload,
+    size_t len, uint8_t *buf, size_t buflen, struct eg_ipc_msg *reply,
+    int timeout_ms);
+
+/* ---- ipc_roles.c: who may send what ----------------------------------- */
+
+/* The role of uid/gid: a daemon's uid, root, the control group (primary). */
+enum eg_role eg_ipc_role_of(const struct eg_ipc_roles *roles, uid_t uid,
+    gid_t gid);
+/*
+ * The roles of a config: each daemon's user (looked up by name when the
+ * config left it unresolved; root or unknown is no daemon) and the control
+ * group [jail] group (-1 when unset or unknown: then only root is admin).
+ */
+struct eg_config;
+void eg_ipc_roles_from_config(const struct eg_config *cfg,
+    struct eg_ipc_roles *roles);
+/*
  * May a peer of this role send this type (as a request) to this daemon?
  * Reply types are never allowed here: they are valid only on a client
  * socket, as the answer to a pending request (eg_ipc_reply_ok).
@@ -170,26 +193,13 @@ bool eg_ipc_allowed(enum eg_role daemon, enum eg_role peer, uint16_t type);
 /* May this peer touch this set (dohd: DIRECT, connectd: HOPS)?  Nobody
  * sends DOH: the DoH addresses are the configured bootstrap ones. */
 bool eg_ipc_set_allowed(enum eg_role peer, uint8_t set);
+const char *eg_role_name(enum eg_role r);
+
+/* ---- ipc.c: wire format ----------------------------------------------- */
+
 /* Does request type req get a reply, and is rep a valid reply to it? */
 bool eg_ipc_expects_reply(uint16_t req);
 bool eg_ipc_reply_ok(uint16_t req, uint16_t rep);
-
-/*
- * Send one message (fd < 0: none).  Returns 0 or -1 with errno set.
- */
-int eg_ipc_send(int sock, uint16_t type, uint32_t id, const void *payload,
-    size_t len, int fd);
-/* The same, payload gathered from iov (at most EG_IPC_MAX_PAYLOAD bytes).
- * Both run eg_ipc_decode over the message first: EINVAL if it is not
- * valid, or if an fd is given on a type other than EG_MSG_FD_PASS. */
-int eg_ipc_sendv(int sock, uint16_t type, uint32_t id,
-    const struct iovec *iov, int iovcnt, int fd);
-/*
- * Receive one message into buf (EG_IPC_MAX_MSG bytes) and decode the
- * header.  Returns 1 with msg filled, 0 on EOF, -1 on error (errno set;
- * EBADMSG for a malformed message, which is also closed and not passed on).
- */
-int eg_ipc_recv(int sock, uint8_t *buf, size_t buflen, struct eg_ipc_msg *msg);
 
 /*
  * Pure decoder over a received datagram: header sanity, length equality,
@@ -219,12 +229,6 @@ const struct eg_msg_result *eg_ipc_result(const struct eg_ipc_msg *m,
 const struct eg_msg_explain_req *eg_ipc_explain_req(const struct eg_ipc_msg *m,
     char host[EG_NAME_MAX + 1]);
 
-/* Blocking request/reply with a timeout, for egressctl and probes. */
-int eg_ipc_call(const char *path, uint16_t type, const void *payload,
-    size_t len, uint8_t *buf, size_t buflen, struct eg_ipc_msg *reply,
-    int timeout_ms);
-
 const char *eg_msg_name(uint16_t type);
-const char *eg_role_name(enum eg_role r);
 
 #endif

@@ -3,7 +3,6 @@
  * its sets current, answers status.  main() is the start-up sequence.
  */
 #include <errno.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,9 +141,7 @@ main(int argc, char **argv)
 {
 	struct eg_daemon d;
 	struct nj_state st;
-	struct eg_ipc_roles roles;
 	struct nj_ruleset *rs;
-	struct group *gr;
 	uv_loop_t *loop;
 	uv_signal_t sig[4];
 	uv_timer_t verify;
@@ -226,15 +223,9 @@ main(int argc, char **argv)
 	if (links_start(&st.links, &st.cfg, loop, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "links", "error=\"%s\"", err);
 	nj_cut_stale_directs(&st);
-	memset(&roles, 0, sizeof(roles));
-	roles.netjaild_uid = d.cfg->netjaild.user.uid;
-	roles.connectd_uid = d.cfg->connectd.user.uid;
-	roles.dohd_uid = d.cfg->dohd.user.uid;
-	gr = d.cfg->jail.group ? getgrnam(d.cfg->jail.group) : NULL;
-	roles.admin_gid = gr ? gr->gr_gid : (gid_t)-1;
 	eg_daemon_sock_path(d.cfg, "netjaild", sock, sizeof(sock));
-	st.srv = eg_ctl_server_start(loop, sock, roles.admin_gid, &roles,
-	    EG_ROLE_NETJAILD, nj_ctl_handler, &st, err, sizeof(err));
+	st.srv = eg_ctl_server_open(loop, d.cfg, EG_ROLE_NETJAILD,
+	    nj_ctl_handler, &st, err, sizeof(err));
 	if (st.srv == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
 		    "error=\"%s\"", sock, err);

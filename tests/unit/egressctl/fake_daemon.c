@@ -40,7 +40,7 @@ answer(const struct fake *f, int fd)
 
 	while (eg_ipc_recv(fd, buf, sizeof(buf), &m) == 1) {
 		if (f->mode == 2) {
-			eg_ipc_send(fd, EG_MSG_ERROR, m.hdr.id, &e, sizeof(e), -1);
+			eg_ipc_send(fd, EG_MSG_ERROR, m.hdr.id, &e, sizeof(e));
 			continue;
 		}
 		switch (m.hdr.type) {
@@ -57,8 +57,7 @@ answer(const struct fake *f, int fd)
 			iov[0].iov_len = sizeof(st);
 			iov[1].iov_base = text;
 			iov[1].iov_len = (size_t)n;
-			eg_ipc_sendv(fd, EG_MSG_STATUS_REP, m.hdr.id, iov, 2,
-			    -1);
+			eg_ipc_sendv(fd, EG_MSG_STATUS_REP, m.hdr.id, iov, 2);
 			break;
 		case EG_MSG_RELOAD_REQ:
 			n = snprintf(text, sizeof(text), "%s", f->mode == 1 ?
@@ -69,12 +68,11 @@ answer(const struct fake *f, int fd)
 			iov[0].iov_len = sizeof(res);
 			iov[1].iov_base = text;
 			iov[1].iov_len = (size_t)n;
-			eg_ipc_sendv(fd, EG_MSG_RELOAD_REP, m.hdr.id, iov, 2,
-			    -1);
+			eg_ipc_sendv(fd, EG_MSG_RELOAD_REP, m.hdr.id, iov, 2);
 			break;
 		default:
 			e.code = EOPNOTSUPP;
-			eg_ipc_send(fd, EG_MSG_ERROR, m.hdr.id, &e, sizeof(e), -1);
+			eg_ipc_send(fd, EG_MSG_ERROR, m.hdr.id, &e, sizeof(e));
 			break;
 		}
 	}

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "ipc.h"
 
 static _Alignas(8) uint8_t wire[EG_IPC_MAX_MSG + 64];
@@ -131,7 +133,6 @@ static void
 test_fixed_sizes(void **state)
 {
 	struct eg_msg_error e = { .code = EPERM };
-	struct eg_msg_fd_pass f = { .what = 3 };
 	struct eg_msg_result r = { 0, 0 };
 	struct eg_ipc_msg m;
 
@@ -139,7 +140,6 @@ test_fixed_sizes(void **state)
 	exact(EG_MSG_STATUS_REQ, NULL, 0);
 	exact(EG_MSG_RELOAD_REQ, NULL, 0);
 	exact(EG_MSG_ERROR, &e, sizeof(e));
-	exact(EG_MSG_FD_PASS, &f, sizeof(f));
 	exact(EG_MSG_SET_ACK, &r, sizeof(r));
 	/* A SET_ACK carries no text. */
 	r.textlen = 2;
@@ -157,7 +157,6 @@ test_fixed_sizes(void **state)
 	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_ERROR, &e, sizeof(e)),
 	    &m), 0);
 	assert_int_equal(m.hdr.id, 7);
-	assert_int_equal(m.fd, -1);
 	assert_ptr_equal(m.payload, wire + 12);
 }
 
@@ -577,56 +576,19 @@ raw_send(int s, const void *buf, size_t len, const int *fds, size_t n)
 }
 
 static void
-test_fd_roundtrip(void **state)
-{
-	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
-	struct eg_msg_fd_pass f = { .what = 5 };
-	struct eg_ipc_msg m;
-	int sv[2], p[2];
-	char c = 0;
-
-	(void)state;
-	pair(sv);
-	assert_int_equal(pipe(p), 0);
-	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_FD_PASS, 42, &f, sizeof(f),
-	    p[1]), 0);
-	close(p[1]);
-	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 1);
-	assert_int_equal(m.hdr.type, EG_MSG_FD_PASS);
-	assert_int_equal(m.hdr.id, 42);
-	assert_true(m.fd >= 0);
-	assert_int_equal(fcntl(m.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-	/* The received fd is the pipe's write end. */
-	assert_int_equal(write(m.fd, "x", 1), 1);
-	assert_int_equal(read(p[0], &c, 1), 1);
-	assert_int_equal(c, 'x');
-	close(m.fd);
-	close(p[0]);
-	close(sv[0]);
-	close(sv[1]);
-}
-
-static void
 test_send_refuses(void **state)
 {
 	struct eg_msg_error e = { .code = 0 };
-	struct eg_msg_fd_pass f = { .what = 1 };
 	int sv[2];
 
 	(void)state;
 	pair(sv);
-	/* Invalid payload, fd on a type without one, FD_PASS without fd. */
-	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_ERROR, 1, &e, sizeof(e),
-	    -1), -1);
-	assert_int_equal(errno, EINVAL);
-	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REQ, 1, NULL, 0,
-	    sv[1]), -1);
-	assert_int_equal(errno, EINVAL);
-	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_FD_PASS, 1, &f, sizeof(f),
-	    -1), -1);
+	/* Invalid payload, too long a payload. */
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_ERROR, 1, &e, sizeof(e)),
+	    -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REP, 1, wire,
-	    EG_IPC_MAX_PAYLOAD + 1, -1), -1);
+	    EG_IPC_MAX_PAYLOAD + 1), -1);
 	assert_int_equal(errno, EMSGSIZE);
 	close(sv[0]);
 	close(sv[1]);
@@ -645,7 +607,7 @@ expect_rejected(int s)
 static void
 test_unexpected_fd(void **state)
 {
-	struct eg_msg_fd_pass f = { .what = 1 };
+	struct eg_msg_error e = { .code = EPERM };
 	int sv[2], p[2], fds[3], before, i;
 
 	(void)state;
@@ -653,21 +615,19 @@ test_unexpected_fd(void **state)
 	assert_int_equal(pipe(p), 0);
 	before = nfds_open();
 	for (i = 0; i < 50; i++) {
-		/* An fd on a type that carries none. */
+		/* No type carries one: an fd on a request... */
 		raw_send(sv[0], wire, mk(EG_MSG_STATUS_REQ, NULL, 0), p, 1);
 		expect_rejected(sv[1]);
-		/* Two fds on FD_PASS. */
+		/* ...two on a reply... */
 		fds[0] = p[0];
 		fds[1] = p[1];
-		raw_send(sv[0], wire, mk(EG_MSG_FD_PASS, &f, sizeof(f)), fds,
-		    2);
+		raw_send(sv[0], wire, mk(EG_MSG_ERROR, &e, sizeof(e)), fds, 2);
 		expect_rejected(sv[1]);
-		/* FD_PASS with none. */
-		raw_send(sv[0], wire, mk(EG_MSG_FD_PASS, &f, sizeof(f)), NULL,
-		    0);
+		/* ...on the type number fd passing once had (now unknown)... */
+		raw_send(sv[0], wire, mk(EG_MSG__MAX, &e, sizeof(e)), p, 1);
 		expect_rejected(sv[1]);
-		/* A malformed message with an fd: the fd is closed too. */
-		raw_send(sv[0], wire, mk(EG_MSG_FD_PASS, &f, 3), p, 1);
+		/* ...on a malformed message: each fd is closed too. */
+		raw_send(sv[0], wire, mk(EG_MSG_ERROR, &e, 3), p, 1);
 		expect_rejected(sv[1]);
 	}
 	assert_int_equal(nfds_open(), before);
@@ -692,12 +652,11 @@ test_recv_truncated(void **state)
 	memcpy(big, &s, sizeof(s));
 	/* A valid message larger than the buffer: MSG_TRUNC, rejected. */
 	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REP, 1, big,
-	    sizeof(s) + 100, -1), 0);
+	    sizeof(s) + 100), 0);
 	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), -1);
 	assert_int_equal(errno, EBADMSG);
 	/* Then the stream is in sync again. */
-	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REQ, 2, NULL, 0,
-	    -1), 0);
+	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_STATUS_REQ, 2, NULL, 0), 0);
 	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 1);
 	assert_int_equal(m.hdr.id, 2);
 	/* Garbage of header size. */
@@ -725,7 +684,7 @@ test_recv_text_nul(void **state)
 	memcpy(p, &r, sizeof(r));
 	memcpy(p + sizeof(r), "ok", 2);
 	assert_int_equal(eg_ipc_send(sv[0], EG_MSG_RELOAD_REP, 1, p,
-	    sizeof(r) + 2, -1), 0);
+	    sizeof(r) + 2), 0);
 	assert_int_equal(eg_ipc_recv(sv[1], buf, sizeof(buf), &m), 1);
 	assert_non_null(eg_ipc_result(&m, &text));
 	assert_string_equal(text, "ok");
@@ -738,6 +697,10 @@ test_recv_text_nul(void **state)
 static const struct eg_ipc_roles roles = {
 	.netjaild_uid = 900, .connectd_uid = 901, .dohd_uid = 902,
 	.admin_gid = 950,
+};
+static const struct eg_ipc_roles no_roles = {
+	.netjaild_uid = (uid_t)-1, .connectd_uid = (uid_t)-1,
+	.dohd_uid = (uid_t)-1, .admin_gid = (gid_t)-1,
 };
 
 static void
@@ -791,8 +754,8 @@ test_role_table(void **state)
 	    EG_MSG_STATUS_REQ));
 	assert_false(eg_ipc_allowed(EG_ROLE_CONNECTD, EG_ROLE_NETJAILD,
 	    EG_MSG_SET_UPDATE));
-	/* Nobody may send replies, FD_PASS or junk as requests; a peer with
-	 * no role may send nothing at all. */
+	/* Nobody may send replies or junk as requests; a peer with no role
+	 * may send nothing at all. */
 	for (d = 0; d <= EG_ROLE__MAX; d++) {
 		for (p = 0; p <= EG_ROLE__MAX; p++) {
 			for (t = 0; t <= EG_MSG__MAX + 1; t++) {
@@ -805,7 +768,7 @@ test_role_table(void **state)
 			assert_false(eg_ipc_allowed(d, p, EG_MSG_ERROR));
 			assert_false(eg_ipc_allowed(d, p, EG_MSG_SET_ACK));
 			assert_false(eg_ipc_allowed(d, p, EG_MSG_STATUS_REP));
-			assert_false(eg_ipc_allowed(d, p, EG_MSG_FD_PASS));
+			assert_false(eg_ipc_allowed(d, p, EG_MSG__MAX));
 		}
 	}
 	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN, 0xffff));
@@ -827,11 +790,62 @@ test_set_and_reply_rules(void **state)
 	assert_true(eg_ipc_reply_ok(EG_MSG_RESOLVE_REQ, EG_MSG_ERROR));
 	assert_false(eg_ipc_reply_ok(EG_MSG_SET_UPDATE, EG_MSG_STATUS_REP));
 	assert_false(eg_ipc_reply_ok(EG_MSG_STATUS_REP, EG_MSG_ERROR));
-	assert_false(eg_ipc_reply_ok(EG_MSG_RESOLVE_REQ, EG_MSG_FD_PASS));
+	assert_false(eg_ipc_reply_ok(EG_MSG_RESOLVE_REQ, EG_MSG__MAX));
 	assert_string_equal(eg_msg_name(EG_MSG_SET_ACK), "set_ack");
 	assert_string_equal(eg_msg_name(999), "unknown");
 	assert_string_equal(eg_role_name(EG_ROLE_DOHD), "dohd");
 	assert_string_equal(eg_role_name(77), "none");
+}
+
+/*
+ * The roles every daemon's control socket uses (eg_ctl_server_open).
+ * Without a control group only root is admin: group root is no stand-in
+ * (dohd's copy once admitted it).  Users a config left unresolved are
+ * looked up by name; root or unknown is no daemon.
+ */
+static void
+test_roles_from_config(void **state)
+{
+	struct eg_config cfg;
+	struct eg_ipc_roles r;
+	struct passwd *pw;
+	struct group *gr;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.netjaild.user.uid = 900;
+	cfg.connectd.user.name = (char *)"root";	/* uid 0: none */
+	cfg.dohd.user.name = (char *)"no-such-user-ej";
+	eg_ipc_roles_from_config(&cfg, &r);
+	assert_int_equal(r.netjaild_uid, 900);
+	assert_int_equal(r.connectd_uid, (uid_t)-1);
+	assert_int_equal(r.dohd_uid, (uid_t)-1);
+	assert_int_equal(r.admin_gid, (gid_t)-1);
+	assert_int_equal(eg_ipc_role_of(&r, 0, 0), EG_ROLE_ADMIN);
+	assert_int_equal(eg_ipc_role_of(&r, 1000, 0), EG_ROLE_NONE);
+	assert_int_equal(eg_ipc_role_of(&r, 65534, 65534), EG_ROLE_NONE);
+	assert_int_equal(eg_ipc_role_of(&r, 900, 0), EG_ROLE_NETJAILD);
+	/* A configured group that does not exist: root alone too. */
+	cfg.jail.group = (char *)"no-such-group-ej";
+	eg_ipc_roles_from_config(&cfg, &r);
+	assert_int_equal(r.admin_gid, (gid_t)-1);
+	assert_int_equal(eg_ipc_role_of(&r, 1000, 0), EG_ROLE_NONE);
+	/* An unresolved daemon user is looked up by name. */
+	if ((pw = getpwnam("nobody")) != NULL && pw->pw_uid != 0) {
+		cfg.dohd.user.name = (char *)"nobody";
+		eg_ipc_roles_from_config(&cfg, &r);
+		assert_int_equal(r.dohd_uid, pw->pw_uid);
+		assert_int_equal(eg_ipc_role_of(&r, pw->pw_uid, pw->pw_gid),
+		    EG_ROLE_DOHD);
+	}
+	/* The control group, by name. */
+	if ((gr = getgrgid(getegid())) != NULL) {
+		cfg.jail.group = gr->gr_name;
+		eg_ipc_roles_from_config(&cfg, &r);
+		assert_int_equal(r.admin_gid, gr->gr_gid);
+		assert_int_equal(eg_ipc_role_of(&r, 1000, gr->gr_gid),
+		    EG_ROLE_ADMIN);
+	}
 }
 
 /* ---- sockets on the file system -------------------------------------- */
@@ -888,8 +902,10 @@ test_listen(void **state)
 
 	c = eg_ipc_connect(path);
 	assert_true(c >= 0);
-	a = eg_ipc_accept(l, &role, &uid, &pid);
+	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(a >= 0);
+	/* No daemon uids, no control group: only root has a role. */
+	assert_int_equal(eg_ipc_peer_role(a, &no_roles, &role, &uid, &pid), 0);
 	assert_int_equal(uid, geteuid());
 	assert_int_equal(pid, getpid());
 	assert_int_equal(role, geteuid() == 0 ? EG_ROLE_ADMIN : EG_ROLE_NONE);
@@ -955,7 +971,7 @@ role_as_nobody(const char *path, gid_t gid, gid_t supp,
 		waitpid(child, &st, 0);
 		fail_msg("child did not connect, status %d", st);
 	}
-	a = eg_ipc_accept(l, &role, NULL, NULL);
+	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(a >= 0);
 	assert_int_equal(eg_ipc_peer_role(a, r, &role, NULL, NULL), 0);
 	close(a);
@@ -983,6 +999,17 @@ test_peer_groups(void **state)
 	assert_int_equal(role_as_nobody(path, 4242, 1, &r), EG_ROLE_ADMIN);
 	assert_int_equal(role_as_nobody(path, 65534, 4242, &r), EG_ROLE_ADMIN);
 	assert_int_equal(role_as_nobody(path, 65534, 1, &r), EG_ROLE_NONE);
+	/* No control group configured: group root is not admin, as primary
+	 * or supplementary group (what the daemons build from a config). */
+	{
+		struct eg_config cfg;
+		struct eg_ipc_roles nr;
+
+		memset(&cfg, 0, sizeof(cfg));
+		eg_ipc_roles_from_config(&cfg, &nr);
+		assert_int_equal(role_as_nobody(path, 0, 0, &nr),
+		    EG_ROLE_NONE);
+	}
 	/* The daemon uid wins over group membership. */
 	r.dohd_uid = 65534;
 	assert_int_equal(role_as_nobody(path, 4242, 4242, &r), EG_ROLE_DOHD);
@@ -1017,13 +1044,13 @@ server(const char *path, enum srv_mode mode)
 	memcpy(p + sizeof(s), "ok=1", 4);
 	switch (mode) {
 	case SRV_REPLY:
-		eg_ipc_send(a, EG_MSG_STATUS_REP, m.hdr.id, p, 16, -1);
+		eg_ipc_send(a, EG_MSG_STATUS_REP, m.hdr.id, p, 16);
 		break;
 	case SRV_WRONG_ID:
-		eg_ipc_send(a, EG_MSG_STATUS_REP, m.hdr.id + 1, p, 16, -1);
+		eg_ipc_send(a, EG_MSG_STATUS_REP, m.hdr.id + 1, p, 16);
 		break;
 	case SRV_WRONG_TYPE:
-		eg_ipc_send(a, EG_MSG_RELOAD_REQ, m.hdr.id, NULL, 0, -1);
+		eg_ipc_send(a, EG_MSG_RELOAD_REQ, m.hdr.id, NULL, 0);
 		break;
 	case SRV_SILENT:
 		break;
@@ -1138,7 +1165,6 @@ main(void)
 		cmocka_unit_test(test_resolve_rep),
 		cmocka_unit_test(test_explain_req),
 		cmocka_unit_test(test_accessor_wrong_type),
-		cmocka_unit_test(test_fd_roundtrip),
 		cmocka_unit_test(test_send_refuses),
 		cmocka_unit_test(test_unexpected_fd),
 		cmocka_unit_test(test_recv_truncated),
@@ -1146,6 +1172,7 @@ main(void)
 		cmocka_unit_test(test_role_of),
 		cmocka_unit_test(test_role_table),
 		cmocka_unit_test(test_set_and_reply_rules),
+		cmocka_unit_test(test_roles_from_config),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_peer_groups),
 		cmocka_unit_test(test_call),
