@@ -29,8 +29,8 @@ static const struct ctl_cmd cmds[] = {
 	    "with a fix for each problem" },
 	{ "explain", cmd_explain, "explain HOST[:PORT]  what the jail does "
 	    "with it, and which rule says so" },
-	{ "learn", cmd_learn, "learn --records FILE  the allowlist that "
-	    "admits what learn mode recorded" },
+	{ "learn", cmd_learn, "learn --records|--log FILE  the allowlist "
+	    "that admits what was denied or would have been" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

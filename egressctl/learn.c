@@ -2,15 +2,16 @@
  * learn.c - `egressctl learn`: the smallest allowlist that would have
  * admitted what a workload did in learn mode, as a file for allow.d/.
  *
- *   egressctl learn --records FILE|- [--workload NAME] [--since DURATION]
- *                   [--min-siblings N]
+ *   egressctl learn (--records FILE|- | --log FILE|-) [--workload NAME]
+ *                   [--since DURATION] [--min-siblings N]
  *
  * The records are lines "WORKLOAD NAME PORT QTYPE COUNT FIRST LAST" (see
- * libegress/learn.h).  Until connectd and dohd record in learn mode
- * themselves and hand their records over the control socket, they come
- * from a file: --records is required.  A file with any bad line gives no
- * allowlist at all: one built from part of the evidence would look
- * complete and is not.
+ * libegress/learn.h), or the daemons' own log lines (--log: what report
+ * mode would have denied, and enforce mode's denials; learn_log.c).
+ * Until connectd and dohd keep learn records themselves and hand them
+ * over the control socket, one of the two is required.  A file with any
+ * bad line gives no allowlist at all: one built from part of the evidence
+ * would look complete and is not.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,7 +27,8 @@
 #define LEARN_MAX_ERRORS	20
 
 struct learn_args {
-	const char *records;
+	const char *records;		/* --records or --log */
+	bool log;
 	const char *workload;		/* default: EG_WL_DEFAULT */
 	uint64_t since_ms;		/* 0: everything */
 	const char *since_text;
@@ -36,17 +38,18 @@ struct learn_args {
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: egressctl learn --records FILE|- "
-	    "[--workload NAME] [--since DURATION] [--min-siblings N]\n");
+	fprintf(stderr, "usage: egressctl learn --records FILE|- | --log "
+	    "FILE|- [--workload NAME] [--since DURATION] [--min-siblings N]\n");
 	return EXIT_CTL_USAGE;
 }
 
 static int
 parse_args(int argc, char **argv, struct learn_args *a)
 {
-	enum { O_RECORDS = 300, O_WORKLOAD, O_SINCE, O_MIN };
+	enum { O_RECORDS = 300, O_LOG, O_WORKLOAD, O_SINCE, O_MIN };
 	static const struct option opts[] = {
 		{ "records", required_argument, NULL, O_RECORDS },
+		{ "log", required_argument, NULL, O_LOG },
 		{ "workload", required_argument, NULL, O_WORKLOAD },
 		{ "since", required_argument, NULL, O_SINCE },
 		{ "min-siblings", required_argument, NULL, O_MIN },
@@ -62,7 +65,14 @@ parse_args(int argc, char **argv, struct learn_args *a)
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_RECORDS:
+		case O_LOG:
+			if (a->records != NULL) {
+				fprintf(stderr, "egressctl learn: one of "
+				    "--records and --log\n");
+				return -1;
+			}
 			a->records = optarg;
+			a->log = ch == O_LOG;
 			break;
 		case O_WORKLOAD:
 			if (strcmp(optarg, EG_WL_DEFAULT) != 0 &&
@@ -98,8 +108,8 @@ parse_args(int argc, char **argv, struct learn_args *a)
 	}
 	if (optind != argc || a->records == NULL) {
 		if (a->records == NULL)
-			fprintf(stderr, "egressctl learn: --records is "
-			    "required: the daemons do not record learn mode "
+			fprintf(stderr, "egressctl learn: --records or --log "
+			    "is required: the daemons keep no learn records "
 			    "yet\n");
 		return -1;
 	}
@@ -115,13 +125,20 @@ static size_t
 read_records(FILE *f, const char *path, const struct learn_args *a,
     int64_t since, struct eg_learn_entry **ep, size_t *np)
 {
-	char line[EG_LEARN_LINE_MAX + 2], err[EG_ERR_MAX];
+	size_t max = a->log ? EG_LEARN_LOG_LINE_MAX : EG_LEARN_LINE_MAX;
+	char *line, err[EG_ERR_MAX];
 	struct eg_learn_entry e, *v = NULL, *nv;
 	size_t n = 0, cap = 0, bad = 0, lineno = 0, len;
 	bool skipping = false;
 	int rc;
 
-	while (fgets(line, sizeof(line), f) != NULL) {
+	if ((line = malloc(max + 2)) == NULL) {
+		fprintf(stderr, "egressctl learn: out of memory\n");
+		*ep = NULL;
+		*np = 0;
+		return 1;
+	}
+	while (fgets(line, (int)max + 2, f) != NULL) {
 		len = strlen(line);
 		if (skipping) {		/* the rest of an overlong line */
 			skipping = len > 0 && line[len - 1] != '\n';
@@ -130,10 +147,12 @@ read_records(FILE *f, const char *path, const struct learn_args *a,
 		lineno++;
 		if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
 			rc = -1;
-			snprintf(err, sizeof(err), "longer than %d bytes",
-			    EG_LEARN_LINE_MAX);
+			snprintf(err, sizeof(err), "longer than %zu bytes",
+			    max);
 			skipping = true;
-		} else
+		} else if (a->log)
+			rc = eg_learn_parse_log(line, &e, err);
+		else
 			rc = eg_learn_parse_line(line, &e, err);
 		if (rc == 0)
 			continue;
@@ -166,6 +185,7 @@ read_records(FILE *f, const char *path, const struct learn_args *a,
 		fprintf(stderr, "egressctl learn: %s: read error\n", path);
 		bad++;
 	}
+	free(line);
 	*ep = v;
 	*np = n;
 	return bad;

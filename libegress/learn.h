@@ -83,6 +83,17 @@ struct eg_learn_result {
 int eg_learn_parse_line(const char *line, struct eg_learn_entry *out,
     char *err);
 
+#define EG_LEARN_LOG_LINE_MAX	8192
+
+/*
+ * learn_log.c: one line of connectd's or dohd's log (journalctl output,
+ * with or without its prefix) as a record of count 1.  1: a denial the
+ * allowlist made or would have made (report mode), *out set; 0: any other
+ * line; -1: such a line that does not parse, err says why.
+ */
+int eg_learn_parse_log(const char *line, struct eg_learn_entry *out,
+    char *err);
+
 /*
  * Reduce n records to res (free with eg_learn_result_free).  min_siblings
  * of 0 means EG_LEARN_MIN_SIBLINGS.  -1 with err set when more than

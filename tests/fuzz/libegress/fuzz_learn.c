@@ -1,15 +1,28 @@
 /*
- * fuzz_learn.c - record lines, then the reducer over what parsed: every
- * rule it prints is a rule the policy parser takes, and every record's
- * name is covered by one of the rules.
+ * fuzz_learn.c - record lines and log lines, then the reducer over what
+ * parsed: every rule it prints is a rule the policy parser takes, and
+ * every record's name is covered by one of the rules.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "learn.c"
+#include "learn_log.c"
 
 #define MAX_RECORDS 256
+
+/* What a parser hands out is a record the reducer takes whole. */
+static void
+check_entry(const struct eg_learn_entry *e)
+{
+	char again[EG_NAME_MAX + 1];
+
+	if ((e->port == 0) == (e->qtype == 0) || e->count == 0 ||
+	    e->first > e->last || !eg_name_normalise(e->name, again, NULL) ||
+	    strcmp(again, e->name) != 0)
+		abort();
+}
 
 /* Does rule r stand for name (pattern only; ports are the engine's)? */
 static bool
@@ -51,7 +64,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == -1 && err[0] == '\0')
 			abort();
 		if (rc == 1)
-			n++;
+			check_entry(&e[n++]);
+		if (n < MAX_RECORDS) {
+			err[0] = '\0';
+			rc = eg_learn_parse_log(line, &e[n], err);
+			if (rc == -1 && err[0] == '\0')
+				abort();
+			if (rc == 1)
+				check_entry(&e[n++]);
+		}
 		p = nl != NULL ? nl + 1 : end;
 	}
 	if (eg_learn_reduce(e, n, 2, &res, err) != 0)

@@ -215,6 +215,108 @@ test_parse_line(void **state)
 #undef BAD
 }
 
+/* The daemons' log lines: only the allowlist's denials, with their time. */
+static void
+test_parse_log(void **state)
+{
+	struct eg_learn_entry e;
+	char err[EG_ERR_MAX], big[EG_LEARN_LOG_LINE_MAX + 10];
+
+	(void)state;
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.786Z "
+	    "level=warn daemon=connectd event=report src=127.0.0.1:35784 "
+	    "host=Denied.TEST port=8443 reason=no_rule note=\"would be "
+	    "denied in enforce mode\"\n", &e, err), 1);
+	assert_string_equal(e.workload, "default");
+	assert_string_equal(e.name, "denied.test");
+	assert_int_equal(e.port, 8443);
+	assert_int_equal(e.qtype, 0);
+	assert_int_equal(e.count, 1);
+	/* date -u -d 2026-12-07T22:43:46Z +%s */
+	assert_int_equal(e.first, 1796683426);
+	assert_int_equal(e.last, e.first);
+	/* journalctl's prefix; enforce mode's denial; quoted values */
+	assert_int_equal(eg_learn_parse_log("Dec 07 22:43:46 h connectd[1]: "
+	    "ts=2026-12-07T22:43:47.000Z level=info daemon=connectd "
+	    "event=access src=1.2.3.4:5 mode=explicit kind=connect dst=- "
+	    "host=\"a.example\" port=80 rule=\"-\" decision=deny status=403 "
+	    "reason=\"port\" hops=\"-\" up=0 down=0 ms=1 error=\"-\"\r\n",
+	    &e, err), 1);
+	assert_string_equal(e.name, "a.example");
+	assert_int_equal(e.port, 80);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:47.000Z "
+	    "level=info daemon=dohd event=decision src=10.0.0.2 proto=udp "
+	    "name=\"t\\x78t.example\" qtype=TXT decision=report reason=no_rule "
+	    "rule=- rcode=NOERROR answer=upstream bytes=60 dur_ms=3 "
+	    "workload=ci", &e, err), 1);
+	assert_string_equal(e.name, "txt.example");
+	assert_int_equal(e.qtype, 16);
+	assert_int_equal(e.port, 0);
+	assert_string_equal(e.workload, "ci");
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:47Z "
+	    "daemon=dohd event=decision name=\"x.example\" qtype=TYPE99 "
+	    "decision=deny reason=qtype", &e, err), 1);
+	assert_int_equal(e.qtype, 99);
+
+	/* not a denial of the allowlist: 0 */
+	assert_int_equal(eg_learn_parse_log("", &e, err), 0);
+	assert_int_equal(eg_learn_parse_log("garbage", &e, err), 0);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "level=info daemon=connectd event=start nofile=20000", &e, err), 0);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=connectd event=access host=\"a.example\" port=443 "
+	    "decision=allow reason=\"-\"", &e, err), 0);
+	/* report mode logs report and access decision=report: one counts */
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=connectd event=access host=\"a.example\" port=443 "
+	    "decision=report reason=\"no_rule\"", &e, err), 0);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=connectd event=access host=\"10.0.0.1\" port=443 "
+	    "decision=deny reason=\"ip_literal\"", &e, err), 0);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=dohd event=decision name=\"a.example\" qtype=A "
+	    "decision=deny reason=bad_name", &e, err), 0);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=netjaild event=report host=a.example port=1 "
+	    "reason=no_rule", &e, err), 0);
+
+	/* a denial that does not parse: -1 */
+#define BADLOG(line, why) do {						\
+	err[0] = '\0';							\
+	assert_int_equal(eg_learn_parse_log(line, &e, err), -1);	\
+	if (strstr(err, why) == NULL)					\
+		fail_msg("\"%s\": \"%s\" lacks \"%s\"", line, err, why); \
+} while (0)
+	BADLOG("ts=x daemon=connectd event=report host=a.example port=1 "
+	    "reason=no_rule", "ts=");
+	BADLOG("ts=2026-12-07T22:43:46.319 daemon=connectd event=report "
+	    "host=a.example port=1 reason=no_rule", "ts=");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=connectd event=report "
+	    "host=a.example port=0 reason=no_rule", "port");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=connectd event=report "
+	    "host=a.example reason=no_rule", "port");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=connectd event=report "
+	    "port=443 reason=no_rule", "without its name");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=connectd event=report "
+	    "host=a..example port=443 reason=no_rule", "");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=dohd event=decision "
+	    "name=\"a.example\" qtype=BOGUS decision=deny reason=no_rule",
+	    "qtype");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=dohd event=decision "
+	    "name=\"a.example\" qtype=A decision=deny reason=no_rule "
+	    "workload=Bad", "workload name");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=dohd event=decision "
+	    "name=\"a.example", "key=value");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=dohd name=\"a\\q\"",
+	    "key=value");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=dohd =x", "key=value");
+	BADLOG("ts=2026-12-07T22:43:46.319Z daemon=dohd nokey", "key=value");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	BADLOG(big, "longer than");
+#undef BADLOG
+}
+
 static void
 test_exact(void **state)
 {
@@ -489,6 +591,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_line),
+		cmocka_unit_test(test_parse_log),
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_one_label),
 		cmocka_unit_test(test_any_depth),
