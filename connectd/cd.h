@@ -121,7 +121,6 @@ struct cd {
 	size_t nlfd;
 	int health_fd;
 	uv_tcp_t health;
-	bool health_open;
 	bool listeners_up;
 	bool draining;
 	struct eg_ctl_client *dohd;	/* NULL without [dohd] */
@@ -287,7 +286,6 @@ void cd_status_poll_start(struct cd *cd);
 
 /* ---- health.c */
 int cd_health_start(struct cd *cd, int fd, char *err, size_t errlen);
-void cd_health_stop(struct cd *cd);
 /* Render into a malloc'd buffer (free it). */
 char *cd_render_metrics(struct cd *cd, size_t *len);
 char *cd_render_health(struct cd *cd, size_t *len);

@@ -433,14 +433,5 @@ cd_health_start(struct cd *cd, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "health listener: %s", uv_strerror(rc));
 		return -1;
 	}
-	cd->health_open = true;
 	return 0;
-}
-
-void
-cd_health_stop(struct cd *cd)
-{
-	if (cd->health_open)
-		uv_close((uv_handle_t *)&cd->health, NULL);
-	cd->health_open = false;
 }
