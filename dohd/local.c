@@ -13,6 +13,7 @@
 #include "dohd.h"
 
 #define DLOCAL_MAX_RRS 200000	/* a bigger file is a mistake, not data */
+#define DLOCAL_DEFAULT_TTL 3600	/* a zone file's records without a TTL */
 
 struct dlocal {
 	ldns_rr_list *rrs;
@@ -82,6 +83,54 @@ read_hosts(struct dlocal *l, FILE *fp, const char *path, char *err,
 	return 0;
 }
 
+/*
+ * ldns_zone_new_frm_fp_l frees only the list, not the records, when a line
+ * does not parse (ldns 1.8.3): everything read before the bad line would
+ * leak, once per refused load or reload.  So the file is first read record
+ * by record as that function reads it (the same reader, $ORIGIN, the first
+ * SOA's owner as the origin when none was set) for the first error and its
+ * line, and handed to ldns only when it has none.
+ */
+static ldns_status
+zone_check(FILE *fp, int *line)
+{
+	ldns_rdf *origin = NULL, *prev = NULL;
+	ldns_status st = LDNS_STATUS_OK, s;
+	uint32_t ttl = DLOCAL_DEFAULT_TTL;
+	bool soa = false;
+	ldns_rr *rr;
+
+	while (st == LDNS_STATUS_OK && !feof(fp)) {
+		s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, line);
+		switch (s) {
+		case LDNS_STATUS_OK:
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && !soa) {
+				soa = true;
+				if (origin == NULL && (origin =
+				    ldns_rdf_clone(ldns_rr_owner(rr))) == NULL)
+					st = LDNS_STATUS_MEM_ERR;
+			}
+			ldns_rr_free(rr);
+			break;
+		case LDNS_STATUS_SYNTAX_EMPTY:
+		case LDNS_STATUS_SYNTAX_TTL:
+		case LDNS_STATUS_SYNTAX_ORIGIN:
+			break;
+		case LDNS_STATUS_SYNTAX_INCLUDE:
+			st = LDNS_STATUS_SYNTAX_INCLUDE_ERR_NOTIMPL;
+			break;
+		default:
+			st = s;
+			break;
+		}
+	}
+	if (origin != NULL)
+		ldns_rdf_deep_free(origin);
+	if (prev != NULL)
+		ldns_rdf_deep_free(prev);
+	return st;
+}
+
 /* A zone file into l; its SOA, if any, makes the names under its owner
  * local (NXDOMAIN, NODATA). */
 static int
@@ -92,8 +141,13 @@ read_zone(struct dlocal *l, FILE *fp, const char *path, char *err,
 	ldns_status st;
 	int line = 0, ret = -1;
 
-	st = ldns_zone_new_frm_fp_l(&z, fp, NULL, 3600, LDNS_RR_CLASS_IN,
-	    &line);
+	st = zone_check(fp, &line);
+	if (st == LDNS_STATUS_OK) {
+		rewind(fp);
+		line = 0;
+		st = ldns_zone_new_frm_fp_l(&z, fp, NULL, DLOCAL_DEFAULT_TTL,
+		    LDNS_RR_CLASS_IN, &line);
+	}
 	if (st != LDNS_STATUS_OK) {
 		snprintf(err, errlen, "%s:%d: %s", path, line,
 		    ldns_get_errorstr_by_id(st));

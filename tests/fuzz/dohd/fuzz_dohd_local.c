@@ -12,28 +12,6 @@
 #include "local.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-const char *__lsan_default_suppressions(void);
-const char *__asan_default_options(void);
-
-/*
- * ldns 1.8.3's ldns_zone_new_frm_fp_l frees only the list of the records
- * read so far when a later line does not parse (ldns_zone_free, not
- * ldns_zone_deep_free): a refused zone file leaks what came before the bad
- * line, in ldns, once per failed load or reload.  That leak alone is
- * suppressed; the full stacks (slow unwinding: libldns has no frame
- * pointers) keep every other leak, ours of ldns objects included, found.
- */
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:ldns_zone_new_frm_fp_l\n";
-}
-
-const char *
-__asan_default_options(void)
-{
-	return "fast_unwind_on_malloc=0:malloc_context_size=8";
-}
 
 static const uint16_t qtypes[] = { DNS_T_A, DNS_T_AAAA, DNS_T_CNAME,
     DNS_T_TXT, 15 /* MX */ };
