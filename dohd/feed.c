@@ -40,15 +40,6 @@ dfeed_new(uv_loop_t *loop, const struct eg_config *cfg)
 	return f;
 }
 
-void
-dfeed_free(struct dfeed *f)
-{
-	if (f == NULL)
-		return;
-	eg_ctl_client_free(f->cl);
-	free(f);
-}
-
 static void
 on_ack(int status, const struct eg_ipc_msg *msg, void *arg)
 {

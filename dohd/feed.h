@@ -12,7 +12,6 @@
 struct dfeed;
 
 struct dfeed *dfeed_new(uv_loop_t *loop, const struct eg_config *cfg);
-void dfeed_free(struct dfeed *f);
 void dfeed_feeder(struct dfeed *f, struct dohd_feeder *out);
 
 #endif

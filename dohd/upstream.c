@@ -260,17 +260,6 @@ dupstream_order(const struct dupstream *s, uint64_t now, size_t *idx,
 	return n;
 }
 
-bool
-dupstream_any_up(const struct dupstream *s)
-{
-	uint64_t now = uv_now(s->loop);
-
-	for (size_t i = 0; i < s->n; i++)
-		if (s->u[i].down_until <= now)
-			return true;
-	return false;
-}
-
 uint64_t
 dupstream_hedge_delay(const struct dupstream *s, uint64_t now)
 {

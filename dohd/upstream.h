@@ -32,8 +32,6 @@ void dupstream_free(struct dupstream *s);
 void dupstream_resolver(struct dupstream *s, struct dohd_resolver *r);
 /* "upstream.N.key=value" lines. */
 size_t dupstream_stats_text(const struct dupstream *s, char *buf, size_t len);
-/* At least one upstream is not marked down. */
-bool dupstream_any_up(const struct dupstream *s);
 
 /* Order in which upstreams would be tried now (for tests). */
 size_t dupstream_order(const struct dupstream *s, uint64_t now, size_t *idx,
