@@ -18,11 +18,6 @@
 #include "errfmt.h"
 #include "learn.h"
 
-#define QT_A		1
-#define QT_CNAME	5
-#define QT_AAAA		28
-#define QT_OPT		41
-#define QT_HTTPS	65
 
 /* One distinct name and everything seen of it. */
 struct nm {
@@ -199,18 +194,6 @@ push16(uint16_t **v, size_t *n, uint16_t x)
 	return true;
 }
 
-static bool
-qtype_never(uint16_t t)
-{
-	return t == QT_OPT || (t >= 128 && t <= 255);
-}
-
-static bool
-qtype_default(uint16_t t)
-{
-	return t == QT_A || t == QT_AAAA || t == QT_CNAME || t == QT_HTTPS;
-}
-
 /* Fold record e into name m. */
 static bool
 nm_add(struct nm *m, const struct eg_learn_entry *e,
@@ -218,9 +201,9 @@ nm_add(struct nm *m, const struct eg_learn_entry *e,
 {
 	if (e->port != 0 && !push16(&m->ports, &m->nports, e->port))
 		return false;
-	if (e->qtype != 0 && qtype_never(e->qtype))
+	if (e->qtype != 0 && eg_qtype_never(e->qtype))
 		res->never++;
-	else if (e->qtype != 0 && !qtype_default(e->qtype) &&
+	else if (e->qtype != 0 && !eg_qtype_default(e->qtype) &&
 	    !push16(&m->qt, &m->nqt, e->qtype))
 		return false;
 	if (m->count == 0 || e->first < m->first)
@@ -659,7 +642,7 @@ app(char *buf, size_t len, size_t *o, const char *fmt, ...)
 }
 
 /*
- * Rules of one pattern add up (policy.h), so ports past the parser's 16
+ * Rules of one pattern add up (policy.c), so ports past the parser's 16
  * ranges and types past its 32 go on further lines of the same pattern;
  * a line that has run out of its own ports repeats the first ones.
  */
@@ -671,6 +654,7 @@ eg_learn_rule_line(const struct eg_learn_rule *r, size_t part, char *buf,
 	size_t np = chunks(r->nports, EG_RULE_MAX_PORTRANGES);
 	size_t nq = chunks(r->nqtypes, LEARN_QTYPES_PER_LINE);
 	size_t i, o = 0, from, to;
+	char tb[16];
 
 	if (part >= (np > nq ? np : nq) && !(part == 0 && np + nq == 0))
 		return 0;
@@ -691,8 +675,8 @@ eg_learn_rule_line(const struct eg_learn_rule *r, size_t part, char *buf,
 	from = part * LEARN_QTYPES_PER_LINE;
 	to = from + LEARN_QTYPES_PER_LINE;
 	for (i = from; part < nq && i < r->nqtypes && i < to; i++)
-		app(buf, len, &o, "%sTYPE%u", i == from ? " qtype=" : ",",
-		    r->qtypes[i]);
+		app(buf, len, &o, "%s%s", i == from ? " qtype=" : ",",
+		    eg_qtype_name(r->qtypes[i], tb, sizeof(tb)));
 	return o < len ? 1 : -1;
 }
 

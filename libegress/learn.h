@@ -39,7 +39,7 @@
 #include <stdio.h>
 
 #include "addr.h"
-#include "policy.h"
+#include "rule.h"
 #include "workload.h"
 
 #define EG_LEARN_LINE_MAX	512	/* bytes of one record line */
@@ -105,7 +105,7 @@ void eg_learn_result_free(struct eg_learn_result *res);
 
 /*
  * Line `part` (0, 1, ...) of rule r as an allow line, e.g.
- * "a.example.com:80,443 qtype=TYPE16".  A rule with more port ranges or
+ * "a.example.com:80,443 qtype=TXT".  A rule with more port ranges or
  * types than one rule takes spans several lines.  1: written; 0: no such
  * part; -1: buf too short.
  */

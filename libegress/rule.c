@@ -89,11 +89,23 @@ eg_qtype_never(uint16_t t)
 	return t == 0 || t == QT_OPT || (t >= 128 && t <= 255);
 }
 
-static bool
-qtype_default(uint16_t t)
+bool
+eg_qtype_default(uint16_t t)
 {
 	return t == EG_QT_A || t == EG_QT_AAAA || t == QT_CNAME ||
 	    t == QT_HTTPS;
+}
+
+const char *
+eg_qtype_name(uint16_t t, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(qtype_names) / sizeof(qtype_names[0]); i++)
+		if (qtype_names[i].type == t)
+			return qtype_names[i].name;
+	snprintf(buf, len, "TYPE%u", t);
+	return buf;
 }
 
 /* 1..5 decimal digits, value 1..max; 0 on failure. */
@@ -580,7 +592,7 @@ eg_rule_admits_qtype(const struct eg_rule *r, uint16_t qtype)
 {
 	if (eg_qtype_never(qtype))
 		return false;
-	if (qtype_default(qtype) || r->qtype_any)
+	if (eg_qtype_default(qtype) || r->qtype_any)
 		return true;
 	return r->nqtypes > 0 && bsearch(&qtype, r->qtypes, r->nqtypes,
 	    sizeof(*r->qtypes), u16_cmp) != NULL;

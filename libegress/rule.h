@@ -56,6 +56,11 @@ bool eg_rule_admits_port(const struct eg_rule *r, uint16_t port);
 bool eg_rule_admits_qtype(const struct eg_rule *r, uint16_t qtype);
 /* The DNS types no rule admits (ANY, AXFR, IXFR, OPT, 0, 128-255). */
 bool eg_qtype_never(uint16_t qtype);
+/* The types a name's rule admits without qtype= (A, AAAA, CNAME, HTTPS). */
+bool eg_qtype_default(uint16_t qtype);
+/* A type as a rule writes it: "TXT", or "TYPE65280" for one without a
+ * name; into buf (16 bytes is enough). */
+const char *eg_qtype_name(uint16_t qtype, char *buf, size_t len);
 
 /* Quote len bytes of hostile input, bounded and printable, into buf. */
 #define EG_RULE_QUOTE_MAX	48

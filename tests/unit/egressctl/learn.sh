@@ -33,7 +33,7 @@ grep -qx 'registry.npmjs.org:443,8443' "$dir/out" || fail "ports merged"
 grep -qx '\*\.cdn\.example\.net:80,443' "$dir/out" || fail "*.cdn"
 grep -q '^# \*\.cdn\.example\.net: 5 sibling names seen' "$dir/out" ||
 	fail "wildcard comment"
-grep -qx 'txt.example.org:443 qtype=TYPE16' "$dir/out" || fail "qtype"
+grep -qx 'txt.example.org:443 qtype=TXT' "$dir/out" || fail "qtype"
 grep -q 'ci-only' "$dir/out" && fail "another workload's record"
 
 mkdir "$dir/allow.d"
