@@ -41,15 +41,27 @@ static const struct {
 	{ "AXFR", 252 }, { "MAILB", 253 }, { "MAILA", 254 }, { "ANY", 255 },
 };
 
-/* Printable, bounded, quoted copy of hostile input for a message. */
+/*
+ * Printable, bounded, quoted copy of hostile input for a message.  No rule
+ * holds an '@': what stands before one is taken for a password (a proxy URL
+ * pasted into the allowlist) and shown as "***".
+ */
 const char *
 eg_rule_quote(const char *s, size_t len, char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	size_t i = 0, o = 0;
+	const char *at;
 
 	buf[o++] = '"';
-	for (i = 0; i < len && i < QUOTE_MAX; i++) {
+	for (at = s + len; at > s && at[-1] != '@'; at--)
+		;
+	if (at > s) {
+		memcpy(buf + o, "***", 3);
+		o += 3;
+		i = (size_t)(at - s) - 1;
+	}
+	for (; i < len && i < QUOTE_MAX; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\') {

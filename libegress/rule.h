@@ -64,7 +64,7 @@ const char *eg_qtype_name(uint16_t qtype, char *buf, size_t len);
 
 /* Quote len bytes of hostile input, bounded and printable, into buf. */
 #define EG_RULE_QUOTE_MAX	48
-#define EG_RULE_QUOTE_BUF	(EG_RULE_QUOTE_MAX * 4 + 8)
+#define EG_RULE_QUOTE_BUF	(EG_RULE_QUOTE_MAX * 4 + 12)	/* quotes, ***, ... */
 const char *eg_rule_quote(const char *s, size_t len, char *buf);
 
 #endif

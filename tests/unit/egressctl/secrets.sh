@@ -52,6 +52,13 @@ for bad in 'htps://alice:S3cr3tPw@proxy:8443' \
 	i=$((${i:-0} + 1))
 	conf "$dir/bad$i.conf" "$bad"
 done
+# a proxy URL pasted into the allowlist: the rule's error quotes its parts
+for rule in 'alice:S3cr3tPw@x.com' 'https://alice:S3cr3tPw@x.com:443' \
+    'x.com:S3cr3tPw@y' '*.x.com:443:S3cr3tPw@y'; do
+	i=$((i + 1))
+	conf "$dir/bad$i.conf" "https://alice:S3cr3tPw@proxy-b.example.net:8443"
+	printf 'allow = %s\n' "$rule" >>"$dir/bad$i.conf"
+done
 
 ctl=$b/egressctl/egressctl
 for c in "$dir"/good.conf "$dir"/bad*.conf; do
