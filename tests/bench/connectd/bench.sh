@@ -7,6 +7,10 @@
 #   EJ_BUILD=build-dir tests/bench/connectd/bench.sh [--quick] [--rounds N]
 #
 # EJ_CD_WORKLOADS="connrate-c64 ..." runs only those workloads.
+# EJ_CD_IMPLS="connectd floor ..." measures only those impls.
+# EJ_CONNECTD_BASE=path adds a second connectd binary (impls connectd-base
+# and connectd-base-log, in relay-1hop, connrate-* and idle-9000), the way
+# to measure a change before and after in the same run.
 # EJ_CONNECTD=path measures another connectd binary (the tools still come
 # from EJ_BUILD); EJ_KEEP=1 keeps the run directory (configs, logs, raw
 # per-round figures in results/).  A full run (5 rounds) takes about 9
@@ -101,6 +105,8 @@ SRC=${EJ_SRC:-$(cd "$here/../../.." && pwd)}
 B=${EJ_BUILD:-build}
 case $B in /*) ;; *) B=$SRC/$B ;; esac
 CONNECTD=${EJ_CONNECTD:-$B/connectd/connectd}
+CONNECTD_BASE=${EJ_CONNECTD_BASE:-}
+[ -z "$CONNECTD_BASE" ] || [ -x "$CONNECTD_BASE" ] || { note "connectd bench: EJ_CONNECTD_BASE=$CONNECTD_BASE is not an executable"; exit 1; }
 TOOLS=$B/tests/bench/connectd
 FAKEPEER=$SRC/tests/lab/connectd/fakepeer.py
 for f in "$CONNECTD" "$TOOLS/cd_sink" "$TOOLS/cd_bulk" "$TOOLS/cd_connrate" "$TOOLS/cd_idle" "$TOOLS/cd_floor"; do
@@ -268,7 +274,7 @@ allow = $TARGET:9000-9002
 permit_cidr = 127.0.0.2/32
 EOF
 	} >"$d/egressjail.conf"
-	bgrun "$name" "$d/connectd.log" "$CONNECTD" -c "$d/egressjail.conf"
+	bgrun "$name" "$d/connectd.log" "${CD_BIN:-$CONNECTD}" -c "$d/egressjail.conf"
 	wait_port "$port" 10
 }
 stop_connectd() { stop "$1"; stop "$1-nj"; stop "$1-dohd"; }
@@ -355,6 +361,10 @@ up cd2n 3132 start_connectd cd2n 3132 no 4096 http://127.0.0.1:3128 "resolve_che
 up sq1 3140 start_squid sq1 3140 -
 up sq2 3141 start_squid sq2 3141 3140
 up cdsq 3131 start_connectd cdsq 3131 no 4096 http://127.0.0.1:3140
+if [ -n "$CONNECTD_BASE" ]; then
+	CD_BIN=$CONNECTD_BASE up cdb 3134 start_connectd cdb 3134 no 4096 direct
+	CD_BIN=$CONNECTD_BASE up cdblog 3135 start_connectd cdblog 3135 yes 4096 direct
+fi
 up tp1 3150 start_tinyproxy tp1 3150 - 100
 up tp2 3151 start_tinyproxy tp2 3151 3150 100
 # tinyproxy-quiet, a RESULT beside tinyproxy as shipped: tinyproxy
@@ -368,7 +378,7 @@ start_floor() {
 up fl 3133 start_floor
 
 # A few tunnels through each before anything is measured.
-for key in cd1 cdlog cd2 cd2n cdsq sq1 sq2 tp1 tp2 tpw fl; do
+for key in cd1 cdlog cd2 cd2n cdsq sq1 sq2 tp1 tp2 tpw fl ${CONNECTD_BASE:+cdb cdblog}; do
 	[ -z "${BROKEN[$key]:-}" ] || continue
 	out=$(timeout 20 ip netns exec "$NS" "$TOOLS/cd_connrate" -m hello -T 1 -w 0 \
 	    "${ADDR[$key]}" "$TARGET:9001" 2 0.3 2>&1)
@@ -387,6 +397,21 @@ declare -A PATHS=(
 	[connrate-c64]="direct:direct connectd:cd1 connectd-log:cdlog tinyproxy:tp1 squid:sq1 tinyproxy-quiet:tpw floor:fl"
 	[idle-9000]="connectd:idle-cd tinyproxy:idle-tp squid:idle-sq"
 )
+if [ -n "$CONNECTD_BASE" ]; then
+	PATHS[relay-1hop]="${PATHS[relay-1hop]} connectd-base:cdb"
+	PATHS[connrate-c32]="${PATHS[connrate-c32]} connectd-base:cdb connectd-base-log:cdblog"
+	PATHS[connrate-c64]="${PATHS[connrate-c64]} connectd-base:cdb connectd-base-log:cdblog"
+	PATHS[idle-9000]="${PATHS[idle-9000]} connectd-base:idle-cdb"
+fi
+if [ -n "${EJ_CD_IMPLS:-}" ]; then
+	for w in "${!PATHS[@]}"; do
+		keep=""
+		for p in ${PATHS[$w]}; do
+			case " $EJ_CD_IMPLS " in *" ${p%%:*} "*) keep="$keep $p" ;; esac
+		done
+		PATHS[$w]=${keep# }
+	done
+fi
 WORKLOADS=${EJ_CD_WORKLOADS:-"relay-1hop relay-2hop connrate-c32 connrate-c64 idle-9000"}
 
 # rotate ROUND WORDS...: the words starting at ROUND mod their number
@@ -481,6 +506,7 @@ bench_idle() {	# WORKLOAD IMPL KEY ROUND
 	local w=$1 impl=$2 key=$3 r=$4 port pid before after out ok open ipid i held
 	case $key in
 	idle-cd) port=3160; start_connectd idle-cd 3160 no 20000 direct ;;
+	idle-cdb) port=3163; CD_BIN=$CONNECTD_BASE start_connectd idle-cdb 3163 no 20000 direct ;;
 	idle-tp) port=3162; start_tinyproxy idle-tp 3162 - 10000 Warning ;;
 	idle-sq) port=3161; start_squid idle-sq 3161 - ;;
 	esac || {
@@ -535,6 +561,7 @@ bench_idle() {	# WORKLOAD IMPL KEY ROUND
 
 note "connectd bench: $(nproc) cores shared with other work (load average $(cut -d' ' -f1-3 /proc/loadavg) at start); $rounds round(s), each workload's impls alternating within a round, order rotated per round; medians over rounds"
 note "connectd under test: $CONNECTD (built $(date -u -r "$CONNECTD" +%Y-%m-%dT%H:%MZ); EJ_CONNECTD overrides it)"
+[ -z "$CONNECTD_BASE" ] || note "connectd-base, the binary before a change, measured in the same rounds: $CONNECTD_BASE (built $(date -u -r "$CONNECTD_BASE" +%Y-%m-%dT%H:%MZ))"
 note "rig: one network namespace ($NS), everything on its loopback; the target sink.bench = 127.0.0.2 by name for every path (cd_sink, 2 epoll threads); logs on $(stat -f -c %T "$T") under /tmp"
 note "connectd config: [chain] exit = direct (relay-2hop: hop = the first connectd's listener; connectd-squid: hop = squid), allow = $TARGET:9000-9002, permit_cidr = 127.0.0.2/32, access_log = no (connectd-log: yes, to a file), max_connections 4096 (idle-9000: 20000), probes at their defaults; dohd and netjaild stood in for by tests/lab/connectd/fakepeer.py"
 note "squid $(squid -v | sed -n 's/.*Version //p' | head -n1) config: -N (one process, the worker), cache deny all, no cache_dir, access log on as shipped (daemon:, squid format), pinger off, max_filedescriptors 20000; two-hop: cache_peer parent + never_direct"
@@ -616,7 +643,7 @@ for w in connrate-c32 connrate-c64; do
 	[ -n "$line" ] && note "$w: proxy CPU over the counted window (median, % of one core, every process on the path):$line"
 done
 note "connrate: cpu_per_tunnel = user + system CPU of every process on the proxy's path (connectd: connectd and its dohd stand-in, both connectds for connectd-2hop; squid and its log helper; tinyproxy with all its threads) over the counted window / tunnels counted. Loopback's softirq work lands on whichever process sends, so part of the client's and sink's kernel work is counted too, the same way for every proxy: floor (cd_floor, a trivial CONNECT relay) is that share. Compare ratios, not absolute figures"
-for impl in connectd tinyproxy squid; do
+for impl in connectd connectd-base tinyproxy squid; do
 	f=$R/idle-9000.$impl.rss_before
 	[ -s "$f" ] && note "idle-9000: $impl RSS before the tunnels (after start-up and 20 warm-up tunnels): median $(median "$f") KiB"
 done
