@@ -17,6 +17,7 @@
  * eg_policy_check_addr, and the first allowed one is dialled.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,10 @@ struct cd_dial {
 	bool cancelled, finished, resolving;
 	bool checked;		/* the resolve check passed */
 	uint64_t stage_start;
-	char resp[RESP_MAX];
 	size_t nresp;
 	struct cd_dial_result res;
+	/* Last and never zeroed: only resp[0..nresp) is ever read. */
+	char resp[RESP_MAX];
 };
 
 static void dial_finish(struct cd_dial *d);
@@ -695,8 +697,11 @@ cd_dial_start(struct cd *cd, struct cd_gen *gen, const char *host,
 	size_t off = 0;
 	int i;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	/* Every tunnel has one: zeroing the 8 KiB answer buffer was a fifth
+	 * of connectd's instructions per short tunnel (callgrind). */
+	if ((d = malloc(sizeof(*d))) == NULL)
 		return NULL;
+	memset(d, 0, offsetof(struct cd_dial, resp));
 	d->cd = cd;
 	d->gen = cd_gen_ref(gen);
 	snprintf(d->host, sizeof(d->host), "%s", host);

@@ -534,6 +534,24 @@ eg_ip_str(const struct eg_ip *ip, char *buf, size_t len)
 
 	if (len == 0)
 		return buf;
+	/* IPv4 by hand: inet_ntop formats it with sprintf, and connectd
+	 * writes a client address for every connection. */
+	if (ip->family == AF_INET && len >= INET_ADDRSTRLEN) {
+		char *p = buf;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = ip->addr[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
 	if ((ip->family != AF_INET && ip->family != AF_INET6) ||
 	    inet_ntop(ip->family, ip->addr, tmp, sizeof(tmp)) == NULL) {
 		snprintf(buf, len, "?");

@@ -57,6 +57,49 @@ stamp(struct eg_logbuf *lb, long *ms)
 	return lb->stamp;
 }
 
+/* s at line[*n], if it fits with room left for more; else false. */
+static bool
+put(char *line, size_t cap, size_t *n, const char *s, size_t len)
+{
+	if (cap - *n <= len)
+		return false;
+	memcpy(line + *n, s, len);
+	*n += len;
+	return true;
+}
+
+/*
+ * "ts=STAMP.MMMZ level=L daemon=D event=E " into line: its length, or -1
+ * when it does not fit.  By hand: snprintf was a third of the cost of an
+ * access log line, and every connection writes one.
+ */
+static int
+head(char *line, size_t cap, const char *ts, long ms, const char *lvl,
+    const char *daemon, const char *event)
+{
+	char m[6] = { '.', '0', '0', '0', 'Z', ' ' };
+	size_t n = 0;
+
+	if (ms < 0 || ms > 999)
+		ms = 0;
+	m[1] = (char)('0' + ms / 100);
+	m[2] = (char)('0' + ms / 10 % 10);
+	m[3] = (char)('0' + ms % 10);
+	if (!put(line, cap, &n, "ts=", 3) ||
+	    !put(line, cap, &n, ts, strlen(ts)) ||
+	    !put(line, cap, &n, m, sizeof(m)) ||
+	    !put(line, cap, &n, "level=", 6) ||
+	    !put(line, cap, &n, lvl, strlen(lvl)) ||
+	    !put(line, cap, &n, " daemon=", 8) ||
+	    !put(line, cap, &n, daemon, strlen(daemon)) ||
+	    !put(line, cap, &n, " event=", 7) ||
+	    !put(line, cap, &n, event, strlen(event)) ||
+	    !put(line, cap, &n, " ", 1))
+		return -1;
+	line[n] = '\0';
+	return (int)n;
+}
+
 /* Append one line (without its newline) if it fits whole. */
 static bool
 append(struct eg_logbuf *lb, const char *line, size_t len)
@@ -102,9 +145,8 @@ eg_logbuf_vline(struct eg_logbuf *lb, enum eg_log_level lvl,
 		lvl = EG_LOG_ERR;
 	note_drops(lb);
 	ts = stamp(lb, &ms);
-	a = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s daemon=%s "
-	    "event=%s ", ts, ms, names[lvl], lb->daemon, event);
-	if (a <= 0 || (size_t)a >= sizeof(line))
+	if ((a = head(line, sizeof(line), ts, ms, names[lvl], lb->daemon,
+	    event)) < 0)
 		return false;
 	b = vsnprintf(line + a, sizeof(line) - (size_t)a, fmt, ap);
 	if (b < 0)

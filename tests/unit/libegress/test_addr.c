@@ -76,6 +76,37 @@ assert_v4(const char *s, const char *want)
 	assert_true(eg_is_ip_literal(s));
 }
 
+/*
+ * eg_ip_str writes IPv4 by hand: every octet width at every position
+ * against inet_ntop, and a buffer too short for the longest address
+ * still gets a terminated (cut) string.
+ */
+static void
+test_ip_str_v4_by_hand(void **state)
+{
+	static const uint8_t v[] = { 0, 1, 9, 10, 42, 99, 100, 199, 200, 255 };
+	struct eg_ip ip;
+	char buf[INET_ADDRSTRLEN], want[INET_ADDRSTRLEN], small[8];
+	size_t a, b;
+
+	(void)state;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = AF_INET;
+	for (a = 0; a < sizeof(v); a++)
+		for (b = 0; b < sizeof(v); b++) {
+			ip.addr[0] = v[a];
+			ip.addr[1] = v[b];
+			ip.addr[2] = v[(a + b) % sizeof(v)];
+			ip.addr[3] = v[(a * 3 + b) % sizeof(v)];
+			assert_non_null(inet_ntop(AF_INET, ip.addr, want,
+			    sizeof(want)));
+			assert_string_equal(eg_ip_str(&ip, buf, sizeof(buf)),
+			    want);
+		}
+	memset(ip.addr, 255, 4);
+	assert_string_equal(eg_ip_str(&ip, small, sizeof(small)), "255.255");
+}
+
 static void
 assert_v6(const char *s, bool unmap, const char *want)
 {
@@ -577,6 +608,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_spellings),
+		cmocka_unit_test(test_ip_str_v4_by_hand),
 		cmocka_unit_test(test_ipv4_malformed),
 		cmocka_unit_test(test_ipv6_forms),
 		cmocka_unit_test(test_cidr),

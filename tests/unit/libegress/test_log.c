@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "logbuf.h"
 
 static const char *
 q(const char *s, size_t len, size_t max)
@@ -315,11 +316,63 @@ test_now_monotonic(void **state)
 	assert_true(b >= a);
 }
 
+static bool
+lb_line(struct eg_logbuf *lb, enum eg_log_level lvl, const char *event,
+    const char *fmt, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	ok = eg_logbuf_vline(lb, lvl, event, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+/*
+ * The head of a buffered line (written by hand, not by snprintf) has
+ * eg_log's shape; a head that cannot fit is refused, not cut.
+ */
+static void
+test_logbuf_head(void **state)
+{
+	struct eg_logbuf lb;
+	char line[256], big[EG_LOGBUF_LINE + 8];
+	const char *p;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(eg_logbuf_init(&lb, "testd", "dropped", 65536), 0);
+	assert_true(lb_line(&lb, EG_LOG_WARN, "access", "host=%s n=%d",
+	    "a.example", 7));
+	assert_true(lb.n < sizeof(line));
+	memcpy(line, lb.buf, lb.n);
+	line[lb.n] = '\0';
+	/* ts=YYYY-MM-DDTHH:MM:SS.mmmZ */
+	assert_int_equal(strncmp(line, "ts=", 3), 0);
+	for (i = 0, p = line + 3; i < 23; i++, p++) {
+		const char *shape = "dddd-dd-ddTdd:dd:dd.ddd";
+
+		if (shape[i] == 'd')
+			assert_true(*p >= '0' && *p <= '9');
+		else
+			assert_int_equal(*p, shape[i]);
+	}
+	assert_string_equal(p, "Z level=warn daemon=testd event=access "
+	    "host=a.example n=7\n");
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	lb.n = 0;
+	assert_false(lb_line(&lb, EG_LOG_INFO, big, "x=%d", 1));
+	free(lb.buf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quote_plain),
+		cmocka_unit_test(test_logbuf_head),
 		cmocka_unit_test(test_quote_escapes),
 		cmocka_unit_test(test_quote_embedded_nul),
 		cmocka_unit_test(test_quote_overlong),
