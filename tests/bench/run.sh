@@ -127,7 +127,7 @@ fi
 # part_rig: one iperf3 stream over loopback in a namespace of its own
 # shellcheck disable=SC2317 # called by name from run_part
 part_rig() {
-	local ns=nbrig$$ secs=5 n=3 r v vals=() srv
+	local ns=${EJ_LAB_PREFIX:-}nbrig$$ secs=5 n=3 r v vals=() srv
 	[ "$quick" -eq 1 ] && secs=3 n=1
 	[ -n "$rounds" ] && n=$rounds
 	command -v iperf3 >/dev/null || { echo "NOTE rig: iperf3 not installed, not measured"; return 1; }

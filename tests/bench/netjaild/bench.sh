@@ -63,7 +63,7 @@ for f in "$bench" "$netjaild"; do
 	[ -x "$f" ] || { say "NOTE netjaild bench: $f missing, nothing measured"; exit 1; }
 done
 
-ns=nbnj$$
+ns=${EJ_LAB_PREFIX:-}nbnj$$
 tmp=$(mktemp -d /tmp/nbnj.XXXXXX)
 chmod 755 "$tmp"
 pid=
