@@ -50,12 +50,7 @@ on_signal(uv_signal_t *h, int sig)
 
 	if (sig == SIGHUP) {
 		eg_notify_reloading();
-		if (nj_reload(st, err, sizeof(err)) < 0)
-			eg_log(EG_LOG_ERR, "reload_failed", "error=\"%s\" "
-			    "kept=generation-%u", err, st->generation);
-		else
-			eg_log(EG_LOG_INFO, "reloaded", "generation=%u",
-			    st->generation);
+		(void)nj_reload(st, err, sizeof(err));
 		eg_notify_ready();
 		return;
 	}
@@ -136,12 +131,83 @@ on_route_event(uv_poll_t *p, int status, int events)
 		    NJ_ROUTE_SETTLE_MS, 0);
 }
 
+/* rtnetlink rule and route events, each checked a moment later. */
+static void
+watch_routes(struct nj_state *st, uv_poll_t *poll)
+{
+	char err[512];
+
+	if (route_watch_open(&st->route_watch, err, sizeof(err)) == -1)
+		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"%s\"", err);
+	uv_timer_init(st->loop, &route_settle);
+	route_settle.data = st;
+	if (uv_poll_init(st->loop, poll,
+	    mnl_socket_get_fd(st->route_watch.sk)) != 0)
+		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"poll\"");
+	poll->data = st;
+	uv_poll_start(poll, UV_READABLE, on_route_event);
+}
+
+/* After a clean stop; the rules stay in the kernel. */
+static void
+state_free(struct nj_state *st)
+{
+	int i;
+
+	nl_close(&st->nl);
+	nl_close(&st->route_watch);
+	rules_free(st->rs);
+	for (i = 0; i < NJ_SET__MAX; i++) {
+		free(st->learned[i].elems);
+		free(st->learned_until[i]);
+	}
+	eg_config_free(st->cfg);
+}
+
+/* --print: the ruleset as nft text; never touches the kernel. */
+static int
+print_ruleset(struct eg_daemon *d)
+{
+	struct nj_ruleset *rs;
+	char err[512];
+
+	if ((rs = rules_build(d->cfg, err, sizeof(err))) == NULL)
+		eg_fatal(EG_EXIT_CONFIG, "ruleset", "error=\"%s\"", err);
+	rules_print(rs, stdout);
+	rules_free(rs);
+	eg_config_free(d->cfg);
+	free(d->argv);
+	return fflush(stdout) == 0 ? EG_EXIT_OK : EG_EXIT_RUNTIME;
+}
+
+/* --uninstall: the table, the policy routing, the bridge ports' isolation. */
+static int
+uninstall_all(struct eg_daemon *d, struct nj_nl *nl)
+{
+	char err[512];
+	int rc;
+
+	rc = install_remove(nl, err, sizeof(err));
+	if (rc < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"", err);
+	if (route_remove(d->cfg->jail.fwmark, d->cfg->jail.route_table, err,
+	    sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"", err);
+	if (ports_apply(d->cfg, PORTS_RELEASE, NULL, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"", err);
+	eg_log(EG_LOG_INFO, "uninstalled", "table=%s", rc ? "removed" :
+	    "absent");
+	nl_close(nl);
+	eg_config_free(d->cfg);
+	free(d->argv);
+	return EG_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct eg_daemon d;
 	struct nj_state st;
-	struct nj_ruleset *rs;
 	uv_loop_t *loop;
 	uv_signal_t sig[4];
 	uv_timer_t verify;
@@ -152,7 +218,7 @@ main(int argc, char **argv)
 	const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 	char err[512], sock[256];
 	bool print = false, uninstall = false;
-	int i, rc;
+	int i;
 
 	eg_daemon_init(&d, "netjaild", argc, argv, extra_opts,
 	    "  --print        print the ruleset as nft text and exit\n"
@@ -167,16 +233,8 @@ main(int argc, char **argv)
 			    d.argv[i]);
 	}
 
-	if (print) {
-		/* never touches the kernel */
-		if ((rs = rules_build(d.cfg, err, sizeof(err))) == NULL)
-			eg_fatal(EG_EXIT_CONFIG, "ruleset", "error=\"%s\"", err);
-		rules_print(rs, stdout);
-		rules_free(rs);
-		eg_config_free(d.cfg);
-		free(d.argv);
-		return fflush(stdout) == 0 ? EG_EXIT_OK : EG_EXIT_RUNTIME;
-	}
+	if (print)
+		return print_ruleset(&d);
 
 	memset(&st, 0, sizeof(st));
 	st.config_path = d.config_path;
@@ -184,26 +242,8 @@ main(int argc, char **argv)
 	if (nl_open(&st.nl, NETLINK_NETFILTER, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "netlink", "error=\"%s\"", err);
 
-	if (uninstall) {
-		rc = install_remove(&st.nl, err, sizeof(err));
-		if (rc < 0)
-			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
-			    err);
-		if (route_remove(d.cfg->jail.fwmark, d.cfg->jail.route_table,
-		    err, sizeof(err)) < 0)
-			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
-			    err);
-		if (ports_apply(d.cfg, PORTS_RELEASE, NULL, err,
-		    sizeof(err)) < 0)
-			eg_fatal(EG_EXIT_RUNTIME, "uninstall", "error=\"%s\"",
-			    err);
-		eg_log(EG_LOG_INFO, "uninstalled", "table=%s", rc ?
-		    "removed" : "absent");
-		nl_close(&st.nl);
-		eg_config_free(d.cfg);
-		free(d.argv);
-		return EG_EXIT_OK;
-	}
+	if (uninstall)
+		return uninstall_all(&d, &st.nl);
 
 	/* table, sets, rules in one batch; read back; routes both families */
 	if (nj_apply(&st, d.cfg, err, sizeof(err)) < 0)
@@ -225,7 +265,7 @@ main(int argc, char **argv)
 	nj_cut_stale_directs(&st);
 	eg_daemon_sock_path(d.cfg, "netjaild", sock, sizeof(sock));
 	st.srv = eg_ctl_server_open(loop, d.cfg, EG_ROLE_NETJAILD,
-	    nj_ctl_handler, &st, err, sizeof(err));
+	    netjaild_dispatch, &st, err, sizeof(err));
 	if (st.srv == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
 		    "error=\"%s\"", sock, err);
@@ -235,15 +275,7 @@ main(int argc, char **argv)
 		eg_log(EG_LOG_WARN, "control_socket_chown", "path=%s "
 		    "error=\"%s\"", sock, strerror(errno));
 	/* before the drop: what it may join is not ours to decide later */
-	if (route_watch_open(&st.route_watch, err, sizeof(err)) == -1)
-		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"%s\"", err);
-	uv_timer_init(loop, &route_settle);
-	route_settle.data = &st;
-	if (uv_poll_init(loop, &route_poll,
-	    mnl_socket_get_fd(st.route_watch.sk)) != 0)
-		eg_fatal(EG_EXIT_RUNTIME, "routing_watch", "error=\"poll\"");
-	route_poll.data = &st;
-	uv_poll_start(&route_poll, UV_READABLE, on_route_event);
+	watch_routes(&st, &route_poll);
 	if (ports_watch_start(loop, &pw, &st.cfg, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "link_events", "error=\"%s\"", err);
 	for (i = 0; i < 4; i++) {
@@ -278,15 +310,8 @@ main(int argc, char **argv)
 	for (i = 0; i < 4; i++)
 		uv_signal_stop(&sig[i]);
 	uv_run(loop, UV_RUN_NOWAIT);
-	nl_close(&st.nl);
-	nl_close(&st.route_watch);
-	rules_free(st.rs);
-	for (i = 0; i < NJ_SET__MAX; i++) {
-		free(st.learned[i].elems);
-		free(st.learned_until[i]);
-	}
-	/* st.cfg is the live one: a reload freed d.cfg when it replaced it */
-	eg_config_free(st.cfg);
+	state_free(&st);
+	/* st.cfg was the live one: a reload freed d.cfg when it replaced it */
 	d.cfg = NULL;
 	free(d.argv);
 	/* last: a clean stop is seen to have got past the sandbox */

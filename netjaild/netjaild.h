@@ -1,5 +1,7 @@
 /*
- * netjaild.h - the daemon's state, shared by netjaild.c and ctl.c.
+ * netjaild.h - the daemon's state, shared by netjaild.c (start-up),
+ * apply.c (the table in the kernel), control.c (the control socket) and
+ * status.c.
  */
 #ifndef NJ_NETJAILD_H
 #define NJ_NETJAILD_H
@@ -51,6 +53,8 @@ struct nj_state {
  */
 int nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
     size_t errlen);
+/* Load the config again and nj_apply it; logs the outcome.  On failure
+ * (-errno, err says why) the old config and table stay. */
 int nj_reload(struct nj_state *st, char *err, size_t errlen);
 /*
  * Open flows that began as direct to an endpoint the config no longer
@@ -58,7 +62,8 @@ int nj_reload(struct nj_state *st, char *err, size_t errlen);
  */
 void nj_cut_stale_directs(struct nj_state *st);
 
-void nj_ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
+/* control.c: the control socket's handler, one dispatcher per peer. */
+void netjaild_dispatch(struct eg_ctl_conn *c, enum eg_role role,
     const struct eg_ipc_msg *msg, void *arg);
 /* "key=value\n" lines for STATUS_REP and egressctl. */
 size_t nj_status_text(struct nj_state *st, char *buf, size_t len);

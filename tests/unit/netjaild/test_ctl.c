@@ -1,8 +1,9 @@
 /*
  * test_ctl.c - netjaild's control-socket dispatcher: which role may touch
  * which set, the timeout caps, and that a kernel refusal reaches the peer.
- * ctl.c is included so its static helpers are in reach; the control
- * socket and the kernel are replaced by the recorders below.
+ * control.c and apply.c (the learned elements) are included so their
+ * static helpers are in reach; the control socket and the kernel are
+ * replaced by the recorders below.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../../netjaild/ctl.c"
+#include "../../../netjaild/apply.c"
+#include "../../../netjaild/control.c"
 
 /* ---- recorders standing in for libegress's ctl and for sets.c ---- */
 
@@ -163,7 +165,7 @@ send_update(enum eg_role role, enum eg_set set, enum eg_set_op op,
 	e->addr[0] = 10;
 	e->addr[3] = n;
 	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
-	nj_ctl_handler(NULL, role, &msg, &st);
+	netjaild_dispatch(NULL, role, &msg, &st);
 }
 
 /* One SET_UPDATE with the given elements, as a peer would send it. */
@@ -184,7 +186,7 @@ send_elems(enum eg_role role, enum eg_set set, const struct eg_set_elem *el,
 	u->count = n;
 	memcpy(u + 1, el, n * sizeof(*el));
 	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
-	nj_ctl_handler(NULL, role, &msg, &st);
+	netjaild_dispatch(NULL, role, &msg, &st);
 }
 
 static struct eg_set_elem
@@ -243,12 +245,21 @@ connectd_may_push_hops_only(void **state)
 	assert_int_equal(reply.code, EPERM);
 }
 
+/* The control socket drops an admin that sends SET_UPDATE (ipc_roles.c);
+ * should one reach the dispatcher, admin's answers none, and the set rule
+ * refuses admin too. */
 static void
 admin_may_not_push(void **state)
 {
+	struct eg_set_elem e = v4elem(0, 1, 443);
+	char why[128];
+
 	send_update(EG_ROLE_ADMIN, EG_SET_DIRECT, EG_SET_ADD, 1, 1000);
 	assert_int_equal(kernel.calls, 0);
-	assert_int_equal(reply.code, EPERM);
+	assert_int_equal(reply.type, EG_MSG_ERROR);
+	assert_int_equal(st.learned[NJ_SET_DIRECT4_LEARNED].nelems, 0);
+	assert_int_equal(nj_admit_update(&st, EG_ROLE_ADMIN, EG_SET_DIRECT,
+	    EG_SET_ADD, &e, 1, why, sizeof(why)), -EPERM);
 }
 
 static void
@@ -317,7 +328,7 @@ configured_v6_direct_is_not_learned(void **state)
 	el[1] = el[0];
 	el[1].addr[15] = 8;		/* not configured: learned */
 	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
-	nj_ctl_handler(NULL, EG_ROLE_DOHD, &msg, &st);
+	netjaild_dispatch(NULL, EG_ROLE_DOHD, &msg, &st);
 	assert_int_equal(reply.code, 0);
 	assert_int_equal(st.learned[NJ_SET_DIRECT6_LEARNED].nelems, 1);
 	assert_int_equal(st.learned[NJ_SET_DIRECT6_LEARNED].elems[0].lo[15], 8);
