@@ -2,6 +2,7 @@
  * cd.h - connectd's internal interfaces, shared by its modules.
  *
  *   connectd.c  start-up, signals, reload, drain
+ *   control.c   the control socket: admin's status, reload, explain
  *   gen.c       one configuration generation: config, policy, TLS context
  *   listen.c    the listening sockets (explicit and transparent)
  *   conn.c      one connection: head, decision, dial, refusal, access log
@@ -272,6 +273,13 @@ struct cd_relay *cd_relay_start(uv_loop_t *loop, uv_tcp_t *cli,
 void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
 bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);
+
+/* ---- connectd.c */
+/* Load a new generation (tunnels keep theirs); logs the outcome. */
+void cd_reload(struct cd *cd);
+
+/* ---- control.c */
+void cd_control_start(struct cd *cd, const struct eg_config *cfg);
 
 /* ---- probe.c */
 void cd_probe_start(struct cd *cd);

@@ -1,5 +1,6 @@
 /*
- * connectd.c - start-up, signals, reload, drain.
+ * connectd.c - start-up, signals, reload, drain.  The control socket's
+ * dispatcher is control.c.
  *
  * Reads top to bottom as the start-up sequence:
  *   1. common options and the config (eg_daemon_init; --check exits here)
@@ -8,12 +9,15 @@
  *   3. listeners: from systemd socket activation by name ("proxy",
  *      "transparent", "health"), or opened here, IP_TRANSPARENT included,
  *      while still root
- *   4. drop to [connectd] user with no capability at all
- *   5. the event loop, IPC clients for dohd and netjaild, the control
- *      socket, then Landlock (read-only: config and allow directories, CA
- *      file, user database; fatal on failure, skipped on a kernel
- *      without it) and seccomp (fatal on failure)
- *   6. listeners, probes, status polls, READY=1
+ *   4. the event loop and the control socket (RUNDIR/connectd.sock, made
+ *      while still root: the runtime directory is root's), the access log
+ *   5. drop to [connectd] user with no capability at all
+ *   6. as that user: the IPC clients for dohd and netjaild (the peers
+ *      know connectd by the uid it connects with), then eg_sandbox_apply:
+ *      Landlock (read-only: config and allow directories, CA file, user
+ *      database; fatal on failure, skipped on a kernel without it) and
+ *      seccomp (fatal on failure)
+ *   7. signals, listeners, probes, status polls, READY=1
  * SIGHUP loads a new generation (tunnels keep theirs), SIGTERM drains.
  */
 #include <errno.h>
@@ -219,8 +223,8 @@ reload_done(struct cd *cd)
 		cd_notify_ready(cd);
 }
 
-static void
-reload(struct cd *cd)
+void
+cd_reload(struct cd *cd)
 {
 	struct eg_config_errors errs = { NULL, 0 };
 	struct eg_config *cfg;
@@ -310,84 +314,9 @@ on_signal(uv_signal_t *s, int signum)
 	struct cd *cd = s->data;
 
 	if (signum == SIGHUP)
-		reload(cd);
+		cd_reload(cd);
 	else
 		begin_drain(cd);
-}
-
-/* ---- control socket: status, reload, explain */
-
-static void
-ctl_handler(struct eg_ctl_conn *c, enum eg_role role,
-    const struct eg_ipc_msg *msg, void *arg)
-{
-	struct cd *cd = arg;
-	struct eg_msg_status st;
-	struct eg_msg_result res;
-	const struct eg_msg_explain_req *ex;
-	struct cd_verdict v;
-	char text[1024], why[256] = "", host[EG_NAME_MAX + 1];
-	int n;
-
-	switch (msg->hdr.type) {
-	case EG_MSG_STATUS_REQ:
-		memset(&st, 0, sizeof(st));
-		st.ready = cd_ready(cd, why, sizeof(why)) ? 1 : 0;
-		st.generation = cd->gen->id;
-		n = snprintf(text, sizeof(text), "active=%llu\nhops=%zu\n"
-		    "chain_ever_ok=%d\nreason=%s\n",
-		    (unsigned long long)cd->m.active, cd->nhopstat,
-		    cd->chain_ever_ok, st.ready ? "-" : why);
-		for (size_t i = 0; i < strlen(text); i++)
-			if ((text[i] < 0x20 && text[i] != '\n') || text[i] >= 0x7f)
-				text[i] = '?';
-		st.textlen = (uint32_t)n;
-		eg_ctl_reply2(c, EG_MSG_STATUS_REP, msg->hdr.id, &st,
-		    sizeof(st), text, (size_t)n);
-		break;
-	case EG_MSG_RELOAD_REQ:
-		reload(cd);
-		n = snprintf(text, sizeof(text), "generation=%u\n", cd->gen->id);
-		res.code = 0;
-		res.textlen = (uint32_t)n;
-		eg_ctl_reply2(c, EG_MSG_RELOAD_REP, msg->hdr.id, &res,
-		    sizeof(res), text, (size_t)n);
-		break;
-	case EG_MSG_EXPLAIN_REQ:
-		if ((ex = eg_ipc_explain_req(msg, host)) == NULL)
-			break;
-		cd_decide(cd->gen->pol, CD_MODE_EXPLICIT, host,
-		    ex->port ? ex->port : 443, &v);
-		n = snprintf(text, sizeof(text), "connectd: %s:%u %s "
-		    "reason=%s rule=%s%s%s\n", host, ex->port ? ex->port : 443,
-		    v.allow ? "allow" : "deny", v.reason ? v.reason : "-",
-		    v.rule, v.direct ? " direct" : "",
-		    v.reported ? " (report mode)" : "");
-		res.code = 0;
-		res.textlen = (uint32_t)n;
-		eg_ctl_reply2(c, EG_MSG_EXPLAIN_REP, msg->hdr.id, &res,
-		    sizeof(res), text, (size_t)n);
-		break;
-	default:
-		eg_log(EG_LOG_WARN, "ctl", "unexpected=%s role=%s",
-		    eg_msg_name(msg->hdr.type), eg_role_name(role));
-		break;
-	}
-}
-
-static void
-start_ctl(struct cd *cd, const struct eg_config *cfg)
-{
-	char path[512], err[256];
-
-	cd->ctl = eg_ctl_server_open(cd->loop, cfg, EG_ROLE_CONNECTD,
-	    ctl_handler, cd, err, sizeof(err));
-	if (cd->ctl == NULL) {
-		eg_daemon_sock_path(cfg, "connectd", path, sizeof(path));
-		eg_log(EG_LOG_WARN, "ctl", "path=%s error=\"%s\" note=\"no "
-		    "control socket: egressctl cannot reach connectd\"", path,
-		    err);
-	}
 }
 
 /* After the drop: the peers tell roles apart by SO_PEERCRED, and only
@@ -442,7 +371,7 @@ main(int argc, char **argv)
 	open_listeners(cd, cfg);
 
 	cd->loop = uv_default_loop();
-	start_ctl(cd, cfg);
+	cd_control_start(cd, cfg);
 	/* Before the drop: a pipe on stderr is reopened through /proc. */
 	cd_alog_init(cd, cfg);
 

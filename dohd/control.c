@@ -1,7 +1,10 @@
 /*
- * control.c - the control socket.  Peers are classified by libegress
- * (SO_PEERCRED) and the types they may send are checked there; this file
- * only answers.
+ * control.c - dohd's control socket: one dispatcher per peer.  Peers are
+ * classified by libegress (SO_PEERCRED) and the types they may send were
+ * checked against ipc_roles.c's table; this file only answers.
+ *
+ *   connectd  STATUS, RESOLVE_REQ
+ *   admin     STATUS, RELOAD, EXPLAIN
  *
  * RESOLVE_REQ (connectd): hop and canary names are infrastructure and are
  * resolved even when no allow rule names them; any other name is resolved
@@ -13,7 +16,6 @@
 #include <strings.h>
 
 #include "log.h"
-#include "notify.h"
 #include "policy.h"
 
 #include "cache.h"
@@ -23,8 +25,13 @@
 
 #define DCTL_TEXT_MAX (EG_IPC_MAX_PAYLOAD - 64)
 
-bool
-dohd_is_infra_name(const struct eg_config *cfg, const char *name)
+/* One reply is built at a time (one loop, one thread); too big for the
+ * stack of a callback. */
+static char rbuf[DCTL_TEXT_MAX];
+
+/* A configured hop or canary host: connectd's infrastructure. */
+static bool
+is_infra_name(const struct eg_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->chain.nhops; i++)
 		if (!cfg->chain.hops[i].host_is_ip &&
@@ -32,64 +39,6 @@ dohd_is_infra_name(const struct eg_config *cfg, const char *name)
 			return true;
 	return cfg->chain.has_canary && cfg->chain.canary.is_name &&
 	    strcasecmp(cfg->chain.canary.name, name) == 0;
-}
-
-int
-dohd_reload(struct dohd_app *a, char *text, size_t len)
-{
-	struct eg_config_errors errs = { 0 };
-	struct eg_config *cfg;
-	struct eg_policy *pol;
-	struct dlocal *local;
-	char err[EG_ERR_MAX];
-
-	eg_notify_reloading();
-	cfg = eg_config_load(a->dm.config_path, EG_CONFIG_DOHD, &errs);
-	if (cfg == NULL) {
-		snprintf(text, len, "reload failed: %s",
-		    errs.n > 0 ? errs.msgs[0] : "config");
-		eg_config_errors_free(&errs);
-		goto fail;
-	}
-	eg_config_errors_free(&errs);
-	/* the host's addresses as they are now (the old set if unreadable) */
-	(void)downaddrs_refresh(a);
-	if ((pol = eg_policy_new(cfg, a->extra_deny, a->nextra, err)) == NULL) {
-		snprintf(text, len, "reload failed: policy: %s", err);
-		eg_config_free(cfg);
-		goto fail;
-	}
-	local = NULL;
-	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
-	    (local = dlocal_load(cfg->dohd.hosts_file, cfg->dohd.zone_file,
-	    err, sizeof(err))) == NULL) {
-		snprintf(text, len, "reload failed: local data: %s", err);
-		eg_policy_free(pol);
-		eg_config_free(cfg);
-		goto fail;
-	}
-	/* Nothing cached under the old policy may be served under the new. */
-	dcache_flush(a->core.cache);
-	eg_policy_free(a->core.pol);
-	dlocal_free(a->core.local);
-	a->core.pol = pol;
-	a->core.local = local;
-	a->core.cfg = cfg;
-	if (a->cfg != a->boot_cfg)
-		eg_config_free(a->cfg);
-	a->cfg = cfg;
-	a->generation++;
-	snprintf(text, len, "reloaded: %zu rules, %zu local records; "
-	    "upstreams and listeners change on restart",
-	    eg_policy_nrules(pol), dlocal_count(local));
-	eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u rules=%zu",
-	    a->generation, eg_policy_nrules(pol));
-	eg_notify_ready();
-	return 0;
- fail:
-	eg_log(EG_LOG_WARN, "reload", "result=failed msg=\"%s\"", text);
-	eg_notify_ready();
-	return -1;
 }
 
 struct resolve_ctx {
@@ -152,7 +101,7 @@ explain(struct dohd_app *a, const char *host, char *text, size_t len)
 		    dec.verdict == EG_ALLOW ? (dec.reported ? "report" :
 		    "allow") : "deny", eg_reason_str(dec.reason), where,
 		    dec.direct ? " direct=yes" : "",
-		    dohd_is_infra_name(a->cfg, host) ? " infra=yes" : "");
+		    is_infra_name(a->cfg, host) ? " infra=yes" : "");
 		if (n < 0 || (size_t)n >= len - off)
 			break;
 		off += (size_t)n;
@@ -160,80 +109,127 @@ explain(struct dohd_app *a, const char *host, char *text, size_t len)
 }
 
 static void
-handler(struct eg_ctl_conn *c, enum eg_role role, const struct eg_ipc_msg *m,
-    void *arg)
+reply_error(struct eg_ctl_conn *c, uint32_t id)
 {
-	struct dohd_app *a = arg;
-	static char text[DCTL_TEXT_MAX];
-	char name[EG_NAME_MAX + 1];
-	struct eg_msg_result res;
+	struct eg_msg_error e = { EINVAL };
+
+	eg_ctl_reply(c, EG_MSG_ERROR, id, &e, sizeof(e));
+}
+
+static void
+reply_status(struct dohd_app *a, struct eg_ctl_conn *c, uint32_t id)
+{
+	struct eg_msg_status st;
 	size_t n;
 
-	switch (m->hdr.type) {
-	case EG_MSG_STATUS_REQ: {
-		struct eg_msg_status st;
+	n = dcore_stats_text(&a->core, rbuf, sizeof(rbuf));
+	if (a->ups != NULL)
+		n += dupstream_stats_text(a->ups, rbuf + n,
+		    sizeof(rbuf) - n);
+	memset(&st, 0, sizeof(st));
+	st.ready = a->ready;
+	st.generation = a->generation;
+	st.textlen = (uint32_t)n;
+	eg_ctl_reply2(c, EG_MSG_STATUS_REP, id, &st, sizeof(st), rbuf, n);
+}
 
-		n = dcore_stats_text(&a->core, text, sizeof(text));
-		if (a->ups != NULL)
-			n += dupstream_stats_text(a->ups, text + n,
-			    sizeof(text) - n);
-		memset(&st, 0, sizeof(st));
-		st.ready = a->ready;
-		st.generation = a->generation;
-		st.textlen = (uint32_t)n;
-		eg_ctl_reply2(c, EG_MSG_STATUS_REP, m->hdr.id, &st,
-		    sizeof(st), text, n);
+/* Over DoH, answered when the upstream is; hop and canary names even
+ * when no allow rule names them. */
+static void
+resolve(struct dohd_app *a, struct eg_ctl_conn *c, const struct eg_ipc_msg *m)
+{
+	const struct eg_msg_resolve_req *rq;
+	struct resolve_ctx *r;
+	char name[EG_NAME_MAX + 1], norm[EG_NAME_MAX + 1], e[EG_ERR_MAX];
+
+	if ((rq = eg_ipc_resolve_req(m, name)) == NULL ||
+	    (rq->qtype != DNS_T_A && rq->qtype != DNS_T_AAAA) ||
+	    !eg_name_normalise(name, norm, e) ||
+	    (r = malloc(sizeof(*r))) == NULL) {
+		reply_error(c, m->hdr.id);
+		return;
+	}
+	r->c = c;
+	r->id = m->hdr.id;
+	eg_ctl_conn_ref(c);
+	dquery_resolve(&a->core, norm, rq->qtype, is_infra_name(a->cfg, norm),
+	    resolve_done, r);
+}
+
+static void
+dohd_dispatch_connectd(struct dohd_app *a, struct eg_ctl_conn *c,
+    const struct eg_ipc_msg *m)
+{
+	switch (m->hdr.type) {
+	case EG_MSG_STATUS_REQ:
+		reply_status(a, c, m->hdr.id);
+		break;
+	case EG_MSG_RESOLVE_REQ:
+		resolve(a, c, m);
+		break;
+	default:
+		reply_error(c, m->hdr.id);
 		break;
 	}
+}
+
+static void
+dohd_dispatch_admin(struct dohd_app *a, struct eg_ctl_conn *c,
+    const struct eg_ipc_msg *m)
+{
+	char name[EG_NAME_MAX + 1];
+	struct eg_msg_result res;
+
+	switch (m->hdr.type) {
+	case EG_MSG_STATUS_REQ:
+		reply_status(a, c, m->hdr.id);
+		break;
 	case EG_MSG_RELOAD_REQ:
-		res.code = dohd_reload(a, text, sizeof(text)) == 0 ? 0 : EINVAL;
-		res.textlen = (uint32_t)strlen(text);
+		res.code = dohd_reload(a, rbuf, sizeof(rbuf)) == 0 ? 0 : EINVAL;
+		res.textlen = (uint32_t)strlen(rbuf);
 		eg_ctl_reply2(c, EG_MSG_RELOAD_REP, m->hdr.id, &res,
-		    sizeof(res), text, res.textlen);
+		    sizeof(res), rbuf, res.textlen);
 		break;
 	case EG_MSG_EXPLAIN_REQ:
-		if (eg_ipc_explain_req(m, name) == NULL)
-			goto bad;
-		explain(a, name, text, sizeof(text));
+		if (eg_ipc_explain_req(m, name) == NULL) {
+			reply_error(c, m->hdr.id);
+			break;
+		}
+		explain(a, name, rbuf, sizeof(rbuf));
 		res.code = 0;
-		res.textlen = (uint32_t)strlen(text);
+		res.textlen = (uint32_t)strlen(rbuf);
 		eg_ctl_reply2(c, EG_MSG_EXPLAIN_REP, m->hdr.id, &res,
-		    sizeof(res), text, res.textlen);
+		    sizeof(res), rbuf, res.textlen);
 		break;
-	case EG_MSG_RESOLVE_REQ: {
-		const struct eg_msg_resolve_req *rq;
-		struct resolve_ctx *r;
-		char norm[EG_NAME_MAX + 1], e[EG_ERR_MAX];
-
-		if ((rq = eg_ipc_resolve_req(m, name)) == NULL ||
-		    (rq->qtype != DNS_T_A && rq->qtype != DNS_T_AAAA) ||
-		    !eg_name_normalise(name, norm, e))
-			goto bad;
-		if ((r = malloc(sizeof(*r))) == NULL)
-			goto bad;
-		r->c = c;
-		r->id = m->hdr.id;
-		eg_ctl_conn_ref(c);
-		dquery_resolve(&a->core, norm, rq->qtype,
-		    dohd_is_infra_name(a->cfg, norm), resolve_done, r);
-		break;
-	}
 	default:
-		goto bad;
+		reply_error(c, m->hdr.id);
+		break;
 	}
-	return;
- bad:
-	{
-		struct eg_msg_error e = { EINVAL };
+}
 
-		eg_ctl_reply(c, EG_MSG_ERROR, m->hdr.id, &e, sizeof(e));
+static void
+dohd_dispatch(struct eg_ctl_conn *c, enum eg_role role,
+    const struct eg_ipc_msg *m, void *arg)
+{
+	struct dohd_app *a = arg;
+
+	switch (role) {
+	case EG_ROLE_CONNECTD:
+		dohd_dispatch_connectd(a, c, m);
+		break;
+	case EG_ROLE_ADMIN:
+		dohd_dispatch_admin(a, c, m);
+		break;
+	default:
+		reply_error(c, m->hdr.id);
+		break;
 	}
 }
 
 int
-dctl_start(struct dohd_app *a, char *err, size_t errlen)
+dohd_control_start(struct dohd_app *a, char *err, size_t errlen)
 {
 	a->ctl = eg_ctl_server_open(a->loop, a->boot_cfg, EG_ROLE_DOHD,
-	    handler, a, err, errlen);
+	    dohd_dispatch, a, err, errlen);
 	return a->ctl != NULL ? 0 : -1;
 }

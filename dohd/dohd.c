@@ -119,7 +119,7 @@ main(int argc, char **argv)
 		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
 	if (eg_daemon_rundir(cfg, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "rundir", "error=\"%s\"", err);
-	if (dctl_start(&app, err, sizeof(err)) < 0)
+	if (dohd_control_start(&app, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "control", "error=\"%s\"", err);
 
 	/* Still privileged: a pipe on stderr may be root's. */

@@ -1,0 +1,104 @@
+/*
+ * control.c - connectd's control socket: admin's STATUS, RELOAD and
+ * EXPLAIN.  Peers are classified by libegress (SO_PEERCRED) and the
+ * types they may send were checked against ipc_roles.c's table; no other
+ * peer may send connectd anything.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cd.h"
+#include "daemon.h"
+#include "log.h"
+
+/* Logged, never answered: nothing reaches here that the table allows. */
+static void
+unexpected(const struct eg_ipc_msg *msg, enum eg_role role)
+{
+	eg_log(EG_LOG_WARN, "ctl", "unexpected=%s role=%s",
+	    eg_msg_name(msg->hdr.type), eg_role_name(role));
+}
+
+static void
+connectd_dispatch_admin(struct cd *cd, struct eg_ctl_conn *c,
+    const struct eg_ipc_msg *msg)
+{
+	struct eg_msg_status st;
+	struct eg_msg_result res;
+	const struct eg_msg_explain_req *ex;
+	struct cd_verdict v;
+	char text[1024], why[256] = "", host[EG_NAME_MAX + 1];
+	int n;
+
+	switch (msg->hdr.type) {
+	case EG_MSG_STATUS_REQ:
+		memset(&st, 0, sizeof(st));
+		st.ready = cd_ready(cd, why, sizeof(why)) ? 1 : 0;
+		st.generation = cd->gen->id;
+		n = snprintf(text, sizeof(text), "active=%llu\nhops=%zu\n"
+		    "chain_ever_ok=%d\nreason=%s\n",
+		    (unsigned long long)cd->m.active, cd->nhopstat,
+		    cd->chain_ever_ok, st.ready ? "-" : why);
+		for (size_t i = 0; i < strlen(text); i++)
+			if ((text[i] < 0x20 && text[i] != '\n') || text[i] >= 0x7f)
+				text[i] = '?';
+		st.textlen = (uint32_t)n;
+		eg_ctl_reply2(c, EG_MSG_STATUS_REP, msg->hdr.id, &st,
+		    sizeof(st), text, (size_t)n);
+		break;
+	case EG_MSG_RELOAD_REQ:
+		cd_reload(cd);
+		n = snprintf(text, sizeof(text), "generation=%u\n", cd->gen->id);
+		res.code = 0;
+		res.textlen = (uint32_t)n;
+		eg_ctl_reply2(c, EG_MSG_RELOAD_REP, msg->hdr.id, &res,
+		    sizeof(res), text, (size_t)n);
+		break;
+	case EG_MSG_EXPLAIN_REQ:
+		if ((ex = eg_ipc_explain_req(msg, host)) == NULL)
+			break;
+		cd_decide(cd->gen->pol, CD_MODE_EXPLICIT, host,
+		    ex->port ? ex->port : 443, &v);
+		n = snprintf(text, sizeof(text), "connectd: %s:%u %s "
+		    "reason=%s rule=%s%s%s\n", host, ex->port ? ex->port : 443,
+		    v.allow ? "allow" : "deny", v.reason ? v.reason : "-",
+		    v.rule, v.direct ? " direct" : "",
+		    v.reported ? " (report mode)" : "");
+		res.code = 0;
+		res.textlen = (uint32_t)n;
+		eg_ctl_reply2(c, EG_MSG_EXPLAIN_REP, msg->hdr.id, &res,
+		    sizeof(res), text, (size_t)n);
+		break;
+	default:
+		unexpected(msg, EG_ROLE_ADMIN);
+		break;
+	}
+}
+
+static void
+connectd_dispatch(struct eg_ctl_conn *c, enum eg_role role,
+    const struct eg_ipc_msg *msg, void *arg)
+{
+	struct cd *cd = arg;
+
+	if (role == EG_ROLE_ADMIN)
+		connectd_dispatch_admin(cd, c, msg);
+	else
+		unexpected(msg, role);
+}
+
+/* Not fatal: connectd serves without it, only egressctl cannot reach it. */
+void
+cd_control_start(struct cd *cd, const struct eg_config *cfg)
+{
+	char path[512], err[256];
+
+	cd->ctl = eg_ctl_server_open(cd->loop, cfg, EG_ROLE_CONNECTD,
+	    connectd_dispatch, cd, err, sizeof(err));
+	if (cd->ctl == NULL) {
+		eg_daemon_sock_path(cfg, "connectd", path, sizeof(path));
+		eg_log(EG_LOG_WARN, "ctl", "path=%s error=\"%s\" note=\"no "
+		    "control socket: egressctl cannot reach connectd\"", path,
+		    err);
+	}
+}

@@ -1,0 +1,72 @@
+/*
+ * reload.c - dohd's reload, for SIGHUP and egressctl alike: the config
+ * loaded again, then policy, local data and cache swapped at once, or
+ * nothing changed.  Upstreams, listeners and the feed change on restart.
+ */
+#include <stdio.h>
+
+#include "log.h"
+#include "notify.h"
+#include "policy.h"
+
+#include "app.h"
+#include "cache.h"
+#include "own.h"
+
+int
+dohd_reload(struct dohd_app *a, char *text, size_t len)
+{
+	struct eg_config_errors errs = { 0 };
+	struct eg_config *cfg;
+	struct eg_policy *pol;
+	struct dlocal *local;
+	char err[EG_ERR_MAX];
+
+	eg_notify_reloading();
+	cfg = eg_config_load(a->dm.config_path, EG_CONFIG_DOHD, &errs);
+	if (cfg == NULL) {
+		snprintf(text, len, "reload failed: %s",
+		    errs.n > 0 ? errs.msgs[0] : "config");
+		eg_config_errors_free(&errs);
+		goto fail;
+	}
+	eg_config_errors_free(&errs);
+	/* the host's addresses as they are now (the old set if unreadable) */
+	(void)downaddrs_refresh(a);
+	if ((pol = eg_policy_new(cfg, a->extra_deny, a->nextra, err)) == NULL) {
+		snprintf(text, len, "reload failed: policy: %s", err);
+		eg_config_free(cfg);
+		goto fail;
+	}
+	local = NULL;
+	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
+	    (local = dlocal_load(cfg->dohd.hosts_file, cfg->dohd.zone_file,
+	    err, sizeof(err))) == NULL) {
+		snprintf(text, len, "reload failed: local data: %s", err);
+		eg_policy_free(pol);
+		eg_config_free(cfg);
+		goto fail;
+	}
+	/* Nothing cached under the old policy may be served under the new. */
+	dcache_flush(a->core.cache);
+	eg_policy_free(a->core.pol);
+	dlocal_free(a->core.local);
+	a->core.pol = pol;
+	a->core.local = local;
+	a->core.cfg = cfg;
+	if (a->cfg != a->boot_cfg)
+		eg_config_free(a->cfg);
+	a->cfg = cfg;
+	a->generation++;
+	snprintf(text, len, "reloaded: %zu rules, %zu local records; "
+	    "upstreams and listeners change on restart",
+	    eg_policy_nrules(pol), dlocal_count(local));
+	eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u rules=%zu",
+	    a->generation, eg_policy_nrules(pol));
+	eg_notify_ready();
+	return 0;
+ fail:
+	eg_log(EG_LOG_WARN, "reload", "result=failed msg=\"%s\"", text);
+	eg_notify_ready();
+	return -1;
+}
