@@ -399,7 +399,7 @@ main(int argc, char **argv)
 	eg_log(EG_LOG_INFO, "start", "listeners=%zu rules=%zu hops=%zu "
 	    "exit=%s mode=%s", cd->nlfd, eg_policy_nrules(cd->gen->pol),
 	    cfg->chain.nhops, cfg->chain.exit == EG_EXIT_DIRECT ? "direct" :
-	    "hop", cfg->policy.mode == EG_MODE_REPORT ? "report" : "enforce");
+	    "hop", eg_mode_str(cfg->policy.mode));
 	cd_notify_ready(cd);
 	uv_run(cd->loop, UV_RUN_DEFAULT);
 	cd_alog_flush(cd);

@@ -19,8 +19,7 @@ check_json(const struct ctl_opts *o, const struct eg_config *cfg)
 	json_bool(&j, "valid", true);
 	json_arr_begin(&j, "errors");
 	json_arr_end(&j);
-	json_str(&j, "mode", cfg->policy.mode == EG_MODE_REPORT ? "report" :
-	    "enforce");
+	json_str(&j, "mode", eg_mode_str(cfg->policy.mode));
 	json_int(&j, "rules", (long long)cfg->policy.nrules);
 	json_int(&j, "hops", (long long)cfg->chain.nhops);
 	json_int(&j, "upstreams", (long long)cfg->dohd.nupstreams);

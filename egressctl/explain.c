@@ -278,8 +278,7 @@ cmd_explain(struct ctl_opts *o, int argc, char **argv)
 		json_str(&j, "command", "explain");
 		json_str(&j, "host", host);
 		json_int(&j, "port", port);
-		json_str(&j, "mode", cfg->policy.mode == EG_MODE_REPORT ?
-		    "report" : "enforce");
+		json_str(&j, "mode", eg_mode_str(cfg->policy.mode));
 		json_bool(&j, "allowed", tcp.verdict == EG_ALLOW);
 		json_arr_begin(&j, "views");
 	}

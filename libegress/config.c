@@ -542,11 +542,22 @@ out:
 
 /* -- entry points ---------------------------------------------------------- */
 
+const char *
+eg_mode_str(enum eg_policy_mode m)
+{
+	return m == EG_MODE_REPORT ? "report" : m == EG_MODE_ASK ? "ask" :
+	    "enforce";
+}
+
 unsigned
 eg_config_flags_for(const char *name)
 {
 	if (strcmp(name, "connectd") == 0)
+#ifdef EG_ASK_PREVIEW
+		return EG_CONFIG_CONNECTD | EG_CONFIG_ASK;
+#else
 		return EG_CONFIG_CONNECTD;
+#endif
 	if (strcmp(name, "dohd") == 0)
 		return EG_CONFIG_DOHD;
 	return 0;
@@ -680,6 +691,7 @@ eg_config_free(struct eg_config *cfg)
 	free(cfg->jail.users);
 	free(cfg->jail.direct);
 	free(cfg->jail.runtime_dir);
+	free(cfg->ask.socket);
 	free(cfg->jail.group);
 	free(cfg->jail.log_level);
 	for (i = 0; i < cfg->chain.nhops; i++)

@@ -60,6 +60,8 @@ cfg_set_defaults(struct loader *ld)
 	c->dohd.max_connection_age_ms = 5 * 60 * 1000;
 	c->dohd.feed_timeout_ms = 100;
 	c->policy.mode = EG_MODE_ENFORCE;
+	c->ask.timeout_ms = 30 * 1000;
+	c->ask.max = 64;
 	c->connectd.user.at = none;
 	c->dohd.user.at = none;
 	c->netjaild.user.at = none;
@@ -89,6 +91,12 @@ cfg_fill_unset(struct loader *ld)
 	if (c->dohd.nlisten == 0)
 		(void)cfg_strlist_add(ld, &c->dohd.listen, &c->dohd.nlisten,
 		    DEF_DOHD_LISTEN, err);
+	if (c->ask.socket == NULL && c->jail.runtime_dir != NULL) {
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/ask.sock", c->jail.runtime_dir);
+		c->ask.socket = cfg_xstrdup(ld, p);
+	}
 }
 
 /* FILE: [SECTION] KEY: REASON, with the section's line when it exists. */
@@ -289,6 +297,28 @@ check_listen_clash(struct loader *ld)
 	}
 }
 
+/*
+ * mode = ask holds a connection while a decider answers; until dohd holds
+ * DNS questions too, it is refused unless the loader was told otherwise.
+ */
+static void
+check_ask(struct loader *ld)
+{
+	struct eg_config *c = ld->cfg;
+	bool ask = c->policy.mode == EG_MODE_ASK;
+	size_t i;
+
+	for (i = 0; i < c->nworkloads; i++)
+		ask = ask || c->workloads[i].policy.mode == EG_MODE_ASK;
+	if (ask && !(ld->flags & EG_CONFIG_ASK))
+		conflict_error(ld, S_POLICY, "mode", "mode", "ask is not "
+		    "enforced end to end by this version (dohd does not hold "
+		    "DNS questions yet); use enforce or report");
+	if (ask && c->ask.socket == NULL)
+		cfg_errorf(ld, "%s: [policy] ask_socket: out of memory",
+		    c->path);
+}
+
 void
 cfg_check_all(struct loader *ld)
 {
@@ -323,4 +353,5 @@ cfg_check_all(struct loader *ld)
 	check_listen_clash(ld);
 	check_users(ld);
 	cfg_check_workloads(ld);
+	check_ask(ld);
 }

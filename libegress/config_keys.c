@@ -664,7 +664,8 @@ static const char *const ipv6_words[] = { "jail", "drop", NULL };
  */
 static const char *const inbound_words[] = { "published", "drop", NULL };
 static const char *const exit_words[] = { "hop", "direct", NULL };
-static const char *const mode_words[] = { "enforce", "report", NULL };
+static const char *const mode_words[] = { "enforce", "report", "ask",
+    NULL };
 static const char *const rcode_words[] = { "nxdomain", "refused", NULL };
 static const char *const loglevel_words[] = { "debug", "info", "warn",
 	"err", NULL };
@@ -800,6 +801,11 @@ const struct keydef cfg_keys[] = {
 	{ S_POLICY, "allow_file", cfg_add_allow_file, .cap = MAX_ALLOW_FILES },
 	{ S_POLICY, "permit_cidr", add_permit, .off = OFF(policy.permit),
 	    .cap = MAX_PERMIT, .count = OFF(policy.npermit) },
+	{ S_POLICY, "ask_socket", set_abspath, .off = OFF(ask.socket) },
+	{ S_POLICY, "ask_timeout", set_duration, .off = OFF(ask.timeout_ms),
+	    .min = SEC(1), .max = SEC(300) },
+	{ S_POLICY, "ask_max", set_u32, .off = OFF(ask.max), .min = 1,
+	    .max = 4096 },
 
 	/* [workload NAME]: offsets into struct eg_workload */
 	{ S_WORKLOAD, "match", cfg_add_match, .cap = MAX_MATCHES,

@@ -409,7 +409,8 @@ eg_policy_new(const struct eg_config *cfg, const struct eg_cidr *extra_deny,
 		return NULL;
 	}
 	if (cfg->policy.mode != EG_MODE_ENFORCE &&
-	    cfg->policy.mode != EG_MODE_REPORT) {
+	    cfg->policy.mode != EG_MODE_REPORT &&
+	    cfg->policy.mode != EG_MODE_ASK) {
 		eg_seterr(err, "policy: unknown mode %d",
 		    (int)cfg->policy.mode);
 		return NULL;

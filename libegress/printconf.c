@@ -26,7 +26,7 @@ eg_config_summary(const struct eg_config *cfg, FILE *out)
 
 	fprintf(out, "config %s: OK\n", cfg->path);
 	fprintf(out, "allow rules:      %zu (mode %s)\n", cfg->policy.nrules,
-	    cfg->policy.mode == EG_MODE_ENFORCE ? "enforce" : "report");
+	    eg_mode_str(cfg->policy.mode));
 	fprintf(out, "permit_cidr:      %zu\n", cfg->policy.npermit);
 	fprintf(out, "chain hops:       %zu%s\n", cfg->chain.nhops,
 	    cfg->chain.exit == EG_EXIT_DIRECT ? " (exit = direct)" : "");
@@ -60,7 +60,7 @@ eg_config_summary(const struct eg_config *cfg, FILE *out)
 
 		fprintf(out, "  %s: %zu matches, %zu allow rules (mode %s), "
 		    "%zu permit_cidr, %zu direct\n", w->name, w->nmatches,
-		    w->policy.nrules, w->policy.mode == EG_MODE_ENFORCE ?
-		    "enforce" : "report", w->policy.npermit, w->ndirect);
+		    w->policy.nrules, eg_mode_str(w->policy.mode),
+		    w->policy.npermit, w->ndirect);
 	}
 }

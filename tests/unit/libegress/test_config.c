@@ -378,7 +378,7 @@ test_values(void **state)
 	expect_error(BASE CHAIN "[connectd]\nuser = Bad User\n",
 	    "not a valid user name");
 	expect_error(BASE CHAIN "[policy]\nmode = audit\n",
-	    "expected enforce or report");
+	    "expected enforce, report or ask");
 	expect_error(BASE CHAIN "[policy]\npermit_cidr = 10.0.0.1/8\n",
 	    "t.conf:8: [policy] permit_cidr: \"10.0.0.1/8\": host bits set");
 	expect_error(BASE CHAIN "[policy]\npermit_cidr = 10.0.0.0/33\n",
@@ -1108,6 +1108,45 @@ test_each_daemon_alone(void **state)
 	expect_error(DNSONLY, "[jail] interface: nothing is jailed");
 }
 
+/* mode = ask: refused unless the loader takes it; its keys bounded. */
+static void
+test_ask_mode(void **state)
+{
+	static const char t[] = BASE CHAIN "[policy]\nmode = ask\n"
+	    "ask_timeout = 2s\nask_max = 3\n";
+	struct eg_config_errors e;
+	struct eg_config *c;
+
+	(void)state;
+	expect_error(BASE CHAIN "[policy]\nmode = ask\n",
+	    "t.conf:8: [policy] mode: ask is not enforced end to end");
+	c = eg_config_load_buf("t.conf", t, strlen(t),
+	    EG_CONFIG_NO_USERS | EG_CONFIG_ASK, &e);
+	if (c == NULL)
+		dump(&e);
+	assert_non_null(c);
+	assert_int_equal(c->policy.mode, EG_MODE_ASK);
+	assert_int_equal(c->ask.timeout_ms, 2000);
+	assert_int_equal(c->ask.max, 3);
+	assert_string_equal(c->ask.socket, "/run/egressjail/ask.sock");
+	assert_string_equal(eg_mode_str(c->policy.mode), "ask");
+	eg_config_free(c);
+	c = expect_ok(BASE CHAIN "[policy]\nask_socket = /run/x/a.sock\n");
+	assert_int_equal(c->policy.mode, EG_MODE_ENFORCE);
+	assert_int_equal(c->ask.timeout_ms, 30000);
+	assert_int_equal(c->ask.max, 64);
+	assert_string_equal(c->ask.socket, "/run/x/a.sock");
+	eg_config_free(c);
+	expect_error(BASE CHAIN "[policy]\nask_timeout = 500ms\n",
+	    "ask_timeout");
+	expect_error(BASE CHAIN "[policy]\nask_timeout = 301s\n",
+	    "ask_timeout");
+	expect_error(BASE CHAIN "[policy]\nask_max = 0\n", "ask_max");
+	expect_error(BASE CHAIN "[policy]\nask_max = 4097\n", "ask_max");
+	expect_error(BASE CHAIN "[policy]\nask_socket = rel/a.sock\n",
+	    "ask_socket");
+}
+
 int
 main(void)
 {
@@ -1128,6 +1167,7 @@ main(void)
 		cmocka_unit_test(test_secrets_never_quoted),
 		cmocka_unit_test(test_inbound),
 		cmocka_unit_test(test_each_daemon_alone),
+		cmocka_unit_test(test_ask_mode),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
