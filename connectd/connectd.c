@@ -230,7 +230,6 @@ cd_reload(struct cd *cd)
 	struct eg_config *cfg;
 	struct cd_gen *g;
 	char err[300];
-	size_t i;
 
 	/* Before the first READY=1 a reload is no state change to announce. */
 	if (cd->ready_sent)
@@ -238,18 +237,16 @@ cd_reload(struct cd *cd)
 	cd_alog_flush(cd);
 	cfg = eg_config_load(cd->config_path, EG_CONFIG_CONNECTD, &errs);
 	if (cfg == NULL) {
-		for (i = 0; i < errs.n; i++)
-			eg_log(EG_LOG_ERR, "reload", "error=\"%s\"", errs.msgs[i]);
+		eg_daemon_reload_failed(errs.n > 0 ? errs.msgs[0] : "config",
+		    cd->gen->id);
 		eg_config_errors_free(&errs);
-		eg_log(EG_LOG_ERR, "reload", "result=failed note=\"keeping "
-		    "generation %u\"", cd->gen->id);
 		reload_done(cd);
 		return;
 	}
 	eg_config_errors_free(&errs);
 	if ((g = cd_gen_new(cfg, err, sizeof(err))) == NULL) {
 		eg_config_free(cfg);
-		eg_log(EG_LOG_ERR, "reload", "result=failed error=\"%s\"", err);
+		eg_daemon_reload_failed(err, cd->gen->id);
 		reload_done(cd);
 		return;
 	}

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "notify.h"
 #include "policy.h"
@@ -20,12 +21,12 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	struct eg_config *cfg;
 	struct eg_policy *pol;
 	struct dlocal *local;
-	char err[EG_ERR_MAX];
+	char err[EG_ERR_MAX], why[EG_ERR_MAX + 32];
 
 	eg_notify_reloading();
 	cfg = eg_config_load(a->dm.config_path, EG_CONFIG_DOHD, &errs);
 	if (cfg == NULL) {
-		snprintf(text, len, "reload failed: %s",
+		snprintf(why, sizeof(why), "%s",
 		    errs.n > 0 ? errs.msgs[0] : "config");
 		eg_config_errors_free(&errs);
 		goto fail;
@@ -34,7 +35,7 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	/* the host's addresses as they are now (the old set if unreadable) */
 	(void)downaddrs_refresh(a);
 	if ((pol = eg_policy_new(cfg, a->extra_deny, a->nextra, err)) == NULL) {
-		snprintf(text, len, "reload failed: policy: %s", err);
+		snprintf(why, sizeof(why), "policy: %s", err);
 		eg_config_free(cfg);
 		goto fail;
 	}
@@ -42,7 +43,7 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
 	    (local = dlocal_load(cfg->dohd.hosts_file, cfg->dohd.zone_file,
 	    err, sizeof(err))) == NULL) {
-		snprintf(text, len, "reload failed: local data: %s", err);
+		snprintf(why, sizeof(why), "local data: %s", err);
 		eg_policy_free(pol);
 		eg_config_free(cfg);
 		goto fail;
@@ -66,7 +67,8 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	eg_notify_ready();
 	return 0;
  fail:
-	eg_log(EG_LOG_WARN, "reload", "result=failed msg=\"%s\"", text);
+	snprintf(text, len, "reload failed: %s", why);
+	eg_daemon_reload_failed(why, a->generation);
 	eg_notify_ready();
 	return -1;
 }

@@ -302,6 +302,13 @@ eg_daemon_drop(struct eg_daemon *d, uid_t uid, gid_t gid, const int *caps,
 	    (unsigned)uid, (unsigned)gid, ncaps);
 }
 
+void
+eg_daemon_reload_failed(const char *error, unsigned generation)
+{
+	eg_log(EG_LOG_ERR, "reload", "result=failed error=\"%s\" "
+	    "generation=%u", error, generation);
+}
+
 const char *
 eg_daemon_sock_path(const struct eg_config *cfg, const char *name, char *buf,
     size_t len)

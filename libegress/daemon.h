@@ -78,6 +78,12 @@ void eg_daemon_drop(struct eg_daemon *d, uid_t uid, gid_t gid,
     const int *caps, size_t ncaps);
 
 /* Path of a daemon's control socket: RUNDIR/NAME.sock into buf. */
+/*
+ * A reload that failed, in the one shape every daemon logs it:
+ * event=reload result=failed error="..." generation=N, N the generation
+ * that keeps running.
+ */
+void eg_daemon_reload_failed(const char *error, unsigned generation);
 const char *eg_daemon_sock_path(const struct eg_config *cfg, const char *name,
     char *buf, size_t len);
 

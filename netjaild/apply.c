@@ -13,6 +13,7 @@
 
 #include "admit.h"
 #include "ct.h"
+#include "daemon.h"
 #include "log.h"
 #include "netjaild.h"
 #include "ports.h"
@@ -199,8 +200,7 @@ nj_reload(struct nj_state *st, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = reload(st, err, errlen)) < 0)
-		eg_log(EG_LOG_ERR, "reload_failed", "error=\"%s\" "
-		    "kept=generation-%u", err, st->generation);
+		eg_daemon_reload_failed(err, st->generation);
 	else
 		eg_log(EG_LOG_INFO, "reloaded", "generation=%u",
 		    st->generation);

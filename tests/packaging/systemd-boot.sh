@@ -367,7 +367,7 @@ lab_expect_fail "systemctl reload refuses a broken file" \
     ct systemctl reload connectd
 ct systemctl kill -s HUP --kill-who=main netjaild
 lab_expect "netjaild keeps running on a broken file" \
-    lab_retry 5 ct sh -c 'journalctl -u netjaild -o cat | grep -q event=reload_failed'
+    lab_retry 5 ct sh -c 'journalctl -u netjaild -o cat | grep -q "event=reload result=failed"'
 # back as the operator would: into the same file, which keeps the package's
 # 0640 root:egressjail (a copy moved in place would be root's alone, and
 # the daemons could not read it)
@@ -453,7 +453,7 @@ done
 lab_expect_eq "journald: an info line has priority 6" "PRIORITY=6" \
     "$(jfield netjaild 'level=info daemon=netjaild event=ready' PRIORITY)"
 lab_expect_eq "journald: an error line has priority 3" "PRIORITY=3" \
-    "$(jfield netjaild 'level=err daemon=netjaild event=reload_failed' PRIORITY)"
+    "$(jfield netjaild 'level=err daemon=netjaild event=reload result=failed' PRIORITY)"
 
 # stop: the table stays, the jail stays shut
 lab_expect "systemctl stop connectd dohd netjaild" \

@@ -324,7 +324,7 @@ printf '[chain]\nhop = htp://broken\n' >"$T/h.conf"
 kill -HUP "$CDPID"
 sleep 0.5
 check "a broken config on reload keeps the old generation" [ "$(connect_code denied.test:8443)" = 200 ]
-check "the broken reload is logged with its error" grep -q 'event=reload.*result=failed' "$T/connectd.log"
+check "the broken reload is logged with its error" grep -q 'event=reload result=failed error="' "$T/connectd.log"
 stop_connectd
 
 # block_start_until_hops_healthy: until a full-chain probe passed, 503.
