@@ -29,6 +29,7 @@
 #include "cd.h"
 #include "http.h"
 #include "judge.h"
+#include "learn_table.h"
 #include "log.h"
 #include "sni.h"
 
@@ -359,7 +360,7 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	o.fin_hold_ms = fin_hold_ms(c);
 	o.judge = c->judge;
 	o.judge_ms = c->gen->cfg->connectd.head_timeout_ms;
-	o.observe = c->gen->cfg->policy.mode == EG_MODE_REPORT;
+	o.observe = eg_mode_reports(c->gen->cfg->policy.mode);
 	o.m = &cd->m;
 	c->relay = cd_relay_start(cd->loop, &c->cli, c->up, &o, &relay_cbs, c);
 	if (c->relay != NULL)
@@ -393,7 +394,9 @@ conn_go(struct cd_conn *c, const struct http_req *r, size_t rest)
 	if (rest != SIZE_MAX && judge_start(c, r, c->buf + rest,
 	    c->n - rest) != 0)
 		return;
-	if (c->v.reported) {
+	/* learn mode records what a rule could admit; the rest is reported */
+	if (c->v.reported && !(c->gen->cfg->policy.mode == EG_MODE_LEARN &&
+	    eg_learn_note(EG_WL_DEFAULT, c->v.reason, c->host, c->port, 0))) {
 		cd_alog(c->cd, EG_LOG_WARN, "report", "src=%s host=%s port=%u "
 		    "reason=%s note=\"would be denied in enforce mode\"", c->src,
 		    c->host, c->port, c->v.reason);
@@ -459,7 +462,7 @@ judge_start(struct cd_conn *c, const struct http_req *r, const char *rest,
     size_t nrest)
 {
 	struct eg_ip ip;
-	bool observe = c->gen->cfg->policy.mode == EG_MODE_REPORT;
+	bool observe = eg_mode_reports(c->gen->cfg->policy.mode);
 	int rc = JUDGE_OK;
 
 	if (!c->gen->cfg->connectd.tunnel_check) {

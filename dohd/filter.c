@@ -28,6 +28,7 @@
 
 #include <ldns/ldns.h>
 
+#include "learn_table.h"
 #include "log.h"
 
 #include "dohd.h"
@@ -71,6 +72,12 @@ chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
 	    !dfilter_name_within_limits(d->cfg, name, labels))
 		return false;
 	dec = eg_policy_check_dns(d->pol, name, qtype);
+	/* learn mode: a name on the chain needs a rule as much as the
+	 * question's own */
+	if (dec.reported && d->cfg->policy.mode == EG_MODE_LEARN &&
+	    eg_learn_note(EG_WL_DEFAULT, eg_reason_str(dec.reason), name, 0,
+	    qtype))
+		return true;
 	if (dec.reported) {
 		char qb[EG_NAME_MAX * 4 + 8];
 

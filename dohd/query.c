@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "learn_table.h"
 #include "log.h"
 
 #include "cache.h"
@@ -442,7 +443,11 @@ dquery_count_allowed(struct dquery *x)
 {
 	if (x->dec.reported) {
 		x->d->st.reported++;
-		x->decision = "report";
+		/* learn mode records it (event=learn); "learn" here keeps
+		 * egressctl learn --log from counting the query twice */
+		x->decision = x->d->cfg->policy.mode == EG_MODE_LEARN &&
+		    eg_learn_note(EG_WL_DEFAULT, eg_reason_str(x->dec.reason),
+		    x->q.name, 0, x->q.qtype) ? "learn" : "report";
 	} else {
 		x->d->st.allowed++;
 		x->decision = "allow";

@@ -308,8 +308,9 @@ cmd_explain(struct ctl_opts *o, int argc, char **argv)
 			printf("direct endpoint: yes, bypasses the chain\n");
 		else
 			printf("direct endpoint: no\n");
-		if (cfg->policy.mode == EG_MODE_REPORT)
-			printf("mode: report (denials are logged, not enforced)\n");
+		if (eg_mode_reports(cfg->policy.mode))
+			printf("mode: %s (denials are logged, not "
+			    "enforced)\n", eg_mode_str(cfg->policy.mode));
 		ask_daemons(o, &j, cfg, host, port);
 	}
 	eg_policy_free(pol);

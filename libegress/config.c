@@ -545,8 +545,19 @@ out:
 const char *
 eg_mode_str(enum eg_policy_mode m)
 {
-	return m == EG_MODE_REPORT ? "report" : m == EG_MODE_ASK ? "ask" :
-	    "enforce";
+	switch (m) {
+	case EG_MODE_ENFORCE:	return "enforce";
+	case EG_MODE_REPORT:	return "report";
+	case EG_MODE_ASK:	return "ask";
+	case EG_MODE_LEARN:	return "learn";
+	}
+	return "?";
+}
+
+bool
+eg_mode_reports(enum eg_policy_mode m)
+{
+	return m == EG_MODE_REPORT || m == EG_MODE_LEARN;
 }
 
 unsigned

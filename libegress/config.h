@@ -40,7 +40,13 @@ struct eg_user {
 };
 
 enum eg_ipv6_mode { EG_IPV6_JAIL, EG_IPV6_DROP };
-enum eg_policy_mode { EG_MODE_ENFORCE, EG_MODE_REPORT, EG_MODE_ASK };
+/*
+ * learn: report mode for the allowlist (nothing else loosens), and the
+ * daemons log each would-be denial as an event=learn record for
+ * egressctl learn (libegress/learn_table.c).
+ */
+enum eg_policy_mode { EG_MODE_ENFORCE, EG_MODE_REPORT, EG_MODE_ASK,
+	EG_MODE_LEARN };
 enum eg_deny_rcode { EG_DENY_NXDOMAIN, EG_DENY_REFUSED };
 enum eg_exit_mode { EG_EXIT_HOP, EG_EXIT_DIRECT };
 /* connections the host DNATs to a jailed bridge (published ports) */
@@ -251,8 +257,13 @@ enum {
 	EG_CONFIG_ASK = 1 << 4,
 };
 
-/* "enforce", "report", "ask". */
+/* "enforce", "report", "ask", "learn". */
 const char *eg_mode_str(enum eg_policy_mode m);
+/*
+ * report and learn: the allowlist's denials are let through and logged
+ * (learn also records them); ask holds them, enforce denies them.
+ */
+bool eg_mode_reports(enum eg_policy_mode m);
 
 /* The flags eg_config_load() takes for daemon NAME ("connectd", ...). */
 unsigned eg_config_flags_for(const char *name);

@@ -665,13 +665,14 @@ static const char *const ipv6_words[] = { "jail", "drop", NULL };
 static const char *const inbound_words[] = { "published", "drop", NULL };
 static const char *const exit_words[] = { "hop", "direct", NULL };
 static const char *const mode_words[] = { "enforce", "report", "ask",
-    NULL };
+    "learn", NULL };
 static const char *const rcode_words[] = { "nxdomain", "refused", NULL };
 static const char *const loglevel_words[] = { "debug", "info", "warn",
 	"err", NULL };
 
 _Static_assert(EG_IPV6_DROP == 1 && EG_INBOUND_DROP == 1 &&
-    EG_EXIT_DIRECT == 1 && EG_MODE_REPORT == 1 && EG_DENY_REFUSED == 1,
+    EG_EXIT_DIRECT == 1 && EG_MODE_REPORT == 1 && EG_MODE_LEARN == 3 &&
+    EG_DENY_REFUSED == 1,
     "set_enum stores a word's index");
 _Static_assert(sizeof(enum eg_ipv6_mode) == sizeof(int) &&
     sizeof(enum eg_inbound_mode) == sizeof(int) &&

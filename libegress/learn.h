@@ -93,6 +93,8 @@ int eg_learn_parse_line(const char *line, struct eg_learn_entry *out,
  */
 int eg_learn_parse_log(const char *line, struct eg_learn_entry *out,
     char *err);
+/* no_rule, port, qtype, empty: the reasons a rule could have changed. */
+bool eg_learn_allowlist_reason(const char *reason);
 
 /*
  * Reduce n records to res (free with eg_learn_result_free).  min_siblings

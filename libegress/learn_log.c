@@ -10,8 +10,13 @@
  * count (no_rule, port, qtype, empty): an IP literal, an internal
  * address or a malformed name is not something a rule could admit.
  *
+ * A name on a CNAME chain the allowlist would refuse shows as dohd
+ * "event=cname decision=report" (taken as an A query: any rule for the
+ * name admits it on a chain).  In learn mode the daemons log their own
+ * records, "event=learn" (learn_table.c), which are taken as they are.
+ *
  * The log is rate limited, so lines can be missing; what is there is
- * exact.  Lines are as journalctl prints them, with or without its
+ * exact (event=learn lines are never rate limited).  Lines are as journalctl prints them, with or without its
  * prefix: parsing starts at the first " ts=" (or "ts=" at the start).
  */
 #include <ctype.h>
@@ -143,8 +148,8 @@ parse_ts(const char *s, int64_t *out)
 }
 
 /* The allowlist's own reasons: the ones a rule could have admitted. */
-static bool
-allowlist_reason(const char *r)
+bool
+eg_learn_allowlist_reason(const char *r)
 {
 	return r != NULL && (strcmp(r, "no_rule") == 0 ||
 	    strcmp(r, "port") == 0 || strcmp(r, "qtype") == 0 ||
@@ -172,6 +177,55 @@ qtype_value(const char *s, uint16_t *out)
 	return ok;
 }
 
+/* A number field of an event=learn line. */
+static bool
+num(const struct kv *kv, size_t n, const char *key, uint64_t max,
+    uint64_t *out)
+{
+	const char *v = get(kv, n, key);
+	char *end;
+
+	if (v == NULL || !isdigit((unsigned char)v[0]) || strlen(v) > 19 ||
+	    (v[0] == '0' && v[1] != '\0'))
+		return false;
+	*out = strtoull(v, &end, 10);
+	return *end == '\0' && *out <= max;
+}
+
+/*
+ * A learn-mode daemon's own record (learn_table.c): its fields are a
+ * record line's, so it is checked by the same parser.
+ */
+static int
+learn_event(const struct kv *kv, size_t n, struct eg_learn_entry *out,
+    char *err)
+{
+	static const char *const keys[] = { "port", "qtype", "count",
+	    "first", "last" };
+	char line[EG_LEARN_LINE_MAX + 1];
+	const char *wl = get(kv, n, "workload"), *name = get(kv, n, "name");
+	uint64_t v[5];
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		if (!num(kv, n, keys[i], INT64_MAX, &v[i])) {
+			eg_seterr(err, "event=learn without a number %s=",
+			    keys[i]);
+			return -1;
+		}
+	}
+	if (wl == NULL || name == NULL || strlen(wl) > EG_WL_NAME_MAX ||
+	    strlen(name) > EG_NAME_MAX) {
+		eg_seterr(err, "event=learn without its workload and name");
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%s %s %llu %llu %llu %llu %llu", wl,
+	    name, (unsigned long long)v[0], (unsigned long long)v[1],
+	    (unsigned long long)v[2], (unsigned long long)v[3],
+	    (unsigned long long)v[4]);
+	return eg_learn_parse_line(line, out, err) == 1 ? 1 : -1;
+}
+
 int
 eg_learn_parse_log(const char *line, struct eg_learn_entry *out, char *err)
 {
@@ -195,6 +249,8 @@ eg_learn_parse_log(const char *line, struct eg_learn_entry *out, char *err)
 	dec = get(kv, n, "decision");
 	if (daemon == NULL || event == NULL)
 		return 0;
+	if (strcmp(event, "learn") == 0)
+		return learn_event(kv, n, out, err);
 	if (strcmp(daemon, "connectd") == 0 && (strcmp(event, "report") == 0 ||
 	    (strcmp(event, "access") == 0 && dec != NULL &&
 	    strcmp(dec, "deny") == 0)))
@@ -203,9 +259,12 @@ eg_learn_parse_log(const char *line, struct eg_learn_entry *out, char *err)
 	    strcmp(event, "decision") == 0 && dec != NULL &&
 	    (strcmp(dec, "report") == 0 || strcmp(dec, "deny") == 0))
 		name = get(kv, n, "name");
+	else if (strcmp(daemon, "dohd") == 0 && strcmp(event, "cname") == 0 &&
+	    dec != NULL && strcmp(dec, "report") == 0)
+		name = get(kv, n, "name");	/* a name on a CNAME chain */
 	else
 		return 0;
-	if (!allowlist_reason(get(kv, n, "reason")))
+	if (!eg_learn_allowlist_reason(get(kv, n, "reason")))
 		return 0;
 	memset(&e, 0, sizeof(e));
 	wl = get(kv, n, "workload");
@@ -227,6 +286,8 @@ eg_learn_parse_log(const char *line, struct eg_learn_entry *out, char *err)
 			eg_seterr(err, "a connection without a port 1-65535");
 			return -1;
 		}
+	} else if (strcmp(event, "cname") == 0) {
+		e.qtype = 1;	/* A: any rule for the name admits the chain */
 	} else if ((v = get(kv, n, "qtype")) == NULL ||
 	    !qtype_value(v, &e.qtype) || e.qtype == 0) {
 		eg_seterr(err, "a query without a known qtype");

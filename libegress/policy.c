@@ -410,7 +410,8 @@ eg_policy_new(const struct eg_config *cfg, const struct eg_cidr *extra_deny,
 	}
 	if (cfg->policy.mode != EG_MODE_ENFORCE &&
 	    cfg->policy.mode != EG_MODE_REPORT &&
-	    cfg->policy.mode != EG_MODE_ASK) {
+	    cfg->policy.mode != EG_MODE_ASK &&
+	    cfg->policy.mode != EG_MODE_LEARN) {
 		eg_seterr(err, "policy: unknown mode %d",
 		    (int)cfg->policy.mode);
 		return NULL;
@@ -585,7 +586,8 @@ deny(const struct eg_policy *p, enum eg_reason reason,
 	d.reason = reason;
 	d.rule = rule;
 	d.cidr = cidr;
-	if (p != NULL && p->mode == EG_MODE_REPORT && !hard) {
+	/* learn is report mode here; the daemons record what it lets by */
+	if (p != NULL && eg_mode_reports(p->mode) && !hard) {
 		d.verdict = EG_ALLOW;
 		d.reported = true;
 	}

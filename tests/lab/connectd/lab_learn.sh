@@ -3,7 +3,8 @@
 # report mode lets names the allowlist would deny through and logs them;
 # `egressctl learn --log` turns that log into an allow.d file; enforce mode
 # with the file, replaying the same connections, denies none of them and
-# still denies what was never seen.
+# still denies what was never seen.  Then mode = learn: the same, logged
+# as one record per name and port.
 . "$(dirname "$0")/cdlab.sh"
 
 EGRESSCTL=$B/egressctl/egressctl
@@ -48,5 +49,27 @@ check "replay: no denial in the log" \
 check "never seen: denied.test:9000 still 403" \
     [ "$(connect_code denied.test:9000)" = 403 ]
 stop_connectd
+
+# mode = learn: report mode for the allowlist, and connectd logs each
+# would-be denial once, as a record (event=learn), not as event=report
+CD_POLICY_EXTRA="mode = learn" write_config "$T/l.conf" \
+    http://cduser:cdpass@10.99.0.2:3128 http://10.99.0.2:3129
+start_connectd "$T/l.conf" || { bad "connectd (learn mode) starts"; finish; }
+check "learn mode: ready" wait_for 15 is_ready
+for t in $SEEN $SEEN; do
+	check "learn mode: $t gets through" [ "$(connect_code "$t")" = 200 ]
+done
+check "learn mode: still 403 for the own address" \
+    [ "$(connect_code 10.99.0.1:3128)" = 403 ]
+stop_connectd
+n1=$(grep -c 'event=learn .*name="denied.test" port=8443 ' "$T/connectd.log")
+n2=$(grep -c 'event=learn .*name="denied.test" port=8080 ' "$T/connectd.log")
+check "learn mode: one record per name and port ($n1, $n2)" \
+    [ "$n1$n2" = 11 ]
+check "learn mode: no event=report for them" \
+    sh -c "! grep -q 'event=report .*denied.test' '$T/connectd.log'"
+"$EGRESSCTL" learn --log "$T/connectd.log" >"$T/learned2" 2>"$T/learn.err"
+check "learn --log of learn mode: the same rule" \
+    grep -qx 'denied.test:8080,8443' "$T/learned2"
 
 finish

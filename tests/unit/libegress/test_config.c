@@ -378,7 +378,7 @@ test_values(void **state)
 	expect_error(BASE CHAIN "[connectd]\nuser = Bad User\n",
 	    "not a valid user name");
 	expect_error(BASE CHAIN "[policy]\nmode = audit\n",
-	    "expected enforce, report or ask");
+	    "expected enforce, report, ask or learn");
 	expect_error(BASE CHAIN "[policy]\npermit_cidr = 10.0.0.1/8\n",
 	    "t.conf:8: [policy] permit_cidr: \"10.0.0.1/8\": host bits set");
 	expect_error(BASE CHAIN "[policy]\npermit_cidr = 10.0.0.0/33\n",

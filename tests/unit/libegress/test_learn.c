@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "learn.h"
+#include "learn_table.h"
 #include "policy.h"
 
 #define MAXREC 4096
@@ -262,6 +263,13 @@ test_parse_log(void **state)
 	    "decision=deny reason=qtype", &e, err), 1);
 	assert_int_equal(e.qtype, 99);
 
+	/* a name on a CNAME chain, in report mode: an A query */
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:47Z "
+	    "level=info daemon=dohd event=cname name=\"cdn.example\" "
+	    "decision=report reason=no_rule", &e, err), 1);
+	assert_string_equal(e.name, "cdn.example");
+	assert_int_equal(e.qtype, 1);
+
 	/* not a denial of the allowlist: 0 */
 	assert_int_equal(eg_learn_parse_log("", &e, err), 0);
 	assert_int_equal(eg_learn_parse_log("garbage", &e, err), 0);
@@ -319,6 +327,150 @@ test_parse_log(void **state)
 	big[sizeof(big) - 1] = '\0';
 	BADLOG(big, "longer than");
 #undef BADLOG
+}
+
+struct sink {
+	struct eg_learn_entry e[16];
+	size_t n;
+};
+
+static void
+sink_emit(void *arg, const struct eg_learn_entry *e)
+{
+	struct sink *k = arg;
+
+	assert_true(k->n < 16);
+	k->e[k->n++] = *e;
+}
+
+/* A new entry goes out at once, repeats as counts once the interval is
+ * over; the line it makes is one egressctl learn --log takes back. */
+static void
+test_table(void **state)
+{
+	struct eg_learn_table *t = eg_learn_table_new(2, 60);
+	struct eg_learn_entry back;
+	struct sink k;
+	char line[600], err[EG_ERR_MAX];
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	assert_non_null(t);
+	assert_int_equal(eg_learn_table_note(t, "default", "A.Example.", 443,
+	    0, 1000, sink_emit, &k), 1);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.e[0].name, "a.example");
+	assert_int_equal(k.e[0].count, 1);
+	assert_int_equal(k.e[0].first, 1000);
+	/* repeats within the interval: counted, not emitted */
+	assert_int_equal(eg_learn_table_note(t, "default", "a.example", 443,
+	    0, 1010, sink_emit, &k), 0);
+	assert_int_equal(eg_learn_table_note(t, "default", "a.example", 443,
+	    0, 1020, sink_emit, &k), 0);
+	assert_int_equal(k.n, 1);
+	/* another port, a query: new entries */
+	assert_int_equal(eg_learn_table_note(t, "default", "a.example", 0,
+	    16, 1030, sink_emit, &k), 1);
+	assert_int_equal(k.n, 2);
+	assert_int_equal(eg_learn_table_size(t), 2);
+	/* full: still emitted at once, not folded */
+	assert_int_equal(eg_learn_table_note(t, "ci", "b.example", 80, 0,
+	    1040, sink_emit, &k), 1);
+	assert_int_equal(eg_learn_table_note(t, "ci", "b.example", 80, 0,
+	    1041, sink_emit, &k), 1);
+	assert_int_equal(k.n, 4);
+	assert_int_equal(eg_learn_table_unfolded(t), 2);
+	/* not a name, both or neither: refused, nothing emitted */
+	assert_int_equal(eg_learn_table_note(t, "default", "10.0.0.1", 443, 0,
+	    1050, sink_emit, &k), -1);
+	assert_int_equal(eg_learn_table_note(t, "default", "a..b", 443, 0,
+	    1050, sink_emit, &k), -1);
+	assert_int_equal(eg_learn_table_note(t, "default", "a.example", 443,
+	    1, 1050, sink_emit, &k), -1);
+	assert_int_equal(k.n, 4);
+	/* the interval over: the counts since the first report go out */
+	assert_int_equal(eg_learn_table_note(t, "default", "a.example", 443,
+	    0, 1070, sink_emit, &k), 0);
+	assert_int_equal(k.n, 5);
+	assert_string_equal(k.e[4].name, "a.example");
+	assert_int_equal(k.e[4].port, 443);
+	assert_int_equal(k.e[4].count, 3);
+	assert_int_equal(k.e[4].first, 1010);
+	assert_int_equal(k.e[4].last, 1070);
+	/* nothing new: a flush emits nothing */
+	eg_learn_table_flush(t, 1080, sink_emit, &k);
+	assert_int_equal(k.n, 5);
+
+	/* the log line, read back */
+	assert_int_equal(eg_learn_line(&k.e[4], line, sizeof(line)), 0);
+	{
+		char full[800];
+
+		snprintf(full, sizeof(full), "ts=2026-12-07T22:43:46.319Z "
+		    "level=warn daemon=connectd event=learn %s", line);
+		assert_int_equal(eg_learn_parse_log(full, &back, err), 1);
+	}
+	assert_string_equal(back.workload, "default");
+	assert_string_equal(back.name, "a.example");
+	assert_int_equal(back.port, 443);
+	assert_int_equal(back.count, 3);
+	assert_int_equal(back.first, 1010);
+	assert_int_equal(back.last, 1070);
+	assert_int_equal(eg_learn_line(&k.e[4], line, 20), -1);
+	/* a learn line that does not hold together */
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=dohd event=learn workload=default name=\"a.example\" "
+	    "port=443 qtype=16 count=1 first=1 last=1", &back, err), -1);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=dohd event=learn workload=default name=\"a b\" "
+	    "port=443 qtype=0 count=1 first=1 last=1", &back, err), -1);
+	assert_int_equal(eg_learn_parse_log("ts=2026-12-07T22:43:46.319Z "
+	    "daemon=dohd event=learn workload=default name=\"a.example\" "
+	    "port=443 qtype=0 count=1 first=2", &back, err), -1);
+	eg_learn_table_free(t);
+}
+
+/* mode = learn is report mode for the engine: nothing else loosens. */
+static void
+test_learn_mode(void **state)
+{
+	static const char text[] =
+	    "[jail]\ninterface = br0\n"
+	    "[chain]\nhop = http://10.20.0.2:3128\n"
+	    "[dohd]\nupstream = https://dns.example/dns-query 192.0.2.53\n"
+	    "[policy]\nmode = learn\nallow = a.example\n";
+	struct eg_config_errors e;
+	struct eg_config *c;
+	struct eg_policy *p;
+	struct eg_decision d;
+	struct eg_cidr host;
+	char err[EG_ERR_MAX];
+
+	(void)state;
+	c = eg_config_load_buf("t.conf", text, strlen(text),
+	    EG_CONFIG_NO_USERS, &e);
+	assert_non_null(c);
+	assert_int_equal(c->policy.mode, EG_MODE_LEARN);
+	assert_string_equal(eg_mode_str(c->policy.mode), "learn");
+	assert_true(eg_cidr_parse("203.0.113.5/32", &host, err));
+	assert_non_null(p = eg_policy_new(c, &host, 1, err));
+	d = eg_policy_check_host(p, "b.example", 443);
+	assert_int_equal(d.verdict, EG_ALLOW);
+	assert_true(d.reported);
+	assert_int_equal(d.reason, EG_R_NO_RULE);
+	d = eg_policy_check_dns(p, "a.example", 16);
+	assert_int_equal(d.verdict, EG_ALLOW);
+	assert_true(d.reported);
+	/* hard denials stay */
+	d = eg_policy_check_host(p, "203.0.113.5", 443);
+	assert_int_equal(d.verdict, EG_DENY);
+	d = eg_policy_check_dns(p, "a.example", 255);
+	assert_int_equal(d.verdict, EG_DENY);
+	assert_true(eg_learn_allowlist_reason("no_rule"));
+	assert_false(eg_learn_allowlist_reason("ip_literal"));
+	assert_false(eg_learn_allowlist_reason(NULL));
+	eg_policy_free(p);
+	eg_config_free(c);
 }
 
 static void
@@ -596,6 +748,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_line),
 		cmocka_unit_test(test_parse_log),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_learn_mode),
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_one_label),
 		cmocka_unit_test(test_any_depth),
