@@ -1,11 +1,13 @@
 /*
  * dohd.c - start-up, read top to bottom: config, policy, local data, the
  * core, listeners and the control socket (still privileged when started
- * as root), the drop to [dohd] user with no capabilities, the DoH
- * upstreams and the netjaild feed, Landlock (read-only: the config and
- * allow directories, CA, hosts and zone files, the user database; fatal
- * on failure, skipped on a kernel without it), the seccomp filter (fatal
- * when it cannot be installed), READY, the loop.
+ * as root), signals, the drop to [dohd] user with no capabilities, the
+ * DoH upstreams and the netjaild feed (start_clients), eg_sandbox_apply:
+ * Landlock (read-only: the config and allow directories, CA, hosts and
+ * zone files, the user database; fatal on failure, skipped on a kernel
+ * without it) and the seccomp filter (fatal when it cannot be
+ * installed), READY, the loop.  The control socket's dispatcher is
+ * control.c, the reload reload.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -57,6 +59,24 @@ on_signal(uv_signal_t *s, int sig)
 	eg_log(EG_LOG_INFO, "stop", "signal=%d", sig);
 	eg_notify_stopping();
 	uv_stop(s->loop);
+}
+
+/*
+ * As dohd's user, before the sandbox: the DoH upstreams (their TLS
+ * context reads the CA file now) and the feed of learned direct
+ * endpoints to netjaild, which knows dohd by the uid it connects with.
+ */
+static void
+start_clients(struct dohd_app *a, const struct eg_config *cfg)
+{
+	char err[EG_ERR_MAX];
+
+	if ((a->ups = dupstream_new(a->loop, cfg, err, sizeof(err))) == NULL)
+		eg_fatal(EG_EXIT_CONFIG, "upstream", "error=\"%s\"", err);
+	dupstream_resolver(a->ups, &a->core.res);
+	if ((a->feed = dfeed_new(a->loop, cfg)) == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "feed", "error=\"out of memory\"");
+	dfeed_feeder(a->feed, &a->core.feeder);
 }
 
 /* The level eg_daemon_init gave the log (a reload keeps it). */
@@ -125,20 +145,15 @@ main(int argc, char **argv)
 	/* Still privileged: a pipe on stderr may be root's. */
 	if (app.core.log_info)
 		dlog_init(app.loop);
-	eg_daemon_drop(&app.dm, cfg->dohd.user.uid, cfg->dohd.user.gid, NULL,
-	    0);
-
-	if ((app.ups = dupstream_new(app.loop, cfg, err, sizeof(err))) == NULL)
-		eg_fatal(EG_EXIT_CONFIG, "upstream", "error=\"%s\"", err);
-	dupstream_resolver(app.ups, &app.core.res);
-	if ((app.feed = dfeed_new(app.loop, cfg)) == NULL)
-		eg_fatal(EG_EXIT_RUNTIME, "feed", "error=\"out of memory\"");
-	dfeed_feeder(app.feed, &app.core.feeder);
-
+	/* handled once the loop runs */
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		uv_signal_init(app.loop, &sig[i]);
 		uv_signal_start(&sig[i], on_signal, sigs[i]);
 	}
+
+	eg_daemon_drop(&app.dm, cfg->dohd.user.uid, cfg->dohd.user.gid, NULL,
+	    0);
+	start_clients(&app, cfg);
 	eg_sandbox_apply(EG_ROLE_DOHD, dohd_syscalls, cfg, app.dm.config_path);
 	downaddrs_start(&app, &own_timer);
 

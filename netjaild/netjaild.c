@@ -131,6 +131,41 @@ on_route_event(uv_poll_t *p, int status, int events)
 		    NJ_ROUTE_SETTLE_MS, 0);
 }
 
+static void
+parse_args(const struct eg_daemon *d, bool *print, bool *uninstall)
+{
+	int i;
+
+	for (i = 0; i < d->argc; i++) {
+		if (strcmp(d->argv[i], "--print") == 0)
+			*print = true;
+		else if (strcmp(d->argv[i], "--uninstall") == 0)
+			*uninstall = true;
+		else
+			eg_fatal(EG_EXIT_CONFIG, "usage", "arg=\"%s\"",
+			    d->argv[i]);
+	}
+}
+
+/* RUNDIR/netjaild.sock; its path is left in sock. */
+static void
+open_control(struct nj_state *st, char *sock, size_t len)
+{
+	char err[512];
+
+	eg_daemon_sock_path(st->cfg, "netjaild", sock, len);
+	st->srv = eg_ctl_server_open(st->loop, st->cfg, EG_ROLE_NETJAILD,
+	    netjaild_dispatch, st, err, sizeof(err));
+	if (st->srv == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
+		    "error=\"%s\"", sock, err);
+	/* ours after the drop too, so a clean stop can unlink it from the
+	 * sticky runtime directory; access stays as the mode and group say */
+	if (chown(sock, st->cfg->netjaild.user.uid, (gid_t)-1) == -1)
+		eg_log(EG_LOG_WARN, "control_socket_chown", "path=%s "
+		    "error=\"%s\"", sock, strerror(errno));
+}
+
 /* rtnetlink rule and route events, each checked a moment later. */
 static void
 watch_routes(struct nj_state *st, uv_poll_t *poll)
@@ -223,15 +258,7 @@ main(int argc, char **argv)
 	eg_daemon_init(&d, "netjaild", argc, argv, extra_opts,
 	    "  --print        print the ruleset as nft text and exit\n"
 	    "  --uninstall    remove the table, rules and routes and exit\n");
-	for (i = 0; i < d.argc; i++) {
-		if (strcmp(d.argv[i], "--print") == 0)
-			print = true;
-		else if (strcmp(d.argv[i], "--uninstall") == 0)
-			uninstall = true;
-		else
-			eg_fatal(EG_EXIT_CONFIG, "usage", "arg=\"%s\"",
-			    d.argv[i]);
-	}
+	parse_args(&d, &print, &uninstall);
 
 	if (print)
 		return print_ruleset(&d);
@@ -263,17 +290,7 @@ main(int argc, char **argv)
 	if (links_start(&st.links, &st.cfg, loop, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "links", "error=\"%s\"", err);
 	nj_cut_stale_directs(&st);
-	eg_daemon_sock_path(d.cfg, "netjaild", sock, sizeof(sock));
-	st.srv = eg_ctl_server_open(loop, d.cfg, EG_ROLE_NETJAILD,
-	    netjaild_dispatch, &st, err, sizeof(err));
-	if (st.srv == NULL)
-		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
-		    "error=\"%s\"", sock, err);
-	/* ours after the drop too, so a clean stop can unlink it from the
-	 * sticky runtime directory; access stays as the mode and group say */
-	if (chown(sock, d.cfg->netjaild.user.uid, (gid_t)-1) == -1)
-		eg_log(EG_LOG_WARN, "control_socket_chown", "path=%s "
-		    "error=\"%s\"", sock, strerror(errno));
+	open_control(&st, sock, sizeof(sock));
 	/* before the drop: what it may join is not ours to decide later */
 	watch_routes(&st, &route_poll);
 	if (ports_watch_start(loop, &pw, &st.cfg, err, sizeof(err)) == -1)
