@@ -60,6 +60,7 @@ struct eg_ctl_server {
 	struct eg_ipc_roles roles;
 	enum eg_role self;
 	eg_ctl_handler handler;
+	eg_ctl_drop_cb on_drop;
 	void *arg;
 	TAILQ_HEAD(, eg_ctl_conn) conns;
 	size_t nconns;
@@ -96,6 +97,9 @@ conn_drop(struct eg_ctl_conn *c, const char *why)
 		TAILQ_REMOVE(&s->conns, c, link);
 		s->nconns--;
 		c->srv = NULL;
+		/* what the peer set up for its connection goes with it */
+		if (s->on_drop != NULL && !s->stopping)
+			s->on_drop(c, c->role, s->arg);
 	}
 	uv_poll_stop(&c->poll);
 	uv_close((uv_handle_t *)&c->poll, conn_closed);
@@ -334,6 +338,12 @@ eg_ctl_server_open(uv_loop_t *loop, const struct eg_config *cfg,
 }
 
 void
+eg_ctl_server_on_drop(struct eg_ctl_server *s, eg_ctl_drop_cb cb)
+{
+	s->on_drop = cb;
+}
+
+void
 eg_ctl_server_stop(struct eg_ctl_server *s)
 {
 	if (s == NULL || s->stopping)
@@ -497,6 +507,7 @@ is_reply(uint16_t type)
 	case EG_MSG_SET_ACK:
 	case EG_MSG_RESOLVE_REP:
 	case EG_MSG_EXPLAIN_REP:
+	case EG_MSG_WL_ACK:
 		return true;
 	default:
 		return false;

@@ -51,6 +51,14 @@ struct eg_ctl_server *eg_ctl_server_open(uv_loop_t *loop,
     const struct eg_config *cfg, enum eg_role self, eg_ctl_handler handler,
     void *arg, char *err, size_t errlen);
 void eg_ctl_server_stop(struct eg_ctl_server *s);
+/*
+ * Called once for each peer the server drops or that hung up (not when the
+ * server stops), with the handler's arg, before the conn can be freed:
+ * whatever was keyed by the conn must go here.
+ */
+typedef void (*eg_ctl_drop_cb)(struct eg_ctl_conn *c, enum eg_role role,
+    void *arg);
+void eg_ctl_server_on_drop(struct eg_ctl_server *s, eg_ctl_drop_cb cb);
 
 int eg_ctl_reply(struct eg_ctl_conn *c, uint16_t type, uint32_t id,
     const void *payload, size_t len);

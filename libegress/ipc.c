@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "ipc.h"
+#include "workload.h"
 
 #define HDR_LEN		sizeof(struct eg_ipc_hdr)
 
@@ -27,6 +28,8 @@ _Static_assert(sizeof(struct eg_ipc_hdr) == 12, "wire header");
 _Static_assert(sizeof(struct eg_set_elem) == 24, "wire set element");
 _Static_assert(sizeof(struct eg_msg_status) == 12, "wire status");
 _Static_assert(sizeof(struct eg_msg_resolve_rep) == 12, "wire resolve rep");
+_Static_assert(sizeof(struct eg_msg_wl_listen) == 8, "wire wl listen");
+_Static_assert(EG_IPC_WL_NAME_MAX == EG_WL_NAME_MAX, "workload name");
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -46,6 +49,8 @@ eg_msg_name(uint16_t type)
 		[EG_MSG_RESOLVE_REP] = "resolve_rep",
 		[EG_MSG_EXPLAIN_REQ] = "explain_req",
 		[EG_MSG_EXPLAIN_REP] = "explain_rep",
+		[EG_MSG_WL_LISTEN] = "wl_listen",
+		[EG_MSG_WL_ACK] = "wl_ack",
 	};
 
 	if (type >= EG_MSG__MAX)
@@ -71,6 +76,8 @@ eg_ipc_reply_ok(uint16_t req, uint16_t rep)
 		return rep == EG_MSG_RESOLVE_REP;
 	case EG_MSG_EXPLAIN_REQ:
 		return rep == EG_MSG_EXPLAIN_REP;
+	case EG_MSG_WL_LISTEN:
+		return rep == EG_MSG_WL_ACK;
 	default:
 		return false;
 	}
@@ -85,6 +92,7 @@ eg_ipc_expects_reply(uint16_t req)
 	case EG_MSG_SET_UPDATE:
 	case EG_MSG_RESOLVE_REQ:
 	case EG_MSG_EXPLAIN_REQ:
+	case EG_MSG_WL_LISTEN:
 		return true;
 	default:
 		return false;
@@ -268,6 +276,68 @@ decode_explain_req(const uint8_t *p, size_t n)
 	return explain_host_copy(p + sizeof(r), r.hostlen, host);
 }
 
+const char *
+eg_wl_listener_name(uint8_t kind)
+{
+	switch (kind) {
+	case EG_WLL_TRANSPARENT:
+		return "transparent";
+	case EG_WLL_PROXY:
+		return "proxy";
+	case EG_WLL_DNS_UDP:
+		return "dns_udp";
+	case EG_WLL_DNS_TCP:
+		return "dns_tcp";
+	default:
+		return "unknown";
+	}
+}
+
+/* A workload name as the config allows it; "default" is not one. */
+static bool
+wl_name_copy(const uint8_t *p, size_t n, char out[EG_IPC_WL_NAME_MAX + 1])
+{
+	char err[EG_ERR_MAX];
+
+	if (n < 1 || n > EG_IPC_WL_NAME_MAX)
+		return false;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	/* a NUL inside would cut the name short of what was sent */
+	return strlen(out) == n && eg_wl_name_valid(out, err);
+}
+
+/* One encoding per meaning: unregister carries port 0, pad is zero. */
+static bool
+decode_wl_listen(const uint8_t *p, size_t n)
+{
+	struct eg_msg_wl_listen w;
+	char name[EG_IPC_WL_NAME_MAX + 1];
+
+	if (n < sizeof(w))
+		return false;
+	memcpy(&w, p, sizeof(w));
+	if (w.kind < EG_WLL_TRANSPARENT || w.kind >= EG_WLL__MAX)
+		return false;
+	if (w.family != AF_INET && w.family != AF_INET6)
+		return false;
+	if (w.pad != 0 || w.namelen != n - sizeof(w))
+		return false;
+	switch (w.op) {
+	case EG_WL_REGISTER:
+		if (w.port == 0)
+			return false;
+		break;
+	case EG_WL_UNREGISTER:
+		if (w.port != 0)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	return wl_name_copy(p + sizeof(w), w.namelen, name);
+}
+
 static bool
 decode_payload(uint16_t type, const uint8_t *p, size_t n)
 {
@@ -287,8 +357,10 @@ decode_payload(uint16_t type, const uint8_t *p, size_t n)
 	case EG_MSG_RELOAD_REP:
 	case EG_MSG_SET_ACK:
 	case EG_MSG_EXPLAIN_REP:
-		return decode_result(p, n) &&
-		    (type != EG_MSG_SET_ACK || n == sizeof(struct eg_msg_result));
+	case EG_MSG_WL_ACK:
+		/* the acks are the bare result: the reason goes to the log */
+		return decode_result(p, n) && ((type != EG_MSG_SET_ACK &&
+		    type != EG_MSG_WL_ACK) || n == sizeof(struct eg_msg_result));
 	case EG_MSG_SET_UPDATE:
 		return decode_set_update(p, n);
 	case EG_MSG_RESOLVE_REQ:
@@ -297,6 +369,8 @@ decode_payload(uint16_t type, const uint8_t *p, size_t n)
 		return decode_resolve_rep(p, n);
 	case EG_MSG_EXPLAIN_REQ:
 		return decode_explain_req(p, n);
+	case EG_MSG_WL_LISTEN:
+		return decode_wl_listen(p, n);
 	default:
 		return false;
 	}
@@ -381,7 +455,8 @@ eg_ipc_result(const struct eg_ipc_msg *m, const char **text)
 {
 	if (m->hdr.type != EG_MSG_RELOAD_REP &&
 	    m->hdr.type != EG_MSG_SET_ACK &&
-	    m->hdr.type != EG_MSG_EXPLAIN_REP)
+	    m->hdr.type != EG_MSG_EXPLAIN_REP &&
+	    m->hdr.type != EG_MSG_WL_ACK)
 		return NULL;
 	if (!decode_payload(m->hdr.type, m->payload, m->hdr.len))
 		return NULL;
@@ -402,4 +477,19 @@ eg_ipc_explain_req(const struct eg_ipc_msg *m, char host[EG_NAME_MAX + 1])
 	if (!explain_host_copy(m->payload + sizeof(*r), r->hostlen, host))
 		return NULL;
 	return r;
+}
+
+const struct eg_msg_wl_listen *
+eg_ipc_wl_listen(const struct eg_ipc_msg *m,
+    char name[EG_IPC_WL_NAME_MAX + 1])
+{
+	const struct eg_msg_wl_listen *w;
+
+	if (m->hdr.type != EG_MSG_WL_LISTEN ||
+	    !decode_wl_listen(m->payload, m->hdr.len))
+		return NULL;
+	w = (const struct eg_msg_wl_listen *)(const void *)m->payload;
+	if (!wl_name_copy(m->payload + sizeof(*w), w->namelen, name))
+		return NULL;
+	return w;
 }

@@ -50,6 +50,8 @@ enum eg_msg {
 	EG_MSG_RESOLVE_REP,	/* struct eg_msg_resolve_rep + addresses */
 	EG_MSG_EXPLAIN_REQ,	/* struct eg_msg_explain_req + host */
 	EG_MSG_EXPLAIN_REP,	/* struct eg_msg_result + text */
+	EG_MSG_WL_LISTEN,	/* struct eg_msg_wl_listen + workload name */
+	EG_MSG_WL_ACK,		/* struct eg_msg_result, no text */
 	EG_MSG__MAX
 };
 
@@ -123,6 +125,34 @@ struct eg_msg_explain_req {
 	uint16_t hostlen;	/* bytes of host that follow, no NUL */
 };
 
+/*
+ * A workload's own listener (docs/WORKLOADS.md): connectd and dohd open
+ * one per workload, kind and family on a port the kernel picked, and
+ * register it with netjaild, which steers that workload's jailed traffic
+ * to it.  connectd registers the TCP kinds, dohd the DNS ones
+ * (eg_ipc_wl_kind_allowed).
+ */
+enum eg_wl_listener {
+	EG_WLL_TRANSPARENT = 1,	/* connectd's transparent listener (TCP) */
+	EG_WLL_PROXY,		/* connectd's explicit proxy (TCP) */
+	EG_WLL_DNS_UDP,		/* dohd over UDP */
+	EG_WLL_DNS_TCP,		/* dohd over TCP */
+};
+#define EG_WLL__MAX	(EG_WLL_DNS_TCP + 1)
+
+#define EG_IPC_WL_NAME_MAX	32	/* EG_WL_NAME_MAX, workload.h */
+
+enum eg_wl_listen_op { EG_WL_REGISTER = 1, EG_WL_UNREGISTER = 2 };
+
+struct eg_msg_wl_listen {
+	uint8_t op;		/* enum eg_wl_listen_op */
+	uint8_t kind;		/* enum eg_wl_listener */
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t namelen;	/* 1..32 bytes of the name follow, no NUL */
+	uint16_t port;		/* register: 1-65535; unregister: 0 */
+	uint16_t pad;
+};
+
 /* A decoded message: header, payload pointer into the receive buffer. */
 struct eg_ipc_msg {
 	struct eg_ipc_hdr hdr;
@@ -193,6 +223,9 @@ bool eg_ipc_allowed(enum eg_role daemon, enum eg_role peer, uint16_t type);
 /* May this peer touch this set (dohd: DIRECT, connectd: HOPS)?  Nobody
  * sends DOH: the DoH addresses are the configured bootstrap ones. */
 bool eg_ipc_set_allowed(enum eg_role peer, uint8_t set);
+/* May this peer register a listener of this kind (connectd: transparent
+ * and proxy; dohd: dns_udp and dns_tcp)? */
+bool eg_ipc_wl_kind_allowed(enum eg_role peer, uint8_t kind);
 const char *eg_role_name(enum eg_role r);
 
 /* ---- ipc.c: wire format ----------------------------------------------- */
@@ -228,6 +261,15 @@ const struct eg_msg_result *eg_ipc_result(const struct eg_ipc_msg *m,
     const char **text);
 const struct eg_msg_explain_req *eg_ipc_explain_req(const struct eg_ipc_msg *m,
     char host[EG_NAME_MAX + 1]);
+
+/*
+ * A workload listener registration; name gets the workload's name, which
+ * is valid as eg_wl_name_valid() says (never "default": [policy]'s
+ * listeners are the configured ones).
+ */
+const struct eg_msg_wl_listen *eg_ipc_wl_listen(const struct eg_ipc_msg *m,
+    char name[EG_IPC_WL_NAME_MAX + 1]);
+const char *eg_wl_listener_name(uint8_t kind);
 
 const char *eg_msg_name(uint16_t type);
 

@@ -68,6 +68,7 @@ static const unsigned allowed_table[EG_ROLE__MAX][EG_MSG__MAX] = {
 		[EG_MSG_RELOAD_REQ] = R(EG_ROLE_ADMIN),
 		[EG_MSG_EXPLAIN_REQ] = R(EG_ROLE_ADMIN),
 		[EG_MSG_SET_UPDATE] = R(EG_ROLE_DOHD) | R(EG_ROLE_CONNECTD),
+		[EG_MSG_WL_LISTEN] = R(EG_ROLE_DOHD) | R(EG_ROLE_CONNECTD),
 	},
 	[EG_ROLE_DOHD] = {
 		[EG_MSG_STATUS_REQ] = R(EG_ROLE_ADMIN) | R(EG_ROLE_CONNECTD),
@@ -111,6 +112,27 @@ eg_ipc_set_allowed(enum eg_role peer, uint8_t set)
 	if ((unsigned)peer >= EG_ROLE__MAX || set >= 32)
 		return false;
 	return (set_table[peer] & (1u << set)) != 0;
+}
+
+/*
+ * Which workload listeners each role may register: a daemon steers to
+ * its own sockets only.  dohd registering a TCP port as "transparent"
+ * would hand a workload's connections to a DNS server, connectd a
+ * "dns_udp" port would take its queries past dohd's policy.
+ */
+#define K(x)	(1u << (x))
+static const unsigned wl_kind_table[EG_ROLE__MAX] = {
+	[EG_ROLE_CONNECTD] = K(EG_WLL_TRANSPARENT) | K(EG_WLL_PROXY),
+	[EG_ROLE_DOHD] = K(EG_WLL_DNS_UDP) | K(EG_WLL_DNS_TCP),
+};
+#undef K
+
+bool
+eg_ipc_wl_kind_allowed(enum eg_role peer, uint8_t kind)
+{
+	if ((unsigned)peer >= EG_ROLE__MAX || kind >= 32)
+		return false;
+	return (wl_kind_table[peer] & (1u << kind)) != 0;
 }
 
 /* ---- from the config -------------------------------------------------- */

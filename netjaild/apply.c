@@ -186,6 +186,8 @@ reload(struct nj_state *st, char *err, size_t errlen)
 	}
 	eg_config_free(st->cfg);
 	st->cfg = cfg;
+	/* a workload the config dropped has no listeners to steer to */
+	nj_wlreg_prune(&st->wlregs, cfg);
 	/* links the new entries match are set up, others let go */
 	links_resync(&st->links);
 	nj_cut_stale_directs(st);

@@ -4,8 +4,9 @@
  * checked against ipc_roles.c's table before anything here runs; each
  * dispatcher answers only what its peer may ask.
  *
- *   dohd      SET_UPDATE (learned direct endpoints)
- *   connectd  SET_UPDATE (learned hop addresses), STATUS
+ *   dohd      SET_UPDATE (learned direct endpoints), WL_LISTEN (dns kinds)
+ *   connectd  SET_UPDATE (learned hop addresses), WL_LISTEN (tcp kinds),
+ *             STATUS
  *   admin     STATUS, RELOAD
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "netjaild.h"
 #include "sets.h"
+#include "wlreg.h"
 
 static uint64_t
 cap_for(const struct nj_state *st, enum eg_set which)
@@ -97,6 +99,56 @@ handle_set_update(struct nj_state *st, struct eg_ctl_conn *c,
 	reply_result(c, EG_MSG_SET_ACK, msg->hdr.id, 0, NULL);
 }
 
+/*
+ * A daemon registers (or unregisters) a workload's listener: wlreg.c
+ * decides, the peer gets the bare result, the reason goes to the log.
+ */
+static void
+handle_wl_listen(struct nj_state *st, struct eg_ctl_conn *c,
+    enum eg_role role, const struct eg_ipc_msg *msg)
+{
+	const struct eg_msg_wl_listen *w;
+	char name[EG_IPC_WL_NAME_MAX + 1], err[256];
+	int rc;
+
+	if ((w = eg_ipc_wl_listen(msg, name)) == NULL) {
+		reply_result(c, EG_MSG_WL_ACK, msg->hdr.id, EBADMSG, NULL);
+		return;
+	}
+	rc = nj_wlreg_apply(&st->wlregs, st->cfg, role, c, w, name, err,
+	    sizeof(err));
+	if (rc < 0) {
+		eg_log_rl(&refused_rl, EG_LOG_WARN, "wl_listen_refused",
+		    "role=%s uid=%u workload=%s kind=%s family=ipv%d port=%u "
+		    "reason=\"%s\"", eg_role_name(role),
+		    (unsigned)eg_ctl_peer_uid(c), name,
+		    eg_wl_listener_name(w->kind),
+		    w->family == AF_INET ? 4 : 6, w->port, err);
+		reply_result(c, EG_MSG_WL_ACK, msg->hdr.id, -rc, NULL);
+		return;
+	}
+	if (rc > 0)
+		eg_log(EG_LOG_INFO, w->op == EG_WL_REGISTER ?
+		    "wl_listen_registered" : "wl_listen_unregistered",
+		    "role=%s workload=%s kind=%s family=ipv%d port=%u",
+		    eg_role_name(role), name, eg_wl_listener_name(w->kind),
+		    w->family == AF_INET ? 4 : 6, w->port);
+	reply_result(c, EG_MSG_WL_ACK, msg->hdr.id, 0, NULL);
+}
+
+/* A daemon's control connection is gone: so are its listeners. */
+void
+netjaild_ctl_dropped(struct eg_ctl_conn *c, enum eg_role role, void *arg)
+{
+	struct nj_state *st = arg;
+	size_t n;
+
+	if ((n = nj_wlreg_drop_owner(&st->wlregs, c)) > 0)
+		eg_log(EG_LOG_WARN, "wl_listen_dropped", "role=%s "
+		    "registrations=%zu reason=\"control connection closed\"",
+		    eg_role_name(role), n);
+}
+
 static void
 reply_status(struct nj_state *st, struct eg_ctl_conn *c, uint32_t id)
 {
@@ -132,6 +184,9 @@ netjaild_dispatch_dohd(struct nj_state *st, struct eg_ctl_conn *c,
 	case EG_MSG_SET_UPDATE:
 		handle_set_update(st, c, EG_ROLE_DOHD, msg);
 		break;
+	case EG_MSG_WL_LISTEN:
+		handle_wl_listen(st, c, EG_ROLE_DOHD, msg);
+		break;
 	default:
 		unexpected(c, EG_ROLE_DOHD, msg);
 		break;
@@ -145,6 +200,9 @@ netjaild_dispatch_connectd(struct nj_state *st, struct eg_ctl_conn *c,
 	switch (msg->hdr.type) {
 	case EG_MSG_SET_UPDATE:
 		handle_set_update(st, c, EG_ROLE_CONNECTD, msg);
+		break;
+	case EG_MSG_WL_LISTEN:
+		handle_wl_listen(st, c, EG_ROLE_CONNECTD, msg);
 		break;
 	case EG_MSG_STATUS_REQ:
 		reply_status(st, c, msg->hdr.id);

@@ -159,6 +159,7 @@ open_control(struct nj_state *st, char *sock, size_t len)
 	if (st->srv == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "control_socket", "path=%s "
 		    "error=\"%s\"", sock, err);
+	eg_ctl_server_on_drop(st->srv, netjaild_ctl_dropped);
 	/* ours after the drop too, so a clean stop can unlink it from the
 	 * sticky runtime directory; access stays as the mode and group say */
 	if (chown(sock, st->cfg->netjaild.user.uid, (gid_t)-1) == -1)

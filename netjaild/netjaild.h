@@ -16,6 +16,7 @@
 #include "links.h"
 #include "nl.h"
 #include "rules.h"
+#include "wlreg.h"
 
 /* Longest life of a learned element, per role. */
 #define NJ_HOPS_CAP_MS		(24ULL * 3600 * 1000)
@@ -35,6 +36,8 @@ struct nj_state {
 	uv_loop_t *loop;
 	struct eg_ctl_server *srv;
 	struct nj_links links;	/* jailed links present, set up or not */
+	/* workload listeners connectd and dohd registered (wlreg.h) */
+	struct nj_wlregs wlregs;
 	/* policy routing: what netjaild had to repair, and whether a rule
 	 * it cannot get in front of takes the marked packets */
 	unsigned route_repairs;
@@ -65,6 +68,9 @@ void nj_cut_stale_directs(struct nj_state *st);
 /* control.c: the control socket's handler, one dispatcher per peer. */
 void netjaild_dispatch(struct eg_ctl_conn *c, enum eg_role role,
     const struct eg_ipc_msg *msg, void *arg);
+/* A control peer hung up or was dropped: its registrations go. */
+void netjaild_ctl_dropped(struct eg_ctl_conn *c, enum eg_role role,
+    void *arg);
 /* "key=value\n" lines for STATUS_REP and egressctl. */
 size_t nj_status_text(struct nj_state *st, char *buf, size_t len);
 

@@ -48,6 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink += (uint32_t)strlen(name);
 	if (eg_ipc_explain_req(&m, name) != NULL)
 		sink += (uint32_t)strlen(name);
+	if (eg_ipc_wl_listen(&m, name) != NULL)
+		sink += (uint32_t)strlen(name);
 	(void)sink;
 	return 0;
 }

@@ -409,6 +409,80 @@ test_malformed_dropped(void **state)
 	finish(srv, NULL, &s);
 }
 
+static int drops;
+static enum eg_role drop_role;
+
+static void
+on_drop(struct eg_ctl_conn *c, enum eg_role role, void *arg)
+{
+	struct srv *s = arg;
+
+	assert_non_null(c);
+	assert_int_equal(s->mode, M_REPLY);
+	drop_role = role;
+	drops++;
+}
+
+/*
+ * The drop callback runs once for a peer that hangs up and once for one
+ * the server drops (here: an admin registering a workload listener, which
+ * only connectd and dohd may), never when the server itself stops.
+ */
+static void
+test_on_drop(void **state)
+{
+	struct srv s = { .mode = M_REPLY };
+	struct eg_ctl_server *srv;
+	struct eg_ipc_hdr h = { .type = EG_MSG_WL_LISTEN, .len = 9, .id = 1 };
+	struct eg_msg_wl_listen w = { .op = EG_WL_REGISTER,
+	    .kind = EG_WLL_TRANSPARENT, .family = AF_INET, .namelen = 1,
+	    .port = 40001 };
+	uint8_t b[sizeof(h) + sizeof(w) + 1];
+	int fd, i;
+
+	(void)state;
+	later.data = &s;
+	drops = 0;
+	srv = start(&s, EG_ROLE_NETJAILD);
+	eg_ctl_server_on_drop(srv, on_drop);
+	fd = eg_ipc_connect(path);
+	assert_true(fd >= 0);
+	for (i = 0; i < 1000 && s.calls == 0; i++) {
+		if (i == 0)
+			assert_int_equal(send(fd, "\x02\0\0\0\0\0\0\0\x01\0\0\0",
+			    12, 0), 12);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	assert_int_equal(s.calls, 1);
+	close(fd);
+	for (i = 0; i < 1000 && drops == 0; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	assert_int_equal(drops, 1);
+	assert_int_equal(drop_role, EG_ROLE_ADMIN);
+	/* not the admin's to send: dropped, unhandled, reported */
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), &w, sizeof(w));
+	b[sizeof(h) + sizeof(w)] = 'a';
+	fd = eg_ipc_connect(path);
+	assert_int_equal(send(fd, b, sizeof(b), 0), (ssize_t)sizeof(b));
+	expect_dropped(fd);
+	close(fd);
+	assert_int_equal(drops, 2);
+	assert_int_equal(s.calls, 1);
+	/* a peer still connected when the server stops: no callback */
+	fd = eg_ipc_connect(path);
+	assert_true(fd >= 0);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	for (i = 0; i < 20; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	finish(srv, NULL, &s);
+	close(fd);
+	assert_int_equal(drops, 2);
+}
+
 static void
 test_no_role_refused(void **state)
 {
@@ -520,6 +594,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_dropped, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_on_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_role_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_free_pending, setup,

@@ -520,6 +520,114 @@ test_explain_req(void **state)
 	assert_int_equal(dec(EG_MSG_EXPLAIN_REQ, p, n), -1);
 }
 
+static size_t
+mk_wl(uint8_t *p, uint8_t op, uint8_t kind, uint8_t family, uint16_t port,
+    const char *name, size_t len)
+{
+	struct eg_msg_wl_listen w = { .op = op, .kind = kind,
+	    .family = family, .namelen = (uint8_t)len, .port = port };
+
+	return mk_text(p, sizeof(w), &w, name, len);
+}
+
+static void
+test_wl_listen(void **state)
+{
+	uint8_t p[300];
+	char name[EG_IPC_WL_NAME_MAX + 1];
+	const struct eg_msg_wl_listen *w;
+	struct eg_msg_wl_listen bad;
+	struct eg_msg_result r = { 0 };
+	struct eg_ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_PROXY, AF_INET6, 40001, "ci-1", 4);
+	exact(EG_MSG_WL_LISTEN, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_WL_LISTEN, p, n), &m),
+	    0);
+	w = eg_ipc_wl_listen(&m, name);
+	assert_non_null(w);
+	assert_int_equal(w->kind, EG_WLL_PROXY);
+	assert_int_equal(w->family, AF_INET6);
+	assert_int_equal(w->port, 40001);
+	assert_string_equal(name, "ci-1");
+	assert_true(eg_ipc_expects_reply(EG_MSG_WL_LISTEN));
+	assert_true(eg_ipc_reply_ok(EG_MSG_WL_LISTEN, EG_MSG_WL_ACK));
+	assert_true(eg_ipc_reply_ok(EG_MSG_WL_LISTEN, EG_MSG_ERROR));
+	assert_false(eg_ipc_reply_ok(EG_MSG_WL_LISTEN, EG_MSG_SET_ACK));
+	assert_string_equal(eg_msg_name(EG_MSG_WL_LISTEN), "wl_listen");
+	assert_string_equal(eg_wl_listener_name(EG_WLL_DNS_UDP), "dns_udp");
+	assert_string_equal(eg_wl_listener_name(0), "unknown");
+	/* the longest name, and every kind */
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_DNS_TCP, AF_INET, 1,
+	    "a1234567890123456789012345678901", 32);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), 0);
+	for (n = 0; n <= 6; n++) {
+		size_t k = mk_wl(p, EG_WL_REGISTER, (uint8_t)n, AF_INET, 53,
+		    "a", 1);
+
+		assert_int_equal(dec(EG_MSG_WL_LISTEN, p, k),
+		    n >= EG_WLL_TRANSPARENT && n <= EG_WLL_DNS_TCP ? 0 : -1);
+	}
+	/* unregister: port 0 only; register: never port 0 */
+	n = mk_wl(p, EG_WL_UNREGISTER, EG_WLL_TRANSPARENT, AF_INET, 0, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), 0);
+	n = mk_wl(p, EG_WL_UNREGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 0, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	/* ops, families */
+	n = mk_wl(p, 0, EG_WLL_TRANSPARENT, AF_INET, 1, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, 3, EG_WLL_TRANSPARENT, AF_INET, 1, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_UNIX, 1, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, 0, 1, "a", 1);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	/* pad must be zero */
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "a", 1);
+	memcpy(&bad, p, sizeof(bad));
+	bad.pad = 1;
+	memcpy(p, &bad, sizeof(bad));
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	/* namelen disagreeing with the payload, both ways */
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "ab", 2);
+	memcpy(&bad, p, sizeof(bad));
+	bad.namelen = 1;
+	memcpy(p, &bad, sizeof(bad));
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	bad.namelen = 3;
+	memcpy(p, &bad, sizeof(bad));
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	/* names the config could not have */
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "", 0);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1,
+	    "a12345678901234567890123456789012", 33);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1,
+	    "default", 7);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "CI", 2);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "-a", 2);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "a\0b", 3);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	n = mk_wl(p, EG_WL_REGISTER, EG_WLL_TRANSPARENT, AF_INET, 1, "a b", 3);
+	assert_int_equal(dec(EG_MSG_WL_LISTEN, p, n), -1);
+	/* the ack is the bare result, like SET_ACK */
+	assert_int_equal(dec(EG_MSG_WL_ACK, &r, sizeof(r)), 0);
+	r.textlen = 2;
+	n = mk_text(p, sizeof(r), &r, "no", 2);
+	assert_int_equal(dec(EG_MSG_WL_ACK, p, n), -1);
+	r.textlen = 0;
+	r.code = -1;
+	assert_int_equal(dec(EG_MSG_WL_ACK, &r, sizeof(r)), -1);
+}
+
 static void
 test_accessor_wrong_type(void **state)
 {
@@ -538,6 +646,7 @@ test_accessor_wrong_type(void **state)
 	assert_null(eg_ipc_status(&m, &text));
 	assert_null(eg_ipc_result(&m, &text));
 	assert_null(eg_ipc_explain_req(&m, name));
+	assert_null(eg_ipc_wl_listen(&m, name));
 }
 
 /* ---- send/recv -------------------------------------------------------- */
@@ -772,6 +881,39 @@ test_role_table(void **state)
 		}
 	}
 	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN, 0xffff));
+}
+
+/* Only connectd and dohd register listeners, each its own kinds. */
+static void
+test_wl_listen_roles(void **state)
+{
+	int p, k;
+
+	(void)state;
+	assert_true(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_CONNECTD,
+	    EG_MSG_WL_LISTEN));
+	assert_true(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_DOHD,
+	    EG_MSG_WL_LISTEN));
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN,
+	    EG_MSG_WL_LISTEN));
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_NONE,
+	    EG_MSG_WL_LISTEN));
+	assert_false(eg_ipc_allowed(EG_ROLE_DOHD, EG_ROLE_CONNECTD,
+	    EG_MSG_WL_LISTEN));
+	assert_false(eg_ipc_allowed(EG_ROLE_CONNECTD, EG_ROLE_DOHD,
+	    EG_MSG_WL_LISTEN));
+	assert_false(eg_ipc_allowed(EG_ROLE_NETJAILD, EG_ROLE_ADMIN,
+	    EG_MSG_WL_ACK));
+	for (p = 0; p <= EG_ROLE__MAX; p++) {
+		for (k = 0; k < 40; k++) {
+			bool want = (p == EG_ROLE_CONNECTD &&
+			    (k == EG_WLL_TRANSPARENT || k == EG_WLL_PROXY)) ||
+			    (p == EG_ROLE_DOHD && (k == EG_WLL_DNS_UDP ||
+			    k == EG_WLL_DNS_TCP));
+
+			assert_int_equal(eg_ipc_wl_kind_allowed(p, k), want);
+		}
+	}
 }
 
 static void
@@ -1149,7 +1291,7 @@ test_seed_corpus(void **state)
 		seen++;
 	}
 	closedir(d);
-	assert_true(seen >= 12);
+	assert_true(seen >= 14);
 }
 
 int
@@ -1164,6 +1306,8 @@ main(void)
 		cmocka_unit_test(test_resolve_req),
 		cmocka_unit_test(test_resolve_rep),
 		cmocka_unit_test(test_explain_req),
+		cmocka_unit_test(test_wl_listen),
+		cmocka_unit_test(test_wl_listen_roles),
 		cmocka_unit_test(test_accessor_wrong_type),
 		cmocka_unit_test(test_send_refuses),
 		cmocka_unit_test(test_unexpected_fd),

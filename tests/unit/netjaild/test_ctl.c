@@ -85,6 +85,9 @@ static struct nj_state st;
 static struct eg_direct directs[2];
 static struct eg_hop hops[2];
 static uint32_t generations;
+/* two workloads, ci and web */
+static char wl_names[2][8] = { "ci", "web" };
+static struct eg_workload workloads[2];
 
 static int
 setup(void **state)
@@ -120,6 +123,11 @@ setup(void **state)
 		    rules_set_family(i) == AF_INET ? NJ_KEY_V4PORT :
 		    NJ_KEY_V6PORT;
 	}
+	memset(workloads, 0, sizeof(workloads));
+	workloads[0].name = wl_names[0];
+	workloads[1].name = wl_names[1];
+	cfg.workloads = workloads;
+	cfg.nworkloads = 2;
 	st.cfg = &cfg;
 	st.rs = &rs;
 	/* every test's config is a new one, as a reload's is */
@@ -137,6 +145,7 @@ teardown(void **state)
 		free(st.learned[i].elems);
 		free(st.learned_until[i]);
 	}
+	nj_wlreg_free(&st.wlregs);
 	return 0;
 }
 
@@ -517,6 +526,205 @@ reload_prunes_what_is_gone(void **state)
 	assert_int_equal(st.learned[NJ_SET_HOPS4].nelems, 0);
 }
 
+/* ---- workload listeners ---- */
+
+/* Two control connections; only their addresses matter here. */
+static int conn_a, conn_b;
+#define CONN_A	((struct eg_ctl_conn *)(void *)&conn_a)
+#define CONN_B	((struct eg_ctl_conn *)(void *)&conn_b)
+
+/* One WL_LISTEN from conn c of role, decoded as the control socket does. */
+static void
+send_wl(struct eg_ctl_conn *c, enum eg_role role, uint8_t op,
+    const char *name, uint8_t kind, uint8_t family, uint16_t port)
+{
+	struct eg_ipc_hdr *h = (void *)msgbuf;
+	struct eg_msg_wl_listen *w = (void *)(msgbuf + sizeof(*h));
+	struct eg_ipc_msg msg;
+
+	memset(msgbuf, 0, sizeof(msgbuf));
+	h->type = EG_MSG_WL_LISTEN;
+	h->len = sizeof(*w) + strlen(name);
+	h->id = 77;
+	w->op = op;
+	w->kind = kind;
+	w->family = family;
+	w->namelen = (uint8_t)strlen(name);
+	w->port = port;
+	memcpy(w + 1, name, strlen(name));
+	reply.code = -1;
+	assert_int_equal(eg_ipc_decode(msgbuf, sizeof(*h) + h->len, &msg), 0);
+	netjaild_dispatch(c, role, &msg, &st);
+}
+
+static uint16_t
+port_of(const char *name, uint8_t kind, uint8_t family)
+{
+	const struct nj_wlreg *r = nj_wlreg_find(&st.wlregs, name, kind,
+	    family);
+
+	return r ? r->port : 0;
+}
+
+static void
+wl_register_replace_unregister(void **state)
+{
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.type, EG_MSG_WL_ACK);
+	assert_int_equal(reply.id, 77);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 40001);
+	/* the other family and kind are separate registrations */
+	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET6), 0);
+	assert_int_equal(port_of("ci", EG_WLL_PROXY, AF_INET), 0);
+	/* registering again replaces: still one */
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40002);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.wlregs.n, 1);
+	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 40002);
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_PROXY, AF_INET6, 40003);
+	send_wl(CONN_A, EG_ROLE_DOHD, EG_WL_REGISTER, "ci",
+	    EG_WLL_DNS_UDP, AF_INET, 40004);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.wlregs.n, 3);
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_UNREGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 0);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 0);
+	assert_int_equal(st.wlregs.n, 2);
+	/* unregistering what is not there is no error and changes nothing */
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_UNREGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 0);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.wlregs.n, 2);
+}
+
+/* A daemon registers its own kinds of listener only. */
+static void
+wl_kinds_by_role(void **state)
+{
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_DNS_UDP, AF_INET, 40001);
+	assert_int_equal(reply.code, EPERM);
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_DNS_TCP, AF_INET, 40001);
+	assert_int_equal(reply.code, EPERM);
+	send_wl(CONN_A, EG_ROLE_DOHD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.code, EPERM);
+	send_wl(CONN_A, EG_ROLE_DOHD, EG_WL_REGISTER, "ci",
+	    EG_WLL_PROXY, AF_INET, 40001);
+	assert_int_equal(reply.code, EPERM);
+	/* nor unregister another daemon's */
+	send_wl(CONN_A, EG_ROLE_DOHD, EG_WL_REGISTER, "ci",
+	    EG_WLL_DNS_TCP, AF_INET, 40001);
+	assert_int_equal(reply.code, 0);
+	send_wl(CONN_B, EG_ROLE_CONNECTD, EG_WL_UNREGISTER, "ci",
+	    EG_WLL_DNS_TCP, AF_INET, 0);
+	assert_int_equal(reply.code, EPERM);
+	assert_int_equal(port_of("ci", EG_WLL_DNS_TCP, AF_INET), 40001);
+	/* an admin reaching the dispatcher (the socket drops it first) */
+	send_wl(CONN_A, EG_ROLE_ADMIN, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40002);
+	assert_int_equal(reply.type, EG_MSG_ERROR);
+	assert_int_equal(st.wlregs.n, 1);
+}
+
+static void
+wl_unknown_workload_and_shared_port(void **state)
+{
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "nope",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.code, ENOENT);
+	assert_int_equal(st.wlregs.n, 0);
+	/* without workloads in the config (every daemon today) nothing
+	 * registers */
+	cfg.nworkloads = 0;
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.code, ENOENT);
+	cfg.nworkloads = 2;
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.code, 0);
+	/* one TCP port cannot be two workloads' listener ... */
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "web",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.code, EADDRINUSE);
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "web",
+	    EG_WLL_PROXY, AF_INET, 40001);
+	assert_int_equal(reply.code, EADDRINUSE);
+	send_wl(CONN_A, EG_ROLE_DOHD, EG_WL_REGISTER, "web",
+	    EG_WLL_DNS_TCP, AF_INET, 40001);
+	assert_int_equal(reply.code, EADDRINUSE);
+	/* ... nor two kinds of one workload's */
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_PROXY, AF_INET, 40001);
+	assert_int_equal(reply.code, EADDRINUSE);
+	assert_int_equal(port_of("web", EG_WLL_TRANSPARENT, AF_INET), 0);
+	/* the same number over UDP, or in the other family, is another
+	 * socket */
+	send_wl(CONN_A, EG_ROLE_DOHD, EG_WL_REGISTER, "web",
+	    EG_WLL_DNS_UDP, AF_INET, 40001);
+	assert_int_equal(reply.code, 0);
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "web",
+	    EG_WLL_TRANSPARENT, AF_INET6, 40001);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(st.wlregs.n, 3);
+}
+
+/* A message that claims to be WL_LISTEN but is not one gets EBADMSG. */
+static void
+wl_malformed(void **state)
+{
+	struct eg_ipc_msg msg;
+	struct eg_msg_wl_listen w = { .op = EG_WL_REGISTER,
+	    .kind = EG_WLL_TRANSPARENT, .family = AF_INET, .namelen = 7,
+	    .port = 1 };
+
+	memset(msgbuf, 0, sizeof(msgbuf));
+	memcpy(msgbuf, &w, sizeof(w));
+	memcpy(msgbuf + sizeof(w), "default", 7);
+	msg.hdr.type = EG_MSG_WL_LISTEN;
+	msg.hdr.id = 5;
+	msg.hdr.len = sizeof(w) + 7;
+	msg.payload = msgbuf;
+	netjaild_dispatch(CONN_A, EG_ROLE_CONNECTD, &msg, &st);
+	assert_int_equal(reply.type, EG_MSG_WL_ACK);
+	assert_int_equal(reply.code, EBADMSG);
+	assert_int_equal(st.wlregs.n, 0);
+}
+
+/* A connection's registrations go with it; a reload drops workloads
+ * the config lost. */
+static void
+wl_dropped_with_connection_and_workload(void **state)
+{
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "web",
+	    EG_WLL_TRANSPARENT, AF_INET, 40002);
+	send_wl(CONN_B, EG_ROLE_DOHD, EG_WL_REGISTER, "web",
+	    EG_WLL_DNS_UDP, AF_INET, 40003);
+	assert_int_equal(st.wlregs.n, 3);
+	/* connectd restarted: its new connection takes one over */
+	send_wl(CONN_B, EG_ROLE_CONNECTD, EG_WL_REGISTER, "web",
+	    EG_WLL_TRANSPARENT, AF_INET, 40004);
+	netjaild_ctl_dropped(CONN_A, EG_ROLE_CONNECTD, &st);
+	assert_int_equal(st.wlregs.n, 2);
+	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 0);
+	assert_int_equal(port_of("web", EG_WLL_TRANSPARENT, AF_INET), 40004);
+	netjaild_ctl_dropped(CONN_A, EG_ROLE_CONNECTD, &st);
+	assert_int_equal(st.wlregs.n, 2);
+	/* web left the config */
+	cfg.nworkloads = 1;
+	assert_int_equal(nj_wlreg_prune(&st.wlregs, &cfg), 2);
+	assert_int_equal(st.wlregs.n, 0);
+}
+
 int
 main(void)
 {
@@ -555,6 +763,15 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(reload_prunes_what_is_gone,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(wl_register_replace_unregister,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(wl_kinds_by_role, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    wl_unknown_workload_and_shared_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(wl_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    wl_dropped_with_connection_and_workload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("netjaild_ctl", t, NULL, NULL);
