@@ -70,6 +70,26 @@ void cd_decide(const struct eg_policy *pol, enum cd_mode mode,
     const char *host, uint16_t port, struct cd_verdict *v);
 const char *cd_mode_str(enum cd_mode m);
 
+/* ---- ask.c: mode = ask, the broker to the decider */
+struct cd;
+struct cd_ask_wait;
+/* allow, and the reason for the access log ("ask-once", "ask-deny"...) */
+typedef void (*cd_ask_cb)(void *arg, bool allow, const char *reason);
+/* Before the drop: bind [policy] ask_socket when mode = ask. */
+void cd_ask_start(struct cd *cd, const struct eg_config *cfg);
+/* A denial a decider may overturn (mode = ask, no rule for the name). */
+bool cd_ask_wanted(const struct eg_config *cfg, const struct cd_verdict *v);
+/*
+ * Hold host:port for the decider.  Returns the wait (cb runs once, unless
+ * cancelled first) or NULL when decided at once: *now NULL is allowed (a
+ * grant), else the reason of the denial.
+ */
+struct cd_ask_wait *cd_ask(const struct eg_config *cfg, const char *host,
+    uint16_t port, const uv_tcp_t *cli, cd_ask_cb cb, void *arg,
+    const char **now);
+void cd_ask_cancel(struct cd_ask_wait *w);
+size_t cd_ask_pending(void);
+
 /* ---- metrics (health.c renders them) */
 enum cd_dec { CD_DEC_ALLOW, CD_DEC_DENY, CD_DEC_REPORT, CD_DEC_ERROR,
     CD_DEC__MAX };
@@ -275,9 +295,8 @@ bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);
 
 /* ---- connectd.c */
-/* Load a new generation (tunnels keep theirs); logs the outcome.  -1
- * with why set when it failed: the old generation keeps running. */
-int cd_reload(struct cd *cd, char *why, size_t whylen);
+/* Load a new generation (tunnels keep theirs); logs the outcome. */
+void cd_reload(struct cd *cd);
 
 /* ---- control.c */
 void cd_control_start(struct cd *cd, const struct eg_config *cfg);

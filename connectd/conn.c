@@ -58,6 +58,7 @@ struct cd_conn {
 	struct judge *judge;		/* judges the client's bytes after
 					 * the head; the relay takes it */
 	struct cd_dial *dial;
+	struct cd_ask_wait *ask;	/* held while a decider answers */
 	struct cd_relay *relay;
 	struct ustream *up;
 	char path[256];
@@ -154,6 +155,10 @@ conn_close(struct cd_conn *c)
 	if (c->dial != NULL) {
 		cd_dial_cancel(c->dial);
 		c->dial = NULL;
+	}
+	if (c->ask != NULL) {
+		cd_ask_cancel(c->ask);
+		c->ask = NULL;
 	}
 	c->timer.data = c;
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -382,18 +387,60 @@ static int judge_start(struct cd_conn *c, const struct http_req *r,
  * behind the head and go through the tunnel check first; r is the plain
  * request the intake judged, NULL for CONNECT.
  */
+static void conn_dial(struct cd_conn *c);
+
+/* mode = ask: the decider answered (ask.c) */
+static void
+on_asked(void *arg, bool allow, const char *reason)
+{
+	struct cd_conn *c = arg;
+
+	c->ask = NULL;
+	if (!allow) {
+		refuse(c, 403, CD_DEC_DENY, reason, NULL);
+		return;
+	}
+	c->v.allow = true;
+	c->v.status = 0;
+	c->v.reason = reason;
+	conn_dial(c);
+}
+
 static void
 conn_go(struct cd_conn *c, const struct http_req *r, size_t rest)
 {
+	const char *now = NULL;
+	bool ask;
+
 	cd_decide(c->gen->pol, c->mode, c->host, c->port, &c->v);
 	c->decided = true;
-	if (!c->v.allow) {
+	ask = cd_ask_wanted(c->gen->cfg, &c->v);
+	if (!c->v.allow && !ask) {
 		refuse(c, c->v.status, CD_DEC_DENY, c->v.reason, NULL);
 		return;
 	}
 	if (rest != SIZE_MAX && judge_start(c, r, c->buf + rest,
 	    c->n - rest) != 0)
 		return;
+	if (ask) {
+		/* Held: no head deadline, no reading; ask_timeout bounds it
+		 * and max_connections still counts it. */
+		uv_read_stop((uv_stream_t *)&c->cli);
+		uv_timer_stop(&c->timer);
+		c->ask = cd_ask(c->gen->cfg, c->host, c->port, &c->cli,
+		    on_asked, c, &now);
+		if (c->ask == NULL)
+			on_asked(c, now == NULL, now == NULL ? "ask-granted" :
+			    now);
+		return;
+	}
+	conn_dial(c);
+}
+
+/* Allowed: dial the chain (or the target directly). */
+static void
+conn_dial(struct cd_conn *c)
+{
 	/* learn mode records what a rule could admit; the rest is reported */
 	if (c->v.reported && !(c->gen->cfg->policy.mode == EG_MODE_LEARN &&
 	    eg_learn_note(EG_WL_DEFAULT, c->v.reason, c->host, c->port, 0))) {

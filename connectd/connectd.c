@@ -223,8 +223,8 @@ reload_done(struct cd *cd)
 		cd_notify_ready(cd);
 }
 
-int
-cd_reload(struct cd *cd, char *why, size_t whylen)
+void
+cd_reload(struct cd *cd)
 {
 	struct eg_config_errors errs = { NULL, 0 };
 	struct eg_config *cfg;
@@ -237,20 +237,18 @@ cd_reload(struct cd *cd, char *why, size_t whylen)
 	cd_alog_flush(cd);
 	cfg = eg_config_load(cd->config_path, EG_CONFIG_CONNECTD, &errs);
 	if (cfg == NULL) {
-		snprintf(why, whylen, "%s", errs.n > 0 ? errs.msgs[0] :
-		    "config");
-		eg_daemon_reload_failed(why, cd->gen->id);
+		eg_daemon_reload_failed(errs.n > 0 ? errs.msgs[0] : "config",
+		    cd->gen->id);
 		eg_config_errors_free(&errs);
 		reload_done(cd);
-		return -1;
+		return;
 	}
 	eg_config_errors_free(&errs);
 	if ((g = cd_gen_new(cfg, err, sizeof(err))) == NULL) {
 		eg_config_free(cfg);
-		snprintf(why, whylen, "%s", err);
-		eg_daemon_reload_failed(why, cd->gen->id);
+		eg_daemon_reload_failed(err, cd->gen->id);
 		reload_done(cd);
-		return -1;
+		return;
 	}
 	cd_gen_unref(cd->gen);
 	cd->gen = g;
@@ -261,7 +259,6 @@ cd_reload(struct cd *cd, char *why, size_t whylen)
 	    "hops=%zu", g->id, eg_policy_nrules(g->pol), cfg->chain.nhops);
 	cd_probe_now(cd);
 	reload_done(cd);
-	return 0;
 }
 
 static void
@@ -312,10 +309,9 @@ static void
 on_signal(uv_signal_t *s, int signum)
 {
 	struct cd *cd = s->data;
-	char why[EG_ERR_MAX + 64];
 
 	if (signum == SIGHUP)
-		(void)cd_reload(cd, why, sizeof(why));
+		cd_reload(cd);
 	else
 		begin_drain(cd);
 }
@@ -373,6 +369,7 @@ main(int argc, char **argv)
 
 	cd->loop = uv_default_loop();
 	cd_control_start(cd, cfg);
+	cd_ask_start(cd, cfg);
 	/* Before the drop: a pipe on stderr is reopened through /proc. */
 	cd_alog_init(cd, cfg);
 

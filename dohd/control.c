@@ -8,7 +8,8 @@
  *
  * RESOLVE_REQ (connectd): hop and canary names are infrastructure and are
  * resolved even when no allow rule names them; any other name is resolved
- * only as the allowlist would answer a client.  Either way over DoH.
+ * only as the allowlist would answer a client, except in ask mode, where
+ * connectd asks only after it allowed the name.  Either way over DoH.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -152,8 +153,11 @@ resolve(struct dohd_app *a, struct eg_ctl_conn *c, const struct eg_ipc_msg *m)
 	r->c = c;
 	r->id = m->hdr.id;
 	eg_ctl_conn_ref(c);
-	dquery_resolve(&a->core, norm, rq->qtype, is_infra_name(a->cfg, norm),
-	    resolve_done, r);
+	/* In ask mode connectd resolves a target only after it allowed it,
+	 * by a rule or by the decider (connectd/ask.c): the decision is
+	 * connectd's, and only connectd's user can send this. */
+	dquery_resolve(&a->core, norm, rq->qtype, is_infra_name(a->cfg, norm) ||
+	    a->cfg->policy.mode == EG_MODE_ASK, resolve_done, r);
 }
 
 static void

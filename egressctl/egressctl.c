@@ -31,6 +31,8 @@ static const struct ctl_cmd cmds[] = {
 	    "with it, and which rule says so" },
 	{ "learn", cmd_learn, "learn --records|--log FILE  the allowlist "
 	    "that admits what was denied or would have been" },
+	{ "ask", cmd_ask, "ask [--script FILE]  answer mode = ask's "
+	    "questions (root)" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -49,6 +49,7 @@ int cmd_reload(struct ctl_opts *, int, char **);
 int cmd_explain(struct ctl_opts *, int, char **);
 int cmd_doctor(struct ctl_opts *, int, char **);
 int cmd_learn(struct ctl_opts *, int, char **);
+int cmd_ask(struct ctl_opts *, int, char **);
 
 /* ---- common.c: config and daemons */
 
