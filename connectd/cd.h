@@ -295,8 +295,9 @@ bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);
 
 /* ---- connectd.c */
-/* Load a new generation (tunnels keep theirs); logs the outcome. */
-void cd_reload(struct cd *cd);
+/* Load a new generation (tunnels keep theirs); logs the outcome.  -1
+ * with why set when it failed: the old generation keeps running. */
+int cd_reload(struct cd *cd, char *why, size_t whylen);
 
 /* ---- control.c */
 void cd_control_start(struct cd *cd, const struct eg_config *cfg);

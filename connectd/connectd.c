@@ -223,8 +223,8 @@ reload_done(struct cd *cd)
 		cd_notify_ready(cd);
 }
 
-void
-cd_reload(struct cd *cd)
+int
+cd_reload(struct cd *cd, char *why, size_t whylen)
 {
 	struct eg_config_errors errs = { NULL, 0 };
 	struct eg_config *cfg;
@@ -237,18 +237,20 @@ cd_reload(struct cd *cd)
 	cd_alog_flush(cd);
 	cfg = eg_config_load(cd->config_path, EG_CONFIG_CONNECTD, &errs);
 	if (cfg == NULL) {
-		eg_daemon_reload_failed(errs.n > 0 ? errs.msgs[0] : "config",
-		    cd->gen->id);
+		snprintf(why, whylen, "%s", errs.n > 0 ? errs.msgs[0] :
+		    "config");
+		eg_daemon_reload_failed(why, cd->gen->id);
 		eg_config_errors_free(&errs);
 		reload_done(cd);
-		return;
+		return -1;
 	}
 	eg_config_errors_free(&errs);
 	if ((g = cd_gen_new(cfg, err, sizeof(err))) == NULL) {
 		eg_config_free(cfg);
-		eg_daemon_reload_failed(err, cd->gen->id);
+		snprintf(why, whylen, "%s", err);
+		eg_daemon_reload_failed(why, cd->gen->id);
 		reload_done(cd);
-		return;
+		return -1;
 	}
 	cd_gen_unref(cd->gen);
 	cd->gen = g;
@@ -259,6 +261,7 @@ cd_reload(struct cd *cd)
 	    "hops=%zu", g->id, eg_policy_nrules(g->pol), cfg->chain.nhops);
 	cd_probe_now(cd);
 	reload_done(cd);
+	return 0;
 }
 
 static void
@@ -309,9 +312,10 @@ static void
 on_signal(uv_signal_t *s, int signum)
 {
 	struct cd *cd = s->data;
+	char why[EG_ERR_MAX + 64];
 
 	if (signum == SIGHUP)
-		cd_reload(cd);
+		(void)cd_reload(cd, why, sizeof(why));
 	else
 		begin_drain(cd);
 }

@@ -4,12 +4,22 @@
  * types they may send were checked against ipc_roles.c's table; no other
  * peer may send connectd anything.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cd.h"
 #include "daemon.h"
 #include "log.h"
+
+/* Replies carry printable ASCII and newlines only (ipc.c). */
+static void
+printable(char *text)
+{
+	for (; *text != '\0'; text++)
+		if ((*text < 0x20 && *text != '\n') || *text >= 0x7f)
+			*text = '?';
+}
 
 /* Logged, never answered: nothing reaches here that the table allows. */
 static void
@@ -28,6 +38,7 @@ connectd_dispatch_admin(struct cd *cd, struct eg_ctl_conn *c,
 	const struct eg_msg_explain_req *ex;
 	struct cd_verdict v;
 	char text[1024], why[256] = "", host[EG_NAME_MAX + 1];
+	char rwhy[EG_ERR_MAX + 64];
 	int n;
 
 	switch (msg->hdr.type) {
@@ -39,17 +50,25 @@ connectd_dispatch_admin(struct cd *cd, struct eg_ctl_conn *c,
 		    "chain_ever_ok=%d\nreason=%s\n",
 		    (unsigned long long)cd->m.active, cd->nhopstat,
 		    cd->chain_ever_ok, st.ready ? "-" : why);
-		for (size_t i = 0; i < strlen(text); i++)
-			if ((text[i] < 0x20 && text[i] != '\n') || text[i] >= 0x7f)
-				text[i] = '?';
+		printable(text);
 		st.textlen = (uint32_t)n;
 		eg_ctl_reply2(c, EG_MSG_STATUS_REP, msg->hdr.id, &st,
 		    sizeof(st), text, (size_t)n);
 		break;
 	case EG_MSG_RELOAD_REQ:
-		cd_reload(cd);
-		n = snprintf(text, sizeof(text), "generation=%u\n", cd->gen->id);
-		res.code = 0;
+		if (cd_reload(cd, rwhy, sizeof(rwhy)) == 0) {
+			n = snprintf(text, sizeof(text), "generation=%u\n",
+			    cd->gen->id);
+			res.code = 0;
+		} else {
+			/* egressctl must not report a failed reload as done */
+			n = snprintf(text, sizeof(text), "reload failed: %s\n",
+			    rwhy);
+			res.code = EINVAL;
+		}
+		if (n < 0 || (size_t)n >= sizeof(text))
+			n = (int)strlen(text);
+		printable(text);
 		res.textlen = (uint32_t)n;
 		eg_ctl_reply2(c, EG_MSG_RELOAD_REP, msg->hdr.id, &res,
 		    sizeof(res), text, (size_t)n);

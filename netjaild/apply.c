@@ -99,7 +99,7 @@ nj_apply(struct nj_state *st, const struct eg_config *cfg, char *err,
 	struct nj_route_report rep;
 	int rc;
 
-	if ((rs = rules_build(cfg, err, errlen)) == NULL)
+	if ((rs = rules_build_with(cfg, &st->wlregs, err, errlen)) == NULL)
 		return -EINVAL;
 	if (st->rs == NULL) {
 		st->rs = rs;

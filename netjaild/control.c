@@ -127,12 +127,15 @@ handle_wl_listen(struct nj_state *st, struct eg_ctl_conn *c,
 		reply_result(c, EG_MSG_WL_ACK, msg->hdr.id, -rc, NULL);
 		return;
 	}
-	if (rc > 0)
+	if (rc > 0) {
 		eg_log(EG_LOG_INFO, w->op == EG_WL_REGISTER ?
 		    "wl_listen_registered" : "wl_listen_unregistered",
 		    "role=%s workload=%s kind=%s family=ipv%d port=%u",
 		    eg_role_name(role), name, eg_wl_listener_name(w->kind),
 		    w->family == AF_INET ? 4 : 6, w->port);
+		/* in the kernel before the daemon hears "yes" */
+		nj_wl_steer(st);
+	}
 	reply_result(c, EG_MSG_WL_ACK, msg->hdr.id, 0, NULL);
 }
 
@@ -143,10 +146,11 @@ netjaild_ctl_dropped(struct eg_ctl_conn *c, enum eg_role role, void *arg)
 	struct nj_state *st = arg;
 	size_t n;
 
-	if ((n = nj_wlreg_drop_owner(&st->wlregs, c)) > 0)
-		eg_log(EG_LOG_WARN, "wl_listen_dropped", "role=%s "
-		    "registrations=%zu reason=\"control connection closed\"",
-		    eg_role_name(role), n);
+	if ((n = nj_wlreg_drop_owner(&st->wlregs, c)) == 0)
+		return;
+	eg_log(EG_LOG_WARN, "wl_listen_dropped", "role=%s registrations=%zu "
+	    "reason=\"control connection closed\"", eg_role_name(role), n);
+	nj_wl_steer(st);
 }
 
 static void

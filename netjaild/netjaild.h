@@ -68,6 +68,11 @@ void nj_cut_stale_directs(struct nj_state *st);
 /* control.c: the control socket's handler, one dispatcher per peer. */
 void netjaild_dispatch(struct eg_ctl_conn *c, enum eg_role role,
     const struct eg_ipc_msg *msg, void *arg);
+/*
+ * steer.c: the registrations changed; rebuild and replace the table so
+ * the workloads' traffic goes to the listeners now registered.
+ */
+void nj_wl_steer(struct nj_state *st);
 /* A control peer hung up or was dropped: its registrations go. */
 void netjaild_ctl_dropped(struct eg_ctl_conn *c, enum eg_role role,
     void *arg);

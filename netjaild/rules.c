@@ -457,6 +457,7 @@ guard_bridge(struct nj_build *b)
 		rt_port(r, NJ_DPORT, IPPROTO_UDP, uports[i]);
 		rt_str(r, NJ_JUMP, udp);
 	}
+	rules_wl_guard(b);
 }
 
 /* Local users: on lo, only the listeners' own addresses (and TPROXY). */
@@ -639,6 +640,13 @@ build_targets(struct nj_build *b, char *err, size_t errlen)
 struct nj_ruleset *
 rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 {
+	return rules_build_with(cfg, NULL, err, errlen);
+}
+
+struct nj_ruleset *
+rules_build_with(const struct eg_config *cfg, const struct nj_wlregs *wl,
+    char *err, size_t errlen)
+{
 	struct nj_ruleset *rs;
 	struct nj_build *b;
 
@@ -656,8 +664,10 @@ rules_build(const struct eg_config *cfg, char *err, size_t errlen)
 	b->v6 = cfg->jail.ipv6 == EG_IPV6_JAIL;
 	b->mark = cfg->jail.fwmark;
 	b->dbit = rules_direct_bit(cfg->jail.fwmark);
+	b->wl = wl;
 	if (rules_sets_fill(rs, cfg, err, errlen) == -1 ||
-	    build_targets(b, err, errlen) == -1)
+	    build_targets(b, err, errlen) == -1 ||
+	    rules_wl_check(b, err, errlen) == -1)
 		goto fail;
 
 	/* first: its input rules come before any accept there */

@@ -93,6 +93,7 @@ enum nj_term_kind {
 	NJ_SYNACK,		/* tcp flags & (syn | ack) == syn | ack */
 	NJ_OIF_NAME,		/* oifname str */
 	NJ_FIB_SADDR_MISSING,	/* no route back to saddr by the iif */
+	NJ_SADDR_NET,		/* ip/ip6 saddr addr/val (a prefix) */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,
@@ -136,6 +137,14 @@ extern const char *const nj_set_names[NJ_SET__MAX];
 /* Build from cfg.  Returns NULL with a reason in err. */
 struct nj_ruleset *rules_build(const struct eg_config *cfg, char *err,
     size_t errlen);
+/*
+ * The same, with the workload listeners connectd and dohd registered
+ * (wlreg.h; NULL: none): a config with [workload] sections steers each
+ * workload's bridge traffic to its own listeners (rules_wl.c).
+ */
+struct nj_wlregs;
+struct nj_ruleset *rules_build_with(const struct eg_config *cfg,
+    const struct nj_wlregs *wl, char *err, size_t errlen);
 void rules_free(struct nj_ruleset *rs);
 
 /* nft text, loadable by nft -f (replaces the table atomically). */

@@ -99,9 +99,12 @@ bridge_pre_nat(struct nj_build *b)
 	const struct nj_target *tp4 = &b->tp4, *tp6 = &b->tp6;
 	struct nj_rule *r;
 
+	rules_wl_nat_dns(b);
 	rb_dns_to_dohd(b, NJ_CH_PRE_NAT, NJ_IIF_SET, NJ_SET_IFACES, true);
 	rb_direct(b, NJ_CH_PRE_NAT, NJ_IIF_SET, NJ_SET_IFACES,
 	    RB_DIRECT_ACCEPT);
+	/* before the proxy: a workload's TCP never meets [policy]'s proxy */
+	rules_wl_nat_tcp(b);
 	proxy_accepts(b, NJ_CH_PRE_NAT);
 	if (!tp4->present)
 		return;
@@ -136,8 +139,8 @@ bridge_pre_nat(struct nj_build *b)
  * NAT rule chose the destination: a workload that aims at that port on any
  * host address itself gets no DNAT status and is not let in.
  */
-static void
-listener_in(struct nj_build *b, int family, const struct nj_target *t,
+void
+rb_listener_in(struct nj_build *b, int family, const struct nj_target *t,
     int proto)
 {
 	struct nj_rule *r = rb_rule(b, NJ_CH_INPUT);
@@ -172,15 +175,16 @@ bridge_input(struct nj_build *b)
 	rt_kind(r, NJ_ACCEPT);
 	nd_accepts(b, NJ_CH_INPUT);
 	for (p = 0; p < 2 && b->dns4.present; p++) {
-		listener_in(b, NFPROTO_IPV4, &b->dns4, protos[p]);
+		rb_listener_in(b, NFPROTO_IPV4, &b->dns4, protos[p]);
 		if (b->v6)
-			listener_in(b, NFPROTO_IPV6, &b->dns6, protos[p]);
+			rb_listener_in(b, NFPROTO_IPV6, &b->dns6, protos[p]);
 	}
 	if (b->tp4.present) {
-		listener_in(b, NFPROTO_IPV4, &b->tp4, IPPROTO_TCP);
+		rb_listener_in(b, NFPROTO_IPV4, &b->tp4, IPPROTO_TCP);
 		if (b->v6)
-			listener_in(b, NFPROTO_IPV6, &b->tp6, IPPROTO_TCP);
+			rb_listener_in(b, NFPROTO_IPV6, &b->tp6, IPPROTO_TCP);
 	}
+	rules_wl_input(b);
 	proxy_accepts(b, NJ_CH_INPUT);
 	rb_direct(b, NJ_CH_INPUT, NJ_IIF_SET, NJ_SET_IFACES,
 	    RB_DIRECT_ACCEPT);

@@ -37,6 +37,7 @@ struct nj_build {
 	size_t npx;
 	uint16_t pports[NJ_MAX_PROXY];	/* their ports, each once */
 	size_t npports;
+	const struct nj_wlregs *wl;	/* workload listeners; NULL: none */
 	/*
 	 * Out of memory: set once a rule could not be added.  The builders
 	 * go on writing into spill and rules_build() fails at the end, so
@@ -90,7 +91,22 @@ void rt_nat(struct nj_rule *r, enum nj_term_kind k, int family,
 void rt_listener(struct nj_rule *r, int family, const struct nj_target *t,
     int proto);
 
+/* input: the host answers a bridge at listener t (rules_bridge.c). */
+void rb_listener_in(struct nj_build *b, int family, const struct nj_target *t,
+    int proto);
+
 void rules_build_bridge(struct nj_build *b);	/* rules_bridge.c */
+/*
+ * rules_wl.c: each workload's bridge traffic to its own listeners, ahead
+ * of the defaults in pre_nat (DNS first, TCP after the direct accepts),
+ * those listeners in input, and in the listener guard.  Nothing without
+ * workloads.  rules_wl_check: -1 with err for what cannot be steered yet.
+ */
+int rules_wl_check(const struct nj_build *b, char *err, size_t errlen);
+void rules_wl_nat_dns(struct nj_build *b);
+void rules_wl_nat_tcp(struct nj_build *b);
+void rules_wl_input(struct nj_build *b);
+void rules_wl_guard(struct nj_build *b);
 void rules_build_local(struct nj_build *b);	/* rules_local.c */
 /* rules_sets.c: the sets and their configured elements; -1 with err */
 int rules_sets_fill(struct nj_ruleset *rs, const struct eg_config *cfg,

@@ -238,11 +238,17 @@ x_meta_ifname(const struct term_def *d, const struct nj_term *t,
 {
 	char ifn[IFNAMSIZ];
 
+	size_t n = strnlen(t->str, sizeof(ifn) - 1);
+
 	/* the name NUL-padded to IFNAMSIZ, as the kernel compares it */
 	memset(ifn, 0, sizeof(ifn));
-	memcpy(ifn, t->str, strnlen(t->str, sizeof(ifn) - 1));
+	memcpy(ifn, t->str, n);
 	e_meta(r, d->key);
-	e_cmp(r, d->op, ifn, sizeof(ifn));
+	/* a pattern "br-*" (a workload's iface:): its prefix, as nft does */
+	if (n > 1 && t->str[n - 1] == '*')
+		e_cmp(r, d->op, ifn, (uint32_t)(n - 1));
+	else
+		e_cmp(r, d->op, ifn, sizeof(ifn));
 }
 
 static void
@@ -328,6 +334,48 @@ x_addr(const struct term_def *d, const struct nj_term *t,
 	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? d->arg : d->arg6,
 	    v4 ? 4 : 16, NFT_REG_1);
 	e_cmp(r, NFT_CMP_EQ, t->addr, v4 ? 4 : 16);
+}
+
+/* A prefix as nft lists it: the address alone when it is a host. */
+static void
+p_addr_net(const struct term_def *d, const struct nj_term *t, FILE *out)
+{
+	p_addr(d, t, out);
+	if (t->val != (t->family == NFPROTO_IPV4 ? 32u : 128u))
+		fprintf(out, "/%u", t->val);
+}
+
+/*
+ * saddr in a prefix: the bytes the prefix spans, the last one masked
+ * when the prefix ends inside it (addr has its host bits clear: the
+ * config refuses a CIDR with host bits set).
+ */
+static void
+x_addr_net(const struct term_def *d, const struct nj_term *t,
+    struct nftnl_rule *r)
+{
+	bool v4 = t->family == NFPROTO_IPV4;
+	uint32_t n = (t->val + 7) / 8;
+	uint8_t mask[16], zero[16];
+	struct nftnl_expr *e;
+
+	dep_nfproto(r, t->family);
+	if (n == 0)
+		return;
+	e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v4 ? d->arg : d->arg6, n,
+	    NFT_REG_1);
+	if (t->val % 8) {
+		memset(mask, 0xff, n);
+		mask[n - 1] = (uint8_t)(0xff << (8 - t->val % 8));
+		memset(zero, 0, sizeof(zero));
+		e = exa(r, "bitwise");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, n);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, n);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, n);
+	}
+	e_cmp(r, NFT_CMP_EQ, t->addr, n);
 }
 
 static void
@@ -685,6 +733,8 @@ static const struct term_def defs[NJ_TERM__MAX] = {
 	[NJ_SPORT] = { p_port, x_port, "sport ", .op = NFT_CMP_EQ,
 	    .arg = TH_SPORT },
 	[NJ_SADDR] = { p_addr, x_addr, "saddr ", .arg = IP_SADDR,
+	    .arg6 = IP6_SADDR },
+	[NJ_SADDR_NET] = { p_addr_net, x_addr_net, "saddr ", .arg = IP_SADDR,
 	    .arg6 = IP6_SADDR },
 	[NJ_SYNACK] = { p_text, x_synack,
 	    "tcp flags & (syn | ack) == syn | ack" },

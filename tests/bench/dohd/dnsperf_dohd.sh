@@ -13,6 +13,14 @@
 #               400,000 of them, more than the cache holds), resolved over
 #               DoH on one HTTP/2 connection to a local unbound (https-port,
 #               lab CA certificate, one thread, http-max-streams raised)
+#               against unbound-fwd: unbound (one thread) forwarding the
+#               same kind of names over DoT to that same upstream (its
+#               tls-port), the usual encrypted forwarder (unbound cannot
+#               forward over DoH); its names are distinct from dohd's
+#               (new ones for each run), so both always miss.  Besides q/s and
+#               lat_avg, lat_p50 and lat_p99 of the misses at a fixed 1000
+#               q/s (dnsperf -v: every query's own latency), and the
+#               upstream connections each one held.
 #
 # QPS: dnsperf closed loop, 8 sockets, 200 queries outstanding (500 for
 # misses).  lat_avg: a separate run at a fixed offered load (-Q), so it is
@@ -77,6 +85,12 @@ h2streams=${EJ_BENCH_H2_STREAMS:-1000}
 for i in $(seq 0 $((NHIT - 1))); do printf 'h%03d.hit.bench A\n' "$i"; done >"$D/cached.txt"
 for i in $(seq 0 $((NHIT - 1))); do printf 'd%03d.deny.bench A\n' "$i"; done >"$D/denied.txt"
 awk -v n=$NMISS 'BEGIN { for (i = 0; i < n; i++) printf "m%06d.miss.bench A\n", i }' >"$D/miss.txt"
+# names NAME PREFIX N: a query file of N names nobody asked for before
+# (unbound's cache would hold every earlier one; dnsperf starts each run
+# at the top of its file).
+names() {
+	awk -v n="$3" -v p="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s%06d.miss.bench A\n", p, i }' >"$D/$1.txt"
+}
 
 # ---- the DoH upstream: unbound in up, no query log, many streams
 mkdir -p "$D/doh"
@@ -95,6 +109,8 @@ server:
 	module-config: "iterator"
 	interface: $LAB_DOH@443
 	https-port: 443
+	interface: $LAB_DOH@853
+	tls-port: 853
 	http-endpoint: "$LAB_DOH_PATH"
 	http-max-streams: $h2streams
 	http-query-buffer-size: 64m
@@ -179,6 +195,33 @@ CONF
 } >"$D/unbound-peer.conf"
 unbound-checkconf "$D/unbound-peer.conf" >&2 || lab_die "unbound peer config"
 lab_spawn unbound host unbound -d -c "$D/unbound-peer.conf"
+# ---- unbound as an encrypted forwarder: the misses over DoT to the same
+# upstream unbound (its tls-port), one thread, the lab CA
+cat >"$D/unbound-fwd.conf" <<CONF
+server:
+	interface: 127.0.0.1@15359
+	port: 15359
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$D"
+	pidfile: "$D/unbound-fwd.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 0
+	num-threads: 1
+	so-reuseport: no
+	module-config: "iterator"
+	do-not-query-localhost: no
+	access-control: 127.0.0.0/8 allow
+	tls-cert-bundle: "$D/ca.pem"
+forward-zone:
+	name: "miss.bench."
+	forward-addr: $LAB_DOH@853#doh.test
+	forward-tls-upstream: yes
+CONF
+unbound-checkconf "$D/unbound-fwd.conf" >&2 || lab_die "unbound forwarder config"
+lab_spawn unboundfwd host unbound -d -c "$D/unbound-fwd.conf"
 lab_spawn dnsmasq host dnsmasq -k -p 15355 --listen-address=127.0.0.1 \
 	--bind-interfaces --no-resolv --no-hosts --cache-size=10000 \
 	--address=/hit.bench/"$HITADDR" --address=/deny.bench/ \
@@ -188,8 +231,9 @@ lab_wait_udp host 127.0.0.1 15353 10 || lab_die "dohd did not start: $(tail -5 "
 lab_wait_udp host 127.0.0.1 15354 10 || lab_die "unbound did not start"
 lab_wait_udp host 127.0.0.1 15355 10 || lab_die "dnsmasq did not start"
 lab_wait_udp host 127.0.0.1 15357 10 || lab_die "dohd (info) did not start"
+lab_wait_udp host 127.0.0.1 15359 10 || lab_die "unbound forwarder did not start"
 
-declare -A port=([dohd]=15353 [unbound]=15354 [dnsmasq]=15355 [null]=15356 [dohdinfo]=15357 [dohdbase]=15358)
+declare -A port=([dohd]=15353 [unbound]=15354 [dnsmasq]=15355 [null]=15356 [dohdinfo]=15357 [dohdbase]=15358 [unboundfwd]=15359)
 
 # cpu_ticks PID: utime+stime of a process, in clock ticks.
 cpu_ticks() {
@@ -237,6 +281,18 @@ run_dnsperf() {
 	printf '# %s %s: qps=%s lat_ms=%s sent=%s completed=%s lost=%s client_cpu=%s%% server_cpu=%s%% doh_upstream_cpu=%s%% us_per_q=%s\n' \
 		"$impl" "$(basename "$file" .txt)" "${qps:--}" "${lat_ms:--}" "${sent:--}" \
 		"${completed:--}" "${lost:--}" "${ccpu:--}" "${scpu:--}" "${ucpu:--}" "${cpq:--}" >&2
+}
+
+# lat_pct IMPL FILE SECS QPS: a fixed-rate run with dnsperf -v (one line
+# per query, its latency last); sets p50 and p99 (ms) and pn (answers).
+lat_pct() {
+	local out
+	out=$(lab_exec host dnsperf -v -s 127.0.0.1 -p "${port[$1]}" -d "$2" -l "$3" \
+		-c 8 -q 100 -Q "$4" 2>&1) || true
+	read -r pn p50 p99 < <(awk '$1 == ">" && $2 == "NOERROR" { print $NF * 1000 }' <<<"$out" |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit }
+			printf "%d %.3f %.3f\n", NR, v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')
+	echo "# $1 $(basename "$2" .txt) at $4 q/s: answered=$pn p50_ms=${p50:--} p99_ms=${p99:--}" >&2
 }
 
 declare -A samples
@@ -311,6 +367,37 @@ for r in $(seq 1 "$rounds"); do
 	if [ "$ok" = 1 ]; then add dns-miss.dohd.lat "$lat_ms"; else
 		say "NOTE round=$r workload=dns-miss impl=dohd latency run failed (left out of the median)"
 	fi
+	# The same misses through unbound forwarding over DoT.
+	names fwdmiss "r${r}f" 200000
+	run_dnsperf unboundfwd "$D/fwdmiss.txt" "$secs" "$missq"
+	if [ "$ok" = 1 ]; then
+		add dns-miss.unbound-fwd.qps "$qps"
+		add dns-miss.unbound-fwd.cpq "$cpq"
+		add fwd.ucpu "$ucpu"
+		add fwd.scpu "$scpu"
+	else
+		say "NOTE round=$r workload=dns-miss impl=unbound-fwd failed: dnsperf completed too few queries (left out of the median)"
+	fi
+	fwdconns=$(lab_exec host ss -Htn state established "( dport = :853 )" | wc -l)
+	add fwd.conns "$fwdconns"
+	names fwdlat "l${r}f" $((lsecs * 2000 + 1000))
+	run_dnsperf unboundfwd "$D/fwdlat.txt" "$lsecs" 50 -Q 2000
+	if [ "$ok" = 1 ]; then add dns-miss.unbound-fwd.lat "$lat_ms"; else
+		say "NOTE round=$r workload=dns-miss impl=unbound-fwd latency run failed (left out of the median)"
+	fi
+	# Percentiles at a fixed 1000 q/s, alternating who goes first.
+	for i in $( ((r % 2)) && echo "dohd unboundfwd" || echo "unboundfwd dohd"); do
+		name=dohd
+		[ "$i" = unboundfwd ] && name=unbound-fwd
+		names pct "p${r}${name%%-*}" $((lsecs * 1000 + 500))
+		lat_pct "$i" "$D/pct.txt" "$lsecs" 1000
+		if [ "${pn:-0}" -gt 0 ]; then
+			add "dns-miss.$name.p50" "$p50"
+			add "dns-miss.$name.p99" "$p99"
+		else
+			say "NOTE round=$r workload=dns-miss impl=$name percentile run answered nothing (left out)"
+		fi
+	done
 done
 
 result() {	# result WORKLOAD IMPL METRIC KEY UNIT BETTER
@@ -329,8 +416,12 @@ for w in dns-cached dns-denied; do
 		result "$w" "$i" lat_avg "$w.$i.lat" ms lower
 	done
 done
-result dns-miss dohd qps dns-miss.dohd.qps q/s higher
-result dns-miss dohd lat_avg dns-miss.dohd.lat ms lower
+for i in dohd unbound-fwd; do
+	result dns-miss "$i" qps "dns-miss.$i.qps" q/s higher
+	result dns-miss "$i" lat_avg "dns-miss.$i.lat" ms lower
+	result dns-miss "$i" lat_p50 "dns-miss.$i.p50" ms lower
+	result dns-miss "$i" lat_p99 "dns-miss.$i.p99" ms lower
+done
 
 # ---- what a reader must know
 st=$(status)
@@ -349,6 +440,9 @@ for w in dns-cached dns-denied; do
 done
 m=$(median "${samples[dns-miss.dohd.cpq]:-}")
 [ -z "$m" ] || say "NOTE dns-miss dohd CPU per answered query: $m microseconds (median; HTTP/2, TLS, filtering, cache insert)"
+m=$(median "${samples[dns-miss.unbound-fwd.cpq]:-}")
+[ -z "$m" ] || say "NOTE dns-miss unbound-fwd CPU per answered query: $m microseconds (median; DoT to the same upstream); CPU (median) unbound-fwd $(median "${samples[fwd.scpu]:-}")% of a core, the upstream $(median "${samples[fwd.ucpu]:-}")%"
+say "NOTE dns-miss: unbound-fwd held $(median "${samples[fwd.conns]:-}") DoT connection(s) to the upstream after each closed-loop run (median; ss, established to port 853; outgoing-num-tcp default 10); lat_p50/lat_p99 from dnsperf -v runs of ${lsecs}s at a fixed 1000 q/s, each query's own latency, median over rounds"
 if [ -n "$base" ]; then
 	for w in dns-cached dns-denied; do
 		a=$(median "${samples[$w.dohd.qps]:-}")

@@ -320,11 +320,14 @@ CD_POLICY_EXTRA="permit_cidr = 10.99.0.0/24
 allow = denied.test:8443" write_config "$T/h.conf" direct
 kill -HUP "$CDPID"
 check "after reload: denied.test allowed" wait_for 5 sh -c "[ \"\$(ip netns exec $PX curl -s -o /dev/null -w '%{http_connect}' --max-time 5 -x http://127.0.0.1:3128 -p http://denied.test:8443/)\" = 200 ]"
+check "RELOAD_REQ with a good config answers done" sh -c "ip netns exec $PX python3 $H/ctlcall.py $T/run/connectd.sock reload | grep -q 'type=5 code=0'"
 printf '[chain]\nhop = htp://broken\n' >"$T/h.conf"
 kill -HUP "$CDPID"
 sleep 0.5
 check "a broken config on reload keeps the old generation" [ "$(connect_code denied.test:8443)" = 200 ]
 check "the broken reload is logged with its error" grep -q 'event=reload result=failed error="' "$T/connectd.log"
+check "RELOAD_REQ with the broken config answers the failure" sh -c "ip netns exec $PX python3 $H/ctlcall.py $T/run/connectd.sock reload | grep -q 'type=5 code=22'"
+check "a reload that failed keeps the old generation" [ "$(connect_code denied.test:8443)" = 200 ]
 stop_connectd
 
 # block_start_until_hops_healthy: until a full-chain probe passed, 503.

@@ -732,7 +732,7 @@ test_unexpected_fd(void **state)
 		fds[1] = p[1];
 		raw_send(sv[0], wire, mk(EG_MSG_ERROR, &e, sizeof(e)), fds, 2);
 		expect_rejected(sv[1]);
-		/* ...on the type number fd passing once had (now unknown)... */
+		/* ...on a type nobody knows... */
 		raw_send(sv[0], wire, mk(EG_MSG__MAX, &e, sizeof(e)), p, 1);
 		expect_rejected(sv[1]);
 		/* ...on a malformed message: each fd is closed too. */

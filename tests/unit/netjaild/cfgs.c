@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "cfgs.h"
+#include "wlreg.h"
+#include "workload.h"
 
 const char *const nj_test_config_names[] = {
 	"bridge", "local", "both", "ipv6drop", "directs", "nohops", "example",
-	"inbounddrop", "patterns", NULL
+	"inbounddrop", "patterns", "workloads", NULL
 };
 
 static struct eg_ip
@@ -59,6 +61,67 @@ static char *lab_proxy[] = { "10.77.0.1:3128" };
 
 
 static char *ex_if[] = { "docker0" };
+
+/*
+ * "workloads": ci on the bridges br-ci*, web two containers' prefixes on
+ * docker0 (and so a conflict on the others' bridges), db on br-ej with
+ * nothing registered.  ci has its listeners but IPv6 DNS, web its IPv4
+ * transparent one only.
+ */
+static char *wl_if[] = { "br-ej", "br-ci*", "docker0" };
+static char wl_ci[] = "ci", wl_web[] = "web", wl_db[] = "db";
+static const struct nj_wlreg wl_reg_v[] = {
+	{ "ci", EG_WLL_DNS_UDP, AF_INET, 40053, NULL },
+	{ "ci", EG_WLL_DNS_TCP, AF_INET, 40053, NULL },
+	{ "ci", EG_WLL_TRANSPARENT, AF_INET, 40001, NULL },
+	{ "ci", EG_WLL_TRANSPARENT, AF_INET6, 40001, NULL },
+	{ "web", EG_WLL_TRANSPARENT, AF_INET, 40002, NULL },
+	/* a workload the config does not have: never steered to */
+	{ "gone", EG_WLL_TRANSPARENT, AF_INET, 40003, NULL },
+};
+static const struct nj_wlregs wl_regs = {
+	(struct nj_wlreg *)wl_reg_v, sizeof(wl_reg_v) / sizeof(wl_reg_v[0]),
+	sizeof(wl_reg_v) / sizeof(wl_reg_v[0])
+};
+
+static void
+wl_match(struct eg_workload *w, size_t wi, const char *v)
+{
+	struct eg_wl_match *m = &w->matches[w->nmatches++];
+	char err[EG_ERR_MAX];
+
+	if (!eg_wl_match_parse(v, m, err))
+		abort();
+	m->wl = wi;
+	m->wl_name = w->name;
+	m->at.file = "workloads.conf";
+	m->at.line = (int)(10 * wi + w->nmatches);
+}
+
+static void
+add_workloads(struct eg_config *c)
+{
+	struct eg_workload *w;
+
+	c->workloads = w = calloc(3, sizeof(*w));
+	c->nworkloads = 3;
+	w[0].name = wl_ci;
+	w[1].name = wl_web;
+	w[2].name = wl_db;
+	w[0].matches = calloc(1, sizeof(struct eg_wl_match));
+	w[1].matches = calloc(2, sizeof(struct eg_wl_match));
+	w[2].matches = calloc(1, sizeof(struct eg_wl_match));
+	wl_match(&w[0], 0, "iface:br-ci*");
+	wl_match(&w[1], 1, "cidr:172.17.0.0/24");
+	wl_match(&w[1], 1, "cidr:2001:db8:17::5/128");
+	wl_match(&w[2], 2, "iface:br-ej");
+}
+
+const struct nj_wlregs *
+nj_test_wlregs(const char *name)
+{
+	return strcmp(name, "workloads") == 0 ? &wl_regs : NULL;
+}
 static char *ex_proxy[] = { "127.0.0.1:3128" };
 
 /* DESIGN.md's example configuration (uids: agent 1000, egress-connect
@@ -165,7 +228,7 @@ nj_test_config(const char *name)
 	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs") ||
 	    !strcmp(name, "nohops") || !strcmp(name, "inbounddrop") ||
-	    !strcmp(name, "patterns");
+	    !strcmp(name, "patterns") || !strcmp(name, "workloads");
 	local = !strcmp(name, "local") || !strcmp(name, "both") ||
 	    !strcmp(name, "ipv6drop") || !strcmp(name, "directs");
 	if (!bridge && !local)
@@ -183,6 +246,11 @@ nj_test_config(const char *name)
 		if (!strcmp(name, "patterns")) {
 			c->jail.interfaces = pat_if;
 			c->jail.ninterfaces = 3;
+		}
+		if (!strcmp(name, "workloads")) {
+			c->jail.interfaces = wl_if;
+			c->jail.ninterfaces = 3;
+			add_workloads(c);
 		}
 	}
 	if (local) {
@@ -235,8 +303,13 @@ nj_test_config(const char *name)
 void
 nj_test_config_free(struct eg_config *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
+	for (i = 0; i < c->nworkloads; i++)
+		free(c->workloads[i].matches);
+	free(c->workloads);
 	free(c->jail.users);
 	free(c->jail.direct);
 	free(c->chain.hops);

@@ -138,7 +138,8 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "unroute") != 0) {
 		if (argc < 3 || (cfg = nj_test_config(argv[2])) == NULL)
 			goto usage;
-		if ((rs = rules_build(cfg, err, sizeof(err))) == NULL) {
+		if ((rs = rules_build_with(cfg, nj_test_wlregs(argv[2]), err,
+		    sizeof(err))) == NULL) {
 			fprintf(stderr, "build: %s\n", err);
 			goto out;
 		}

@@ -76,6 +76,15 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 	return kernel.rc;
 }
 
+/* steer.c: the table rebuilt with the registrations; counted here */
+static int steers;
+
+void
+nj_wl_steer(struct nj_state *s)
+{
+	steers++;
+}
+
 /* ---- helpers ---- */
 
 static struct eg_config cfg;
@@ -96,6 +105,7 @@ setup(void **state)
 
 	memset(&reply, 0, sizeof(reply));
 	memset(&kernel, 0, sizeof(kernel));
+	steers = 0;
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&rs, 0, sizeof(rs));
 	memset(&st, 0, sizeof(st));
@@ -575,6 +585,12 @@ wl_register_replace_unregister(void **state)
 	assert_int_equal(reply.id, 77);
 	assert_int_equal(reply.code, 0);
 	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 40001);
+	assert_int_equal(steers, 1);
+	/* the same again changes nothing: no new table */
+	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
+	    EG_WLL_TRANSPARENT, AF_INET, 40001);
+	assert_int_equal(reply.code, 0);
+	assert_int_equal(steers, 1);
 	/* the other family and kind are separate registrations */
 	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET6), 0);
 	assert_int_equal(port_of("ci", EG_WLL_PROXY, AF_INET), 0);
@@ -596,10 +612,12 @@ wl_register_replace_unregister(void **state)
 	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 0);
 	assert_int_equal(st.wlregs.n, 2);
 	/* unregistering what is not there is no error and changes nothing */
+	assert_int_equal(steers, 5);
 	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_UNREGISTER, "ci",
 	    EG_WLL_TRANSPARENT, AF_INET, 0);
 	assert_int_equal(reply.code, 0);
 	assert_int_equal(st.wlregs.n, 2);
+	assert_int_equal(steers, 5);
 }
 
 /* A daemon registers its own kinds of listener only. */
@@ -631,6 +649,8 @@ wl_kinds_by_role(void **state)
 	    EG_WLL_TRANSPARENT, AF_INET, 40002);
 	assert_int_equal(reply.type, EG_MSG_ERROR);
 	assert_int_equal(st.wlregs.n, 1);
+	/* only the one accepted registration touched the table */
+	assert_int_equal(steers, 1);
 }
 
 static void
@@ -713,12 +733,16 @@ wl_dropped_with_connection_and_workload(void **state)
 	/* connectd restarted: its new connection takes one over */
 	send_wl(CONN_B, EG_ROLE_CONNECTD, EG_WL_REGISTER, "web",
 	    EG_WLL_TRANSPARENT, AF_INET, 40004);
+	assert_int_equal(steers, 4);
 	netjaild_ctl_dropped(CONN_A, EG_ROLE_CONNECTD, &st);
 	assert_int_equal(st.wlregs.n, 2);
 	assert_int_equal(port_of("ci", EG_WLL_TRANSPARENT, AF_INET), 0);
 	assert_int_equal(port_of("web", EG_WLL_TRANSPARENT, AF_INET), 40004);
+	assert_int_equal(steers, 5);
+	/* nothing of its left: no new table */
 	netjaild_ctl_dropped(CONN_A, EG_ROLE_CONNECTD, &st);
 	assert_int_equal(st.wlregs.n, 2);
+	assert_int_equal(steers, 5);
 	/* web left the config */
 	cfg.nworkloads = 1;
 	assert_int_equal(nj_wlreg_prune(&st.wlregs, &cfg), 2);

@@ -19,6 +19,8 @@
 #include "cfgs.h"
 #include "rules.h"
 #include "rules_term.h"
+#include "wlreg.h"
+#include "workload.h"
 
 static char *
 print_cfg(const char *name, struct nj_ruleset **out)
@@ -30,7 +32,7 @@ print_cfg(const char *name, struct nj_ruleset **out)
 	FILE *f;
 
 	assert_non_null(cfg);
-	rs = rules_build(cfg, err, sizeof(err));
+	rs = rules_build_with(cfg, nj_test_wlregs(name), err, sizeof(err));
 	if (rs == NULL)
 		fail_msg("%s: %s", name, err);
 	f = open_memstream(&buf, &len);
@@ -1032,6 +1034,85 @@ build_errors(void **state)
 	nj_test_config_free(cfg);
 }
 
+static size_t
+count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/* The text of cfg's ruleset with these registrations. */
+static char *
+print_with(const struct eg_config *cfg, const struct nj_wlregs *regs)
+{
+	struct nj_ruleset *rs;
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	rs = rules_build_with(cfg, regs, err, sizeof(err));
+	if (rs == NULL)
+		fail_msg("%s", err);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	rules_print(rs, f);
+	fclose(f);
+	rules_free(rs);
+	return buf;
+}
+
+/*
+ * Workloads with nothing registered: every kind of every workload's
+ * bridge traffic is a counted drop before the defaults, none is steered
+ * anywhere; one registration steers that kind only.  A match that
+ * cannot be steered yet (uid:) refuses the build, naming its line.
+ */
+static void
+workloads_fail_closed(void **state)
+{
+	struct eg_config *cfg = nj_test_config("workloads");
+	struct nj_wlreg reg = { "db", EG_WLL_TRANSPARENT, AF_INET, 41000,
+	    NULL };
+	struct nj_wlregs regs = { &reg, 1, 1 };
+	char err[256], *buf;
+
+	(void)state;
+	buf = print_with(cfg, NULL);
+	/* ci: 2 families x 3 kinds; web: 2 prefixes x 3; db: 2 x 3 */
+	assert_int_equal(count_of(buf, "counter drop comment \"workload "
+	    "unregistered\""), 18);
+	assert_null(strstr(buf, "127.0.0.1:4"));
+	assert_null(strstr(buf, "redirect to :4"));
+	/* before any default steering in pre_nat */
+	assert_true(strstr(buf, "comment \"workload unregistered\"") <
+	    strstr(buf, "dnat ip to 127.0.0.1:15353"));
+	free(buf);
+	buf = print_with(cfg, &regs);
+	assert_int_equal(count_of(buf, "counter drop comment \"workload "
+	    "unregistered\""), 17);
+	assert_int_equal(count_of(buf, "iifname \"br-ej\" meta l4proto tcp "
+	    "dnat ip to 127.0.0.1:41000"), 1);
+	assert_int_equal(count_of(buf, "ip daddr 127.0.0.1 tcp dport 41000 "
+	    "accept"), 1);
+	assert_int_equal(count_of(buf, "tcp sport 41000 tcp flags"), 1);
+	free(buf);
+	/* db by uid instead: not steered yet, so no table */
+	assert_true(eg_wl_match_parse("uid:root", &cfg->workloads[2].matches[0],
+	    err));
+	cfg->workloads[2].matches[0].at.file = "workloads.conf";
+	cfg->workloads[2].matches[0].at.line = 31;
+	err[0] = '\0';
+	assert_null(rules_build_with(cfg, &regs, err, sizeof(err)));
+	assert_string_equal(err, "workloads.conf:31: workload db: match = "
+	    "uid:root is not steered yet (iface: and cidr: are)");
+	nj_test_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1064,5 +1145,6 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_spoofed_source);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(every_term_kind);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(build_errors);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(workloads_fail_closed);
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
