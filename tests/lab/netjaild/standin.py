@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Stand-ins for connectd and dohd in the netjaild lab.
 
-standin.py tcp PORT    -- IP_TRANSPARENT listener on 127.0.0.1 and [::]:
-                          answers "connectd <original destination>\\n"
-standin.py udp PORT    -- UDP on 127.0.0.1 and [::]: answers "dns\\n"
+standin.py tcp PORT [BANNER] -- IP_TRANSPARENT listener on 127.0.0.1 and
+                          [::]: answers "connectd <original destination>\\n" (BANNER
+                          instead of connectd: one workload's listener)
+standin.py udp PORT [BANNER] -- UDP on 127.0.0.1 and [::]: answers "dns\\n"
+                          (or BANNER)
 standin.py plain PORT [ADDR] -- a plain TCP server answering "upstream\\n"
 standin.py plain46 PORT   -- the same on 0.0.0.0 and [::]
 """
@@ -48,7 +50,7 @@ def tcp(port, transparent, addrs, banner):
             c.close()
 
 
-def udp(port):
+def udp(port, banner="dns"):
     socks = []
     for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::")):
         s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -62,16 +64,17 @@ def udp(port):
         r, _, _ = select.select(socks, [], [])
         for s in r:
             _, peer = s.recvfrom(2048)
-            s.sendto(b"dns\n", peer)
+            s.sendto((banner + "\n").encode(), peer)
 
 
 if __name__ == "__main__":
     kind, port = sys.argv[1], int(sys.argv[2])
+    label = sys.argv[3] if len(sys.argv) > 3 else None
     if kind == "tcp":
         tcp(port, True, ((socket.AF_INET, "127.0.0.1"),
-                         (socket.AF_INET6, "::")), "connectd")
+                         (socket.AF_INET6, "::")), label or "connectd")
     elif kind == "udp":
-        udp(port)
+        udp(port, label or "dns")
     elif kind == "plain46":
         tcp(port, False, ((socket.AF_INET, "0.0.0.0"),
                           (socket.AF_INET6, "::")), "upstream")

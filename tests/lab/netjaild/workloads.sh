@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions run through lab_expect
+# workloads.sh - per-workload steering of jailed bridges (issue 15,
+# docs/WORKLOADS.md), with the ruleset of the "workloads" unit-test config
+# (tests/unit/netjaild/cfgs.c) installed by nj_tool in the lab's host
+# namespace: netjaild itself still refuses [workload] sections, so its
+# registrations are the config's fixed ones:
+#   ci   iface:br-ci*          dns_udp+dns_tcp :40053, transparent :40001
+#   web  cidr:172.17.0.0/24    transparent :40002, no DNS listener
+#   db   iface:br-ej           nothing registered
+# Stand-ins listen (with the listener mark) on 40001 "ci", 40002 "web",
+# 40053 "ci-dns", and on the defaults 15001 "connectd", 15353 "dns".
+# Two extra bridges in the host namespace: br-ci0 (w8, 10.79.0.2) and
+# docker0 (w9, 172.17.0.5); w1 is on br-ej.
+#
+# Each workload's TCP lands on its own listener, ci's DNS on its own; an
+# unregistered kind (db's TCP and DNS, web's DNS) reaches no listener,
+# default or other, and nothing upstream: judged by what the client got,
+# by the "workload unregistered" drop counter and by lab_count.
+set -eu
+: "${EJ_LAB_PREFIX:=nw}"
+. "${EJ_SRC:-$(dirname "$0")/../../..}/tests/lab/lib.sh"
+lab_require_root
+lab_need socat python3 nft
+TOOL=$EJ_BUILD/tests/unit/netjaild/nj_tool
+SI=$EJ_SRC/tests/lab/netjaild/standin.py
+[ -x "$TOOL" ] || lab_die "$TOOL is not built"
+
+lab_up
+
+# bridge NAME ADDR/24 NS CLIENT_ADDR: a bridge in host, one client behind it
+bridge() {
+	local br=$1 a=$2 ns=${LAB_P}$3 c=$4
+	ip -n "$LAB_NS_HOST" link add "$br" type bridge
+	ip -n "$LAB_NS_HOST" addr add "$a/24" dev "$br"
+	ip -n "$LAB_NS_HOST" link set "$br" up
+	ip netns add "$ns"
+	ip -n "$LAB_NS_HOST" link add "${LAB_P}-$3" type veth peer name eth0 \
+		netns "$ns"
+	ip -n "$LAB_NS_HOST" link set "${LAB_P}-$3" master "$br" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add "$c/24" dev eth0
+	ip -n "$ns" route add default via "$a"
+	# what netjaild does for each jailed bridge: DNAT to 127.0.0.1
+	lab_exec host sysctl -qw "net.ipv4.conf.$br.route_localnet=1"
+}
+bridge br-ci0 10.79.0.1 w8 10.79.0.2
+bridge docker0 172.17.0.1 w9 172.17.0.5
+lab_exec host sysctl -qw "net.ipv4.conf.$LAB_BR.route_localnet=1"
+
+lab_expect "the workloads ruleset installs" lab_exec host "$TOOL" install workloads
+
+lab_spawn nw-ci host python3 "$SI" tcp 40001 ci
+lab_spawn nw-web host python3 "$SI" tcp 40002 web
+lab_spawn nw-cidns host python3 "$SI" udp 40053 ci-dns
+lab_spawn nw-connectd host python3 "$SI" tcp 15001 connectd
+lab_spawn nw-dohd host python3 "$SI" udp 15353 dns
+lab_wait_listen host 127.0.0.1 40001
+lab_wait_listen host 127.0.0.1 40002
+lab_wait_listen host 127.0.0.1 15001
+lab_wait_udp host 127.0.0.1 40053
+lab_wait_udp host 127.0.0.1 15353
+
+tcp_from() {	# NS ADDR:PORT -> what the listener sends
+	lab_exec "$1" timeout 5 socat -T3 - "TCP:$2,connect-timeout=3" </dev/null 2>/dev/null
+}
+udp_from() {	# NS ADDR:PORT -> what the listener answers
+	echo q | lab_exec "$1" timeout 4 socat -T2 - "UDP:$2" 2>/dev/null
+}
+nothing() {	# CMD...: no bytes come back
+	local out
+	out=$("$@") || true
+	echo "got: '$out'"
+	[ -z "$out" ]
+}
+unregistered() {	# packets of the pre_nat drops "workload unregistered"
+	lab_exec host nft list chain inet egressjail pre_nat |
+		awk 'index($0, "comment \"workload unregistered\"") {
+			for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) }
+			END { print n + 0 }'
+}
+
+lab_count_reset
+u0=$(unregistered)
+lab_expect_match "ci's TCP lands on ci's listener" '^ci 127\.0\.0\.1$' \
+	tcp_from w8 "$LAB_EXIT:80"
+lab_expect_match "web's TCP (by its address on docker0) lands on web's" \
+	'^web 127\.0\.0\.1$' tcp_from w9 "$LAB_EXIT:443"
+lab_expect_match "ci's DNS over UDP lands on ci's DNS listener" '^ci-dns$' \
+	udp_from w8 "$LAB_EXIT:53"
+lab_expect_eq "nothing was dropped as unregistered so far" "$u0" "$(unregistered)"
+lab_expect "db's TCP (nothing registered) reaches no listener" \
+	nothing tcp_from w1 "$LAB_EXIT:80"
+lab_expect "db's DNS reaches no listener" nothing udp_from w1 "$LAB_EXIT:53"
+lab_expect "web's DNS (no dns listener) reaches no listener" \
+	nothing udp_from w9 "$LAB_EXIT:53"
+u1=$(unregistered)
+lab_expect "the unregistered drops counted db's SYNs and both DNS queries" \
+	test "$u1" -ge $((u0 + 3))
+# (lab_count_total also counts the host's own background packets)
+lab_expect_eq "no packet reached the address every client aimed at" 0 \
+	"$(lab_count "$LAB_EXIT")"
+lab_finish
