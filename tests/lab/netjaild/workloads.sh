@@ -10,8 +10,10 @@
 #   db   iface:br-ej           nothing registered
 # Stand-ins listen (with the listener mark) on 40001 "ci", 40002 "web",
 # 40053 "ci-dns", and on the defaults 15001 "connectd", 15353 "dns".
-# Two extra bridges in the host namespace: br-ci0 (w8, 10.79.0.2) and
-# docker0 (w9, 172.17.0.5); w1 is on br-ej.
+# Two extra bridges in the host namespace: br-ci0 (w8, 10.79.0.2,
+# fd79::2) and docker0 (w9, 172.17.0.5, 2001:db8:17::5); w1 is on br-ej.
+# ci's IPv6 TCP is registered (redirected to the bridge's address), web's
+# IPv6 prefix and ci's IPv6 DNS are not.
 #
 # Each workload's TCP lands on its own listener, ci's DNS on its own; an
 # unregistered kind (db's TCP and DNS, web's DNS) reaches no listener,
@@ -28,9 +30,10 @@ SI=$EJ_SRC/tests/lab/netjaild/standin.py
 
 lab_up
 
-# bridge NAME ADDR/24 NS CLIENT_ADDR: a bridge in host, one client behind it
+# bridge NAME ADDR NS CLIENT_ADDR ADDR6 CLIENT_ADDR6: a bridge in host
+# (/24, /64), one client behind it
 bridge() {
-	local br=$1 a=$2 ns=${LAB_P}$3 c=$4
+	local br=$1 a=$2 ns=${LAB_P}$3 c=$4 a6=$5 c6=$6
 	ip -n "$LAB_NS_HOST" link add "$br" type bridge
 	ip -n "$LAB_NS_HOST" addr add "$a/24" dev "$br"
 	ip -n "$LAB_NS_HOST" link set "$br" up
@@ -42,11 +45,14 @@ bridge() {
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" addr add "$c/24" dev eth0
 	ip -n "$ns" route add default via "$a"
+	ip -n "$LAB_NS_HOST" addr add "$a6/64" dev "$br" nodad
+	ip -n "$ns" addr add "$c6/64" dev eth0 nodad
+	ip -n "$ns" route add ::/0 via "$a6"
 	# what netjaild does for each jailed bridge: DNAT to 127.0.0.1
 	lab_exec host sysctl -qw "net.ipv4.conf.$br.route_localnet=1"
 }
-bridge br-ci0 10.79.0.1 w8 10.79.0.2
-bridge docker0 172.17.0.1 w9 172.17.0.5
+bridge br-ci0 10.79.0.1 w8 10.79.0.2 fd79::1 fd79::2
+bridge docker0 172.17.0.1 w9 172.17.0.5 2001:db8:17::1 2001:db8:17::5
 lab_exec host sysctl -qw "net.ipv4.conf.$LAB_BR.route_localnet=1"
 
 lab_expect "the workloads ruleset installs" lab_exec host "$TOOL" install workloads
@@ -89,16 +95,23 @@ lab_expect_match "web's TCP (by its address on docker0) lands on web's" \
 	'^web 127\.0\.0\.1$' tcp_from w9 "$LAB_EXIT:443"
 lab_expect_match "ci's DNS over UDP lands on ci's DNS listener" '^ci-dns$' \
 	udp_from w8 "$LAB_EXIT:53"
+lab_expect_match "ci's IPv6 TCP lands on ci's listener (redirect)" '^ci fd79::1$' \
+	tcp_from w8 "[$LAB_EXIT6]:80"
 lab_expect_eq "nothing was dropped as unregistered so far" "$u0" "$(unregistered)"
 lab_expect "db's TCP (nothing registered) reaches no listener" \
 	nothing tcp_from w1 "$LAB_EXIT:80"
 lab_expect "db's DNS reaches no listener" nothing udp_from w1 "$LAB_EXIT:53"
 lab_expect "web's DNS (no dns listener) reaches no listener" \
 	nothing udp_from w9 "$LAB_EXIT:53"
+lab_expect "web's IPv6 TCP (its 2001:db8:17::5, only IPv4 registered) \
+reaches no listener" nothing tcp_from w9 "[$LAB_EXIT6]:80"
+lab_expect "ci's IPv6 DNS (only IPv4 registered) reaches no listener" \
+	nothing udp_from w8 "[$LAB_EXIT6]:53"
 u1=$(unregistered)
-lab_expect "the unregistered drops counted db's SYNs and both DNS queries" \
-	test "$u1" -ge $((u0 + 3))
+lab_expect "the unregistered drops counted every one of them" \
+	test "$u1" -ge $((u0 + 5))
 # (lab_count_total also counts the host's own background packets)
 lab_expect_eq "no packet reached the address every client aimed at" 0 \
 	"$(lab_count "$LAB_EXIT")"
+lab_expect_eq "nor its IPv6 address" 0 "$(lab_count "$LAB_EXIT6")"
 lab_finish
