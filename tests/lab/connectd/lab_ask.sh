@@ -159,6 +159,36 @@ check "decider gone: before ask_timeout ($r)" [ "${r#* }" -lt 1800 ]
 check "decider gone: logged" wait_for 3 grep -q 'reason="ask-decider-gone"' "$T/connectd.log"
 check "nothing denied reached the exit" [ "$(exit_count)" = "$n0" ]
 
+# A second decider is refused while one is connected; a decider that
+# answers with a malformed line is dropped and its question denied.
+check "fourth decider connects" start_decider "$T/script1"
+check "a second decider is refused" sh -c "python3 - '$ASK' <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3)
+sys.exit(0 if s.recv(64) == b'' else 1)
+PY"
+kill "$DECPID" 2>/dev/null
+wait "$DECPID" 2>/dev/null
+cat >"$T/baddec.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+f = s.makefile('rb')
+assert f.readline() == b'egressjail-ask 1\n'
+q = f.readline().split()
+s.sendall(q[1] + b' allow forever\n')
+sys.exit(0 if f.readline() == b'' else 1)	# connectd hangs up
+PY
+nc0=$(grep -c 'decider=connected' "$T/connectd.log")
+inpx python3 "$T/baddec.py" "$ASK" &
+BADPID=$!
+wait_for 5 test "$(grep -c 'decider=connected' "$T/connectd.log")" -gt "$nc0"
+n0=$(exit_count)
+r=$(elapsed_code once.test:8443)
+check "malformed answer: 403 ($r)" [ "${r% *}" = 403 ]
+check "malformed answer: before ask_timeout ($r)" [ "${r#* }" -lt 1800 ]
+check "malformed answer: the decider was dropped" wait $BADPID
+check "malformed answer: nothing reached the exit" [ "$(exit_count)" = "$n0" ]
+
 stop_connectd
 check "connectd stops cleanly" [ "$CDRC" = 0 ]
 finish
