@@ -129,10 +129,12 @@ write_always(const struct ask_state *s, const struct eg_ask_question *q)
 	int fd, n;
 
 	gmtime_r(&t, &tm);
-	n = snprintf(line, sizeof(line), "%s:%u  # egressctl ask, "
-	    "%04d-%02d-%02dT%02d:%02d:%02dZ\n", q->name, q->arg,
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
+	/* The comment on a line of its own: an allow file's comments are
+	 * whole lines. */
+	n = snprintf(line, sizeof(line), "# egressctl ask, "
+	    "%04d-%02d-%02dT%02d:%02d:%02dZ\n%s:%u\n", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    q->name, q->arg);
 	if ((fd = open(s->always_file, O_WRONLY | O_APPEND | O_CREAT |
 	    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0 ||
 	    write(fd, line, (size_t)n) != n)
@@ -281,11 +283,17 @@ daemon_line(struct ask_state *s, const char *line, size_t n)
 	return 0;
 }
 
+/*
+ * The terminal is read with read(2) into tline, never through stdio (its
+ * buffer would hide lines from poll), and only while a question waits: a
+ * line typed ahead answers the next question, not none.
+ */
 static int
 run(struct ask_state *s)
 {
 	char buf[EG_ASK_LINE_MAX], tline[256];
-	size_t n = 0;
+	size_t n = 0, tn = 0;
+	bool teof = false;
 	char *nl;
 	ssize_t r;
 
@@ -294,19 +302,33 @@ run(struct ask_state *s)
 			{ s->fd, POLLIN, 0 },
 			{ 0, POLLIN, 0 },
 		};
+		bool term = !s->script && s->nq > 0;
 
-		if (!s->script)
+		if (term && (nl = memchr(tline, '\n', tn)) != NULL) {
+			size_t len = (size_t)(nl - tline);
+
+			*nl = '\0';
+			if (terminal_line(s, tline) != 0)
+				return -1;
+			memmove(tline, nl + 1, tn - len - 1);
+			tn -= len + 1;
+			continue;
+		}
+		if (term && (teof || tn == sizeof(tline) - 1))
+			return 0;	/* connectd denies what is left */
+		if (term)
 			prompt(s);
-		if (poll(p, s->script ? 1 : 2, -1) < 0) {
+		if (poll(p, term ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (!s->script && (p[1].revents & (POLLIN | POLLHUP))) {
-			if (fgets(tline, sizeof(tline), stdin) == NULL)
-				return 0;
-			if (terminal_line(s, tline) != 0)
-				return -1;
+		if (term && (p[1].revents & (POLLIN | POLLHUP))) {
+			r = read(0, tline + tn, sizeof(tline) - 1 - tn);
+			if (r <= 0)
+				teof = true;
+			else
+				tn += (size_t)r;
 		}
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
