@@ -1,5 +1,7 @@
 /*
- * addr.c - addresses, CIDRs, endpoints, durations and sizes.
+ * addr.c - IP addresses, CIDRs, ports and endpoints: parse and print.
+ *
+ * (Error wording is errfmt.c's; names, durations and sizes are value.c's.)
  *
  * Two kinds of IP parsing live here on purpose:
  *
@@ -18,7 +20,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,128 +27,7 @@
 #include "addr.h"
 #include "errfmt.h"
 
-#define QUOTE_MAX EG_QUOTE_MAX
 #define SCOPE_NAME_MAX 15	/* IFNAMSIZ - 1 */
-#define DURATION_MAX_MS (366ULL * 24 * 3600 * 1000)
-#define SIZE_MAX_BYTES (1ULL << 50)
-
-/*
- * Where the password of a URL-like text lies: from after the first ':' of
- * the userinfo to its last '@'.  The userinfo starts after the first "://"
- * before that '@', or at the start of the text when there is none, so a
- * broken URL ("htps://", no scheme, '@', '/' or a space in the password)
- * hides at least as much as a good one.  The user name stays visible.
- */
-static bool
-secret_span(const char *s, size_t *off, size_t *len)
-{
-	const char *at = strrchr(s, '@'), *start, *sch, *colon;
-
-	if (at == NULL)
-		return false;
-	start = s;
-	if ((sch = strstr(s, "://")) != NULL && sch < at)
-		start = sch + 3;
-	colon = memchr(start, ':', (size_t)(at - start));
-	if (colon == NULL)
-		return false;
-	*off = (size_t)(colon + 1 - s);
-	*len = (size_t)(at - colon - 1);
-	return true;
-}
-
-const char *
-eg_redact_userinfo(const char *s, char *buf, size_t len)
-{
-	size_t off, n;
-
-	if (len == 0)
-		return buf;
-	if (!secret_span(s, &off, &n)) {
-		snprintf(buf, len, "%s", s);
-		return buf;
-	}
-	snprintf(buf, len, "%.*s***%s", (int)off, s, s + off + n);
-	return buf;
-}
-
-const char *
-eg_err_quote(const char *s, char *buf, size_t len)
-{
-	size_t i = 0, o = 0, q = 0, off = SIZE_MAX, n = 0;
-
-	/* redact before cutting, so no prefix of a password shows */
-	secret_span(s, &off, &n);
-	while (s[i] != '\0' && q < QUOTE_MAX && o + 5 < len) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == off) {
-			memcpy(buf + o, "***", 3);
-			o += 3;
-			q += 3;
-			i += n;
-			off = SIZE_MAX;
-			continue;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		i++;
-		q++;
-	}
-	if (s[i] != '\0' && o + 4 < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-void
-eg_seterr(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, EG_ERR_MAX, fmt, ap);
-	va_end(ap);
-}
-
-/* Append, truncating: a cut reason beats a lost message. */
-static void
-cat(char *dst, size_t len, const char *src)
-{
-	size_t o = strlen(dst);
-
-	while (*src != '\0' && o + 1 < len)
-		dst[o++] = *src++;
-	dst[o] = '\0';
-}
-
-/* Error with the whole input quoted in front: "\"x\": reason". */
-static void seterrq(char *err, const char *in, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterrq(char *err, const char *in, const char *fmt, ...)
-{
-	char q[QUOTE_MAX * 4 + 8], r[EG_ERR_MAX];
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r, sizeof(r), fmt, ap);
-	va_end(ap);
-	err[0] = '\0';
-	cat(err, EG_ERR_MAX, "\"");
-	cat(err, EG_ERR_MAX, eg_err_quote(in, q, sizeof(q)));
-	cat(err, EG_ERR_MAX, "\": ");
-	cat(err, EG_ERR_MAX, r);
-}
 
 /*
  * One number of an inet_aton address: decimal, octal with a leading 0,
@@ -393,10 +273,10 @@ ip_parse_config(const char *s, struct eg_ip *out, char *err)
 	if (ip_parse(s, out, false, V4_STRICT, false))
 		return true;
 	if (eg_is_ip_literal(s))
-		seterrq(err, s, "ambiguous address spelling: write IPv4 as "
+		eg_seterrq(err, s, "ambiguous address spelling: write IPv4 as "
 		    "a dotted quad (a.b.c.d) and an IPv6 scope as a number");
 	else
-		seterrq(err, s, "not an IP address");
+		eg_seterrq(err, s, "not an IP address");
 	return false;
 }
 
@@ -449,7 +329,7 @@ eg_cidr_parse(const char *s, struct eg_cidr *out, char *err)
 		return false;
 	}
 	if (n >= sizeof(buf)) {
-		seterrq(err, s, "too long for a CIDR");
+		eg_seterrq(err, s, "too long for a CIDR");
 		return false;
 	}
 	memcpy(buf, s, n + 1);
@@ -457,7 +337,7 @@ eg_cidr_parse(const char *s, struct eg_cidr *out, char *err)
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash = '\0';
 	if (strchr(buf, '%') != NULL) {
-		seterrq(err, s, "a CIDR cannot carry a scope");
+		eg_seterrq(err, s, "a CIDR cannot carry a scope");
 		return false;
 	}
 	if (!ip_parse_config(buf, &c.ip, err))
@@ -468,12 +348,12 @@ eg_cidr_parse(const char *s, struct eg_cidr *out, char *err)
 
 		if (!isdigit((unsigned char)p[0]) || strlen(p) > 3 ||
 		    (p[0] == '0' && p[1] != '\0')) {
-			seterrq(err, s, "prefix length must be a number");
+			eg_seterrq(err, s, "prefix length must be a number");
 			return false;
 		}
 		plen = strtoul(p, &end, 10);
 		if (*end != '\0' || plen > plen_max(&c.ip)) {
-			seterrq(err, s, "prefix length must be 0-%u",
+			eg_seterrq(err, s, "prefix length must be 0-%u",
 			    plen_max(&c.ip));
 			return false;
 		}
@@ -493,7 +373,7 @@ eg_cidr_parse(const char *s, struct eg_cidr *out, char *err)
 				net.ip.addr[i] &= (uint8_t)(0xff <<
 				    (8 - (net.plen - bit)));
 		}
-		seterrq(err, s, "host bits set (network is %s)",
+		eg_seterrq(err, s, "host bits set (network is %s)",
 		    eg_cidr_str(&net, ab, sizeof(ab)));
 		return false;
 	}
@@ -664,11 +544,11 @@ hostport_split(const char *s, char *host, size_t hostlen, uint16_t *port,
 		const char *rb = strchr(s, ']');
 
 		if (rb == NULL) {
-			seterrq(err, s, "missing ']'");
+			eg_seterrq(err, s, "missing ']'");
 			return false;
 		}
 		if (rb[1] != ':') {
-			seterrq(err, s, "expected \":port\" after ']'");
+			eg_seterrq(err, s, "expected \":port\" after ']'");
 			return false;
 		}
 		hstart = s + 1;
@@ -678,27 +558,27 @@ hostport_split(const char *s, char *host, size_t hostlen, uint16_t *port,
 	} else {
 		colon = strrchr(s, ':');
 		if (colon == NULL) {
-			seterrq(err, s, "missing \":port\"");
+			eg_seterrq(err, s, "missing \":port\"");
 			return false;
 		}
 		hend = colon;
 		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
-			seterrq(err, s, "IPv6 address needs brackets: "
+			eg_seterrq(err, s, "IPv6 address needs brackets: "
 			    "[addr]:port");
 			return false;
 		}
 	}
 	n = (size_t)(hend - hstart);
 	if (n == 0) {
-		seterrq(err, s, "missing host");
+		eg_seterrq(err, s, "missing host");
 		return false;
 	}
 	if (n >= hostlen) {
-		seterrq(err, s, "host too long");
+		eg_seterrq(err, s, "host too long");
 		return false;
 	}
 	if (!eg_port_parse(colon + 1, port)) {
-		seterrq(err, s, "port must be 1-65535");
+		eg_seterrq(err, s, "port must be 1-65535");
 		return false;
 	}
 	memcpy(host, hstart, n);
@@ -719,7 +599,7 @@ eg_sockaddr_parse(const char *s, struct sockaddr_storage *ss,
 	    err))
 		return false;
 	if (br && strchr(host, ':') == NULL) {
-		seterrq(err, s, "brackets are for IPv6 addresses only");
+		eg_seterrq(err, s, "brackets are for IPv6 addresses only");
 		return false;
 	}
 	if (!ip_parse_config(host, &ip, err))
@@ -743,7 +623,7 @@ eg_endpoint_parse(const char *s, struct eg_endpoint *out, char *err)
 	if (!hostport_split(s, host, sizeof(host), &ep.port, &br, err))
 		return false;
 	if (br && strchr(host, ':') == NULL) {
-		seterrq(err, s, "brackets are for IPv6 addresses only");
+		eg_seterrq(err, s, "brackets are for IPv6 addresses only");
 		return false;
 	}
 	if (strchr(host, '/') != NULL) {
@@ -763,185 +643,4 @@ eg_endpoint_parse(const char *s, struct eg_endpoint *out, char *err)
 	}
 	*out = ep;
 	return true;
-}
-
-static bool
-name_char_ok(unsigned char c)
-{
-	return isalnum(c) || c == '-' || c == '_';
-}
-
-/*
- * LDH plus '_' (SRV-style and some real service names use it).  A label
- * may not start or end with '-': such names are not valid host names and
- * a leading '-' invites option injection into tools that log or resolve.
- */
-bool
-eg_name_normalise(const char *in, char *out, char *err)
-{
-	char buf[EG_NAME_MAX + 1];
-	size_t i, n, lab = 0;
-
-	if (in == NULL || (n = strlen(in)) == 0) {
-		eg_seterr(err, "empty name");
-		return false;
-	}
-	if (in[n - 1] == '.')
-		n--;
-	if (n == 0) {
-		seterrq(err, in, "empty name");
-		return false;
-	}
-	if (n > EG_NAME_MAX) {
-		seterrq(err, in, "name longer than %d bytes", EG_NAME_MAX);
-		return false;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '.') {
-			if (lab == 0) {
-				seterrq(err, in, "empty label");
-				return false;
-			}
-			if (buf[i - 1] == '-') {
-				seterrq(err, in, "label ends with '-'");
-				return false;
-			}
-			lab = 0;
-			buf[i] = '.';
-			continue;
-		}
-		if (!name_char_ok(c)) {
-			seterrq(err, in, "invalid character in name "
-			    "(letters, digits, '-', '_' only)");
-			return false;
-		}
-		if (lab == 0 && c == '-') {
-			seterrq(err, in, "label starts with '-'");
-			return false;
-		}
-		if (++lab > EG_LABEL_MAX) {
-			seterrq(err, in, "label longer than %d bytes",
-			    EG_LABEL_MAX);
-			return false;
-		}
-		buf[i] = (char)tolower(c);
-	}
-	if (lab == 0) {
-		seterrq(err, in, "empty label");
-		return false;
-	}
-	if (buf[n - 1] == '-') {
-		seterrq(err, in, "label ends with '-'");
-		return false;
-	}
-	memcpy(out, buf, n);
-	out[n] = '\0';
-	return true;
-}
-
-/* Leading decimal digits into *v; false on none or on overflow. */
-static bool
-digits(const char **sp, uint64_t *v)
-{
-	const char *s = *sp;
-	uint64_t x = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	*sp = s;
-	*v = x;
-	return true;
-}
-
-bool
-eg_duration_parse(const char *s, uint64_t *ms, char *err)
-{
-	const char *p = s;
-	uint64_t v, mul;
-
-	if (s == NULL || !digits(&p, &v)) {
-		seterrq(err, s ? s : "", "duration must be a number with "
-		    "ms, s, m or h");
-		return false;
-	}
-	if (strcmp(p, "ms") == 0)
-		mul = 1;
-	else if (*p == '\0' || strcmp(p, "s") == 0)
-		mul = 1000;
-	else if (strcmp(p, "m") == 0)
-		mul = 60 * 1000;
-	else if (strcmp(p, "h") == 0)
-		mul = 3600 * 1000;
-	else {
-		seterrq(err, s, "unknown duration unit (ms, s, m, h)");
-		return false;
-	}
-	if (v > DURATION_MAX_MS / mul) {
-		seterrq(err, s, "duration longer than 366 days");
-		return false;
-	}
-	*ms = v * mul;
-	return true;
-}
-
-bool
-eg_size_parse(const char *s, uint64_t *bytes, char *err)
-{
-	const char *p = s;
-	uint64_t v, mul;
-
-	if (s == NULL || !digits(&p, &v)) {
-		seterrq(err, s ? s : "", "size must be a number with k, M "
-		    "or G");
-		return false;
-	}
-	if (*p == '\0')
-		mul = 1;
-	else if (strcmp(p, "k") == 0 || strcmp(p, "K") == 0)
-		mul = 1ULL << 10;
-	else if (strcmp(p, "M") == 0)
-		mul = 1ULL << 20;
-	else if (strcmp(p, "G") == 0)
-		mul = 1ULL << 30;
-	else {
-		seterrq(err, s, "unknown size unit (k, M, G)");
-		return false;
-	}
-	if (v > SIZE_MAX_BYTES / mul) {
-		seterrq(err, s, "size too large");
-		return false;
-	}
-	*bytes = v * mul;
-	return true;
-}
-
-bool
-eg_bool_parse(const char *s, bool *out)
-{
-	static const char *yes[] = { "yes", "true", "on", "1" };
-	static const char *no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
 }

@@ -77,13 +77,14 @@ void eg_daemon_listen_fd_check(const char *name, char *const *specs,
 void eg_daemon_drop(struct eg_daemon *d, uid_t uid, gid_t gid,
     const int *caps, size_t ncaps);
 
-/* Path of a daemon's control socket: RUNDIR/NAME.sock into buf. */
 /*
  * A reload that failed, in the one shape every daemon logs it:
  * event=reload result=failed error="..." generation=N, N the generation
- * that keeps running.
+ * that keeps running.  A good one is event=reload result=ok generation=N
+ * (N the new generation) followed by the daemon's own counts.
  */
 void eg_daemon_reload_failed(const char *error, unsigned generation);
+/* Path of a daemon's control socket: RUNDIR/NAME.sock into buf. */
 const char *eg_daemon_sock_path(const struct eg_config *cfg, const char *name,
     char *buf, size_t len);
 

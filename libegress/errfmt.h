@@ -20,4 +20,11 @@ const char *eg_err_quote(const char *s, char *buf, size_t len);
 void eg_seterr(char *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Format into err as "\"<input quoted>\": <reason>", the shape of every
+ * parser's error, unless err is NULL.
+ */
+void eg_seterrq(char *err, const char *in, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -204,7 +204,7 @@ nj_reload(struct nj_state *st, char *err, size_t errlen)
 	if ((rc = reload(st, err, errlen)) < 0)
 		eg_daemon_reload_failed(err, st->generation);
 	else
-		eg_log(EG_LOG_INFO, "reloaded", "generation=%u",
+		eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u",
 		    st->generation);
 	return rc;
 }

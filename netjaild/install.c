@@ -218,9 +218,7 @@ install_table_with(struct nj_nl *nl, const struct nj_ruleset *rs,
 		if (nlh == NULL)
 			goto oom;
 	}
-	batch_finish(&b, nl);
-	rc = nl_batch_send(nl, &b, err, errlen);
-	batch_free(&b);
+	rc = nl_batch_commit(nl, &b, err, errlen);
 	return rc;
 oom:
 	batch_free(&b);
@@ -246,9 +244,7 @@ install_remove(struct nj_nl *nl, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	batch_finish(&b, nl);
-	rc = nl_batch_send(nl, &b, err, errlen);
-	batch_free(&b);
+	rc = nl_batch_commit(nl, &b, err, errlen);
 	return rc < 0 ? rc : 1;
 }
 

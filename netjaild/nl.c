@@ -256,6 +256,18 @@ nl_batch_send(struct nj_nl *nl, struct nj_batch *b, char *err, size_t errlen)
 }
 
 int
+nl_batch_commit(struct nj_nl *nl, struct nj_batch *b, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	batch_finish(b, nl);
+	rc = nl_batch_send(nl, b, err, errlen);
+	batch_free(b);
+	return rc;
+}
+
+int
 nl_request(struct nj_nl *nl, struct nlmsghdr *req, nl_msg_cb cb, void *arg)
 {
 	char buf[65536];

@@ -47,6 +47,9 @@ void batch_done(struct nj_batch *b);
  */
 int nl_batch_send(struct nj_nl *nl, struct nj_batch *b, char *err,
     size_t errlen);
+/* Close the batch, send it as above and free it: what every caller does. */
+int nl_batch_commit(struct nj_nl *nl, struct nj_batch *b, char *err,
+    size_t errlen);
 
 /*
  * Send a request (GET, with NLM_F_DUMP or NLM_F_ACK as set by the caller)

@@ -104,9 +104,7 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 		batch_free(&b);
 		return 0;
 	}
-	batch_finish(&b, nl);
-	rc = nl_batch_send(nl, &b, err, errlen);
-	batch_free(&b);
+	rc = nl_batch_commit(nl, &b, err, errlen);
 	return rc;
 oom:
 	batch_free(&b);

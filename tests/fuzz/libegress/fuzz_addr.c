@@ -1,12 +1,15 @@
 /*
- * fuzz_addr.c - every parser of addr.c on one string, plus the round
- * trips that must hold whenever a parse succeeds.
+ * fuzz_addr.c - every parser of addr.c and value.c (with errfmt.c's
+ * quoting) on one string, plus the round trips that must hold whenever a
+ * parse succeeds.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "addr.c"
+#include "errfmt.c"
+#include "value.c"
 
 #define INPUT_MAX 600
 

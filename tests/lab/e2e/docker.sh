@@ -287,7 +287,7 @@ done
 sed -i 's|^inbound = published|inbound = drop|' "$E2E_CONF"
 kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
 lab_expect "netjaild reloads with inbound = drop" \
-	lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/netjaild.log"
+	lab_retry 5 grep -q "event=reload result=ok generation=2" "$LAB_DIR/netjaild.log"
 lab_expect "drop: up -> $LAB_HOSTUP4:8080 gets nothing" up_nothing 8080
 lab_expect "drop: up -> $LAB_HOSTUP4:8081 gets nothing" up_nothing 8081
 CT=ejn

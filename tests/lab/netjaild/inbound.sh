@@ -140,7 +140,7 @@ lab_expect "published: the bridge forward drop counted w1's tries" \
 write_config drop
 kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
 lab_expect "SIGHUP reloads with inbound = drop" \
-	lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/netjaild.log"
+	lab_retry 5 grep -q "event=reload result=ok generation=2" "$LAB_DIR/netjaild.log"
 lab_expect_fail "drop: no DNATed inbound accept" \
 	lab_exec host sh -c 'nft list chain inet egressjail forward | grep -q "ct status dnat"'
 in0=$(counter "bridge inbound")

@@ -188,7 +188,7 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	lab_expect_match "another uid cannot even talk to netjaild" '^refused' \
 	    lab_as ejother host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_FORBIDDEN" 80 <<<"$SETPY"
 	kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
-	lab_expect "SIGHUP reloads (generation 2)" lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/netjaild.log"
+	lab_expect "SIGHUP reloads (generation 2)" lab_retry 5 grep -q "event=reload result=ok generation=2" "$LAB_DIR/netjaild.log"
 	lab_expect_match "the learned element survives the reload" 'exit-ok' lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"
 	lab_expect_match "still whole after the reload" 'verdict=whole' status
 	lab_expect_match "dohd's uid may delete it" '^ack code=0' \
@@ -206,7 +206,7 @@ scenario() {	# bridge-nf-call-iptables value, or - when br_netfilter is absent
 	    lab_as egress-dns host python3 - "$LAB_DIR/run/netjaild.sock" 1 "$LAB_EXIT" 443 <<<"$SETPY"
 	sed -i '/^direct = smoke.test:443$/d' "$cfg"
 	kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
-	lab_expect "SIGHUP reloads (generation 3)" lab_retry 5 grep -q "event=reloaded generation=3" "$LAB_DIR/netjaild.log"
+	lab_expect "SIGHUP reloads (generation 3)" lab_retry 5 grep -q "event=reload result=ok generation=3" "$LAB_DIR/netjaild.log"
 	lab_expect_eq "the reload without the name dropped its learned address" 0 \
 	    "$(lab_exec host nft list set inet egressjail direct4_learned | grep -c "$LAB_EXIT \. 443")"
 	lab_expect_fail "... and it is closed" lab_curl w1 "https://smoke.test/" --resolve "smoke.test:443:$LAB_EXIT"

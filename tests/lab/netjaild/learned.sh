@@ -91,7 +91,7 @@ lab_expect "the element expires" lab_retry 5 sh -c "! ip netns exec $LAB_NS_HOST
 # name's stay
 nj_config "$cfg" "interface = $LAB_BR" "user = ejagent" "direct = echo.test:$PORT"
 kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
-lab_expect "reload" lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/netjaild.log"
+lab_expect "reload" lab_retry 5 grep -q "event=reload result=ok generation=2" "$LAB_DIR/netjaild.log"
 lab_expect_match "the removed endpoint's two flows are cut" 'event=direct_flows_cut entries=2 ' \
     grep direct_flows_cut "$LAB_DIR/netjaild.log"
 

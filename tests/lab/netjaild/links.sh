@@ -161,7 +161,7 @@ jailed 4 br-1a2b3c
 # a reload that drops the pattern gives the bridges back as found
 write_config hkdock0
 kill -HUP "$(cat "$LAB_DIR/netjaild.pid")"
-lab_expect "reload" lab_retry 5 grep -q "event=reloaded generation=2" "$LAB_DIR/netjaild.log"
+lab_expect "reload" lab_retry 5 grep -q "event=reload result=ok generation=2" "$LAB_DIR/netjaild.log"
 lab_expect_eq "no longer jailed: br-1a2b3c's route_localnet as found" 0 "$(rln br-1a2b3c)"
 lab_expect_match "status names none" 'jailed_ifaces=-$' status
 

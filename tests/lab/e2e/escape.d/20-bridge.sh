@@ -181,7 +181,7 @@ hb_svcs_down() {
 	for s in $HB_SVCS; do lab_stop "$s"; done
 	HB_SVCS=""
 }
-hb_reloads() { grep -c "event=reloaded" "$LAB_DIR/netjaild.log" || true; }
+hb_reloads() { grep -c "event=reload result=ok" "$LAB_DIR/netjaild.log" || true; }
 hb_reloaded() { [ "$(hb_reloads)" -gt "$1" ]; }
 hb_reload() {	# SIGHUP netjaild, wait for its next reload
 	local n
