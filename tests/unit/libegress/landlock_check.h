@@ -28,6 +28,8 @@
 #include "config.h"
 #include "sandbox.h"
 
+#include "test_list.h"
+
 #define LL_PATHS(cfg, conf, paths, n) \
 	eg_landlock_paths(LL_ROLE, (cfg), (conf), (paths), (n))
 #define LL_FREE		eg_landlock_paths_free
@@ -96,7 +98,7 @@ readable(const char *path)
 }
 
 static void
-test_paths(void **state)
+test_landlock_paths(void **state)
 {
 	struct eg_config *cfg;
 	char conf[128], p[160], *paths[LL_MAX];
@@ -183,7 +185,7 @@ child(const char *conf)
 }
 
 static void
-test_enforced(void **state)
+test_landlock_enforced(void **state)
 {
 	struct eg_config *cfg;
 	char conf[128];
@@ -232,10 +234,7 @@ teardown(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enforced, setup, teardown),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(LANDLOCK_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 
 #include "addr.h"
 
+#include "test_list.h"
+
 static void
 assert_redacts(const char *in, const char *want)
 {
@@ -23,7 +25,7 @@ assert_redacts(const char *in, const char *want)
 
 /* The password of a URL never reaches a message; the rest does. */
 static void
-test_redact(void **state)
+test_addr_redact(void **state)
 {
 	char small[12];
 
@@ -82,7 +84,7 @@ assert_v4(const char *s, const char *want)
  * still gets a terminated (cut) string.
  */
 static void
-test_ip_str_v4_by_hand(void **state)
+test_addr_ip_str_v4_by_hand(void **state)
 {
 	static const uint8_t v[] = { 0, 1, 9, 10, 42, 99, 100, 199, 200, 255 };
 	struct eg_ip ip;
@@ -132,7 +134,7 @@ assert_not_ip(const char *s)
 }
 
 static void
-test_ipv4_spellings(void **state)
+test_addr_ipv4_spellings(void **state)
 {
 	(void)state;
 	assert_v4("127.0.0.1", "127.0.0.1");
@@ -157,7 +159,7 @@ test_ipv4_spellings(void **state)
 }
 
 static void
-test_ipv4_malformed(void **state)
+test_addr_ipv4_malformed(void **state)
 {
 	(void)state;
 	assert_not_ip("");
@@ -190,7 +192,7 @@ test_ipv4_malformed(void **state)
 }
 
 static void
-test_ipv6_forms(void **state)
+test_addr_ipv6_forms(void **state)
 {
 	struct eg_ip ip;
 
@@ -243,7 +245,7 @@ test_ipv6_forms(void **state)
 }
 
 static void
-test_cidr(void **state)
+test_addr_cidr(void **state)
 {
 	struct eg_cidr c;
 	struct eg_ip ip;
@@ -319,7 +321,7 @@ test_cidr(void **state)
 }
 
 static void
-test_ip_equal_and_sockaddr(void **state)
+test_addr_ip_equal_and_sockaddr(void **state)
 {
 	struct eg_ip a, b;
 	struct sockaddr_storage ss;
@@ -373,7 +375,7 @@ test_ip_equal_and_sockaddr(void **state)
 }
 
 static void
-test_port(void **state)
+test_addr_port(void **state)
 {
 	uint16_t p = 7;
 
@@ -400,7 +402,7 @@ test_port(void **state)
 }
 
 static void
-test_endpoint(void **state)
+test_addr_endpoint(void **state)
 {
 	struct eg_endpoint ep;
 	char err[EG_ERR_MAX], buf[80];
@@ -452,7 +454,7 @@ test_endpoint(void **state)
 }
 
 static void
-test_name_normalise(void **state)
+test_addr_name_normalise(void **state)
 {
 	char out[EG_NAME_MAX + 1], err[EG_ERR_MAX], big[400];
 	size_t i;
@@ -508,7 +510,7 @@ test_name_normalise(void **state)
 }
 
 static void
-test_duration(void **state)
+test_addr_duration(void **state)
 {
 	uint64_t ms = 42;
 	char err[EG_ERR_MAX];
@@ -547,7 +549,7 @@ test_duration(void **state)
 }
 
 static void
-test_size(void **state)
+test_addr_size(void **state)
 {
 	uint64_t b = 42;
 	char err[EG_ERR_MAX];
@@ -579,7 +581,7 @@ test_size(void **state)
 }
 
 static void
-test_bool(void **state)
+test_addr_bool(void **state)
 {
 	bool b = false;
 
@@ -606,21 +608,7 @@ test_bool(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_spellings),
-		cmocka_unit_test(test_ip_str_v4_by_hand),
-		cmocka_unit_test(test_ipv4_malformed),
-		cmocka_unit_test(test_ipv6_forms),
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_ip_equal_and_sockaddr),
-		cmocka_unit_test(test_port),
-		cmocka_unit_test(test_endpoint),
-		cmocka_unit_test(test_name_normalise),
-		cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_bool),
-		cmocka_unit_test(test_redact),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(ADDR_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include "ask.h"
 
+#include "test_list.h"
+
 static bool
 q_parse(const char *s, struct eg_ask_question *q, char *err)
 {
@@ -25,7 +27,7 @@ a_parse(const char *s, struct eg_ask_answer *a, char *err)
 }
 
 static void
-test_question_ok(void **state)
+test_ask_question_ok(void **state)
 {
 	struct eg_ask_question q;
 	char err[EG_ERR_MAX], buf[EG_ASK_LINE_MAX];
@@ -68,7 +70,7 @@ assert_q_bad(const char *s, const char *want)
 }
 
 static void
-test_question_bad(void **state)
+test_ask_question_bad(void **state)
 {
 	char big[EG_ASK_LINE_MAX + 8];
 
@@ -110,7 +112,7 @@ test_question_bad(void **state)
 }
 
 static void
-test_answer_ok(void **state)
+test_ask_answer_ok(void **state)
 {
 	struct eg_ask_answer a, back;
 	char err[EG_ERR_MAX], buf[EG_ASK_LINE_MAX];
@@ -159,7 +161,7 @@ assert_a_bad(const char *s)
 }
 
 static void
-test_answer_bad(void **state)
+test_ask_answer_bad(void **state)
 {
 	(void)state;
 	assert_a_bad("");
@@ -185,7 +187,7 @@ test_answer_bad(void **state)
 }
 
 static void
-test_expired_and_format(void **state)
+test_ask_expired_and_format(void **state)
 {
 	struct eg_ask_question q;
 	struct eg_ask_answer a;
@@ -219,13 +221,7 @@ test_expired_and_format(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_question_ok),
-		cmocka_unit_test(test_question_bad),
-		cmocka_unit_test(test_answer_ok),
-		cmocka_unit_test(test_answer_bad),
-		cmocka_unit_test(test_expired_and_format),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(ASK_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

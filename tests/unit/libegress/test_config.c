@@ -20,6 +20,8 @@
 
 #include "config.h"
 
+#include "test_list.h"
+
 #ifndef EG_TEST_SRCDIR
 #define EG_TEST_SRCDIR "."
 #endif
@@ -122,7 +124,7 @@ line_of(const char *path, const char *text)
 }
 
 static void
-test_example(void **state)
+test_config_example(void **state)
 {
 	struct eg_config_errors e;
 	struct eg_config *c;
@@ -229,7 +231,7 @@ test_example(void **state)
 }
 
 static void
-test_defaults(void **state)
+test_config_defaults(void **state)
 {
 	struct eg_config *c;
 
@@ -251,7 +253,7 @@ test_defaults(void **state)
 }
 
 static void
-test_syntax(void **state)
+test_config_syntax(void **state)
 {
 	struct eg_config *c;
 
@@ -297,7 +299,7 @@ test_syntax(void **state)
 }
 
 static void
-test_bytes(void **state)
+test_config_bytes(void **state)
 {
 	static const char nul[] = BASE CHAIN "ca_file = /a\0b\n";
 	char *big;
@@ -340,7 +342,7 @@ test_bytes(void **state)
 }
 
 static void
-test_values(void **state)
+test_config_values(void **state)
 {
 	struct eg_config *c;
 
@@ -497,7 +499,7 @@ test_values(void **state)
 }
 
 static void
-test_hops(void **state)
+test_config_hops(void **state)
 {
 	struct eg_config *c;
 	const struct eg_hop *h;
@@ -579,7 +581,7 @@ test_hops(void **state)
 }
 
 static void
-test_upstreams(void **state)
+test_config_upstreams(void **state)
 {
 	struct eg_config *c;
 	char buf[80];
@@ -628,7 +630,7 @@ test_upstreams(void **state)
 }
 
 static void
-test_huge_lists(void **state)
+test_config_huge_lists(void **state)
 {
 	char *buf, *p;
 	size_t i, cap = 600000;
@@ -704,7 +706,7 @@ remove_tmpdir(void **state)
 }
 
 static void
-test_allow_files(void **state)
+test_config_allow_files(void **state)
 {
 	struct eg_config_errors e;
 	struct eg_config *c;
@@ -784,7 +786,7 @@ test_allow_files(void **state)
 }
 
 static void
-test_rule_cap(void **state)
+test_config_rule_cap(void **state)
 {
 	struct eg_config_errors e;
 	char path[256];
@@ -810,7 +812,7 @@ test_rule_cap(void **state)
 
 /* Several mistakes on several lines: every one is reported, in order. */
 static void
-test_all_errors(void **state)
+test_config_all_errors(void **state)
 {
 	struct eg_config_errors e;
 
@@ -838,7 +840,7 @@ test_all_errors(void **state)
 }
 
 static void
-test_users(void **state)
+test_config_users(void **state)
 {
 	struct eg_config_errors e;
 	struct eg_config *c;
@@ -901,7 +903,7 @@ test_users(void **state)
 }
 
 static void
-test_summary(void **state)
+test_config_summary(void **state)
 {
 	struct eg_config *c;
 	char *out = NULL;
@@ -934,7 +936,7 @@ test_summary(void **state)
  * that fails to parse in any way, nor one given to a key that takes none.
  */
 static void
-test_secrets_never_quoted(void **state)
+test_config_secrets_never_quoted(void **state)
 {
 	static const char *const bad[] = {
 		"hop = htps://user:s3cr3tPW@proxy:8443",
@@ -995,7 +997,7 @@ test_secrets_never_quoted(void **state)
  * anything else names the file, line and key.
  */
 static void
-test_inbound(void **state)
+test_config_inbound(void **state)
 {
 	struct eg_config *c;
 	char *out = NULL;
@@ -1055,7 +1057,7 @@ load_for(const char *text, unsigned flags, struct eg_config_errors *e)
 }
 
 static void
-test_each_daemon_alone(void **state)
+test_config_each_daemon_alone(void **state)
 {
 	struct eg_config_errors e;
 	struct eg_config *c;
@@ -1110,7 +1112,7 @@ test_each_daemon_alone(void **state)
 
 /* mode = ask: refused unless the loader takes it; its keys bounded. */
 static void
-test_ask_mode(void **state)
+test_config_ask_mode(void **state)
 {
 	static const char t[] = BASE CHAIN "[policy]\nmode = ask\n"
 	    "ask_timeout = 2s\nask_max = 3\n";
@@ -1150,25 +1152,7 @@ test_ask_mode(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_example),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_syntax),
-		cmocka_unit_test(test_bytes),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_hops),
-		cmocka_unit_test(test_upstreams),
-		cmocka_unit_test(test_huge_lists),
-		cmocka_unit_test(test_allow_files),
-		cmocka_unit_test(test_rule_cap),
-		cmocka_unit_test(test_all_errors),
-		cmocka_unit_test(test_users),
-		cmocka_unit_test(test_summary),
-		cmocka_unit_test(test_secrets_never_quoted),
-		cmocka_unit_test(test_inbound),
-		cmocka_unit_test(test_each_daemon_alone),
-		cmocka_unit_test(test_ask_mode),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(CONFIG_TESTS);
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -20,6 +20,8 @@
 #include "config.h"
 #include "workload.h"
 
+#include "test_list.h"
+
 #define BASE \
 	"[jail]\n"					/* 1 */ \
 	"interface = docker0\n"				/* 2 */ \
@@ -88,7 +90,7 @@ expect_errors(const char *text, unsigned flags, const char *const *want,
 }
 
 static void
-test_loads(void **state)
+test_config_workload_loads(void **state)
 {
 	static const char text[] = BASE
 	    "[workload ci]\n"				/* 14 */
@@ -155,7 +157,7 @@ test_loads(void **state)
 /* While the daemons do not enforce workloads, a file with one is refused
  * unless the loader is told otherwise: checked whole, then one error. */
 static void
-test_gate(void **state)
+test_config_workload_gate(void **state)
 {
 	static const char text[] = BASE
 	    "[workload ci]\n"				/* 14 */
@@ -188,7 +190,7 @@ test_gate(void **state)
 }
 
 static void
-test_header_errors(void **state)
+test_config_workload_header_errors(void **state)
 {
 	static const char text[] = BASE
 	    "[workload ci]\n"				/* 14 */
@@ -227,7 +229,7 @@ test_header_errors(void **state)
 }
 
 static void
-test_key_errors(void **state)
+test_config_workload_key_errors(void **state)
 {
 	static const char text[] = BASE
 	    "[workload ci]\n"				/* 14 */
@@ -285,7 +287,7 @@ test_key_errors(void **state)
 }
 
 static void
-test_cross_checks(void **state)
+test_config_workload_cross_checks(void **state)
 {
 	static const char text[] = BASE
 	    "[workload a]\n"				/* 14 */
@@ -346,7 +348,7 @@ test_cross_checks(void **state)
 
 /* With users looked up, a uid: match names a user that exists. */
 static void
-test_uid_lookup(void **state)
+test_config_workload_uid_lookup(void **state)
 {
 	char text[1024];
 	struct eg_config_errors e;
@@ -371,7 +373,7 @@ test_uid_lookup(void **state)
 static char tmpdir[64];
 
 static void
-test_allow_file(void **state)
+test_config_workload_allow_file(void **state)
 {
 	struct eg_config_errors e;
 	struct eg_config *c;
@@ -416,7 +418,7 @@ test_allow_file(void **state)
 }
 
 static void
-test_summary(void **state)
+test_config_workload_summary(void **state)
 {
 	struct eg_config *c;
 	char *buf = NULL;
@@ -438,16 +440,7 @@ test_summary(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_loads),
-		cmocka_unit_test(test_gate),
-		cmocka_unit_test(test_header_errors),
-		cmocka_unit_test(test_key_errors),
-		cmocka_unit_test(test_cross_checks),
-		cmocka_unit_test(test_uid_lookup),
-		cmocka_unit_test(test_allow_file),
-		cmocka_unit_test(test_summary),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(CONFIG_WORKLOAD_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
 
 #include "ctl.h"
 
+#include "test_list.h"
+
 enum srv_mode { M_REPLY, M_SILENT, M_LATER, M_WRONG_TYPE };
 
 struct srv {
@@ -189,7 +191,7 @@ finish(struct eg_ctl_server *srv, struct eg_ctl_client *cl, struct srv *s)
 }
 
 static void
-test_request_reply(void **state)
+test_ctl_request_reply(void **state)
 {
 	struct srv s = { .mode = M_REPLY };
 	struct res r = { 0 }, r2 = { 0 };
@@ -227,7 +229,7 @@ test_request_reply(void **state)
 }
 
 static void
-test_async_reply(void **state)
+test_ctl_async_reply(void **state)
 {
 	struct srv s = { .mode = M_LATER };
 	struct res r = { 0 };
@@ -247,7 +249,7 @@ test_async_reply(void **state)
 }
 
 static void
-test_timeout(void **state)
+test_ctl_timeout(void **state)
 {
 	struct srv s = { .mode = M_SILENT };
 	struct res r = { 0 }, r2 = { 0 };
@@ -278,7 +280,7 @@ test_timeout(void **state)
 }
 
 static void
-test_server_gone_and_back(void **state)
+test_ctl_server_gone_and_back(void **state)
 {
 	struct srv s = { .mode = M_SILENT };
 	struct res r = { 0 }, r2 = { 0 }, r3 = { 0 };
@@ -319,7 +321,7 @@ test_server_gone_and_back(void **state)
 }
 
 static void
-test_disallowed_type(void **state)
+test_ctl_disallowed_type(void **state)
 {
 	struct srv s = { .mode = M_REPLY };
 	struct res r = { 0 };
@@ -344,7 +346,7 @@ test_disallowed_type(void **state)
 }
 
 static void
-test_wrong_reply_type(void **state)
+test_ctl_wrong_reply_type(void **state)
 {
 	struct srv s = { .mode = M_WRONG_TYPE };
 	struct res r = { 0 };
@@ -379,7 +381,7 @@ expect_dropped(int fd)
 }
 
 static void
-test_malformed_dropped(void **state)
+test_ctl_malformed_dropped(void **state)
 {
 	struct srv s = { .mode = M_REPLY };
 	struct eg_ctl_server *srv;
@@ -429,7 +431,7 @@ on_drop(struct eg_ctl_conn *c, enum eg_role role, void *arg)
  * only connectd and dohd may), never when the server itself stops.
  */
 static void
-test_on_drop(void **state)
+test_ctl_on_drop(void **state)
 {
 	struct srv s = { .mode = M_REPLY };
 	struct eg_ctl_server *srv;
@@ -484,7 +486,7 @@ test_on_drop(void **state)
 }
 
 static void
-test_no_role_refused(void **state)
+test_ctl_no_role_refused(void **state)
 {
 	struct srv s = { .mode = M_REPLY };
 	struct eg_ctl_server *srv;
@@ -543,7 +545,7 @@ free_in_cb(int status, const struct eg_ipc_msg *msg, void *arg)
 }
 
 static void
-test_free_pending(void **state)
+test_ctl_free_pending(void **state)
 {
 	struct srv s = { .mode = M_SILENT };
 	struct res r = { 0 };
@@ -580,26 +582,7 @@ test_free_pending(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_request_reply, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_async_reply, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_server_gone_and_back,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disallowed_type, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_reply_type, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_dropped, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_on_drop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_role_refused, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_free_pending, setup,
-		    teardown),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(CTL_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #include "eg_build.h"
 #include "log.h"
 
+#include "test_list.h"
+
 static char dir[64], good[128], bad[128];
 static char out[8192], errout[8192];
 
@@ -155,7 +157,7 @@ plain_init(char **argv, int argc)
 }
 
 static void
-test_version_help(void **state)
+test_daemon_version_help(void **state)
 {
 	const char *const v[] = { "-V", NULL };
 	const char *const lv[] = { "--version", NULL };
@@ -172,7 +174,7 @@ test_version_help(void **state)
 }
 
 static void
-test_bad_usage(void **state)
+test_daemon_bad_usage(void **state)
 {
 	const char *const u1[] = { "--bogus", NULL };
 	const char *const u2[] = { "-c", NULL };
@@ -191,7 +193,7 @@ test_bad_usage(void **state)
 }
 
 static void
-test_check(void **state)
+test_daemon_check(void **state)
 {
 	const char *ok[] = { "--check", "-c", good, NULL };
 	const char *ko[] = { "--check", "--config", bad, NULL };
@@ -218,7 +220,7 @@ test_check(void **state)
 }
 
 static void
-test_extra_opts_and_level(void **state)
+test_daemon_extra_opts_and_level(void **state)
 {
 	char want[256];
 	const char *a[] = { "--print", "-c", good, "--uninstall=yes", NULL };
@@ -248,7 +250,7 @@ test_extra_opts_and_level(void **state)
 }
 
 static void
-test_sock_path(void **state)
+test_daemon_sock_path(void **state)
 {
 	struct eg_config cfg;
 	char buf[64], tiny[12];
@@ -266,7 +268,7 @@ test_sock_path(void **state)
 }
 
 static void
-test_rundir(void **state)
+test_daemon_rundir(void **state)
 {
 	struct eg_config cfg;
 	char rd[128], err[256], file[160];
@@ -333,7 +335,7 @@ drop_child(char **argv, int argc)
 }
 
 static void
-test_drop(void **state)
+test_daemon_drop(void **state)
 {
 	const char *const root[] = { "0", NULL };
 	const char *const nobody[] = { "65534", NULL };
@@ -356,15 +358,7 @@ test_drop(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_version_help),
-		cmocka_unit_test(test_bad_usage),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_extra_opts_and_level),
-		cmocka_unit_test(test_sock_path),
-		cmocka_unit_test(test_rundir),
-		cmocka_unit_test(test_drop),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(DAEMON_TESTS);
 
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,8 @@
 
 #include "htab.h"
 
+#include "test_list.h"
+
 /* Every node of hash h, in table order; returns how many. */
 static size_t
 walk(const struct eg_htab *t, uint64_t h, struct eg_hnode **out, size_t max)
@@ -103,11 +105,7 @@ test_htab_hash_is_keyed(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_htab_sizes_buckets_once),
-		cmocka_unit_test(test_htab_finds_every_node_of_a_hash),
-		cmocka_unit_test(test_htab_hash_is_keyed),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(HTAB_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #include "config.h"
 #include "ipc.h"
 
+#include "test_list.h"
+
 static _Alignas(8) uint8_t wire[EG_IPC_MAX_MSG + 64];
 
 /* Header + payload into the aligned wire buffer; returns datagram size. */
@@ -94,7 +96,7 @@ nfds_open(void)
 /* ---- decoder ---------------------------------------------------------- */
 
 static void
-test_header(void **state)
+test_ipc_header(void **state)
 {
 	struct eg_ipc_hdr h = { .type = EG_MSG_STATUS_REQ };
 	struct eg_ipc_msg m;
@@ -130,7 +132,7 @@ test_header(void **state)
 }
 
 static void
-test_fixed_sizes(void **state)
+test_ipc_fixed_sizes(void **state)
 {
 	struct eg_msg_error e = { .code = EPERM };
 	struct eg_msg_result r = { 0, 0 };
@@ -170,7 +172,7 @@ mk_text(void *out, size_t headlen, const void *head, const char *text,
 }
 
 static void
-test_result_text(void **state)
+test_ipc_result_text(void **state)
 {
 	uint8_t p[256];
 	struct eg_msg_result r = { .code = 0, .textlen = 12 };
@@ -221,7 +223,7 @@ test_result_text(void **state)
 }
 
 static void
-test_status(void **state)
+test_ipc_status(void **state)
 {
 	uint8_t p[EG_IPC_MAX_PAYLOAD];
 	struct eg_msg_status s = { .ready = 1, .generation = 9, .textlen = 8 };
@@ -270,7 +272,7 @@ mk_set(uint8_t *p, uint8_t set, uint8_t op, uint16_t count,
 }
 
 static void
-test_set_update(void **state)
+test_ipc_set_update(void **state)
 {
 	static uint8_t p[4 + 70 * sizeof(struct eg_set_elem)];
 	struct eg_set_elem e[70];
@@ -354,7 +356,7 @@ mk_resolve(uint8_t *p, uint16_t qtype, uint16_t namelen, const char *name,
 }
 
 static void
-test_resolve_req(void **state)
+test_ipc_resolve_req(void **state)
 {
 	uint8_t p[600];
 	char name[EG_NAME_MAX + 1], longname[300];
@@ -406,7 +408,7 @@ test_resolve_req(void **state)
 }
 
 static void
-test_resolve_rep(void **state)
+test_ipc_resolve_rep(void **state)
 {
 	uint8_t p[12 + 20 * sizeof(struct eg_ip)];
 	struct eg_msg_resolve_rep r = { .rcode = 0, .ttl = 30, .count = 2 };
@@ -485,7 +487,7 @@ mk_explain(uint8_t *p, uint16_t port, const char *host, size_t len)
 }
 
 static void
-test_explain_req(void **state)
+test_ipc_explain_req(void **state)
 {
 	uint8_t p[300];
 	char host[EG_NAME_MAX + 1];
@@ -531,7 +533,7 @@ mk_wl(uint8_t *p, uint8_t op, uint8_t kind, uint8_t family, uint16_t port,
 }
 
 static void
-test_wl_listen(void **state)
+test_ipc_wl_listen(void **state)
 {
 	uint8_t p[300];
 	char name[EG_IPC_WL_NAME_MAX + 1];
@@ -629,7 +631,7 @@ test_wl_listen(void **state)
 }
 
 static void
-test_accessor_wrong_type(void **state)
+test_ipc_accessor_wrong_type(void **state)
 {
 	struct eg_ipc_msg m;
 	const struct eg_set_elem *el;
@@ -685,7 +687,7 @@ raw_send(int s, const void *buf, size_t len, const int *fds, size_t n)
 }
 
 static void
-test_send_refuses(void **state)
+test_ipc_send_refuses(void **state)
 {
 	struct eg_msg_error e = { .code = 0 };
 	int sv[2];
@@ -714,7 +716,7 @@ expect_rejected(int s)
 }
 
 static void
-test_unexpected_fd(void **state)
+test_ipc_unexpected_fd(void **state)
 {
 	struct eg_msg_error e = { .code = EPERM };
 	int sv[2], p[2], fds[3], before, i;
@@ -747,7 +749,7 @@ test_unexpected_fd(void **state)
 }
 
 static void
-test_recv_truncated(void **state)
+test_ipc_recv_truncated(void **state)
 {
 	static _Alignas(8) uint8_t buf[64];
 	uint8_t big[200];
@@ -778,7 +780,7 @@ test_recv_truncated(void **state)
 }
 
 static void
-test_recv_text_nul(void **state)
+test_ipc_recv_text_nul(void **state)
 {
 	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
 	struct eg_msg_result r = { .code = 0, .textlen = 2 };
@@ -813,7 +815,7 @@ static const struct eg_ipc_roles no_roles = {
 };
 
 static void
-test_role_of(void **state)
+test_ipc_role_of(void **state)
 {
 	(void)state;
 	assert_int_equal(eg_ipc_role_of(&roles, 900, 950), EG_ROLE_NETJAILD);
@@ -826,7 +828,7 @@ test_role_of(void **state)
 }
 
 static void
-test_role_table(void **state)
+test_ipc_role_table(void **state)
 {
 	uint16_t t;
 	int d, p;
@@ -885,7 +887,7 @@ test_role_table(void **state)
 
 /* Only connectd and dohd register listeners, each its own kinds. */
 static void
-test_wl_listen_roles(void **state)
+test_ipc_wl_listen_roles(void **state)
 {
 	int p, k;
 
@@ -917,7 +919,7 @@ test_wl_listen_roles(void **state)
 }
 
 static void
-test_set_and_reply_rules(void **state)
+test_ipc_set_and_reply_rules(void **state)
 {
 	(void)state;
 	assert_true(eg_ipc_set_allowed(EG_ROLE_DOHD, EG_SET_DIRECT));
@@ -946,7 +948,7 @@ test_set_and_reply_rules(void **state)
  * looked up by name; root or unknown is no daemon.
  */
 static void
-test_roles_from_config(void **state)
+test_ipc_roles_from_config(void **state)
 {
 	struct eg_config cfg;
 	struct eg_ipc_roles r;
@@ -1016,7 +1018,7 @@ teardown_dir(void **state)
 }
 
 static void
-test_listen(void **state)
+test_ipc_listen(void **state)
 {
 	char path[128];
 	struct stat st;
@@ -1125,7 +1127,7 @@ role_as_nobody(const char *path, gid_t gid, gid_t supp,
 }
 
 static void
-test_peer_groups(void **state)
+test_ipc_peer_groups(void **state)
 {
 	struct eg_ipc_roles r = roles;
 	char path[128];
@@ -1204,7 +1206,7 @@ server(const char *path, enum srv_mode mode)
 }
 
 static void
-test_call(void **state)
+test_ipc_call(void **state)
 {
 	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG];
 	const struct eg_msg_status *s;
@@ -1263,7 +1265,7 @@ fuzzer_named(const char *name)
 }
 
 static void
-test_seed_corpus(void **state)
+test_ipc_seed_corpus(void **state)
 {
 	const char *dir = EG_TEST_SRCDIR "/../../fuzz/corpus/ipc";
 	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG + 1];
@@ -1297,31 +1299,7 @@ test_seed_corpus(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_fixed_sizes),
-		cmocka_unit_test(test_result_text),
-		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_set_update),
-		cmocka_unit_test(test_resolve_req),
-		cmocka_unit_test(test_resolve_rep),
-		cmocka_unit_test(test_explain_req),
-		cmocka_unit_test(test_wl_listen),
-		cmocka_unit_test(test_wl_listen_roles),
-		cmocka_unit_test(test_accessor_wrong_type),
-		cmocka_unit_test(test_send_refuses),
-		cmocka_unit_test(test_unexpected_fd),
-		cmocka_unit_test(test_recv_truncated),
-		cmocka_unit_test(test_recv_text_nul),
-		cmocka_unit_test(test_role_of),
-		cmocka_unit_test(test_role_table),
-		cmocka_unit_test(test_set_and_reply_rules),
-		cmocka_unit_test(test_roles_from_config),
-		cmocka_unit_test(test_listen),
-		cmocka_unit_test(test_peer_groups),
-		cmocka_unit_test(test_call),
-		cmocka_unit_test(test_seed_corpus),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(IPC_TESTS);
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -20,6 +20,8 @@
 #include "learn_table.h"
 #include "policy.h"
 
+#include "test_list.h"
+
 #define MAXREC 4096
 
 struct recs {
@@ -168,7 +170,7 @@ assert_no_line(const char *text, const char *line)
 }
 
 static void
-test_parse_line(void **state)
+test_learn_parse_line(void **state)
 {
 	struct eg_learn_entry e;
 	char err[EG_ERR_MAX], big[EG_LEARN_LINE_MAX + 10];
@@ -222,7 +224,7 @@ test_parse_line(void **state)
 
 /* The daemons' log lines: only the allowlist's denials, with their time. */
 static void
-test_parse_log(void **state)
+test_learn_parse_log(void **state)
 {
 	struct eg_learn_entry e;
 	char err[EG_ERR_MAX], big[EG_LEARN_LOG_LINE_MAX + 10];
@@ -346,7 +348,7 @@ sink_emit(void *arg, const struct eg_learn_entry *e)
 /* A new entry goes out at once, repeats as counts once the interval is
  * over; the line it makes is one egressctl learn --log takes back. */
 static void
-test_table(void **state)
+test_learn_table(void **state)
 {
 	struct eg_learn_table *t = eg_learn_table_new(2, 60);
 	struct eg_learn_entry back;
@@ -474,7 +476,7 @@ test_learn_mode(void **state)
 }
 
 static void
-test_exact(void **state)
+test_learn_exact(void **state)
 {
 	struct eg_learn_result res;
 	struct eg_policy *p;
@@ -524,7 +526,7 @@ test_exact(void **state)
 }
 
 static void
-test_one_label(void **state)
+test_learn_one_label(void **state)
 {
 	struct eg_learn_result res;
 	struct eg_policy *p;
@@ -575,7 +577,7 @@ test_one_label(void **state)
 }
 
 static void
-test_any_depth(void **state)
+test_learn_any_depth(void **state)
 {
 	struct eg_learn_result res;
 	struct eg_policy *p;
@@ -615,7 +617,7 @@ test_any_depth(void **state)
 }
 
 static void
-test_public_suffix(void **state)
+test_learn_public_suffix(void **state)
 {
 	struct eg_learn_result res;
 	struct recs *r = calloc(1, sizeof(*r));
@@ -644,7 +646,7 @@ test_public_suffix(void **state)
 }
 
 static void
-test_skipped_and_empty(void **state)
+test_learn_skipped_and_empty(void **state)
 {
 	struct eg_learn_result res;
 	struct recs *r = calloc(1, sizeof(*r));
@@ -677,7 +679,7 @@ test_skipped_and_empty(void **state)
 
 /* Past 16 port ranges and 32 types a rule takes more lines. */
 static void
-test_wide_rule(void **state)
+test_learn_wide_rule(void **state)
 {
 	struct eg_learn_result res;
 	struct eg_policy *p;
@@ -708,7 +710,7 @@ test_wide_rule(void **state)
 
 /* A few thousand records of mixed shape: the replay admits them all. */
 static void
-test_replay_random(void **state)
+test_learn_replay_random(void **state)
 {
 	static const char *const zones[] = { "example.com", "cdn.example.com",
 	    "a.b.example.org", "example.co.uk", "svc.internal.test" };
@@ -745,19 +747,7 @@ test_replay_random(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_line),
-		cmocka_unit_test(test_parse_log),
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_learn_mode),
-		cmocka_unit_test(test_exact),
-		cmocka_unit_test(test_one_label),
-		cmocka_unit_test(test_any_depth),
-		cmocka_unit_test(test_public_suffix),
-		cmocka_unit_test(test_skipped_and_empty),
-		cmocka_unit_test(test_wide_rule),
-		cmocka_unit_test(test_replay_random),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(LEARN_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

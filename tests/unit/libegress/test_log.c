@@ -14,6 +14,8 @@
 #include "log.h"
 #include "logbuf.h"
 
+#include "test_list.h"
+
 static const char *
 q(const char *s, size_t len, size_t max)
 {
@@ -23,7 +25,7 @@ q(const char *s, size_t len, size_t max)
 }
 
 static void
-test_quote_plain(void **state)
+test_log_quote_plain(void **state)
 {
 	(void)state;
 	assert_string_equal(q("abc def", 7, 64), "\"abc def\"");
@@ -32,7 +34,7 @@ test_quote_plain(void **state)
 }
 
 static void
-test_quote_escapes(void **state)
+test_log_quote_escapes(void **state)
 {
 	(void)state;
 	assert_string_equal(q("a\"b\\c", 5, 64), "\"a\\\"b\\\\c\"");
@@ -44,7 +46,7 @@ test_quote_escapes(void **state)
 }
 
 static void
-test_quote_embedded_nul(void **state)
+test_log_quote_embedded_nul(void **state)
 {
 	(void)state;
 	/* len, not strlen, decides: a NUL cannot hide what follows. */
@@ -52,7 +54,7 @@ test_quote_embedded_nul(void **state)
 }
 
 static void
-test_quote_overlong(void **state)
+test_log_quote_overlong(void **state)
 {
 	char in[200];
 
@@ -64,7 +66,7 @@ test_quote_overlong(void **state)
 }
 
 static void
-test_quote_worst_case_fits(void **state)
+test_log_quote_worst_case_fits(void **state)
 {
 	char in[64], buf[4 * 64 + 8];
 	size_t i;
@@ -79,7 +81,7 @@ test_quote_worst_case_fits(void **state)
 }
 
 static void
-test_quote_small_buffer(void **state)
+test_log_quote_small_buffer(void **state)
 {
 	char buf[12];
 
@@ -93,7 +95,7 @@ test_quote_small_buffer(void **state)
 }
 
 static void
-test_ratelimit(void **state)
+test_log_ratelimit(void **state)
 {
 	struct eg_ratelimit rl = EG_RATELIMIT_INIT(1000, 3);
 	uint64_t sup = 99;
@@ -116,7 +118,7 @@ test_ratelimit(void **state)
 }
 
 static void
-test_ratelimit_clock_back(void **state)
+test_log_ratelimit_clock_back(void **state)
 {
 	struct eg_ratelimit rl = EG_RATELIMIT_INIT(1000, 1);
 	uint64_t sup;
@@ -129,7 +131,7 @@ test_ratelimit_clock_back(void **state)
 }
 
 static void
-test_ratelimit_zero_burst(void **state)
+test_log_ratelimit_zero_burst(void **state)
 {
 	struct eg_ratelimit rl = EG_RATELIMIT_INIT(1000, 0);
 
@@ -171,7 +173,7 @@ emit_lines(void)
 }
 
 static void
-test_line_format(void **state)
+test_log_line_format(void **state)
 {
 	char *out, *l2;
 
@@ -202,7 +204,7 @@ emit_long(void)
 }
 
 static void
-test_line_bounded(void **state)
+test_log_line_bounded(void **state)
 {
 	char *out, *nl;
 
@@ -273,7 +275,7 @@ emit_journal(void)
 /* On journald's stream each line carries its syslog priority, so that
  * "journalctl -p err" finds errors; elsewhere never. */
 static void
-test_journal_priority(void **state)
+test_log_journal_priority(void **state)
 {
 	char *out;
 
@@ -288,7 +290,7 @@ test_journal_priority(void **state)
 }
 
 static void
-test_level_parse(void **state)
+test_log_level_parse(void **state)
 {
 	enum eg_log_level l;
 
@@ -306,7 +308,7 @@ test_level_parse(void **state)
 }
 
 static void
-test_now_monotonic(void **state)
+test_log_now_monotonic(void **state)
 {
 	uint64_t a, b;
 
@@ -334,7 +336,7 @@ lb_line(struct eg_logbuf *lb, enum eg_log_level lvl, const char *event,
  * eg_log's shape; a head that cannot fit is refused, not cut.
  */
 static void
-test_logbuf_head(void **state)
+test_log_logbuf_head(void **state)
 {
 	struct eg_logbuf lb;
 	char line[256], big[EG_LOGBUF_LINE + 8];
@@ -370,24 +372,7 @@ test_logbuf_head(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote_plain),
-		cmocka_unit_test(test_logbuf_head),
-		cmocka_unit_test(test_quote_escapes),
-		cmocka_unit_test(test_quote_embedded_nul),
-		cmocka_unit_test(test_quote_overlong),
-		cmocka_unit_test(test_quote_worst_case_fits),
-		cmocka_unit_test(test_quote_small_buffer),
-		cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_ratelimit_clock_back),
-		cmocka_unit_test(test_ratelimit_zero_burst),
-		cmocka_unit_test(test_line_format),
-		cmocka_unit_test(test_line_bounded),
-		cmocka_unit_test(test_log_rl),
-		cmocka_unit_test(test_level_parse),
-		cmocka_unit_test(test_journal_priority),
-		cmocka_unit_test(test_now_monotonic),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(LOG_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,8 @@
 #include "eg_build.h"
 #include "notify.h"
 
+#include "test_list.h"
+
 static char dir[64], path[128];
 static int sock = -1;
 
@@ -65,7 +67,7 @@ next(void)
 }
 
 static void
-test_ready(void **state)
+test_notify_ready(void **state)
 {
 	(void)state;
 #if HAVE_LIBSYSTEMD
@@ -85,7 +87,7 @@ test_ready(void **state)
 }
 
 static void
-test_status_one_line(void **state)
+test_notify_status_one_line(void **state)
 {
 	(void)state;
 #if HAVE_LIBSYSTEMD
@@ -101,7 +103,7 @@ test_status_one_line(void **state)
 }
 
 static void
-test_watchdog_ms(void **state)
+test_notify_watchdog_ms(void **state)
 {
 	char pid[32];
 
@@ -152,7 +154,7 @@ child_listen(void)
 }
 
 static void
-test_listen_fds(void **state)
+test_notify_listen_fds(void **state)
 {
 	pid_t pid;
 	int st;
@@ -175,7 +177,7 @@ test_listen_fds(void **state)
 }
 
 static void
-test_no_listen_fds(void **state)
+test_notify_no_listen_fds(void **state)
 {
 	(void)state;
 	unsetenv("LISTEN_FDS");
@@ -187,7 +189,7 @@ test_no_listen_fds(void **state)
 /* A passed socket is compared with the configured address: same address
  * and port only; got always says where the socket really is. */
 static void
-test_listen_fd_matches(void **state)
+test_notify_listen_fd_matches(void **state)
 {
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
@@ -228,14 +230,7 @@ test_listen_fd_matches(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ready),
-		cmocka_unit_test(test_status_one_line),
-		cmocka_unit_test(test_watchdog_ms),
-		cmocka_unit_test(test_listen_fds),
-		cmocka_unit_test(test_no_listen_fds),
-		cmocka_unit_test(test_listen_fd_matches),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(NOTIFY_TESTS);
 
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

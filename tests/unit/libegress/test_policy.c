@@ -21,6 +21,8 @@
 
 #include "policy.h"
 
+#include "test_list.h"
+
 #define ALLOW	EG_ALLOW
 #define DENY	EG_DENY
 
@@ -252,7 +254,7 @@ run_addr(const struct eg_policy *p, const struct acase *c, size_t n)
 /* ---- names ---- */
 
 static void
-t_exact(void **state)
+test_policy_exact(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase c[] = {
@@ -277,7 +279,7 @@ t_exact(void **state)
 }
 
 static void
-t_one_label(void **state)
+test_policy_one_label(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase c[] = {
@@ -297,7 +299,7 @@ t_one_label(void **state)
 }
 
 static void
-t_any_depth(void **state)
+test_policy_any_depth(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase c[] = {
@@ -318,7 +320,7 @@ t_any_depth(void **state)
 }
 
 static void
-t_ports(void **state)
+test_policy_ports(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase c[] = {
@@ -344,7 +346,7 @@ t_ports(void **state)
 }
 
 static void
-t_bad_names(void **state)
+test_policy_bad_names(void **state)
 {
 	struct fixture *f = *state;
 	char label64[96], long_name[300];
@@ -396,7 +398,7 @@ t_bad_names(void **state)
 
 /* Lengths given explicitly, as SNI and Host headers arrive. */
 static void
-t_hostn(void **state)
+test_policy_hostn(void **state)
 {
 	struct fixture *f = *state;
 	static const char nul[] = "api.example.com\0.evil.com";
@@ -418,7 +420,7 @@ t_hostn(void **state)
 /* ---- IP literals ---- */
 
 static void
-t_literals(void **state)
+test_policy_literals(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase c[] = {
@@ -491,7 +493,7 @@ t_literals(void **state)
 }
 
 static void
-t_host_addrs(void **state)
+test_policy_host_addrs(void **state)
 {
 	struct fixture *f = *state;
 	/* 10.77.0.0/16 is permitted (line 25): the gateway stays denied */
@@ -512,7 +514,7 @@ t_host_addrs(void **state)
 }
 
 static void
-t_direct(void **state)
+test_policy_direct(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase c[] = {
@@ -547,7 +549,7 @@ t_direct(void **state)
 /* ---- addresses answers resolve to ---- */
 
 static void
-t_addr(void **state)
+test_policy_addr(void **state)
 {
 	struct fixture *f = *state;
 	static const struct acase c[] = {
@@ -591,7 +593,7 @@ t_addr(void **state)
 /* ---- DNS ---- */
 
 static void
-t_dns(void **state)
+test_policy_dns(void **state)
 {
 	struct fixture *f = *state;
 	static const struct dcase c[] = {
@@ -637,7 +639,7 @@ t_dns(void **state)
 /* ---- report mode ---- */
 
 static void
-t_report(void **state)
+test_policy_report(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase h[] = {
@@ -676,7 +678,7 @@ t_report(void **state)
 /* ---- empty allowlist ---- */
 
 static void
-t_empty(void **state)
+test_policy_empty_allowlist(void **state)
 {
 	struct fixture *f = *state;
 	static const struct hcase h[] = {
@@ -701,7 +703,7 @@ t_empty(void **state)
 /* ---- the rule grammar ---- */
 
 static void
-t_rule_good(void **state)
+test_policy_rule_good(void **state)
 {
 	struct eg_rule r;
 	char err[EG_ERR_MAX];
@@ -794,7 +796,7 @@ struct badrule {
 };
 
 static void
-t_rule_bad(void **state)
+test_policy_rule_bad(void **state)
 {
 	static const struct badrule c[] = {
 		{ "", "empty rule" },
@@ -879,7 +881,7 @@ t_rule_bad(void **state)
 }
 
 static void
-t_rule_bounds(void **state)
+test_policy_rule_bounds(void **state)
 {
 	struct eg_rule r;
 	char err[EG_ERR_MAX], buf[4096], *p;
@@ -960,7 +962,7 @@ hand_config(const char *const *rules, struct eg_rule_src *src)
 }
 
 static void
-t_new_errors(void **state)
+test_policy_new_errors(void **state)
 {
 	static const char *const bad[] = { "a.com", "a..com", NULL };
 	static const char *const good[] = { "a.com", "a.com", "*.a.com", NULL };
@@ -1018,7 +1020,7 @@ t_new_errors(void **state)
 }
 
 static void
-t_misc(void **state)
+test_policy_rule_where_and_reason_names(void **state)
 {
 	struct fixture *f = *state;
 	struct eg_rule r;
@@ -1045,7 +1047,7 @@ t_misc(void **state)
 
 /* Many rules: every one is found, and nothing between them. */
 static void
-t_many(void **state)
+test_policy_many_rules_each_found(void **state)
 {
 	enum { NR = 3000 };
 	static struct eg_rule_src src[NR];
@@ -1090,41 +1092,7 @@ t_many(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_exact, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_one_label, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_any_depth, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_ports, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_bad_names, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_hostn, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_literals, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_host_addrs, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_direct, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_addr, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_dns, setup_enforce,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_report, setup_report,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_empty, setup_empty,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_misc, setup_enforce,
-		    teardown),
-		cmocka_unit_test(t_rule_good),
-		cmocka_unit_test(t_rule_bad),
-		cmocka_unit_test(t_rule_bounds),
-		cmocka_unit_test(t_new_errors),
-		cmocka_unit_test(t_many),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(POLICY_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

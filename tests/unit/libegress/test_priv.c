@@ -31,6 +31,8 @@
 #include "priv.h"
 #include "sandbox.h"
 
+#include "test_list.h"
+
 #if HAVE_LIBSECCOMP
 #include <seccomp.h>
 #endif
@@ -133,7 +135,7 @@ child_drop(void *p)
 }
 
 static void
-test_drop_keep_net_admin(void **state)
+test_priv_drop_keep_net_admin(void **state)
 {
 	static const int caps[] = { CAP_NET_ADMIN };
 	struct drop_args a = { caps, 1, 4321 };
@@ -147,7 +149,7 @@ test_drop_keep_net_admin(void **state)
 }
 
 static void
-test_drop_no_caps(void **state)
+test_priv_drop_no_caps(void **state)
 {
 	struct drop_args a = { NULL, 0, (gid_t)-1 };
 
@@ -191,7 +193,7 @@ child_trim(void *p)
 }
 
 static void
-test_trim_as_target(void **state)
+test_priv_trim_as_target(void **state)
 {
 	(void)state;
 	if (geteuid() != 0) {
@@ -227,7 +229,7 @@ child_refuse(void *p)
 }
 
 static void
-test_refusals(void **state)
+test_priv_refusals(void **state)
 {
 	(void)state;
 	assert_exit0(in_child(child_refuse, NULL));
@@ -252,7 +254,7 @@ child_seccomp_exec(void *p)
 }
 
 static void
-test_seccomp_kills_execve(void **state)
+test_priv_seccomp_kills_execve(void **state)
 {
 	int st;
 
@@ -299,14 +301,14 @@ child_seccomp_uv(void *p)
 }
 
 static void
-test_seccomp_base_runs_loop(void **state)
+test_priv_seccomp_base_runs_loop(void **state)
 {
 	(void)state;
 	assert_exit0(in_child(child_seccomp_uv, NULL));
 }
 
 static void
-test_seccomp_unknown_name(void **state)
+test_priv_seccomp_unknown_name(void **state)
 {
 	static const char *const bad[] = { "read", "no_such_syscall", NULL };
 	static const char *const empty[] = { NULL };
@@ -323,7 +325,7 @@ test_seccomp_unknown_name(void **state)
 
 /* The base list, then each addition not already in it, once. */
 static void
-test_sandbox_syscalls_merge(void **state)
+test_priv_sandbox_syscalls_merge(void **state)
 {
 	static const char *const add[] = { "socket", "read", "socket",
 	    "bind", "epoll_wait", NULL };
@@ -375,7 +377,7 @@ child_sandbox_apply(void *p)
 }
 
 static void
-test_sandbox_apply(void **state)
+test_priv_sandbox_apply(void **state)
 {
 	char c = 0;
 	int st, fds[2];
@@ -405,7 +407,7 @@ child_sandbox_apply_bad(void *p)
 }
 
 static void
-test_sandbox_apply_fails_closed(void **state)
+test_priv_sandbox_apply_fails_closed(void **state)
 {
 	int st;
 
@@ -464,7 +466,7 @@ mkfile(const char *dir, const char *name)
 }
 
 static void
-test_landlock(void **state)
+test_priv_landlock(void **state)
 {
 	const char *bad[] = { "/nonexistent/eg", NULL };
 	char err[256];
@@ -525,7 +527,7 @@ child_landlock_errno(void *p)
 }
 
 static void
-test_landlock_errno(void **state)
+test_priv_landlock_errno(void **state)
 {
 	static const int errs[] = { EPERM, EACCES, EINVAL, ENOSYS, EOPNOTSUPP };
 	size_t i;
@@ -542,22 +544,7 @@ test_landlock_errno(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_drop_keep_net_admin),
-		cmocka_unit_test(test_drop_no_caps),
-		cmocka_unit_test(test_trim_as_target),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_seccomp_kills_execve),
-		cmocka_unit_test(test_seccomp_base_runs_loop),
-		cmocka_unit_test(test_seccomp_unknown_name),
-		cmocka_unit_test(test_sandbox_syscalls_merge),
-		cmocka_unit_test(test_sandbox_apply),
-		cmocka_unit_test(test_sandbox_apply_fails_closed),
-		cmocka_unit_test(test_landlock),
-#if HAVE_LIBSECCOMP
-		cmocka_unit_test(test_landlock_errno),
-#endif
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(PRIV_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

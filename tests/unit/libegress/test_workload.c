@@ -12,6 +12,8 @@
 
 #include "workload.h"
 
+#include "test_list.h"
+
 static struct eg_wl_match
 mk(const char *v, size_t wl)
 {
@@ -42,7 +44,7 @@ assert_bad(const char *v, const char *want)
 }
 
 static void
-test_parse_good(void **state)
+test_workload_parse_good(void **state)
 {
 	struct eg_wl_match m;
 	char buf[300];
@@ -77,7 +79,7 @@ test_parse_good(void **state)
 }
 
 static void
-test_parse_bad(void **state)
+test_workload_parse_bad(void **state)
 {
 	char big[600];
 
@@ -142,7 +144,7 @@ test_parse_bad(void **state)
 }
 
 static void
-test_names(void **state)
+test_workload_names(void **state)
 {
 	char err[EG_ERR_MAX];
 
@@ -175,7 +177,7 @@ ov(const char *a, const char *b)
 }
 
 static void
-test_overlap(void **state)
+test_workload_overlap(void **state)
 {
 	struct eg_wl_match x, y;
 
@@ -211,7 +213,7 @@ test_overlap(void **state)
 }
 
 static void
-test_next_overlap(void **state)
+test_workload_next_overlap(void **state)
 {
 	struct eg_wl_match m[6];
 	size_t i = 0, j = 0, found = 0;
@@ -268,7 +270,7 @@ local_src(bool has_uid, uid_t uid, const char *cgroup)
 }
 
 static void
-test_lookup(void **state)
+test_workload_lookup(void **state)
 {
 	const struct eg_wl_match *hit, *other;
 	struct eg_wl_match m[6];
@@ -339,14 +341,7 @@ test_lookup(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_good),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_overlap),
-		cmocka_unit_test(test_next_overlap),
-		cmocka_unit_test(test_lookup),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(WORKLOAD_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
