@@ -14,6 +14,8 @@
 #include "../../../netjaild/apply.c"
 #include "../../../netjaild/control.c"
 
+#include "test_list.h"
+
 /* ---- recorders standing in for libegress's ctl and for sets.c ---- */
 
 static struct {
@@ -226,7 +228,7 @@ v4elem(uint8_t a, uint8_t b, uint16_t port)
 /* ---- tests ---- */
 
 static void
-dohd_may_push_directs(void **state)
+test_ctl_dohd_may_push_directs(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 5, 300000);
 	assert_int_equal(kernel.calls, 1);
@@ -242,7 +244,7 @@ dohd_may_push_directs(void **state)
 }
 
 static void
-dohd_may_not_touch_hops(void **state)
+test_ctl_dohd_may_not_touch_hops(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_HOPS, EG_SET_ADD, 5, 1000);
 	assert_int_equal(kernel.calls, 0);
@@ -250,7 +252,7 @@ dohd_may_not_touch_hops(void **state)
 }
 
 static void
-connectd_may_push_hops_only(void **state)
+test_ctl_connectd_may_push_hops_only(void **state)
 {
 	send_update(EG_ROLE_CONNECTD, EG_SET_HOPS, EG_SET_ADD, 2, 300000);
 	assert_int_equal(kernel.calls, 1);
@@ -268,7 +270,7 @@ connectd_may_push_hops_only(void **state)
  * should one reach the dispatcher, admin's answers none, and the set rule
  * refuses admin too. */
 static void
-admin_may_not_push(void **state)
+test_ctl_admin_may_not_push(void **state)
 {
 	struct eg_set_elem e = v4elem(0, 1, 443);
 	char why[128];
@@ -282,7 +284,7 @@ admin_may_not_push(void **state)
 }
 
 static void
-kernel_refusal_reaches_the_peer(void **state)
+test_ctl_kernel_refusal_reaches_the_peer(void **state)
 {
 	kernel.rc = -ERANGE;
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 7, 1000);
@@ -294,7 +296,7 @@ kernel_refusal_reaches_the_peer(void **state)
 }
 
 static void
-learned_add_refresh_delete(void **state)
+test_ctl_learned_add_refresh_delete(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 9, 1000);
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 9, 50000);
@@ -306,7 +308,7 @@ learned_add_refresh_delete(void **state)
 }
 
 static void
-configured_elements_are_not_learned(void **state)
+test_ctl_configured_elements_are_not_learned(void **state)
 {
 	struct nj_elem e;
 	uint8_t net[4] = { 10, 0, 0, 0 };
@@ -322,7 +324,7 @@ configured_elements_are_not_learned(void **state)
 
 /* A configured single address covers a learned one too (IPv6 here). */
 static void
-configured_v6_direct_is_not_learned(void **state)
+test_ctl_configured_v6_direct_is_not_learned(void **state)
 {
 	struct eg_ipc_hdr *h = (void *)msgbuf;
 	struct eg_msg_set_update *u = (void *)(msgbuf + sizeof(*h));
@@ -356,7 +358,7 @@ configured_v6_direct_is_not_learned(void **state)
 }
 
 static void
-learned_age_drops_expired(void **state)
+test_ctl_learned_age_drops_expired(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 1, 500);
 	send_update(EG_ROLE_DOHD, EG_SET_DIRECT, EG_SET_ADD, 2, 600000);
@@ -371,7 +373,7 @@ learned_age_drops_expired(void **state)
 
 /* Only the ports of the configured direct names may be learned. */
 static void
-hostile_direct_wrong_port(void **state)
+test_ctl_hostile_direct_wrong_port(void **state)
 {
 	struct eg_set_elem e[2] = { v4elem(0, 5, 443), v4elem(0, 6, 8080) };
 
@@ -396,7 +398,7 @@ hostile_direct_wrong_port(void **state)
 
 /* With no direct name at all, dohd has nothing to teach. */
 static void
-hostile_direct_no_names(void **state)
+test_ctl_hostile_direct_no_names(void **state)
 {
 	struct eg_set_elem e = v4elem(0, 5, 443);
 
@@ -410,7 +412,7 @@ hostile_direct_no_names(void **state)
 
 /* ipv6 = drop: no IPv6 element; an unknown family is never taken. */
 static void
-hostile_direct_wrong_family(void **state)
+test_ctl_hostile_direct_wrong_family(void **state)
 {
 	struct eg_set_elem e = v4elem(0, 5, 443);
 	char why[256];
@@ -434,7 +436,7 @@ hostile_direct_wrong_family(void **state)
 
 /* No name resolves to "any address": 0.0.0.0, multicast, broadcast. */
 static void
-hostile_direct_wildcard_addresses(void **state)
+test_ctl_hostile_direct_wildcard_addresses(void **state)
 {
 	struct eg_set_elem e = v4elem(0, 0, 443);
 
@@ -459,7 +461,7 @@ hostile_direct_wildcard_addresses(void **state)
 
 /* dohd never learns DoH addresses: the bootstrap addresses are config. */
 static void
-hostile_doh_set(void **state)
+test_ctl_hostile_doh_set(void **state)
 {
 	send_update(EG_ROLE_DOHD, EG_SET_DOH, EG_SET_ADD, 5, 1000);
 	assert_int_equal(kernel.calls, 0);
@@ -469,7 +471,7 @@ hostile_doh_set(void **state)
 
 /* At most NJ_LEARNED_PER_NAME live learned addresses per name. */
 static void
-hostile_direct_over_the_bound(void **state)
+test_ctl_hostile_direct_over_the_bound(void **state)
 {
 	struct eg_set_elem e[EG_SET_MAX_ELEMS];
 	int i, j, sent = 0;
@@ -497,7 +499,7 @@ hostile_direct_over_the_bound(void **state)
 
 /* connectd learns only the addresses of hops given by name, on their port. */
 static void
-hostile_hop_wrong_port(void **state)
+test_ctl_hostile_hop_wrong_port(void **state)
 {
 	struct eg_set_elem e = v4elem(1, 1, 3128);
 
@@ -513,7 +515,7 @@ hostile_hop_wrong_port(void **state)
 
 /* A reload forgets what the new config no longer admits. */
 static void
-reload_prunes_what_is_gone(void **state)
+test_ctl_reload_prunes_what_is_gone(void **state)
 {
 	struct eg_set_elem e[2] = { v4elem(0, 5, 443), v4elem(0, 6, 443) };
 	struct eg_set_elem h = v4elem(1, 1, 443);
@@ -577,7 +579,7 @@ port_of(const char *name, uint8_t kind, uint8_t family)
 }
 
 static void
-wl_register_replace_unregister(void **state)
+test_ctl_wl_register_replace_unregister(void **state)
 {
 	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
 	    EG_WLL_TRANSPARENT, AF_INET, 40001);
@@ -622,7 +624,7 @@ wl_register_replace_unregister(void **state)
 
 /* A daemon registers its own kinds of listener only. */
 static void
-wl_kinds_by_role(void **state)
+test_ctl_wl_kinds_by_role(void **state)
 {
 	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
 	    EG_WLL_DNS_UDP, AF_INET, 40001);
@@ -654,7 +656,7 @@ wl_kinds_by_role(void **state)
 }
 
 static void
-wl_unknown_workload_and_shared_port(void **state)
+test_ctl_wl_unknown_workload_and_shared_port(void **state)
 {
 	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "nope",
 	    EG_WLL_TRANSPARENT, AF_INET, 40001);
@@ -698,7 +700,7 @@ wl_unknown_workload_and_shared_port(void **state)
 
 /* A message that claims to be WL_LISTEN but is not one gets EBADMSG. */
 static void
-wl_malformed(void **state)
+test_ctl_wl_malformed(void **state)
 {
 	struct eg_ipc_msg msg;
 	struct eg_msg_wl_listen w = { .op = EG_WL_REGISTER,
@@ -721,7 +723,7 @@ wl_malformed(void **state)
 /* A connection's registrations go with it; a reload drops workloads
  * the config lost. */
 static void
-wl_dropped_with_connection_and_workload(void **state)
+test_ctl_wl_dropped_with_connection_and_workload(void **state)
 {
 	send_wl(CONN_A, EG_ROLE_CONNECTD, EG_WL_REGISTER, "ci",
 	    EG_WLL_TRANSPARENT, AF_INET, 40001);
@@ -752,51 +754,7 @@ wl_dropped_with_connection_and_workload(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest t[] = {
-		cmocka_unit_test_setup_teardown(dohd_may_push_directs, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(dohd_may_not_touch_hops, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(connectd_may_push_hops_only,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(admin_may_not_push, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(kernel_refusal_reaches_the_peer,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(learned_add_refresh_delete,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    configured_elements_are_not_learned, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    configured_v6_direct_is_not_learned, setup, teardown),
-		cmocka_unit_test_setup_teardown(learned_age_drops_expired,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_direct_wrong_port,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_direct_no_names,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_direct_wrong_family,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    hostile_direct_wildcard_addresses, setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_doh_set, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(hostile_direct_over_the_bound,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(hostile_hop_wrong_port, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(reload_prunes_what_is_gone,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(wl_register_replace_unregister,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(wl_kinds_by_role, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    wl_unknown_workload_and_shared_port, setup, teardown),
-		cmocka_unit_test_setup_teardown(wl_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    wl_dropped_with_connection_and_workload, setup, teardown),
-	};
+	const struct CMUnitTest t[] = TEST_LIST(CTL_TESTS);
 
 	return cmocka_run_group_tests_name("netjaild_ctl", t, NULL, NULL);
 }

@@ -13,6 +13,8 @@
 
 #include "../../../netjaild/links.c"
 
+#include "test_list.h"
+
 static char *entries[] = { "hkzz-*", "hkzzexact0" };
 static struct eg_config cfg;
 static struct eg_config *cfgp = &cfg;
@@ -54,7 +56,7 @@ newlink(struct nj_links *l, int idx, const char *name)
 }
 
 static void
-test_track(void **state)
+test_links_track(void **state)
 {
 	struct nj_links l;
 	char buf[512], text[1024], why[256];
@@ -94,7 +96,7 @@ test_track(void **state)
 }
 
 static void
-test_malformed(void **state)
+test_links_malformed(void **state)
 {
 	struct nj_links l;
 	char buf[512];
@@ -139,7 +141,7 @@ test_malformed(void **state)
 }
 
 static void
-test_safe_name(void **state)
+test_links_safe_name(void **state)
 {
 	char out[IFNAMSIZ];
 
@@ -153,11 +155,7 @@ test_safe_name(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_track),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_safe_name),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(LINKS_TESTS);
 
 	eg_log_init("test_links", EG_LOG_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

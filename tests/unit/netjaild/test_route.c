@@ -17,6 +17,8 @@
 
 #include "route.h"
 
+#include "test_list.h"
+
 #define MARK	0x1u
 #define TABLE	100u
 
@@ -59,7 +61,7 @@ parse(struct nlmsghdr *nlh, struct nj_rinfo *ri)
 }
 
 static void
-ours(void **state)
+test_route_rule_ours(void **state)
 {
 	struct nlmsghdr *nlh;
 	struct nj_rinfo ri;
@@ -91,7 +93,7 @@ ours(void **state)
 }
 
 static void
-takes(void **state)
+test_route_rule_takes(void **state)
 {
 	struct nlmsghdr *nlh;
 	struct nj_rinfo ri;
@@ -146,7 +148,7 @@ takes(void **state)
 
 /* Truncated, mistyped or unterminated attributes: not trusted. */
 static void
-malformed(void **state)
+test_route_malformed_attrs_not_trusted(void **state)
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *a;
@@ -186,11 +188,7 @@ malformed(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest t[] = {
-		cmocka_unit_test(ours),
-		cmocka_unit_test(takes),
-		cmocka_unit_test(malformed),
-	};
+	const struct CMUnitTest t[] = TEST_LIST(ROUTE_TESTS);
 
 	return cmocka_run_group_tests_name("netjaild_route", t, NULL, NULL);
 }

@@ -22,6 +22,8 @@
 #include "wlreg.h"
 #include "workload.h"
 
+#include "test_list.h"
+
 static char *
 print_cfg(const char *name, struct nj_ruleset **out)
 {
@@ -48,7 +50,7 @@ print_cfg(const char *name, struct nj_ruleset **out)
 }
 
 static void
-golden(void **state)
+test_rules_match_golden(void **state)
 {
 	const char *name = *state, *dir = getenv("NJ_GOLDEN");
 	char path[512], *got, *want;
@@ -116,7 +118,7 @@ direct_established(const struct nj_ruleset *rs, const struct nj_rule *r)
 
 /* Every tproxy rule is followed, in its chain, by a drop of the same match. */
 static void
-tproxy_then_drop(void **state)
+test_rules_tproxy_then_drop(void **state)
 {
 	const char *names[] = { "local", "both", "ipv6drop", "directs" };
 	size_t i, j, k;
@@ -144,7 +146,7 @@ tproxy_then_drop(void **state)
 
 /* Every drop and reject is counted, carries a comment and has a logger. */
 static void
-drops_counted(void **state)
+test_rules_drops_counted(void **state)
 {
 	const char *const *n;
 	size_t j;
@@ -170,7 +172,7 @@ drops_counted(void **state)
 
 /* ipv6 = drop: no IPv6 NAT or TPROXY at all, and the IPv6 drops exist. */
 static void
-ipv6_drop(void **state)
+test_rules_ipv6_drop(void **state)
 {
 	struct nj_ruleset *rs;
 	char *text;
@@ -198,7 +200,7 @@ ipv6_drop(void **state)
 
 /* CIDR directs become interval elements; names are left to dohd. */
 static void
-directs(void **state)
+test_rules_directs(void **state)
 {
 	struct nj_ruleset *rs;
 	char *text;
@@ -233,7 +235,7 @@ direct_term(const struct nj_rule *r)
 }
 
 static void
-learned_directs(void **state)
+test_rules_learned_directs(void **state)
 {
 	const char *const *n;
 	size_t j, nconf, nlearned;
@@ -290,7 +292,7 @@ learned_directs(void **state)
  * was first written (the builder de-duplicates in O(n log n)).
  */
 static void
-directs_repeated(void **state)
+test_rules_directs_repeated(void **state)
 {
 	struct eg_config *cfg = nj_test_config("directs");
 	struct eg_direct *d, *old;
@@ -337,7 +339,7 @@ directs_repeated(void **state)
 }
 
 static void
-nohops(void **state)
+test_rules_nohops(void **state)
 {
 	struct nj_ruleset *rs;
 
@@ -356,7 +358,7 @@ nohops(void **state)
  * port on the address it came to.
  */
 static void
-dns_ipv6_loopback(void **state)
+test_rules_dns_ipv6_loopback(void **state)
 {
 	static char *listen[] = { "127.0.0.1:15353", "[::1]:15353" };
 	struct eg_config *cfg = nj_test_config("both");
@@ -417,7 +419,7 @@ forward_drop(const struct nj_ruleset *rs, const char *comment)
  * drop: no ct status dnat anywhere.
  */
 static void
-published_inbound(void **state)
+test_rules_published_inbound(void **state)
 {
 	const char *const *n;
 	size_t j;
@@ -527,7 +529,7 @@ guard_chain(const struct nj_ruleset *rs, int c, enum nj_term_kind match,
  * in_listener (socket mark) before any accept of input.
  */
 static void
-listener_guard(void **state)
+test_rules_listener_guard(void **state)
 {
 	static const enum nj_term_kind br_syn[] = { NJ_OIF_SET, NJ_SYNACK };
 	static const enum nj_term_kind br_udp[] = { NJ_IIF_SET,
@@ -619,7 +621,7 @@ listener_guard(void **state)
 
 /* The mark comes from [jail] listener_mark. */
 static void
-listener_mark_configured(void **state)
+test_rules_listener_mark_configured(void **state)
 {
 	struct eg_config *cfg = nj_test_config("both");
 	struct nj_ruleset *rs;
@@ -664,7 +666,7 @@ is_direct(const struct nj_rule *r)
 }
 
 static void
-direct_flows(void **state)
+test_rules_direct_flows(void **state)
 {
 	static const int chains[] = { NJ_CH_FORWARD, NJ_CH_OUT_ROUTE,
 	    NJ_CH_OUT_FILTER };
@@ -741,7 +743,7 @@ has_str(const struct nj_rule *r, enum nj_term_kind k, const char *s)
 }
 
 static void
-local_verdict_postrouting(void **state)
+test_rules_local_verdict_postrouting(void **state)
 {
 	const char *const *n;
 	size_t j, nrules;
@@ -817,7 +819,7 @@ local_verdict_postrouting(void **state)
  * addresses pass (issue 14 point 4).
  */
 static void
-bridge_input_pairs(void **state)
+test_rules_bridge_input_pairs(void **state)
 {
 	const char *names[] = { "bridge", "both", "directs", "example" };
 	size_t i, j, direct;
@@ -851,7 +853,7 @@ bridge_input_pairs(void **state)
 
 /* A wildcard proxy listener owns its port on every address of its family. */
 static void
-bridge_input_wildcard_proxy(void **state)
+test_rules_bridge_input_wildcard_proxy(void **state)
 {
 	static char *px[] = { "0.0.0.0:3128", "[::]:8080" };
 	static char *dns[] = { "[::]:5353" };
@@ -895,7 +897,7 @@ bridge_input_wildcard_proxy(void **state)
  * bridge is accepted, after neighbour discovery (DAD comes from ::).
  */
 static void
-bridge_spoofed_source(void **state)
+test_rules_bridge_spoofed_source(void **state)
 {
 	const char *const *n;
 	size_t j, drop, first_accept, nd;
@@ -949,7 +951,7 @@ count_expr(struct nftnl_expr *e, void *arg)
  * expression.  A kind without an entry aborts the test.
  */
 static void
-every_term_kind(void **state)
+test_rules_every_term_kind(void **state)
 {
 	char *text[NJ_TERM__MAX];
 	struct nj_term t;
@@ -1006,7 +1008,7 @@ build_fails(struct eg_config *cfg, const char *want)
 }
 
 static void
-build_errors(void **state)
+test_rules_build_errors(void **state)
 {
 	static char *longif[] = { "br-ej", "a-name-too-long-for-linux" };
 	static char *bad[] = { "no-such-address" };
@@ -1073,7 +1075,7 @@ print_with(const struct eg_config *cfg, const struct nj_wlregs *regs)
  * cannot be steered yet (uid:) refuses the build, naming its line.
  */
 static void
-workloads_fail_closed(void **state)
+test_rules_workloads_fail_closed(void **state)
 {
 	struct eg_config *cfg = nj_test_config("workloads");
 	struct nj_wlreg reg = { "db", EG_WLL_TRANSPARENT, AF_INET, 41000,
@@ -1116,35 +1118,19 @@ workloads_fail_closed(void **state)
 int
 main(void)
 {
+	static const struct CMUnitTest listed[] = TEST_LIST(RULES_TESTS);
 	struct CMUnitTest t[32];
 	size_t n = 0, i;
 
 	for (i = 0; nj_test_config_names[i]; i++) {
 		t[n].name = nj_test_config_names[i];
-		t[n].test_func = golden;
+		t[n].test_func = test_rules_match_golden;
 		t[n].setup_func = NULL;
 		t[n].teardown_func = NULL;
 		t[n].initial_state = (void *)(uintptr_t)nj_test_config_names[i];
 		n++;
 	}
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(tproxy_then_drop);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(drops_counted);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(ipv6_drop);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(learned_directs);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(directs_repeated);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(nohops);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(dns_ipv6_loopback);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(published_inbound);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_guard);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(listener_mark_configured);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(direct_flows);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(local_verdict_postrouting);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_pairs);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_input_wildcard_proxy);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(bridge_spoofed_source);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(every_term_kind);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(build_errors);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(workloads_fail_closed);
+	for (i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		t[n++] = listed[i];
 	return _cmocka_run_group_tests("netjaild_rules", t, n, NULL, NULL);
 }
