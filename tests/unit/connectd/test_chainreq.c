@@ -9,8 +9,10 @@
 
 #include "http.h"
 
+#include "test_list.h"
+
 static void
-t_b64(void **st)
+test_chainreq_base64_rfc4648_vectors(void **st)
 {
 	char out[64];
 
@@ -37,7 +39,7 @@ t_b64(void **st)
 }
 
 static void
-t_connect_plain(void **st)
+test_chainreq_connect_plain(void **st)
 {
 	char out[1024];
 	int n;
@@ -56,7 +58,7 @@ t_connect_plain(void **st)
 }
 
 static void
-t_connect_auth(void **st)
+test_chainreq_connect_auth(void **st)
 {
 	char out[1024];
 
@@ -77,7 +79,7 @@ t_connect_auth(void **st)
 }
 
 static void
-t_connect_refused(void **st)
+test_chainreq_connect_refused(void **st)
 {
 	char out[1024], big[300];
 
@@ -109,12 +111,7 @@ t_connect_refused(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_b64),
-		cmocka_unit_test(t_connect_plain),
-		cmocka_unit_test(t_connect_auth),
-		cmocka_unit_test(t_connect_refused),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(CHAINREQ_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

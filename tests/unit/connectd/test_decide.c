@@ -11,6 +11,8 @@
 
 #include "cd.h"
 
+#include "test_list.h"
+
 static struct eg_policy *
 mkpol(enum eg_policy_mode mode, const char *const *rules, const char *direct)
 {
@@ -51,7 +53,7 @@ static const char *const rules[] = { "api.example.com", "*.cdn.example:80,443",
     NULL };
 
 static void
-t_allow(void **st)
+test_decide_allow(void **st)
 {
 	struct eg_policy *p = mkpol(EG_MODE_ENFORCE, rules, NULL);
 	struct cd_verdict v;
@@ -70,7 +72,7 @@ t_allow(void **st)
 }
 
 static void
-t_deny(void **st)
+test_decide_deny(void **st)
 {
 	struct eg_policy *p = mkpol(EG_MODE_ENFORCE, rules, NULL);
 	struct cd_verdict v;
@@ -100,7 +102,7 @@ t_deny(void **st)
 }
 
 static void
-t_report(void **st)
+test_decide_report(void **st)
 {
 	struct eg_policy *p = mkpol(EG_MODE_REPORT, rules, NULL);
 	struct cd_verdict v;
@@ -122,7 +124,7 @@ t_report(void **st)
 }
 
 static void
-t_direct(void **st)
+test_decide_direct(void **st)
 {
 	struct eg_policy *p = mkpol(EG_MODE_ENFORCE, rules, "10.0.1.215:5432");
 	struct cd_verdict v;
@@ -136,7 +138,7 @@ t_direct(void **st)
 }
 
 static void
-t_empty(void **st)
+test_decide_empty_allowlist(void **st)
 {
 	static const char *const none[] = { NULL };
 	struct eg_policy *p = mkpol(EG_MODE_ENFORCE, none, NULL);
@@ -150,13 +152,7 @@ t_empty(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_allow),
-		cmocka_unit_test(t_deny),
-		cmocka_unit_test(t_report),
-		cmocka_unit_test(t_direct),
-		cmocka_unit_test(t_empty),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(DECIDE_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 
 #include "http.h"
 
+#include "test_list.h"
+
 #define MAXH 16384
 
 static int
@@ -31,7 +33,7 @@ expect_err(const char *s, int status)
 }
 
 static void
-t_connect_ok(void **st)
+test_http_connect_ok(void **st)
 {
 	struct http_req r;
 	const char *s = "CONNECT api.example.com:443 HTTP/1.1\r\n"
@@ -56,7 +58,7 @@ t_connect_ok(void **st)
 }
 
 static void
-t_absolute_ok(void **st)
+test_http_absolute_ok(void **st)
 {
 	struct http_req r;
 	char out[1024];
@@ -93,7 +95,7 @@ t_absolute_ok(void **st)
 }
 
 static void
-t_origin(void **st)
+test_http_origin(void **st)
 {
 	struct http_req r;
 
@@ -111,7 +113,7 @@ t_origin(void **st)
 }
 
 static void
-t_malformed(void **st)
+test_http_malformed(void **st)
 {
 	expect_err("CONNECT a.b HTTP/1.1\r\n\r\n", 400);
 	expect_err("CONNECT a.b: HTTP/1.1\r\n\r\n", 400);
@@ -167,7 +169,7 @@ t_malformed(void **st)
 }
 
 static void
-t_nul(void **st)
+test_http_nul(void **st)
 {
 	struct http_req r;
 	const char s[] = "CONNECT a.b:443 HTTP/1.1\r\nX: a\0b\r\n\r\n";
@@ -180,7 +182,7 @@ t_nul(void **st)
 }
 
 static void
-t_duplicates_allowed(void **st)
+test_http_duplicates_allowed(void **st)
 {
 	struct http_req r;
 
@@ -192,7 +194,7 @@ t_duplicates_allowed(void **st)
 }
 
 static void
-t_limits(void **st)
+test_http_limits(void **st)
 {
 	struct http_req r;
 	char *buf;
@@ -240,7 +242,7 @@ t_limits(void **st)
 
 /* Every prefix of a good head is "need more", never a wrong answer. */
 static void
-t_truncated(void **st)
+test_http_truncated(void **st)
 {
 	static const char *good[] = {
 		"CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443"
@@ -264,7 +266,7 @@ t_truncated(void **st)
 }
 
 static void
-t_response(void **st)
+test_http_response(void **st)
 {
 	struct http_resp r;
 	const char *ok = "HTTP/1.1 200 Connection established\r\n"
@@ -294,7 +296,7 @@ t_response(void **st)
 }
 
 static void
-t_refusal(void **st)
+test_http_refusal(void **st)
 {
 	char out[512];
 	int n;
@@ -374,20 +376,7 @@ test_http_probe_malformed(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_connect_ok),
-		cmocka_unit_test(t_absolute_ok),
-		cmocka_unit_test(t_origin),
-		cmocka_unit_test(t_malformed),
-		cmocka_unit_test(t_nul),
-		cmocka_unit_test(t_duplicates_allowed),
-		cmocka_unit_test(t_limits),
-		cmocka_unit_test(t_truncated),
-		cmocka_unit_test(t_response),
-		cmocka_unit_test(t_refusal),
-		cmocka_unit_test(test_http_probe_lax),
-		cmocka_unit_test(test_http_probe_malformed),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(HTTP_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,8 @@
 
 #include "judge.h"
 
+#include "test_list.h"
+
 #define CORPUS EG_TEST_SRCDIR "/../../fuzz/corpus/clienthello/"
 
 struct out {
@@ -100,7 +102,7 @@ slurp(const char *name, size_t *n)
 }
 
 static void
-tls_sni(void **state)
+test_judge_tls_sni(void **state)
 {
 	size_t n;
 	char *h = slurp("curl", &n);		/* SNI host.test */
@@ -135,7 +137,7 @@ tls_sni(void **state)
 }
 
 static void
-tls_no_sni_and_ech(void **state)
+test_judge_tls_no_sni_and_ech(void **state)
 {
 	size_t n;
 	char *h = slurp("openssl-nosni", &n);
@@ -161,7 +163,7 @@ tls_no_sni_and_ech(void **state)
 }
 
 static void
-http_keepalive(void **state)
+test_judge_http_keepalive(void **state)
 {
 	static const char ok2[] =
 	    "GET /1 HTTP/1.1\r\nHost: allowed.test\r\n\r\n"
@@ -202,7 +204,7 @@ http_keepalive(void **state)
 }
 
 static void
-http_chunked(void **state)
+test_judge_http_chunked(void **state)
 {
 	static const char ok[] =
 	    "POST / HTTP/1.1\r\nHost: allowed.test\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -233,7 +235,7 @@ http_chunked(void **state)
 }
 
 static void
-http_refused_shapes(void **state)
+test_judge_http_refused_shapes(void **state)
 {
 	struct res r;
 
@@ -256,7 +258,7 @@ http_refused_shapes(void **state)
 }
 
 static void
-other_protocols_pass(void **state)
+test_judge_other_protocols_pass(void **state)
 {
 	static const char ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\x00\x00\x01\x14";
 	struct res r;
@@ -297,7 +299,7 @@ other_protocols_pass(void **state)
 
 /* Behind a request the intake judged (transparent plain HTTP). */
 static void
-after_request(void **state)
+test_judge_after_request(void **state)
 {
 	struct judge j;
 	struct http_req req;
@@ -336,15 +338,7 @@ after_request(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tls_sni),
-		cmocka_unit_test(tls_no_sni_and_ech),
-		cmocka_unit_test(http_keepalive),
-		cmocka_unit_test(http_chunked),
-		cmocka_unit_test(http_refused_shapes),
-		cmocka_unit_test(other_protocols_pass),
-		cmocka_unit_test(after_request),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(JUDGE_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include "peerstat.h"
 #include "promcheck.h"
 
+#include "test_list.h"
+
 static struct ps_stats st;
 
 /* What dohd/query.c and dohd/upstream.c write, one upstream. */
@@ -80,7 +82,7 @@ has_line(const char *out, const char *line)
 	fail_msg("unexpected '%s' in:\n%s", (s), (out)); } while (0)
 
 static void
-t_dohd(void **state)
+test_peerstat_dohd(void **state)
 {
 	size_t len;
 	char *out = render(dohd_text, "dohd", &len);
@@ -127,7 +129,7 @@ t_dohd(void **state)
 }
 
 static void
-t_netjaild(void **state)
+test_peerstat_netjaild(void **state)
 {
 	size_t len;
 	char *out = render(nj_text, "netjaild", &len);
@@ -160,7 +162,7 @@ t_netjaild(void **state)
 
 /* A family's rows are per peer: dohd's keys mean nothing for netjaild. */
 static void
-t_peer_scoped(void **state)
+test_peerstat_peer_scoped(void **state)
 {
 	size_t len;
 	char *out = render("queries=5\nset_x=1\ngeneration=2\n", "netjaild",
@@ -185,7 +187,7 @@ t_peer_scoped(void **state)
 }
 
 static void
-t_newlines_and_injection(void **state)
+test_peerstat_newlines_and_injection(void **state)
 {
 	static const char evil[] =
 	    "queries=1\n# TYPE egressjail_dohd_queries_total gauge\n"
@@ -232,7 +234,7 @@ t_newlines_and_injection(void **state)
 }
 
 static void
-t_keys(void **state)
+test_peerstat_key_grammar(void **state)
 {
 	char k[80];
 
@@ -274,7 +276,7 @@ t_keys(void **state)
 }
 
 static void
-t_values(void **state)
+test_peerstat_value_grammar(void **state)
 {
 	static const struct { const char *v; bool ok; } c[] = {
 		{ "0", true }, { "7", true }, { "007", true },
@@ -321,7 +323,7 @@ t_values(void **state)
 }
 
 static void
-t_duplicates_and_collisions(void **state)
+test_peerstat_duplicates_and_collisions(void **state)
 {
 	size_t len;
 	char *out;
@@ -364,7 +366,7 @@ t_duplicates_and_collisions(void **state)
 }
 
 static void
-t_limits(void **state)
+test_peerstat_limits_keep_first(void **state)
 {
 	static char text[PS_TEXT_MAX * 2 + 1];
 	size_t cap = PS_TEXT_MAX * 2, n = 0, i, len;
@@ -440,7 +442,7 @@ t_limits(void **state)
 /* Random lines from a small alphabet that hits the grammar's edges; the
  * rendering must always check clean. */
 static void
-t_random(void **state)
+test_peerstat_random_lines_render_clean(void **state)
 {
 	static const char alpha[] = "aqz_.0189=\n\n\"#{} \r-e\t";
 	static const char *const frag[] = { "qtype_", "upstream.", ".up",
@@ -484,17 +486,7 @@ t_random(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_dohd),
-		cmocka_unit_test(t_netjaild),
-		cmocka_unit_test(t_peer_scoped),
-		cmocka_unit_test(t_newlines_and_injection),
-		cmocka_unit_test(t_keys),
-		cmocka_unit_test(t_values),
-		cmocka_unit_test(t_duplicates_and_collisions),
-		cmocka_unit_test(t_limits),
-		cmocka_unit_test(t_random),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(PEERSTAT_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

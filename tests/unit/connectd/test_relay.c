@@ -32,6 +32,8 @@
 #include "cd.h"
 #include "judge.h"
 
+#include "test_list.h"
+
 /* ---- uv_try_write, refused on demand for one handle */
 int __real_uv_try_write(uv_stream_t *, const uv_buf_t[], unsigned int);
 int __wrap_uv_try_write(uv_stream_t *, const uv_buf_t[], unsigned int);
@@ -284,7 +286,7 @@ pattern(size_t n, unsigned seed)
 
 /* The deferred client-write callback in the turn that switches. */
 static void
-switch_with_deferred_write(void **state)
+test_relay_switch_with_deferred_write(void **state)
 {
 	struct rig g;
 	char *a = pattern(60 * 1024, 1), *b = pattern(8 * 1024, 2);
@@ -356,7 +358,7 @@ switch_with_deferred_write(void **state)
 /* A tunnel that never reaches the switch-over point stays buffered and
  * still carries a half-close through. */
 static void
-short_tunnel_stays_buffered(void **state)
+test_relay_short_tunnel_stays_buffered(void **state)
 {
 	struct rig g;
 	char *a = pattern(16 * 1024, 5);
@@ -434,7 +436,7 @@ eof_within(struct rig *g, int fd, uint64_t ms)
  * real hop would cut the answer off).
  */
 static void
-half_close_held_buffered(void **state)
+test_relay_half_close_held_buffered(void **state)
 {
 	struct rig g;
 	const char req[] = "GET / HTTP/1.0\r\n\r\n", ans[] = "answer";
@@ -462,7 +464,7 @@ half_close_held_buffered(void **state)
 
 /* Without a hold (exit = direct) the EOF goes on at once. */
 static void
-half_close_passed_at_once(void **state)
+test_relay_half_close_passed_at_once(void **state)
 {
 	struct rig g;
 	const char req[] = "request";
@@ -484,7 +486,7 @@ half_close_passed_at_once(void **state)
 
 /* The upstream ending first releases a held EOF, and the relay ends. */
 static void
-half_close_upstream_ends_first(void **state)
+test_relay_half_close_upstream_ends_first(void **state)
 {
 	struct rig g;
 
@@ -506,7 +508,7 @@ half_close_upstream_ends_first(void **state)
 
 /* The same hold once the tunnel is spliced. */
 static void
-half_close_held_spliced(void **state)
+test_relay_half_close_held_spliced(void **state)
 {
 	struct rig g;
 	char *a = pattern(128 * 1024, 7);
@@ -577,7 +579,7 @@ got_nothing(int fd)
  * client's first line is no HTTP, so judging ends and bytes flow (and a
  * big transfer still switches to splice). */
 static void
-judged_server_first(void **state)
+test_relay_judged_server_first(void **state)
 {
 	struct rig g;
 	const char srv[] = "SSH-2.0-OpenSSH_9.2\r\n", cli[] = "SSH-2.0-me\r\n";
@@ -602,7 +604,7 @@ judged_server_first(void **state)
 /* CONNECT allowed.test:443, then a ClientHello for host.test: cut, and
  * not one byte of it reaches the upstream. */
 static void
-judged_sni_cut(void **state)
+test_relay_judged_sni_cut(void **state)
 {
 	struct rig g;
 	char hello[70000];
@@ -633,7 +635,7 @@ judged_sni_cut(void **state)
 /* A kept-alive plain HTTP tunnel: the first request passes, the second
  * names another host and is cut before any of it leaves. */
 static void
-judged_keepalive_cut(void **state)
+test_relay_judged_keepalive_cut(void **state)
 {
 	struct rig g;
 	const char r1[] = "GET /1 HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
@@ -655,7 +657,7 @@ judged_keepalive_cut(void **state)
 /* Report mode: the same fronting is logged as a cut that would have
  * been, and every byte passes. */
 static void
-judged_report_mode(void **state)
+test_relay_judged_report_mode(void **state)
 {
 	struct rig g;
 	const char r1[] = "GET /1 HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
@@ -676,7 +678,7 @@ judged_report_mode(void **state)
 
 /* A head that never completes waits judge_ms, then the tunnel is cut. */
 static void
-judged_hold_timeout(void **state)
+test_relay_judged_hold_timeout(void **state)
 {
 	struct rig g;
 	uint64_t t0;
@@ -695,19 +697,7 @@ judged_hold_timeout(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(switch_with_deferred_write),
-		cmocka_unit_test(short_tunnel_stays_buffered),
-		cmocka_unit_test(half_close_held_buffered),
-		cmocka_unit_test(half_close_passed_at_once),
-		cmocka_unit_test(half_close_upstream_ends_first),
-		cmocka_unit_test(half_close_held_spliced),
-		cmocka_unit_test(judged_server_first),
-		cmocka_unit_test(judged_sni_cut),
-		cmocka_unit_test(judged_keepalive_cut),
-		cmocka_unit_test(judged_hold_timeout),
-		cmocka_unit_test(judged_report_mode),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(RELAY_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

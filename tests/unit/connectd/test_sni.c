@@ -10,6 +10,8 @@
 
 #include "sni.h"
 
+#include "test_list.h"
+
 struct b {
 	uint8_t p[70000];
 	size_t n;
@@ -150,7 +152,7 @@ every_prefix(const struct b *r, enum sni_status want, const char *host)
 }
 
 static void
-t_simple(void **st)
+test_sni_simple(void **st)
 {
 	struct sni_info info;
 
@@ -166,7 +168,7 @@ t_simple(void **st)
 }
 
 static void
-t_fragmented(void **st)
+test_sni_fragmented(void **st)
 {
 	size_t frag;
 
@@ -178,7 +180,7 @@ t_fragmented(void **st)
 }
 
 static void
-t_ech(void **st)
+test_sni_ech(void **st)
 {
 	struct sni_info info;
 
@@ -190,7 +192,7 @@ t_ech(void **st)
 }
 
 static void
-t_none(void **st)
+test_sni_none(void **st)
 {
 	hello(&hs, NULL, false, 0);
 	records(&rec, &hs, 16384);
@@ -198,7 +200,7 @@ t_none(void **st)
 }
 
 static void
-t_ip_literal_is_returned_for_the_caller(void **st)
+test_sni_ip_literal_is_returned_for_the_caller(void **st)
 {
 	struct sni_info info;
 
@@ -210,7 +212,7 @@ t_ip_literal_is_returned_for_the_caller(void **st)
 }
 
 static void
-t_not_tls(void **st)
+test_sni_not_tls(void **st)
 {
 	struct sni_info info;
 
@@ -231,7 +233,7 @@ expect_error(const struct b *r)
 }
 
 static void
-t_malformed(void **st)
+test_sni_malformed(void **st)
 {
 	struct b *e = calloc(1, sizeof(*e));
 	struct sni_info info;
@@ -337,7 +339,7 @@ t_malformed(void **st)
 }
 
 static void
-t_bound(void **st)
+test_sni_bound(void **st)
 {
 	struct sni_info info;
 
@@ -354,7 +356,7 @@ t_bound(void **st)
  * one (a flipped name byte may change the name, so only check that a
  * "found" answer is a well-formed name). */
 static void
-t_mutations(void **st)
+test_sni_mutations(void **st)
 {
 	struct sni_info info;
 	size_t i;
@@ -376,17 +378,7 @@ t_mutations(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_simple),
-		cmocka_unit_test(t_fragmented),
-		cmocka_unit_test(t_ech),
-		cmocka_unit_test(t_none),
-		cmocka_unit_test(t_ip_literal_is_returned_for_the_caller),
-		cmocka_unit_test(t_not_tls),
-		cmocka_unit_test(t_malformed),
-		cmocka_unit_test(t_bound),
-		cmocka_unit_test(t_mutations),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(SNI_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,8 @@
 
 #include "sysres.h"
 
+#include "test_list.h"
+
 /* An answer packet built with ldns (the question and every RR given). */
 static size_t
 answer(uint8_t *out, size_t max, uint16_t id, const char *qname,
@@ -50,7 +52,7 @@ answer(uint8_t *out, size_t max, uint16_t id, const char *qname,
 }
 
 static void
-parse_takes_only_our_answer(void **state)
+test_sysres_parse_takes_only_our_answer(void **state)
 {
 	static const char *const a[] = {
 		"smoke.test. 300 IN CNAME alias.test.",
@@ -227,7 +229,7 @@ resolve(struct sysres *sr, const char *name, struct result *r)
 }
 
 static void
-resolves_over_udp(void **state)
+test_sysres_resolves_over_udp(void **state)
 {
 	struct sysres *sr = sysres_new(uv_default_loop(), conf);
 	struct result r;
@@ -253,7 +255,7 @@ resolves_over_udp(void **state)
 }
 
 static void
-no_nameserver_means_localhost(void **state)
+test_sysres_no_nameserver_means_localhost(void **state)
 {
 	struct sysres *sr = sysres_new(uv_default_loop(), "/nonexistent");
 
@@ -264,12 +266,7 @@ no_nameserver_means_localhost(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest t[] = {
-		cmocka_unit_test(parse_takes_only_our_answer),
-		cmocka_unit_test_setup_teardown(resolves_over_udp, ns_start,
-		    ns_stop),
-		cmocka_unit_test(no_nameserver_means_localhost),
-	};
+	const struct CMUnitTest t[] = TEST_LIST(SYSRES_TESTS);
 
 	return cmocka_run_group_tests_name("connectd_sysres", t, NULL, NULL);
 }
