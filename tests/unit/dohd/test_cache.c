@@ -9,6 +9,8 @@
 
 #include "cache.h"
 
+#include "test_list.h"
+
 static const uint8_t body[] = "0123456789abcdefghij";
 static const uint16_t offs[] = { 4 };
 
@@ -23,7 +25,7 @@ key(uint8_t *k, int i)
 }
 
 static void
-t_ttl(void **st)
+test_cache_ttl(void **st)
 {
 	struct dcache *c = dcache_new(16, 300);
 	const struct dcache_ent *e;
@@ -59,7 +61,7 @@ t_ttl(void **st)
 }
 
 static void
-t_negative(void **st)
+test_cache_negative(void **st)
 {
 	struct dcache *c = dcache_new(16, 0);
 	const struct dcache_ent *e;
@@ -78,7 +80,7 @@ t_negative(void **st)
 }
 
 static void
-t_lru(void **st)
+test_cache_lru(void **st)
 {
 	struct dcache *c = dcache_new(100, 0);
 	struct dcache_stats s;
@@ -119,7 +121,7 @@ t_lru(void **st)
 }
 
 static void
-t_disabled(void **st)
+test_cache_disabled(void **st)
 {
 	struct dcache *c = dcache_new(0, 0);
 	uint8_t k[5];
@@ -131,7 +133,7 @@ t_disabled(void **st)
 }
 
 static void
-t_decision_epoch(void **st)
+test_cache_decision_epoch(void **st)
 {
 	struct dcache *c = dcache_new(16, 0);
 	const struct dcache_ent *e;
@@ -183,7 +185,7 @@ t_decision_epoch(void **st)
 }
 
 static void
-t_deny_memo(void **st)
+test_cache_deny_memo(void **st)
 {
 	struct dcache *c = dcache_new(16, 0);
 	const struct dcache_deny *m;
@@ -223,14 +225,7 @@ t_deny_memo(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_ttl),
-		cmocka_unit_test(t_negative),
-		cmocka_unit_test(t_lru),
-		cmocka_unit_test(t_disabled),
-		cmocka_unit_test(t_decision_epoch),
-		cmocka_unit_test(t_deny_memo),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(CACHE_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

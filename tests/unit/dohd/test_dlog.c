@@ -18,6 +18,8 @@
 
 #include "dlog.h"
 
+#include "test_list.h"
+
 static void
 line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -50,7 +52,7 @@ slurp(int fd, char *buf, size_t cap)
 }
 
 static void
-t_batch_and_stall(void **st)
+test_dlog_batch_and_stall(void **st)
 {
 	static char buf[8 << 20], first[4096];
 	static uv_loop_t loop;
@@ -126,9 +128,7 @@ t_batch_and_stall(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_batch_and_stall),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(DLOG_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 
 #include "dns.h"
 
+#include "test_list.h"
+
 /* A query for name/type, with an OPT of udp bytes when udp > 0. */
 static size_t
 mkq(uint8_t *b, const char *name, uint16_t type, uint16_t udp)
@@ -36,7 +38,7 @@ mkq(uint8_t *b, const char *name, uint16_t type, uint16_t udp)
 }
 
 static void
-t_parse_ok(void **st)
+test_dns_parse_ok(void **st)
 {
 	uint8_t b[512];
 	struct dns_query q;
@@ -55,7 +57,7 @@ t_parse_ok(void **st)
 }
 
 static void
-t_parse_bad(void **st)
+test_dns_parse_bad(void **st)
 {
 	uint8_t b[512] = { 0 };
 	struct dns_query q;
@@ -94,7 +96,7 @@ t_parse_bad(void **st)
 }
 
 static void
-t_parse_badname(void **st)
+test_dns_parse_badname(void **st)
 {
 	uint8_t b[512];
 	struct dns_query q;
@@ -109,7 +111,7 @@ t_parse_badname(void **st)
 }
 
 static void
-t_parse_long(void **st)
+test_dns_parse_long(void **st)
 {
 	uint8_t b[600];
 	struct dns_query q;
@@ -129,7 +131,7 @@ t_parse_long(void **st)
 }
 
 static void
-t_error(void **st)
+test_dns_error(void **st)
 {
 	uint8_t b[512], o[512];
 	struct dns_query q;
@@ -147,7 +149,7 @@ t_error(void **st)
 }
 
 static void
-t_padding(void **st)
+test_dns_padding(void **st)
 {
 	uint8_t o[1024], name[DNS_NAME_WIRE];
 	size_t nl, n;
@@ -196,7 +198,7 @@ mkr(uint8_t *b, const char *name, uint32_t ttl)
 }
 
 static void
-t_walk(void **st)
+test_dns_walk(void **st)
 {
 	uint8_t b[512];
 	struct dns_walk w;
@@ -225,7 +227,7 @@ t_walk(void **st)
 }
 
 static void
-t_pointer_chain(void **st)
+test_dns_pointer_chain(void **st)
 {
 	/* two names pointing at each other: each pointer goes backwards
 	 * from where it is read, so a loop can never be followed. */
@@ -243,7 +245,7 @@ t_pointer_chain(void **st)
 }
 
 static void
-t_answer(void **st)
+test_dns_answer(void **st)
 {
 	uint8_t q[512], body[512], o[512];
 	struct dns_query qq;
@@ -278,7 +280,7 @@ t_answer(void **st)
 }
 
 static void
-t_addrs(void **st)
+test_dns_addrs(void **st)
 {
 	uint8_t b[512];
 	struct eg_ip ips[4];
@@ -294,18 +296,7 @@ t_addrs(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_parse_ok),
-		cmocka_unit_test(t_parse_bad),
-		cmocka_unit_test(t_parse_badname),
-		cmocka_unit_test(t_parse_long),
-		cmocka_unit_test(t_error),
-		cmocka_unit_test(t_padding),
-		cmocka_unit_test(t_walk),
-		cmocka_unit_test(t_pointer_chain),
-		cmocka_unit_test(t_answer),
-		cmocka_unit_test(t_addrs),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(DNS_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 
 #include "doh.h"
 
+#include "test_list.h"
+
 static bool
 has(const nghttp2_nv *nv, size_t n, const char *name, const char *value)
 {
@@ -20,7 +22,7 @@ has(const nghttp2_nv *nv, size_t n, const char *name, const char *value)
 }
 
 static void
-t_head(void **st)
+test_doh_head(void **st)
 {
 	struct doh_target t;
 	nghttp2_nv nv[DOH_NV];
@@ -50,7 +52,7 @@ t_head(void **st)
 }
 
 static void
-t_response_head(void **st)
+test_doh_response_head(void **st)
 {
 	assert_true(doh_status_ok((const uint8_t *)"200", 3));
 	assert_false(doh_status_ok((const uint8_t *)"2000", 4));
@@ -69,7 +71,7 @@ t_response_head(void **st)
 }
 
 static void
-t_pin(void **st)
+test_doh_pin(void **st)
 {
 	uint8_t pin[32];
 
@@ -85,7 +87,7 @@ t_pin(void **st)
 }
 
 static void
-t_ctx(void **st)
+test_doh_ssl_ctx_verifies_tls12(void **st)
 {
 	char err[256];
 	SSL_CTX *c;
@@ -103,12 +105,7 @@ t_ctx(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_head),
-		cmocka_unit_test(t_response_head),
-		cmocka_unit_test(t_pin),
-		cmocka_unit_test(t_ctx),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(DOH_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,8 @@
 #include "helpers.h"
 #include "listen.h"
 
+#include "test_list.h"
+
 #define PORT	5300
 #define BURST	150	/* over two batches, within a socket buffer */
 
@@ -107,7 +109,7 @@ static uv_loop_t loop;
 static struct dlisten *l;
 
 static void
-t_batches(void **st)
+test_listen_udp_answers_batched(void **st)
 {
 	static bool seen[BURST];
 	struct fake *f;
@@ -194,9 +196,7 @@ t_batches(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_batches),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(LISTEN_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

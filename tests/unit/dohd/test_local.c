@@ -8,6 +8,8 @@
 
 #include "helpers.h"
 
+#include "test_list.h"
+
 static const char conf[] =
     "[jail]\n"
     "interface = br0\n"
@@ -78,7 +80,7 @@ ask(struct fake *f, const char *name, uint16_t type)
 }
 
 static void
-t_hosts(void **st)
+test_local_hosts(void **st)
 {
 	struct fake *f = *st;
 	struct eg_ip ip[4];
@@ -101,7 +103,7 @@ t_hosts(void **st)
 }
 
 static void
-t_zone(void **st)
+test_local_zone(void **st)
 {
 	struct fake *f = *st;
 
@@ -119,7 +121,7 @@ t_zone(void **st)
 }
 
 static void
-t_search(void **st)
+test_local_search(void **st)
 {
 	struct fake *f = *st;
 	struct eg_ip ip[4];
@@ -147,7 +149,7 @@ t_search(void **st)
 }
 
 static void
-t_bad_file(void **st)
+test_local_bad_file(void **st)
 {
 	char err[256];
 
@@ -240,14 +242,7 @@ test_local_bad_hosts_lines_give_nothing(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_hosts, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_zone, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_search, setup, teardown),
-		cmocka_unit_test(t_bad_file),
-		cmocka_unit_test(test_local_bad_zone_refused),
-		cmocka_unit_test(test_local_bad_hosts_lines_give_nothing),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(LOCAL_TESTS);
 
 	eg_log_init("dohd-test", EG_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,8 @@
 #include "own.h"
 #include "policy.h"
 
+#include "test_list.h"
+
 static const char conf[] =
     "[dohd]\nlisten = 10.9.9.9:53\n"
     "upstream = https://dns.example/dns-query 192.0.2.53\n"
@@ -48,7 +50,7 @@ denied_as_host(const struct eg_policy *p, const struct eg_ip *ip)
 }
 
 static void
-every_interface_address(void **state)
+test_own_every_interface_address(void **state)
 {
 	struct eg_config *cfg = load();
 	struct eg_cidr *ifs, *v;
@@ -85,7 +87,7 @@ every_interface_address(void **state)
 
 /* In a new network namespace: add an address, refresh, it is denied. */
 static void
-refresh_picks_up_new_addresses(void **state)
+test_own_refresh_picks_up_new_addresses(void **state)
 {
 	struct eg_ip ip = { .family = AF_INET, .addr = { 10, 66, 0, 1 } };
 	int st;
@@ -134,10 +136,7 @@ refresh_picks_up_new_addresses(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest t[] = {
-		cmocka_unit_test(every_interface_address),
-		cmocka_unit_test(refresh_picks_up_new_addresses),
-	};
+	const struct CMUnitTest t[] = TEST_LIST(OWN_TESTS);
 
 	return cmocka_run_group_tests_name("dohd_own", t, NULL, NULL);
 }

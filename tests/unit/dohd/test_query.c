@@ -10,6 +10,8 @@
 
 #include "helpers.h"
 
+#include "test_list.h"
+
 static const char conf[] =
     "[jail]\n"
     "interface = br0\n"
@@ -69,7 +71,7 @@ answer(struct fake *f, int rcode, const char *const *rrs)
 }
 
 static void
-t_allowed(void **st)
+test_query_allowed(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = { "api.example.com. 300 IN A 93.184.216.34", NULL };
@@ -105,7 +107,7 @@ t_allowed(void **st)
 }
 
 static void
-t_denied(void **st)
+test_query_denied(void **st)
 {
 	struct fake *f = *st;
 
@@ -126,7 +128,7 @@ t_denied(void **st)
 }
 
 static void
-t_qtypes(void **st)
+test_query_qtypes(void **st)
 {
 	struct fake *f = *st;
 
@@ -148,7 +150,7 @@ t_qtypes(void **st)
 }
 
 static void
-t_limits(void **st)
+test_query_limits(void **st)
 {
 	struct fake *f = *st;
 	char name[300], l63[64];
@@ -170,7 +172,7 @@ t_limits(void **st)
 }
 
 static void
-t_malformed_query(void **st)
+test_query_malformed_query(void **st)
 {
 	struct fake *f = *st;
 	uint8_t q[512];
@@ -195,7 +197,7 @@ t_malformed_query(void **st)
 }
 
 static void
-t_strip_internal(void **st)
+test_query_strip_internal(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = {
@@ -221,7 +223,7 @@ t_strip_internal(void **st)
 }
 
 static void
-t_cname(void **st)
+test_query_cname(void **st)
 {
 	struct fake *f = *st;
 	const char *ok[] = {
@@ -253,7 +255,7 @@ t_cname(void **st)
 }
 
 static void
-t_bad_upstream(void **st)
+test_query_bad_upstream(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = { "api.example.com. 300 IN A 93.184.216.34", NULL };
@@ -298,7 +300,7 @@ t_bad_upstream(void **st)
 }
 
 static void
-t_stale(void **st)
+test_query_stale(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = { "api.example.com. 60 IN A 93.184.216.34", NULL };
@@ -326,7 +328,7 @@ t_stale(void **st)
 }
 
 static void
-t_negative(void **st)
+test_query_negative(void **st)
 {
 	struct fake *f = *st;
 	const char *soa[] = { "--",
@@ -347,7 +349,7 @@ t_negative(void **st)
 }
 
 static void
-t_direct_feed(void **st)
+test_query_direct_feed(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = { "cache.internal. 30 IN A 10.0.1.216", NULL };
@@ -380,7 +382,7 @@ t_direct_feed(void **st)
 }
 
 static void
-t_truncation(void **st)
+test_query_truncation(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[40];
@@ -422,7 +424,7 @@ t_truncation(void **st)
 }
 
 static void
-t_no_upstream(void **st)
+test_query_no_upstream(void **st)
 {
 	struct fake *f = *st;
 
@@ -472,7 +474,7 @@ static const char conf_narrow[] =
  * decides the next question.
  */
 static void
-t_hit_and_reload(void **st)
+test_query_hit_and_reload(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = { "api.example.com. 300 IN A 93.184.216.34", NULL };
@@ -537,7 +539,7 @@ static const char conf_other[] =
  * never pushes an answer out of the cache.
  */
 static void
-t_denied_memo(void **st)
+test_query_denied_memo(void **st)
 {
 	struct fake *f = *st;
 	const char *rrs[] = { "api.example.com. 300 IN A 93.184.216.34", NULL };
@@ -589,7 +591,7 @@ static const char conf_report[] =
     "allow = api.example.com\n";
 
 static void
-t_refused_and_rate(void **st)
+test_query_refused_and_rate(void **st)
 {
 	char c[sizeof(conf_report) + 16];
 	struct fake *f;
@@ -610,7 +612,7 @@ t_refused_and_rate(void **st)
 }
 
 static void
-t_report(void **st)
+test_query_report(void **st)
 {
 	char c[sizeof(conf_report) + 16];
 	struct fake *f;
@@ -638,30 +640,7 @@ t_report(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_allowed, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_denied, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_qtypes, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_malformed_query, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_strip_internal, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_cname, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_bad_upstream, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_stale, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_negative, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_direct_feed, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_truncation, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_no_upstream, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_hit_and_reload, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(t_denied_memo, setup,
-		    teardown),
-		cmocka_unit_test(t_refused_and_rate),
-		cmocka_unit_test(t_report),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(QUERY_TESTS);
 
 	eg_log_init("dohd-test", EG_LOG_WARN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,8 @@
 #include "helpers.h"
 #include "upstream.h"
 
+#include "test_list.h"
+
 static const char conf[] =
     "[jail]\n"
     "interface = br0\n"
@@ -67,7 +69,7 @@ teardown(void **st)
 }
 
 static void
-t_order(void **st)
+test_upstream_order(void **st)
 {
 	struct ctx *c = *st;
 	size_t idx[DUP_MAX];
@@ -110,7 +112,7 @@ on_result(void *arg, int err, const uint8_t *w, size_t len)
 }
 
 static void
-t_all_refused(void **st)
+test_upstream_all_refused(void **st)
 {
 	struct ctx *c = *st;
 	struct dohd_resolver r;
@@ -148,10 +150,7 @@ t_all_refused(void **st)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(t_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(t_all_refused, setup, teardown),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(UPSTREAM_TESTS);
 
 	eg_log_init("dohd-test", EG_LOG_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
