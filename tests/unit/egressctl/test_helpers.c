@@ -20,6 +20,8 @@
 
 #include "helpers.h"
 
+#include "test_list.h"
+
 static char root[64];
 
 static void
@@ -76,7 +78,7 @@ found(const struct helper_found *f, size_t n, const char *name)
 }
 
 static void
-scan_fake_root(void **state)
+test_helpers_scan_fake_root(void **state)
 {
 	struct eg_user users[1] = { { .name = "nobody" } };
 	struct eg_config cfg;
@@ -140,9 +142,7 @@ scan_fake_root(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest t[] = {
-		cmocka_unit_test(scan_fake_root),
-	};
+	const struct CMUnitTest t[] = TEST_LIST(HELPERS_TESTS);
 
 	return cmocka_run_group_tests_name("egressctl_helpers", t, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * json_test.c - the JSON writer with hostile strings: quotes, backslashes,
+ * test_json.c - the JSON writer with hostile strings: quotes, backslashes,
  * control characters, DEL, invalid UTF-8 and an embedded NUL all come out
  * as escapes, and a document nests and separates correctly.
  */
@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "egressctl.h"
+
+#include "test_list.h"
 
 static char *
 escaped(const char *s, size_t n)
@@ -38,7 +40,7 @@ check(const char *in, size_t n, const char *want)
 }
 
 static void
-test_escape_hostile(void **state)
+test_json_escape_hostile(void **state)
 {
 	(void)state;
 	check("plain", 5, "\"plain\"");
@@ -57,7 +59,7 @@ test_escape_hostile(void **state)
 }
 
 static void
-test_document(void **state)
+test_json_document(void **state)
 {
 	struct json j;
 	char *buf = NULL;
@@ -95,10 +97,7 @@ test_document(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape_hostile),
-		cmocka_unit_test(test_document),
-	};
+	const struct CMUnitTest tests[] = TEST_LIST(JSON_TESTS);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
