@@ -225,12 +225,13 @@ compile_rule(struct eg_policy *p, const struct eg_rule_src *src,
 }
 
 static bool
-compile_rules(struct eg_policy *p, const struct eg_config *cfg, char *err)
+compile_rules(struct eg_policy *p, const struct eg_policy_conf *pc,
+    char *err)
 {
 	const char *lastsrc = NULL, *lastfile = NULL;
-	size_t i, n = cfg->policy.nrules;
+	size_t i, n = pc->nrules;
 
-	if (n > 0 && cfg->policy.rules == NULL) {
+	if (n > 0 && pc->rules == NULL) {
 		eg_seterr(err, "policy: %zu rules but no rule list", n);
 		return false;
 	}
@@ -244,7 +245,7 @@ compile_rules(struct eg_policy *p, const struct eg_config *cfg, char *err)
 		return false;
 	}
 	for (i = 0; i < n; i++) {
-		if (!compile_rule(p, &cfg->policy.rules[i], &p->rules[i],
+		if (!compile_rule(p, &pc->rules[i], &p->rules[i],
 		    &lastsrc, &lastfile, err))
 			return false;
 		p->nrules++;
@@ -296,16 +297,21 @@ compile_direct_one(const struct eg_direct *d,
 	return true;
 }
 
+/* [jail] direct (jd) and a workload's own direct lines (wd), in order. */
 static bool
-compile_direct(struct eg_policy *p, const struct eg_config *cfg, char *err)
+compile_direct(struct eg_policy *p, const struct eg_direct *jd, size_t njd,
+    const struct eg_direct *wd, size_t nwd, char *err)
 {
-	size_t i, n = cfg->jail.ndirect, nnames = 0;
+	size_t i, n, nnames = 0;
 
-	if (n > 0 && cfg->jail.direct == NULL) {
-		eg_seterr(err, "policy: %zu direct endpoints but no list", n);
+	if ((njd > 0 && jd == NULL) || (nwd > 0 && wd == NULL)) {
+		eg_seterr(err, "policy: %zu direct endpoints but no list",
+		    njd + nwd);
 		return false;
 	}
-	if (n >= UINT32_MAX / 4 ||
+	n = njd + nwd;
+	if (njd >= UINT32_MAX / 4 || nwd >= UINT32_MAX / 4 ||
+	    n >= UINT32_MAX / 4 ||
 	    (p->direct = calloc(n ? n : 1, sizeof(*p->direct))) == NULL ||
 	    (p->dnext = calloc(n ? n : 1, sizeof(*p->dnext))) == NULL) {
 		eg_seterr(err, "policy: out of memory for %zu direct endpoints",
@@ -313,7 +319,7 @@ compile_direct(struct eg_policy *p, const struct eg_config *cfg, char *err)
 		return false;
 	}
 	for (i = 0; i < n; i++) {
-		if (!compile_direct_one(&cfg->jail.direct[i],
+		if (!compile_direct_one(i < njd ? &jd[i] : &wd[i - njd],
 		    &p->direct[i], err))
 			return false;
 		p->ndirect++;
@@ -357,7 +363,7 @@ copy_cidrs(struct eg_cidr **dst, size_t *ndst, const struct eg_cidr *src,
 }
 
 static bool
-compile_cidrs(struct eg_policy *p, const struct eg_config *cfg,
+compile_cidrs(struct eg_policy *p, const struct eg_policy_conf *pc,
     const struct eg_cidr *extra, size_t nextra, char *err)
 {
 	size_t i, n = sizeof(builtin_deny) / sizeof(builtin_deny[0]);
@@ -375,26 +381,44 @@ compile_cidrs(struct eg_policy *p, const struct eg_config *cfg,
 		}
 		p->ndeny++;
 	}
-	return copy_cidrs(&p->permit, &p->npermit, cfg->policy.permit,
-	    cfg->policy.npermit, "permit_cidr", err) &&
+	return copy_cidrs(&p->permit, &p->npermit, pc->permit,
+	    pc->npermit, "permit_cidr", err) &&
 	    copy_cidrs(&p->extra, &p->nextra, extra, nextra, "host addresses",
 	    err);
+}
+
+bool
+eg_policy_host_addrs_copy(const struct eg_cidr *extra, size_t nextra,
+    struct eg_cidr **out, char *err)
+{
+	size_t nn = 0;
+
+	*out = NULL;
+	if (!copy_cidrs(out, &nn, extra, nextra, "host addresses", err)) {
+		free(*out);
+		*out = NULL;
+		return false;
+	}
+	return true;
+}
+
+void
+eg_policy_host_addrs_take(struct eg_policy *p, struct eg_cidr *v, size_t n)
+{
+	free(p->extra);
+	p->extra = v;
+	p->nextra = n;
 }
 
 bool
 eg_policy_set_host_addrs(struct eg_policy *p, const struct eg_cidr *extra,
     size_t nextra, char *err)
 {
-	struct eg_cidr *n = NULL;
-	size_t nn = 0;
+	struct eg_cidr *n;
 
-	if (!copy_cidrs(&n, &nn, extra, nextra, "host addresses", err)) {
-		free(n);
+	if (!eg_policy_host_addrs_copy(extra, nextra, &n, err))
 		return false;
-	}
-	free(p->extra);
-	p->extra = n;
-	p->nextra = nn;
+	eg_policy_host_addrs_take(p, n, nextra);
 	return true;
 }
 
@@ -402,27 +426,40 @@ struct eg_policy *
 eg_policy_new(const struct eg_config *cfg, const struct eg_cidr *extra_deny,
     size_t nextra, char *err)
 {
-	struct eg_policy *p;
-
 	if (cfg == NULL) {
 		eg_seterr(err, "policy: no configuration");
 		return NULL;
 	}
-	if (cfg->policy.mode != EG_MODE_ENFORCE &&
-	    cfg->policy.mode != EG_MODE_REPORT &&
-	    cfg->policy.mode != EG_MODE_ASK &&
-	    cfg->policy.mode != EG_MODE_LEARN) {
-		eg_seterr(err, "policy: unknown mode %d",
-		    (int)cfg->policy.mode);
+	return eg_policy_new_conf(&cfg->policy, cfg->policy.mode,
+	    cfg->jail.direct, cfg->jail.ndirect, NULL, 0, extra_deny, nextra,
+	    err);
+}
+
+struct eg_policy *
+eg_policy_new_conf(const struct eg_policy_conf *pc, enum eg_policy_mode mode,
+    const struct eg_direct *jail_direct, size_t njail,
+    const struct eg_direct *own_direct, size_t nown,
+    const struct eg_cidr *extra_deny, size_t nextra, char *err)
+{
+	struct eg_policy *p;
+
+	if (pc == NULL) {
+		eg_seterr(err, "policy: no configuration");
+		return NULL;
+	}
+	if (mode != EG_MODE_ENFORCE && mode != EG_MODE_REPORT &&
+	    mode != EG_MODE_ASK && mode != EG_MODE_LEARN) {
+		eg_seterr(err, "policy: unknown mode %d", (int)mode);
 		return NULL;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		eg_seterr(err, "policy: out of memory");
 		return NULL;
 	}
-	p->mode = cfg->policy.mode;
-	if (!compile_rules(p, cfg, err) || !compile_direct(p, cfg, err) ||
-	    !compile_cidrs(p, cfg, extra_deny, nextra, err))
+	p->mode = mode;
+	if (!compile_rules(p, pc, err) ||
+	    !compile_direct(p, jail_direct, njail, own_direct, nown, err) ||
+	    !compile_cidrs(p, pc, extra_deny, nextra, err))
 		goto fail;
 	return p;
 fail:
@@ -458,6 +495,12 @@ size_t
 eg_policy_nrules(const struct eg_policy *p)
 {
 	return p != NULL ? p->nrules : 0;
+}
+
+enum eg_policy_mode
+eg_policy_mode(const struct eg_policy *p)
+{
+	return p != NULL ? p->mode : EG_MODE_ENFORCE;
 }
 
 /* ---- addresses ---- */

@@ -72,14 +72,36 @@ struct eg_policy;
 struct eg_policy *eg_policy_new(const struct eg_config *cfg,
     const struct eg_cidr *extra_deny, size_t nextra, char *err);
 /*
+ * The same from one policy as written (pc: [policy] or a workload's own
+ * section) in the given mode, with the direct endpoints of [jail]
+ * (jail_direct) and the workload's own (own_direct) in that order.  Only
+ * pc's rules and permit_cidr count: a workload's engine never sees
+ * [policy]'s.
+ */
+struct eg_policy *eg_policy_new_conf(const struct eg_policy_conf *pc,
+    enum eg_policy_mode mode, const struct eg_direct *jail_direct,
+    size_t njail, const struct eg_direct *own_direct, size_t nown,
+    const struct eg_cidr *extra_deny, size_t nextra, char *err);
+/*
  * Replace the host's own addresses (extra_deny above) in a built engine,
  * when the host's addresses change.  false with err set leaves p as it
  * was.
  */
 bool eg_policy_set_host_addrs(struct eg_policy *p,
     const struct eg_cidr *extra, size_t nextra, char *err);
+/*
+ * The same in two steps, for a set of engines that must change together
+ * (wlpolicy.c): a checked copy of the list (false with err set), then
+ * handing one copy to each engine, which cannot fail.
+ */
+bool eg_policy_host_addrs_copy(const struct eg_cidr *extra, size_t nextra,
+    struct eg_cidr **out, char *err);
+void eg_policy_host_addrs_take(struct eg_policy *p, struct eg_cidr *v,
+    size_t n);
 void eg_policy_free(struct eg_policy *p);
 size_t eg_policy_nrules(const struct eg_policy *p);
+/* The mode the engine was built with (enforce for NULL). */
+enum eg_policy_mode eg_policy_mode(const struct eg_policy *p);
 
 /* A TCP target as the client named it (name or IP literal, any spelling). */
 struct eg_decision eg_policy_check_host(const struct eg_policy *p,

@@ -206,6 +206,15 @@
 	T(test_priv_landlock, NULL, NULL) \
 	PRIV_COND(T)
 
+/* test_wlpolicy.c */
+#define WLPOLICY_TESTS(T) \
+	T(test_wlpolicy_names_and_index, NULL, NULL) \
+	T(test_wlpolicy_name_allowed_only_in_its_workload, NULL, NULL) \
+	T(test_wlpolicy_permit_and_direct_own, NULL, NULL) \
+	T(test_wlpolicy_mode_per_workload, NULL, NULL) \
+	T(test_wlpolicy_host_addrs_every_engine, NULL, NULL) \
+	T(test_wlpolicy_lookup_source, NULL, NULL)
+
 /* test_workload.c */
 #define WORKLOAD_TESTS(T) \
 	T(test_workload_parse_good, NULL, NULL) \
