@@ -22,8 +22,9 @@ ctl_load_config(const struct ctl_opts *o, const char *who)
 	struct json j;
 	size_t i;
 
-	cfg = eg_config_load(o->config, o->no_user_check ? EG_CONFIG_NO_USERS :
-	    0, &errs);
+	cfg = eg_config_load(o->config, o->extra_flags |
+	    eg_config_flags_for("egressctl") |
+	    (o->no_user_check ? EG_CONFIG_NO_USERS : 0), &errs);
 	if (cfg != NULL)
 		return cfg;
 	if (o->json) {

@@ -27,8 +27,10 @@ static const struct ctl_cmd cmds[] = {
 	    "daemon reload" },
 	{ "doctor", cmd_doctor, "doctor         check the host and the jail, "
 	    "with a fix for each problem" },
-	{ "explain", cmd_explain, "explain HOST[:PORT]  what the jail does "
-	    "with it, and which rule says so" },
+	{ "explain", cmd_explain, "explain [--workload NAME | --from "
+	    "ADDRESS|uid:USER] HOST[:PORT]\n"
+	    "                 what the jail does with it, for which workload, "
+	    "and which rule says so" },
 	{ "learn", cmd_learn, "learn --records|--log FILE  the allowlist "
 	    "that admits what was denied or would have been" },
 	{ "ask", cmd_ask, "ask [--script FILE]  answer mode = ask's "
@@ -65,15 +67,30 @@ ctl_usage(void)
 
 /*
  * getopt stops at the first operand ('+'), so the options before the
- * subcommand and those after it are parsed by the same code.
+ * subcommand and those after it are parsed by the same code.  A
+ * subcommand's own options (extra, at most CTL_MAX_EXTRA_OPTS, values
+ * from 300 up) go to its callback, which returns false on bad usage.
  */
+#define CTL_MAX_EXTRA_OPTS 8
+
 int
-ctl_parse_common(struct ctl_opts *o, int argc, char **argv, const char *who)
+ctl_parse_opts(struct ctl_opts *o, int argc, char **argv, const char *who,
+    const struct option *extra, bool (*cb)(void *, int, const char *),
+    void *arg)
 {
+	struct option all[sizeof(longopts) / sizeof(longopts[0]) +
+	    CTL_MAX_EXTRA_OPTS];
+	size_t n = 0, k;
 	int ch;
 
+	for (k = 0; longopts[k].name != NULL; k++)
+		all[n++] = longopts[k];
+	for (k = 0; extra != NULL && extra[k].name != NULL &&
+	    k < CTL_MAX_EXTRA_OPTS; k++)
+		all[n++] = extra[k];
+	memset(&all[n], 0, sizeof(all[n]));
 	optind = 0;	/* glibc: 0 resets getopt's state fully */
-	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", all, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -91,6 +108,8 @@ ctl_parse_common(struct ctl_opts *o, int argc, char **argv, const char *who)
 			ctl_usage();
 			exit(EXIT_CTL_OK);
 		default:
+			if (ch >= 300 && cb != NULL && cb(arg, ch, optarg))
+				break;
 			fprintf(stderr, "egressctl%s%s: bad usage\n",
 			    who ? " " : "", who ? who : "");
 			ctl_usage();
@@ -101,9 +120,15 @@ ctl_parse_common(struct ctl_opts *o, int argc, char **argv, const char *who)
 }
 
 int
+ctl_parse_common(struct ctl_opts *o, int argc, char **argv, const char *who)
+{
+	return ctl_parse_opts(o, argc, argv, who, NULL, NULL, NULL);
+}
+
+int
 main(int argc, char **argv)
 {
-	struct ctl_opts o = { EG_DEFAULT_CONFIG, false, false };
+	struct ctl_opts o = { EG_DEFAULT_CONFIG, false, false, 0 };
 	const char *name;
 	size_t i;
 	int first;

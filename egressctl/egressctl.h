@@ -27,6 +27,7 @@ struct ctl_opts {
 	const char *config;	/* -c FILE, default EG_DEFAULT_CONFIG */
 	bool no_user_check;	/* --no-user-check: for tests only */
 	bool json;		/* --json: one JSON document on stdout */
+	unsigned extra_flags;	/* eg_config_load flags a subcommand adds */
 };
 
 struct ctl_cmd {
@@ -41,6 +42,14 @@ struct ctl_cmd {
  * -1 after printing a usage error.
  */
 int ctl_parse_common(struct ctl_opts *, int, char **, const char *);
+/*
+ * The same with a subcommand's own long options (struct option, val
+ * 300 and up, at most 8): cb(arg, val, optarg) takes each, false on bad
+ * usage.
+ */
+struct option;
+int ctl_parse_opts(struct ctl_opts *, int, char **, const char *,
+    const struct option *, bool (*)(void *, int, const char *), void *);
 void ctl_usage(void);
 
 int cmd_check(struct ctl_opts *, int, char **);

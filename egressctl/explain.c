@@ -4,13 +4,20 @@
  * (dohd's view), decided here by the same policy engine from the config,
  * with the rule (file:line) that matched.  Running daemons that answer
  * EXPLAIN_REQ add their own view.  Exit 0 when the connection would be
- * let through, 1 when denied.
+ * let through, 1 when denied (and for a source two workloads match, which
+ * the jail refuses whatever the policies say).
+ *
+ * The decision is one workload's (explain_wl.c): [policy]'s by default,
+ * --workload NAME's, or that of the workload --from SOURCE falls in.  The
+ * config is loaded with its [workload] sections even while the daemons'
+ * gate refuses them, so an operator can try a policy before enforcing it.
  *
  * The local view knows the config only: the host's own addresses, which
  * the daemons add to the deny list, are not among them (they matter only
  * for IP literals, which no rule allows anyway).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +25,9 @@
 
 #include "config.h"
 #include "egressctl.h"
+#include "explain_wl.h"
 #include "policy.h"
+#include "wlpolicy.h"
 
 #define QT_A	1
 #define QT_AAAA	28
@@ -84,9 +93,9 @@ rule_pattern(const struct eg_rule *r, char *buf, size_t len)
 	return buf;
 }
 
-/* The [jail] direct entry that covers host:port (port 0: any), or NULL. */
 static const struct eg_direct *
-find_direct(const struct eg_config *cfg, const char *host, uint16_t port)
+direct_in(const struct eg_direct *v, size_t n, const char *host,
+    uint16_t port)
 {
 	char norm[EG_NAME_MAX + 1];
 	struct eg_ip ip;
@@ -95,8 +104,8 @@ find_direct(const struct eg_config *cfg, const char *host, uint16_t port)
 
 	isip = eg_ip_parse(host, &ip, true);
 	isname = !isip && eg_name_normalise(host, norm, NULL);
-	for (i = 0; i < cfg->jail.ndirect; i++) {
-		const struct eg_direct *d = &cfg->jail.direct[i];
+	for (i = 0; i < n; i++) {
+		const struct eg_direct *d = &v[i];
 
 		if (port != 0 && d->ep.port != port)
 			continue;
@@ -106,6 +115,23 @@ find_direct(const struct eg_config *cfg, const char *host, uint16_t port)
 			return d;
 	}
 	return NULL;
+}
+
+/*
+ * The direct entry that covers host:port (port 0: any), or NULL: [jail]'s
+ * first, then workload wl's own (0: [policy], which has none).
+ */
+static const struct eg_direct *
+find_direct(const struct eg_config *cfg, size_t wl, const char *host,
+    uint16_t port)
+{
+	const struct eg_direct *d;
+
+	d = direct_in(cfg->jail.direct, cfg->jail.ndirect, host, port);
+	if (d == NULL && wl > 0 && wl <= cfg->nworkloads)
+		d = direct_in(cfg->workloads[wl - 1].direct,
+		    cfg->workloads[wl - 1].ndirect, host, port);
+	return d;
 }
 
 static const char *
@@ -140,8 +166,8 @@ why_text(const struct eg_decision *d)
 /* One view: text line or JSON object. */
 static void
 report(const struct ctl_opts *o, struct json *j, const struct eg_config *cfg,
-    const char *view, const char *what, const char *host, uint16_t port,
-    const struct eg_decision *d)
+    size_t wl, const char *view, const char *what, const char *host,
+    uint16_t port, const struct eg_decision *d)
 {
 	char where[600], pat[600], cidr[80];
 	const struct eg_direct *de = NULL;
@@ -154,7 +180,7 @@ report(const struct ctl_opts *o, struct json *j, const struct eg_config *cfg,
 		eg_rule_where(d->rule, where, sizeof(where));
 		rule_pattern(d->rule, pat, sizeof(pat));
 	} else if (d->reason == EG_R_DIRECT &&
-	    (de = find_direct(cfg, host, port)) != NULL &&
+	    (de = find_direct(cfg, wl, host, port)) != NULL &&
 	    de->at.file != NULL) {
 		snprintf(where, sizeof(where), "%s:%d", de->at.file,
 		    de->at.line);
@@ -236,40 +262,104 @@ ask_daemons(const struct ctl_opts *o, struct json *j,
 	free(buf);
 }
 
+struct explain_args {
+	const char *workload;
+	const char *from[3];
+	size_t nfrom;
+};
+
+static bool
+explain_opt(void *arg, int ch, const char *val)
+{
+	struct explain_args *a = arg;
+
+	if (ch == 300 && a->workload == NULL) {
+		a->workload = val;
+		return true;
+	}
+	if (ch == 301 && a->nfrom < 3) {
+		a->from[a->nfrom++] = val;
+		return true;
+	}
+	return false;
+}
+
+static int
+explain_usage(void)
+{
+	fprintf(stderr, "usage: egressctl explain [--workload NAME | --from "
+	    "ADDRESS|iface:IFNAME|uid:USER|cgroup:PATH] HOST[:PORT]\n");
+	return EXIT_CTL_USAGE;
+}
+
+/* The config with its [workload] sections, as explain sees it. */
+static struct eg_config *
+explain_config(const struct ctl_opts *o)
+{
+	struct ctl_opts lo = *o;
+
+	lo.extra_flags |= EG_CONFIG_WORKLOADS;
+	return ctl_load_config(&lo, "explain");
+}
+
+/*
+ * Long: the views of one decision in text and JSON, and the workload
+ * that was chosen; the parts are report(), ctl_wl_report() and
+ * ask_daemons().
+ */
 int
 cmd_explain(struct ctl_opts *o, int argc, char **argv)
 {
 	static const uint16_t qtypes[] = { QT_A, QT_AAAA };
+	static const struct option wlopts[] = {
+		{ "workload", required_argument, NULL, 300 },
+		{ "from", required_argument, NULL, 301 },
+		{ NULL, 0, NULL, 0 },
+	};
 	char host[EG_NAME_MAX * 2 + 2], what[EG_NAME_MAX * 2 + 16];
 	char err[EG_ERR_MAX];
+	struct explain_args a;
 	struct eg_decision tcp, dns;
-	struct eg_policy *pol;
+	const struct eg_policy *pol;
+	struct eg_wlpol *wp;
 	struct eg_config *cfg;
+	enum eg_policy_mode mode;
+	struct ctl_wl wl;
 	struct json j;
 	const struct eg_direct *de;
 	uint16_t port;
-	bool literal;
+	bool literal, conflict;
 	size_t i;
 	int first;
 
-	if ((first = ctl_parse_common(o, argc, argv, "explain")) < 0)
-		return EXIT_CTL_USAGE;
-	if (argc - first != 1) {
-		fprintf(stderr, "usage: egressctl explain HOST[:PORT]\n");
-		return EXIT_CTL_USAGE;
-	}
+	memset(&a, 0, sizeof(a));
+	if ((first = ctl_parse_opts(o, argc, argv, "explain", wlopts,
+	    explain_opt, &a)) < 0)
+		return explain_usage();
+	if (argc - first != 1)
+		return explain_usage();
 	if (!split_target(argv[first], host, sizeof(host), &port)) {
 		fprintf(stderr, "egressctl explain: \"%.64s\": want HOST, "
 		    "HOST:PORT or [IPV6]:PORT, port 1-65535\n", argv[first]);
 		return EXIT_CTL_USAGE;
 	}
-	if ((cfg = ctl_load_config(o, "explain")) == NULL)
+	if ((cfg = explain_config(o)) == NULL)
 		return EXIT_CTL_CONFIG;
-	if ((pol = eg_policy_new(cfg, NULL, 0, err)) == NULL) {
+	if ((wp = eg_wlpol_new(cfg, NULL, 0, err)) == NULL) {
 		fprintf(stderr, "egressctl explain: %s\n", err);
 		eg_config_free(cfg);
 		return EXIT_CTL_CONFIG;
 	}
+	if (ctl_wl_select(cfg, wp, a.workload, a.from, a.nfrom, &wl,
+	    err) != 0) {
+		fprintf(stderr, "egressctl explain: %s\n", err);
+		eg_wlpol_free(wp);
+		eg_config_free(cfg);
+		return EXIT_CTL_USAGE;
+	}
+	conflict = wl.found == EG_WL_CONFLICT;
+	pol = eg_wlpol_get(wp, wl.idx);
+	mode = eg_policy_mode(pol);
 	literal = eg_is_ip_literal(host);
 	tcp = eg_policy_check_host(pol, host, port);
 	if (o->json) {
@@ -278,26 +368,30 @@ cmd_explain(struct ctl_opts *o, int argc, char **argv)
 		json_str(&j, "command", "explain");
 		json_str(&j, "host", host);
 		json_int(&j, "port", port);
-		json_str(&j, "mode", eg_mode_str(cfg->policy.mode));
-		json_bool(&j, "allowed", tcp.verdict == EG_ALLOW);
+		ctl_wl_report(&wl, wp, o, &j);
+		json_str(&j, "mode", eg_mode_str(mode));
+		json_bool(&j, "allowed", tcp.verdict == EG_ALLOW && !conflict);
 		json_arr_begin(&j, "views");
+	} else {
+		ctl_wl_report(&wl, wp, o, &j);
 	}
 	snprintf(what, sizeof(what), "%s%s%s:%u", strchr(host, ':') ? "[" : "",
 	    host, strchr(host, ':') ? "]" : "", port);
-	report(o, &j, cfg, "connectd", what, host, port, &tcp);
+	report(o, &j, cfg, wl.idx, "connectd", what, host, port, &tcp);
 	if (!literal) {
 		for (i = 0; i < sizeof(qtypes) / sizeof(qtypes[0]); i++) {
 			dns = eg_policy_check_dns(pol, host, qtypes[i]);
 			snprintf(what, sizeof(what), "%s %s", host,
 			    qtypes[i] == QT_A ? "A" : "AAAA");
-			report(o, &j, cfg, "dohd", what, host, 0, &dns);
+			report(o, &j, cfg, wl.idx, "dohd", what, host, 0, &dns);
 		}
 	}
-	de = find_direct(cfg, host, port);
+	de = find_direct(cfg, wl.idx, host, port);
 	if (o->json) {
 		json_arr_end(&j);
 		json_bool(&j, "direct", tcp.direct || de != NULL);
-		ask_daemons(o, &j, cfg, host, port);
+		if (wl.idx == 0)
+			ask_daemons(o, &j, cfg, host, port);
 		json_obj_end(&j);
 		json_finish(&j);
 	} else {
@@ -308,13 +402,17 @@ cmd_explain(struct ctl_opts *o, int argc, char **argv)
 			printf("direct endpoint: yes, bypasses the chain\n");
 		else
 			printf("direct endpoint: no\n");
-		if (eg_mode_reports(cfg->policy.mode))
+		if (eg_mode_reports(mode))
 			printf("mode: %s (denials are logged, not "
-			    "enforced)\n", eg_mode_str(cfg->policy.mode));
-		ask_daemons(o, &j, cfg, host, port);
+			    "enforced)\n", eg_mode_str(mode));
+		if (conflict)
+			printf("refused: the source matches two workloads\n");
+		/* the daemons' EXPLAIN_REQ speaks for [policy] only */
+		if (wl.idx == 0)
+			ask_daemons(o, &j, cfg, host, port);
 	}
-	eg_policy_free(pol);
+	eg_wlpol_free(wp);
 	eg_config_free(cfg);
-	return ctl_flush("explain", tcp.verdict == EG_ALLOW ? EXIT_CTL_OK :
-	    EXIT_CTL_FAIL);
+	return ctl_flush("explain", tcp.verdict == EG_ALLOW && !conflict ?
+	    EXIT_CTL_OK : EXIT_CTL_FAIL);
 }

@@ -321,8 +321,12 @@ eg_wl_match_source(const struct eg_wl_match *m,
 		return src->bridge && src->has_addr &&
 		    eg_cidr_contains(&m->cidr, &src->addr);
 	case EG_WL_UID:
-		return !src->bridge && src->has_uid && m->has_uid &&
-		    m->uid == src->uid;
+		if (src->bridge)
+			return false;
+		/* a name stands for one uid: equal names, equal users */
+		if (src->user != NULL && strcmp(src->user, m->text) == 0)
+			return true;
+		return src->has_uid && m->has_uid && m->uid == src->uid;
 	case EG_WL_CGROUP:
 		return !src->bridge && src->cgroup != NULL &&
 		    cgroup_within(m->text, src->cgroup);

@@ -72,6 +72,12 @@ struct eg_wl_source {
 	struct eg_ip addr;		/* its source address */
 	bool has_uid;
 	uid_t uid;			/* local socket's owner */
+	/*
+	 * Its owner's name, when only that is known (egressctl explain
+	 * --from uid:USER with a config loaded without user lookups):
+	 * matches a uid: match of that name.  The daemons leave it NULL.
+	 */
+	const char *user;
 	const char *cgroup;		/* local socket's cgroup v2 path */
 };
 
