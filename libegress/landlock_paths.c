@@ -1,7 +1,8 @@
 /*
  * landlock_paths.c - the paths a daemon may still read under Landlock
- * (eg_sandbox_landlock_ro): what every role reads again on a reload, and
- * each role's own files (CA bundle, hosts and zone files).
+ * (eg_sandbox_landlock_ro): what every role reads again on a reload (the
+ * config, [policy]'s and every workload's allow files), and each role's
+ * own files (CA bundle, hosts and zone files).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -149,6 +150,21 @@ ll_add_globs(char **out, size_t n, size_t *k, const char *config_path)
 	return r;
 }
 
+/* The directories of the files a policy's rules came from. */
+static int
+ll_add_rule_files(char **out, size_t n, size_t *k, const struct eg_config *cfg,
+    const struct eg_policy_conf *pc)
+{
+	for (size_t i = 0; i < pc->nrules; i++) {
+		const char *f = pc->rules[i].at.file;
+
+		if (f != NULL && (cfg->path == NULL || strcmp(f, cfg->path) != 0) &&
+		    ll_add_dir_of(out, n, k, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* What every list holds: the main file's directory (reload reads it
  * again, maybe a new inode), the allow_file directories, and what glibc
  * reads for the user and group lookups a reload makes. */
@@ -163,14 +179,14 @@ ll_add_common(char **out, size_t n, size_t *k, const struct eg_config *cfg,
 	if (ll_add_dir_of(out, n, k, config_path) < 0 ||
 	    ll_add_globs(out, n, k, config_path) < 0)
 		return -1;
-	/* Files the rules came from, in case a glob escaped the scan. */
-	for (size_t i = 0; i < cfg->policy.nrules; i++) {
-		const char *f = cfg->policy.rules[i].at.file;
-
-		if (f != NULL && (cfg->path == NULL || strcmp(f, cfg->path) != 0) &&
-		    ll_add_dir_of(out, n, k, f) < 0)
+	/* Files the rules came from, in case a glob escaped the scan:
+	 * [policy]'s and every workload's, each reloaded alike. */
+	if (ll_add_rule_files(out, n, k, cfg, &cfg->policy) < 0)
+		return -1;
+	for (size_t w = 0; w < cfg->nworkloads; w++)
+		if (ll_add_rule_files(out, n, k, cfg,
+		    &cfg->workloads[w].policy) < 0)
 			return -1;
-	}
 	for (size_t i = 0; nss[i] != NULL; i++)
 		if (ll_add(out, n, k, nss[i]) < 0)
 			return -1;

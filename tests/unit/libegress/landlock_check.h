@@ -208,6 +208,81 @@ test_landlock_enforced(void **state)
 		fail_msg("child failed check %d", WEXITSTATUS(st));
 }
 
+/*
+ * A workload's allow files are read again on a reload like [policy]'s:
+ * their directory is listed (by the allow_file line and by the files its
+ * rules came from) and stays readable under Landlock, while a directory
+ * no section names does not.
+ */
+static void
+test_landlock_workload_allow_files(void **state)
+{
+	struct eg_config_errors errs = { NULL, 0 };
+	struct eg_config *cfg;
+	char conf[128], wldir[64], p[160], text[1024], *paths[LL_MAX];
+	pid_t pid;
+	int n, st;
+
+	(void)state;
+	strcpy(wldir, "/tmp/ejll-wl.XXXXXX");
+	assert_non_null(mkdtemp(wldir));
+	chmod(wldir, 0755);
+	snprintf(p, sizeof(p), "%s/ci.allow", wldir);
+	put(p, "ci.test\n");
+	snprintf(text, sizeof(text),
+	    "[jail]\ninterface = br-*\n[chain]\nhop = http://10.0.0.1:3128\n"
+	    "[dohd]\nupstream = https://doh.test/dns-query 10.0.0.2\n"
+	    "ca_file = %s/hosts\n"
+	    "[policy]\nallow = smoke.test\n"
+	    "[workload ci]\nmatch = iface:br-ci\nallow_file = %s/*.allow\n",
+	    dir, wldir);
+	snprintf(p, sizeof(p), "%s/hosts", dir);
+	put(p, "10.0.0.9 local.test\n");
+	snprintf(conf, sizeof(conf), "%s/ej.conf", dir);
+	put(conf, text);
+	cfg = eg_config_load(conf, EG_CONFIG_NO_USERS | EG_CONFIG_WORKLOADS,
+	    &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "config: %s\n", errs.msgs[i]);
+	eg_config_errors_free(&errs);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->workloads[0].policy.nrules, 1);
+	n = LL_PATHS(cfg, conf, paths, LL_MAX);
+	assert_true(n >= 2);
+	assert_true(listed(paths, wldir));
+	assert_false(listed(paths, outside));
+	snprintf(p, sizeof(p), "%s/other.allow", outside);
+	put(p, "other.test\n");
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		int r = eg_sandbox_landlock_ro((const char *const *)paths, err,
+		    sizeof(err));
+
+		if (r == 0)
+			_exit(77);
+		if (r < 0)
+			_exit(12);
+		snprintf(p, sizeof(p), "%s/ci.allow", wldir);
+		if (readable(p) != 0)
+			_exit(40);
+		snprintf(p, sizeof(p), "%s/other.allow", outside);
+		_exit(readable(p) == -EACCES ? 0 : 41);
+	}
+	LL_FREE(paths);
+	eg_config_free(cfg);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	snprintf(text, sizeof(text), "rm -rf '%s'", wldir);
+	assert_int_equal(system(text), 0);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		skip();
+	if (WEXITSTATUS(st) != 0)
+		fail_msg("child failed check %d", WEXITSTATUS(st));
+}
+
 static int
 setup(void **state)
 {

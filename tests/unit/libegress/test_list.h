@@ -227,6 +227,7 @@
 /* landlock_check.h */
 #define LANDLOCK_TESTS(T) \
 	T(test_landlock_paths, setup, teardown) \
-	T(test_landlock_enforced, setup, teardown)
+	T(test_landlock_enforced, setup, teardown) \
+	T(test_landlock_workload_allow_files, setup, teardown)
 
 #endif
