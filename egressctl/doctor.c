@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "egressctl.h"
 #include "helpers.h"
+#include "wlstatus.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -477,6 +478,53 @@ check_bridge_ports(struct doctor *d, const struct eg_config *cfg)
 	ctl_status_free(&st);
 }
 
+/*
+ * Each workload's listeners as netjaild has them registered: a kind with
+ * none has its traffic dropped (fail closed, but the workload is cut off),
+ * which means connectd or dohd is down, refused the workload or could not
+ * register it.
+ */
+static void
+check_workloads(struct doctor *d, const struct eg_config *cfg)
+{
+	static const char fix[] = "(re)start connectd and dohd and see their "
+	    "logs (event=wl_listen); egressctl status shows the "
+	    "registrations";
+	struct ctl_status st;
+	char reg[1024], miss[64], du[32];
+	size_t i;
+
+	ctl_query_status(cfg, "netjaild", &st);
+	for (i = 0; st.answered && i < cfg->nworkloads; i++) {
+		const char *name = cfg->workloads[i].name;
+
+		if (!ctl_wl_listed(st.text, name)) {
+			say(d, DR_WARN, "workloads", "egressctl reload",
+			    "workload %s: netjaild does not report it: it runs "
+			    "another config", name);
+			continue;
+		}
+		if (!ctl_wl_field(st.text, name, "reg", reg, sizeof(reg)))
+			snprintf(reg, sizeof(reg), "none");
+		if (!ctl_wl_field(st.text, name, "drop_unregistered_packets",
+		    du, sizeof(du)))
+			snprintf(du, sizeof(du), "?");
+		ctl_wl_missing(reg, cfg->has_dohd, miss, sizeof(miss));
+		if (strcmp(reg, "none") == 0)
+			say(d, DR_WARN, "workloads", fix, "workload %s has no "
+			    "listener registered in netjaild: all its traffic "
+			    "is dropped (%s packets so far)", name, du);
+		else if (miss[0] != '\0')
+			say(d, DR_WARN, "workloads", fix, "workload %s: no %s "
+			    "listener registered in netjaild: that traffic is "
+			    "dropped (%s packets so far)", name, miss, du);
+		else
+			say(d, DR_OK, "workloads", NULL, "workload %s: every "
+			    "listener registered (%s)", name, reg);
+	}
+	ctl_status_free(&st);
+}
+
 /* Is addr:port free for a listener (the owning daemon being down)? */
 static void
 check_port(struct doctor *d, const char *owner, const char *addr, int type)
@@ -600,7 +648,8 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 		json_arr_begin(&d.j, "findings");
 	}
 	/* users are checked below, one finding each, not as config errors */
-	cfg = eg_config_load(o->config, EG_CONFIG_NO_USERS, &errs);
+	cfg = eg_config_load(o->config, EG_CONFIG_NO_USERS |
+	    eg_config_flags_for("egressctl"), &errs);
 	if (cfg == NULL) {
 		for (i = 0; i < errs.n; i++)
 			say(&d, DR_PROBLEM, "config", "egressctl check; then fix "
@@ -623,6 +672,8 @@ cmd_doctor(struct ctl_opts *o, int argc, char **argv)
 		if (up[0]) {
 			check_routing(&d, cfg);
 			check_bridge_ports(&d, cfg);
+			if (cfg->nworkloads > 0)
+				check_workloads(&d, cfg);
 		}
 		if (!up[1]) {
 			for (i = 0; i < cfg->connectd.nproxy_listen; i++)

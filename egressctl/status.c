@@ -2,6 +2,8 @@
  * status.c - `egressctl status`: ask each daemon for STATUS_REQ and say
  * whether it is ready, why not, and what it reports (key=value lines).
  * A daemon that does not answer is down; anything but all ready exits 1.
+ * With [workload] sections, a block per workload says which listeners
+ * netjaild has registered for it (wlstatus.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 
 #include "config.h"
 #include "egressctl.h"
+#include "wlstatus.h"
 
 const char *
 ctl_state_name(enum ctl_state s)
@@ -152,6 +155,7 @@ int
 cmd_status(struct ctl_opts *o, int argc, char **argv)
 {
 	struct ctl_status st[CTL_NDAEMONS];
+	struct ctl_opts lo;
 	struct eg_config *cfg;
 	struct json j;
 	bool all = true;
@@ -165,7 +169,11 @@ cmd_status(struct ctl_opts *o, int argc, char **argv)
 		    argv[first]);
 		return EXIT_CTL_USAGE;
 	}
-	if ((cfg = ctl_load_config(o, "status")) == NULL)
+	/* the config names the sockets only: its workloads are read even
+	 * while the daemons' gate refuses them (they then show as down) */
+	lo = *o;
+	lo.extra_flags |= EG_CONFIG_WORKLOADS;
+	if ((cfg = ctl_load_config(&lo, "status")) == NULL)
 		return EXIT_CTL_CONFIG;
 	for (i = 0; i < CTL_NDAEMONS; i++) {
 		ctl_query_status(cfg, ctl_daemons[i], &st[i]);
@@ -181,11 +189,17 @@ cmd_status(struct ctl_opts *o, int argc, char **argv)
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			print_json(&j, &st[i]);
 		json_arr_end(&j);
+		if (cfg->nworkloads > 0)
+			ctl_wl_status(cfg, st[0].answered ? st[0].text : NULL,
+			    o, &j);
 		json_obj_end(&j);
 		json_finish(&j);
 	} else {
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			print_text(&st[i]);
+		if (cfg->nworkloads > 0)
+			ctl_wl_status(cfg, st[0].answered ? st[0].text : NULL,
+			    o, &j);
 		printf("jail: %s\n", all ? "ready" : "NOT READY");
 	}
 	for (i = 0; i < CTL_NDAEMONS; i++)

@@ -6,6 +6,8 @@
  * the caller goes on.  The child serves until SIGTERM, or 60 s at most.
  *
  * The status text carries quotes and backslashes: --json must escape them.
+ * DIR/NAME.extra, when it exists, is appended to NAME's status text (the
+ * workload lines of netjaild, for the workload status tests).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #define MAXD 3
 
 struct fake {
+	char dir[256];
 	char name[32];
 	int mode;		/* 0 ready, 1 notready, 2 refuse */
 	int lfd;
@@ -35,7 +38,9 @@ answer(const struct fake *f, int fd)
 	struct eg_msg_result res;
 	struct eg_msg_error e = { EPERM };
 	struct iovec iov[2];
-	char text[512];
+	char text[4096], path[sizeof(f->dir) + sizeof(f->name) + 16];
+	FILE *fp;
+	size_t k;
 	int n;
 
 	while (eg_ipc_recv(fd, buf, sizeof(buf), &m) == 1) {
@@ -49,6 +54,15 @@ answer(const struct fake *f, int fd)
 			    "drop_other_packets=42\nnote=say \"hi\" \\ <%s>\n"
 			    "reason=%s\n", f->name, f->mode == 1 ?
 			    "hop 1 \"proxy-a\" failed" : "-");
+			snprintf(path, sizeof(path), "%.255s/%.31s.extra", f->dir,
+			    f->name);
+			if (n > 0 && (size_t)n < sizeof(text) &&
+			    (fp = fopen(path, "r")) != NULL) {
+				k = fread(text + n, 1, sizeof(text) - 1 -
+				    (size_t)n, fp);
+				n += (int)k;
+				fclose(fp);
+			}
 			memset(&st, 0, sizeof(st));
 			st.ready = f->mode == 0;
 			st.generation = 7;
@@ -95,6 +109,7 @@ main(int argc, char **argv)
 		if ((colon = strchr(argv[i], ':')) == NULL ||
 		    (size_t)(colon - argv[i]) >= sizeof(f[nf].name))
 			return 2;
+		snprintf(f[nf].dir, sizeof(f[nf].dir), "%s", argv[1]);
 		memcpy(f[nf].name, argv[i], (size_t)(colon - argv[i]));
 		f[nf].name[colon - argv[i]] = '\0';
 		f[nf].mode = strcmp(colon + 1, "ready") == 0 ? 0 :
