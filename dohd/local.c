@@ -3,6 +3,7 @@
  * file, both read with ldns.  Local data never leaves the host, so it is
  * answered before the allowlist and the upstreams (dohd.8 says so).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,25 +63,111 @@ take_all(struct dlocal *l, ldns_rr_list *list)
 	return true;
 }
 
-/* A hosts file (path names it in errors) into l. */
+/*
+ * A hosts file (path names it in errors) into l.  Read line by line here,
+ * not with ldns_get_rr_list_hosts_frm_fp: that one skips a line it cannot
+ * read without a word, and cuts a line longer than its buffer so the rest
+ * of it swallows the next line (ldns 1.8.3).  A hosts file is the
+ * operator's data: a line that does not parse is a mistake to report with
+ * its line number, and the file is refused as a config error is.  Each
+ * record is still made by ldns, from the text its own reader makes
+ * ("NAME IN A ADDR"), so the records are what they were.
+ */
+#define DLOCAL_HOSTS_LINE_MAX 4096
+
+static int
+hosts_line(struct dlocal *l, char *line, const char *path, int lnum,
+    char *err, size_t errlen)
+{
+	char *save = NULL, *addr, *name, rrtext[DLOCAL_HOSTS_LINE_MAX + 32];
+	unsigned char bin[sizeof(struct in6_addr)];
+	const char *type;
+	ldns_rr *rr;
+	int n = 0;
+
+	line[strcspn(line, "#")] = '\0';
+	if ((addr = strtok_r(line, " \t\r\n", &save)) == NULL)
+		return 0;			/* blank or comment */
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		type = "A";
+	else if (inet_pton(AF_INET6, addr, bin) == 1)
+		type = "AAAA";
+	else {
+		snprintf(err, errlen, "%s:%d: \"%.64s\" is not an IPv4 or "
+		    "IPv6 address", path, lnum, addr);
+		return -1;
+	}
+	while ((name = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+		rr = NULL;
+		snprintf(rrtext, sizeof(rrtext), "%s IN %s %s", name, type,
+		    addr);
+		if (ldns_rr_new_frm_str(&rr, rrtext, 0, NULL, NULL) !=
+		    LDNS_STATUS_OK || ldns_rr_owner(rr) == NULL ||
+		    ldns_rr_rd_count(rr) == 0) {
+			ldns_rr_free(rr);
+			snprintf(err, errlen, "%s:%d: \"%.64s\" is not a host "
+			    "name", path, lnum, name);
+			return -1;
+		}
+		if (!take(l, rr)) {
+			ldns_rr_free(rr);
+			snprintf(err, errlen, "%s: too many records", path);
+			return -1;
+		}
+		n++;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "%s:%d: address %s names no host", path,
+		    lnum, addr);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One line of fp into buf (no newline, NUL-terminated): 1 read, 0 at the
+ * end, -1 with err set for a line over DLOCAL_HOSTS_LINE_MAX bytes or
+ * with a NUL byte (which would silently end the line's text early).
+ */
+static int
+hosts_getline(FILE *fp, char *buf, const char *path, int lnum, char *err,
+    size_t errlen)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (c == '\0') {
+			snprintf(err, errlen, "%s:%d: NUL byte", path, lnum);
+			return -1;
+		}
+		if (len == DLOCAL_HOSTS_LINE_MAX) {
+			snprintf(err, errlen, "%s:%d: line longer than %d "
+			    "bytes", path, lnum, DLOCAL_HOSTS_LINE_MAX);
+			return -1;
+		}
+		buf[len++] = (char)c;
+	}
+	buf[len] = '\0';
+	if (c == EOF && ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return c == EOF && len == 0 ? 0 : 1;
+}
+
 static int
 read_hosts(struct dlocal *l, FILE *fp, const char *path, char *err,
     size_t errlen)
 {
-	ldns_rr_list *h;
-	bool ok;
+	char line[DLOCAL_HOSTS_LINE_MAX + 1];
+	int lnum, r;
 
-	if ((h = ldns_get_rr_list_hosts_frm_fp(fp)) == NULL) {
-		snprintf(err, errlen, "%s: cannot parse", path);
-		return -1;
-	}
-	ok = take_all(l, h);
-	ldns_rr_list_deep_free(h);
-	if (!ok) {
-		snprintf(err, errlen, "%s: too many records", path);
-		return -1;
-	}
-	return 0;
+	for (lnum = 1; (r = hosts_getline(fp, line, path, lnum, err,
+	    errlen)) > 0; lnum++)
+		if (hosts_line(l, line, path, lnum, err, errlen) < 0)
+			return -1;
+	return r;
 }
 
 /*

@@ -55,7 +55,8 @@
 	T(test_local_search, setup, teardown) \
 	T(test_local_bad_file, NULL, NULL) \
 	T(test_local_bad_zone_refused, NULL, NULL) \
-	T(test_local_bad_hosts_lines_give_nothing, NULL, NULL)
+	T(test_local_bad_hosts_line_refused, NULL, NULL) \
+	T(test_local_hosts_layout, NULL, NULL)
 
 /* test_own.c */
 #define OWN_TESTS(T) \

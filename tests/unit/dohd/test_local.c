@@ -208,11 +208,66 @@ test_local_bad_zone_refused(void **st)
 }
 
 /*
- * ldns skips a hosts line it cannot read; what matters is that such a line
- * never becomes a record: only the one well-formed line is data.
+ * A hosts line that does not parse stops the load with file and line
+ * (ldns's own reader skipped such a line without a word, and a line over
+ * its buffer swallowed the next one).
  */
 static void
-test_local_bad_hosts_lines_give_nothing(void **st)
+test_local_bad_hosts_line_refused(void **st)
+{
+	static const struct {
+		const char *text;
+		size_t len;		/* 0: strlen(text) */
+		int line;
+		const char *what;
+	} bad[] = {
+		{ "not-an-address bad1.example\n", 0, 1, "not an IPv4" },
+		{ "# c\n10.0.0.1 ok.example\n10.0.0.300 bad2.example\n", 0, 3,
+		    "not an IPv4" },
+		{ "10.0.0.1\n", 0, 1, "names no host" },
+		{ "10.0.0.1 # only a comment\n", 0, 1, "names no host" },
+		{ "\x01\x02\xff\n", 0, 1, "not an IPv4" },
+		{ "fd00::zz bad3.example\n", 0, 1, "not an IPv4" },
+		{ "fe80::1%eth0 ll.example\n", 0, 1, "not an IPv4" },
+		{ "10.0.0.2 ok.example\n10.0.0.3 a..b.example\n", 0, 2,
+		    "not a host name" },
+		{ NULL, 0, 1, "longer than" },	/* made below */
+		{ "10.0.0.2 ok.example\n10.0.0.2 ok\0.example\n", 40, 2,
+		    "NUL byte" },
+	};
+	char path[64], err[256], want[96], longline[6000];
+	FILE *fp;
+	int fd;
+
+	(void)st;
+	/* 5,000 bytes, then a good line the old reader took as the tail */
+	memset(longline, 'a', sizeof(longline));
+	memcpy(longline, "10.0.0.2 ", 9);
+	snprintf(longline + 5000, sizeof(longline) - 5000,
+	    "\n10.0.0.2 ok.example\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *text = bad[i].text ? bad[i].text : longline;
+		size_t len = bad[i].len ? bad[i].len : strlen(text);
+
+		snprintf(path, sizeof(path), "/tmp/dn-bad.XXXXXX");
+		assert_true((fd = mkstemp(path)) >= 0);
+		assert_non_null(fp = fdopen(fd, "w"));
+		assert_int_equal(fwrite(text, 1, len, fp), len);
+		fclose(fp);
+		err[0] = '\0';
+		assert_null(dlocal_load(path, NULL, err, sizeof(err)));
+		unlink(path);
+		snprintf(want, sizeof(want), "%s:%d: ", path, bad[i].line);
+		if (strncmp(err, want, strlen(want)) != 0 ||
+		    strstr(err, bad[i].what) == NULL)
+			fail_msg("case %zu: \"%s\", want \"%s...%s\"", i, err,
+			    want, bad[i].what);
+	}
+}
+
+/* Comments, blank lines, tabs, CRLF, aliases and a last line without \n. */
+static void
+test_local_hosts_layout(void **st)
 {
 	struct dlocal *l;
 	char path[64], err[256];
@@ -220,22 +275,23 @@ test_local_bad_hosts_lines_give_nothing(void **st)
 	size_t len;
 
 	(void)st;
-	write_tmp(path, sizeof(path), "not-an-address bad1.example\n"
-	    "10.0.0.300 bad2.example\n10.0.0.1\n\x01\x02\xff\n"
-	    "fd00::zz bad3.example\n10.0.0.2 ok.example\n");
+	write_tmp(path, sizeof(path), "  # comment\n\n"
+	    "10.0.0.2\tok.example\talias.example # c\r\n::1 v6.example");
 	l = dlocal_load(path, NULL, err, sizeof(err));
 	unlink(path);
-	assert_non_null(l);
-	assert_int_equal(dlocal_count(l), 1);
-	assert_int_equal(dlocal_answer(l, (const uint8_t *)"\002ok\007example",
-	    12, (const uint8_t *)"\002ok\007example", 12, DNS_T_A, 60, &w,
+	if (l == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(dlocal_count(l), 3);
+	assert_int_equal(dlocal_answer(l,
+	    (const uint8_t *)"\005alias\007example", 15,
+	    (const uint8_t *)"\005alias\007example", 15, DNS_T_A, 60, &w,
 	    &len), 1);
 	free(w);
 	assert_int_equal(dlocal_answer(l,
-	    (const uint8_t *)"\004bad2\007example", 14,
-	    (const uint8_t *)"\004bad2\007example", 14, DNS_T_A, 60, &w,
-	    &len), 0);
-	assert_null(w);
+	    (const uint8_t *)"\002v6\007example", 12,
+	    (const uint8_t *)"\002v6\007example", 12, DNS_T_AAAA, 60, &w,
+	    &len), 1);
+	free(w);
 	dlocal_free(l);
 }
 
