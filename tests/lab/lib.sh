@@ -852,6 +852,17 @@ lab__user() {
 # egress-connect and egress-dns (members of group egressjail), ejagent (a
 # jailed local user), ejother (never jailed).
 lab_users() {
+	# lab tests run two at a time (meson's is_parallel): useradd and
+	# usermod lock /etc/passwd and /etc/group and fail, not wait, when
+	# another holds the lock, so one test creates users at a time
+	exec {LAB__USERS_LOCK}>/run/lock/egressjail-lab-users.lock
+	flock "$LAB__USERS_LOCK"
+	lab__users_locked
+	flock -u "$LAB__USERS_LOCK"
+	exec {LAB__USERS_LOCK}>&-
+}
+
+lab__users_locked() {
 	lab__group egressjail
 	if ! getent passwd egressjail >/dev/null; then
 		useradd --system --no-create-home --shell /usr/sbin/nologin \

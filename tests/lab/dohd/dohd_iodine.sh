@@ -57,7 +57,11 @@ tunnel() {	# tunnel NAMESERVER: succeeds when the tunnel comes up
 }
 
 lab_expect "control: iodine tunnel comes up over plain DNS to the resolver" tunnel "$LAB_DOH"
-lab_exec w1 pkill -x iodine 2>/dev/null || true
+# only this lab's iodine: pkill would reach every PID namespace peer,
+# another lab test's included
+for pid in $(ip netns pids "$LAB_NS_W1"); do
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" != iodine ] || kill "$pid" 2>/dev/null || true
+done
 lab_exec w1 ip link del dns0 2>/dev/null || true
 lab_expect_fail "iodine tunnel does not come up through dohd" tunnel "$LAB_BR4"
 lab_expect_match "dohd refused the tunnel's queries" 'name="[^"]+\.tun\.example" .*decision=deny' \
