@@ -29,6 +29,8 @@ _Static_assert(sizeof(struct eg_set_elem) == 24, "wire set element");
 _Static_assert(sizeof(struct eg_msg_status) == 12, "wire status");
 _Static_assert(sizeof(struct eg_msg_resolve_rep) == 12, "wire resolve rep");
 _Static_assert(sizeof(struct eg_msg_wl_listen) == 8, "wire wl listen");
+_Static_assert(sizeof(struct eg_msg_ask_req) == 24, "wire ask req");
+_Static_assert(sizeof(struct eg_msg_ask_rep) == 4, "wire ask rep");
 _Static_assert(EG_IPC_WL_NAME_MAX == EG_WL_NAME_MAX, "workload name");
 
 /* ---- names ------------------------------------------------------------ */
@@ -51,6 +53,8 @@ eg_msg_name(uint16_t type)
 		[EG_MSG_EXPLAIN_REP] = "explain_rep",
 		[EG_MSG_WL_LISTEN] = "wl_listen",
 		[EG_MSG_WL_ACK] = "wl_ack",
+		[EG_MSG_ASK_REQ] = "ask_req",
+		[EG_MSG_ASK_REP] = "ask_rep",
 	};
 
 	if (type >= EG_MSG__MAX)
@@ -78,6 +82,8 @@ eg_ipc_reply_ok(uint16_t req, uint16_t rep)
 		return rep == EG_MSG_EXPLAIN_REP;
 	case EG_MSG_WL_LISTEN:
 		return rep == EG_MSG_WL_ACK;
+	case EG_MSG_ASK_REQ:
+		return rep == EG_MSG_ASK_REP;
 	default:
 		return false;
 	}
@@ -93,6 +99,7 @@ eg_ipc_expects_reply(uint16_t req)
 	case EG_MSG_RESOLVE_REQ:
 	case EG_MSG_EXPLAIN_REQ:
 	case EG_MSG_WL_LISTEN:
+	case EG_MSG_ASK_REQ:
 		return true;
 	default:
 		return false;
@@ -338,6 +345,86 @@ decode_wl_listen(const uint8_t *p, size_t n)
 	return wl_name_copy(p + sizeof(w), w.namelen, name);
 }
 
+/* An ask's workload: [policy]'s "default" or a configured workload. */
+static bool
+ask_wl_copy(const uint8_t *p, size_t n, char out[EG_IPC_WL_NAME_MAX + 1])
+{
+	if (n == sizeof(EG_WL_DEFAULT) - 1 &&
+	    memcmp(p, EG_WL_DEFAULT, n) == 0) {
+		memcpy(out, EG_WL_DEFAULT, sizeof(EG_WL_DEFAULT));
+		return true;
+	}
+	return wl_name_copy(p, n, out);
+}
+
+/*
+ * One encoding per meaning: the name already normalised (the decider
+ * sees what the policy was asked about), pad zero, an IPv4 address's tail
+ * zero.
+ */
+static bool
+ask_req_copy(const uint8_t *p, size_t n, char name[EG_NAME_MAX + 1],
+    char wl[EG_IPC_WL_NAME_MAX + 1])
+{
+	struct eg_msg_ask_req r;
+
+	if (n < sizeof(r))
+		return false;
+	memcpy(&r, p, sizeof(r));
+	if (r.qtype == 0 || !all_zero(r.pad, sizeof(r.pad)) ||
+	    !addr_ok(r.family, r.addr))
+		return false;
+	if (r.namelen < 1 || r.wllen < 1 ||
+	    (size_t)r.namelen + r.wllen != n - sizeof(r))
+		return false;
+	if (!name_copy(p + sizeof(r), r.namelen, name) ||
+	    strlen(name) != r.namelen ||
+	    memcmp(name, p + sizeof(r), r.namelen) != 0 ||
+	    eg_is_ip_literal(name))
+		return false;
+	return ask_wl_copy(p + sizeof(r) + r.namelen, r.wllen, wl);
+}
+
+static bool
+decode_ask_req(const uint8_t *p, size_t n)
+{
+	char name[EG_NAME_MAX + 1], wl[EG_IPC_WL_NAME_MAX + 1];
+
+	return ask_req_copy(p, n, name, wl);
+}
+
+/* A reason as the access log spells it: "ask-once", "ask-timeout". */
+static bool
+ask_rep_copy(const uint8_t *p, size_t n, char out[EG_ASK_REASON_MAX + 1])
+{
+	struct eg_msg_ask_rep r;
+	size_t i;
+
+	if (n < sizeof(r))
+		return false;
+	memcpy(&r, p, sizeof(r));
+	if (r.allow > 1 || r.pad != 0 || r.reasonlen < 1 ||
+	    r.reasonlen > EG_ASK_REASON_MAX || r.reasonlen != n - sizeof(r))
+		return false;
+	for (i = 0; i < r.reasonlen; i++) {
+		uint8_t c = p[sizeof(r) + i];
+
+		if ((c < 'a' || c > 'z') && c != '-')
+			return false;
+		out[i] = (char)c;
+	}
+	out[i] = '\0';
+	return true;
+}
+
+static bool
+decode_ask_rep(const uint8_t *p, size_t n)
+{
+	char reason[EG_ASK_REASON_MAX + 1];
+
+	return ask_rep_copy(p, n, reason);
+}
+
 static bool
 decode_payload(uint16_t type, const uint8_t *p, size_t n)
 {
@@ -371,6 +458,10 @@ decode_payload(uint16_t type, const uint8_t *p, size_t n)
 		return decode_explain_req(p, n);
 	case EG_MSG_WL_LISTEN:
 		return decode_wl_listen(p, n);
+	case EG_MSG_ASK_REQ:
+		return decode_ask_req(p, n);
+	case EG_MSG_ASK_REP:
+		return decode_ask_rep(p, n);
 	default:
 		return false;
 	}
@@ -492,4 +583,23 @@ eg_ipc_wl_listen(const struct eg_ipc_msg *m,
 	if (!wl_name_copy(m->payload + sizeof(*w), w->namelen, name))
 		return NULL;
 	return w;
+}
+
+const struct eg_msg_ask_req *
+eg_ipc_ask_req(const struct eg_ipc_msg *m, char name[EG_NAME_MAX + 1],
+    char workload[EG_IPC_WL_NAME_MAX + 1])
+{
+	if (m->hdr.type != EG_MSG_ASK_REQ ||
+	    !ask_req_copy(m->payload, m->hdr.len, name, workload))
+		return NULL;
+	return (const struct eg_msg_ask_req *)(const void *)m->payload;
+}
+
+const struct eg_msg_ask_rep *
+eg_ipc_ask_rep(const struct eg_ipc_msg *m, char reason[EG_ASK_REASON_MAX + 1])
+{
+	if (m->hdr.type != EG_MSG_ASK_REP ||
+	    !ask_rep_copy(m->payload, m->hdr.len, reason))
+		return NULL;
+	return (const struct eg_msg_ask_rep *)(const void *)m->payload;
 }

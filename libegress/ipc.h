@@ -52,6 +52,8 @@ enum eg_msg {
 	EG_MSG_EXPLAIN_REP,	/* struct eg_msg_result + text */
 	EG_MSG_WL_LISTEN,	/* struct eg_msg_wl_listen + workload name */
 	EG_MSG_WL_ACK,		/* struct eg_msg_result, no text */
+	EG_MSG_ASK_REQ,		/* struct eg_msg_ask_req + name + workload */
+	EG_MSG_ASK_REP,		/* struct eg_msg_ask_rep + reason */
 	EG_MSG__MAX
 };
 
@@ -150,6 +152,32 @@ struct eg_msg_wl_listen {
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t namelen;	/* 1..32 bytes of the name follow, no NUL */
 	uint16_t port;		/* register: 1-65535; unregister: 0 */
+	uint16_t pad;
+};
+
+/*
+ * mode = ask (docs/ASK.md): dohd holds a DNS question for a name no rule
+ * admits and asks connectd's broker, which keeps the one grant table and
+ * the decider.  connectd replies when it knows: at once from its grant
+ * table or when it cannot ask (no decider, too many questions), else when
+ * the decider answers or ask_timeout ends the question.  dohd stops
+ * waiting after ask_dns_hold; a reply that comes later is dropped there
+ * and the grant it carried stays in connectd's table.
+ */
+struct eg_msg_ask_req {
+	uint16_t qtype;		/* 1..65535 */
+	uint8_t namelen;	/* 1..253 bytes of the name follow */
+	uint8_t wllen;		/* 1..32 bytes of the workload follow them */
+	uint8_t family;		/* the DNS client's: AF_INET or AF_INET6 */
+	uint8_t pad[3];
+	uint8_t addr[16];	/* its address (v4: the first 4 bytes) */
+};
+
+#define EG_ASK_REASON_MAX	32
+
+struct eg_msg_ask_rep {
+	uint8_t allow;		/* 1: resolve it; 0: deny */
+	uint8_t reasonlen;	/* 1..32 bytes of reason follow: [a-z-] */
 	uint16_t pad;
 };
 
@@ -270,6 +298,15 @@ const struct eg_msg_explain_req *eg_ipc_explain_req(const struct eg_ipc_msg *m,
 const struct eg_msg_wl_listen *eg_ipc_wl_listen(const struct eg_ipc_msg *m,
     char name[EG_IPC_WL_NAME_MAX + 1]);
 const char *eg_wl_listener_name(uint8_t kind);
+
+/*
+ * An ask request: name normalised, workload "default" or a workload name
+ * (eg_wl_name_valid); an ask reply: reason NUL-terminated.
+ */
+const struct eg_msg_ask_req *eg_ipc_ask_req(const struct eg_ipc_msg *m,
+    char name[EG_NAME_MAX + 1], char workload[EG_IPC_WL_NAME_MAX + 1]);
+const struct eg_msg_ask_rep *eg_ipc_ask_rep(const struct eg_ipc_msg *m,
+    char reason[EG_ASK_REASON_MAX + 1]);
 
 const char *eg_msg_name(uint16_t type);
 

@@ -80,6 +80,8 @@ static const unsigned allowed_table[EG_ROLE__MAX][EG_MSG__MAX] = {
 		[EG_MSG_STATUS_REQ] = R(EG_ROLE_ADMIN),
 		[EG_MSG_RELOAD_REQ] = R(EG_ROLE_ADMIN),
 		[EG_MSG_EXPLAIN_REQ] = R(EG_ROLE_ADMIN),
+		/* mode = ask: dohd's held DNS questions go to the broker */
+		[EG_MSG_ASK_REQ] = R(EG_ROLE_DOHD),
 	},
 };
 #undef R

@@ -10,7 +10,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static _Alignas(8) uint8_t buf[EG_IPC_MAX_MSG + 16];
-	char name[EG_NAME_MAX + 1];
+	char name[EG_NAME_MAX + 1], wl[EG_IPC_WL_NAME_MAX + 1];
+	char reason[EG_ASK_REASON_MAX + 1];
 	const struct eg_set_elem *el;
 	const struct eg_ip *addrs;
 	const struct eg_msg_set_update *u;
@@ -50,6 +51,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink += (uint32_t)strlen(name);
 	if (eg_ipc_wl_listen(&m, name) != NULL)
 		sink += (uint32_t)strlen(name);
+	if (eg_ipc_ask_req(&m, name, wl) != NULL)
+		sink += (uint32_t)(strlen(name) + strlen(wl));
+	if (eg_ipc_ask_rep(&m, reason) != NULL)
+		sink += (uint32_t)strlen(reason);
 	(void)sink;
 	return 0;
 }

@@ -523,6 +523,177 @@ test_ipc_explain_req(void **state)
 }
 
 static size_t
+mk_ask(uint8_t *p, uint16_t qtype, uint8_t family, const char *name,
+    const char *wl)
+{
+	struct eg_msg_ask_req r = { .qtype = qtype, .family = family,
+	    .namelen = (uint8_t)strlen(name), .wllen = (uint8_t)strlen(wl) };
+
+	if (family == AF_INET) {
+		r.addr[0] = 10;
+		r.addr[3] = 2;
+	} else
+		r.addr[15] = 1;
+	memcpy(p, &r, sizeof(r));
+	memcpy(p + sizeof(r), name, strlen(name));
+	memcpy(p + sizeof(r) + strlen(name), wl, strlen(wl));
+	return sizeof(r) + strlen(name) + strlen(wl);
+}
+
+/* dohd's question to connectd's broker: exact sizes, normalised name,
+ * "default" or a workload name, one encoding of the source. */
+static void
+test_ipc_ask_req(void **state)
+{
+	uint8_t p[600];
+	char name[EG_NAME_MAX + 1], wl[EG_IPC_WL_NAME_MAX + 1];
+	char big[EG_NAME_MAX + 2];
+	const struct eg_msg_ask_req *r;
+	struct eg_msg_ask_req h;
+	struct eg_ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = mk_ask(p, 28, AF_INET, "new.example.com", "default");
+	exact(EG_MSG_ASK_REQ, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_ASK_REQ, p, n), &m), 0);
+	r = eg_ipc_ask_req(&m, name, wl);
+	assert_non_null(r);
+	assert_int_equal(r->qtype, 28);
+	assert_int_equal(r->family, AF_INET);
+	assert_int_equal(r->addr[0], 10);
+	assert_string_equal(name, "new.example.com");
+	assert_string_equal(wl, "default");
+	assert_null(eg_ipc_resolve_req(&m, name));
+	assert_true(eg_ipc_expects_reply(EG_MSG_ASK_REQ));
+	assert_true(eg_ipc_reply_ok(EG_MSG_ASK_REQ, EG_MSG_ASK_REP));
+	assert_true(eg_ipc_reply_ok(EG_MSG_ASK_REQ, EG_MSG_ERROR));
+	assert_false(eg_ipc_reply_ok(EG_MSG_ASK_REQ, EG_MSG_RESOLVE_REP));
+	assert_false(eg_ipc_reply_ok(EG_MSG_RESOLVE_REQ, EG_MSG_ASK_REP));
+	assert_false(eg_ipc_expects_reply(EG_MSG_ASK_REP));
+	assert_string_equal(eg_msg_name(EG_MSG_ASK_REQ), "ask_req");
+	assert_string_equal(eg_msg_name(EG_MSG_ASK_REP), "ask_rep");
+	/* a workload's name, v6, any qtype but 0 */
+	n = mk_ask(p, 65535, AF_INET6, "a.b", "ci-1");
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_ASK_REQ, p, n), &m), 0);
+	assert_non_null(eg_ipc_ask_req(&m, name, wl));
+	assert_string_equal(wl, "ci-1");
+	n = mk_ask(p, 0, AF_INET, "a.b", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	/* names: not normalised, a literal, bad, the longest */
+	n = mk_ask(p, 1, AF_INET, "New.example.com", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "new.example.com.", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "10.0.0.1", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "a b", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "a..b", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	memset(big, 'a', sizeof(big));
+	for (n = 63; n < EG_NAME_MAX; n += 64)
+		big[n] = '.';
+	big[EG_NAME_MAX] = '\0';
+	n = mk_ask(p, 1, AF_INET, big, "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), 0);
+	big[EG_NAME_MAX] = 'a';
+	big[EG_NAME_MAX + 1] = '\0';
+	n = mk_ask(p, 1, AF_INET, big, "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	/* workloads: bad names, too long, a NUL inside */
+	n = mk_ask(p, 1, AF_INET, "a.b", "Default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "a.b", "a1234567890123456789012345678901x");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "a.b", "ab");
+	p[n - 1] = '\0';
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	/* lengths disagreeing with the payload, empty parts */
+	n = mk_ask(p, 1, AF_INET, "a.b", "default");
+	memcpy(&h, p, sizeof(h));
+	h.namelen = 4;
+	h.wllen = 7;
+	memcpy(p, &h, sizeof(h));
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	h.namelen = 0;
+	h.wllen = 10;
+	memcpy(p, &h, sizeof(h));
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	/* the source: family, v4 tail, pad */
+	n = mk_ask(p, 1, AF_UNIX, "a.b", "default");
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "a.b", "default");
+	p[offsetof(struct eg_msg_ask_req, addr) + 4] = 1;
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	n = mk_ask(p, 1, AF_INET, "a.b", "default");
+	p[offsetof(struct eg_msg_ask_req, pad) + 2] = 1;
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, n), -1);
+	assert_int_equal(dec(EG_MSG_ASK_REQ, p, sizeof(h) - 1), -1);
+}
+
+static size_t
+mk_askrep(uint8_t *p, uint8_t allow, const char *reason)
+{
+	struct eg_msg_ask_rep r = { .allow = allow,
+	    .reasonlen = (uint8_t)strlen(reason) };
+
+	return mk_text(p, sizeof(r), &r, reason, strlen(reason));
+}
+
+static void
+test_ipc_ask_rep(void **state)
+{
+	uint8_t p[100];
+	char reason[EG_ASK_REASON_MAX + 1];
+	const struct eg_msg_ask_rep *r;
+	struct eg_ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = mk_askrep(p, 1, "ask-once");
+	exact(EG_MSG_ASK_REP, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_ASK_REP, p, n), &m), 0);
+	r = eg_ipc_ask_rep(&m, reason);
+	assert_non_null(r);
+	assert_int_equal(r->allow, 1);
+	assert_string_equal(reason, "ask-once");
+	assert_null(eg_ipc_result(&m, NULL));
+	n = mk_askrep(p, 0, "ask-no-decider");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), 0);
+	n = mk_askrep(p, 0, "abcdefghijklmnopqrstuvwxyz-abcde");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), 0);
+	n = mk_askrep(p, 0, "abcdefghijklmnopqrstuvwxyz-abcdef");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), -1);
+	n = mk_askrep(p, 2, "ask-once");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), -1);
+	n = mk_askrep(p, 0, "");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), -1);
+	n = mk_askrep(p, 0, "ask once");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), -1);
+	n = mk_askrep(p, 0, "Ask-once");
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), -1);
+	n = mk_askrep(p, 0, "ask-once");
+	p[2] = 1;	/* pad */
+	assert_int_equal(dec(EG_MSG_ASK_REP, p, n), -1);
+}
+
+/* Only dohd asks, and only connectd. */
+static void
+test_ipc_ask_roles(void **state)
+{
+	int d, p;
+
+	(void)state;
+	for (d = 0; d < EG_ROLE__MAX; d++)
+		for (p = 0; p < EG_ROLE__MAX; p++) {
+			assert_int_equal(eg_ipc_allowed(d, p, EG_MSG_ASK_REQ),
+			    d == EG_ROLE_CONNECTD && p == EG_ROLE_DOHD);
+			assert_false(eg_ipc_allowed(d, p, EG_MSG_ASK_REP));
+		}
+}
+
+static size_t
 mk_wl(uint8_t *p, uint8_t op, uint8_t kind, uint8_t family, uint16_t port,
     const char *name, size_t len)
 {

@@ -107,6 +107,9 @@
 	T(test_ipc_explain_req, NULL, NULL) \
 	T(test_ipc_wl_listen, NULL, NULL) \
 	T(test_ipc_wl_listen_roles, NULL, NULL) \
+	T(test_ipc_ask_req, NULL, NULL) \
+	T(test_ipc_ask_rep, NULL, NULL) \
+	T(test_ipc_ask_roles, NULL, NULL) \
 	T(test_ipc_accessor_wrong_type, NULL, NULL) \
 	T(test_ipc_send_refuses, NULL, NULL) \
 	T(test_ipc_unexpected_fd, NULL, NULL) \
