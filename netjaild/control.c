@@ -133,10 +133,15 @@ handle_wl_listen(struct nj_state *st, struct eg_ctl_conn *c,
 		    "role=%s workload=%s kind=%s family=ipv%d port=%u",
 		    eg_role_name(role), name, eg_wl_listener_name(w->kind),
 		    w->family == AF_INET ? 4 : 6, w->port);
-		/* in the kernel before the daemon hears "yes" */
-		nj_wl_steer(st);
 	}
-	reply_result(c, EG_MSG_WL_ACK, msg->hdr.id, 0, NULL);
+	/* in the kernel before the daemon hears "yes" (steer.c) */
+	nj_wl_steer_later(st, c, msg->hdr.id, rc > 0);
+}
+
+void
+nj_wl_ack(struct eg_ctl_conn *c, uint32_t id, int code)
+{
+	reply_result(c, EG_MSG_WL_ACK, id, code, NULL);
 }
 
 /* A daemon's control connection is gone: so are its listeners. */
@@ -146,17 +151,19 @@ netjaild_ctl_dropped(struct eg_ctl_conn *c, enum eg_role role, void *arg)
 	struct nj_state *st = arg;
 	size_t n;
 
+	nj_wl_steer_forget(st, c);
 	if ((n = nj_wlreg_drop_owner(&st->wlregs, c)) == 0)
 		return;
 	eg_log(EG_LOG_WARN, "wl_listen_dropped", "role=%s registrations=%zu "
 	    "reason=\"control connection closed\"", eg_role_name(role), n);
-	nj_wl_steer(st);
+	nj_wl_steer_later(st, NULL, 0, true);
 }
 
 static void
 reply_status(struct nj_state *st, struct eg_ctl_conn *c, uint32_t id)
 {
-	char text[4096];
+	/* a line per workload: as much as one message holds */
+	static char text[EG_IPC_MAX_PAYLOAD - sizeof(struct eg_msg_status)];
 	struct eg_msg_status s;
 	size_t n;
 

@@ -291,6 +291,7 @@ main(int argc, char **argv)
 	if (links_start(&st.links, &st.cfg, loop, err, sizeof(err)) == -1)
 		eg_fatal(EG_EXIT_RUNTIME, "links", "error=\"%s\"", err);
 	nj_cut_stale_directs(&st);
+	nj_wl_steer_init(&st);
 	open_control(&st, sock, sizeof(sock));
 	/* before the drop: what it may join is not ours to decide later */
 	watch_routes(&st, &route_poll);
@@ -325,6 +326,7 @@ main(int argc, char **argv)
 	ports_watch_stop(&pw);
 	/* one more turn of the loop, so the closed handles are freed */
 	uv_timer_stop(&verify);
+	nj_wl_steer_stop(&st);
 	for (i = 0; i < 4; i++)
 		uv_signal_stop(&sig[i]);
 	uv_run(loop, UV_RUN_NOWAIT);

@@ -22,6 +22,12 @@
 #define NJ_HOPS_CAP_MS		(24ULL * 3600 * 1000)
 #define NJ_DNS_GRACE_MS		(60ULL * 1000)
 
+/* A WL_LISTEN answered once the table that carries it is in (steer.c). */
+struct nj_steer_ack {
+	struct eg_ctl_conn *conn;
+	uint32_t id;
+};
+
 struct nj_state {
 	const char *config_path;
 	struct eg_config *cfg;
@@ -38,6 +44,11 @@ struct nj_state {
 	struct nj_links links;	/* jailed links present, set up or not */
 	/* workload listeners connectd and dohd registered (wlreg.h) */
 	struct nj_wlregs wlregs;
+	/* registration changes waiting for one table replacement */
+	uv_timer_t steer_timer;
+	bool steer_init, steer_armed;
+	struct nj_steer_ack *steer_acks;
+	size_t nsteer_acks, steer_cap;
 	/* policy routing: what netjaild had to repair, and whether a rule
 	 * it cannot get in front of takes the marked packets */
 	unsigned route_repairs;
@@ -70,9 +81,25 @@ void netjaild_dispatch(struct eg_ctl_conn *c, enum eg_role role,
     const struct eg_ipc_msg *msg, void *arg);
 /*
  * steer.c: the registrations changed; rebuild and replace the table so
- * the workloads' traffic goes to the listeners now registered.
+ * the workloads' traffic goes to the listeners now registered (0, or
+ * -errno when the kernel refused it: the previous table stays).
  */
-void nj_wl_steer(struct nj_state *st);
+int nj_wl_steer(struct nj_state *st);
+/*
+ * A WL_LISTEN from c (id) was applied (changed: the registrations are
+ * different now): answer it once the table that steers by it is in.
+ * The changes of a few ms share one replacement.  c NULL: no answer
+ * (a connection that went).  _init/_stop: the batching timer on
+ * st->loop; without _init every change is steered at once.
+ */
+void nj_wl_steer_init(struct nj_state *st);
+void nj_wl_steer_stop(struct nj_state *st);
+void nj_wl_steer_later(struct nj_state *st, struct eg_ctl_conn *c,
+    uint32_t id, bool changed);
+/* c is gone: no answer is owed to it. */
+void nj_wl_steer_forget(struct nj_state *st, const struct eg_ctl_conn *c);
+/* control.c: the answer to WL_LISTEN id on c (0 or an errno). */
+void nj_wl_ack(struct eg_ctl_conn *c, uint32_t id, int code);
 /* A control peer hung up or was dropped: its registrations go. */
 void netjaild_ctl_dropped(struct eg_ctl_conn *c, enum eg_role role,
     void *arg);

@@ -126,6 +126,15 @@ rt_val(struct nj_rule *r, enum nj_term_kind k, uint32_t v)
 }
 
 void
+rt_val2(struct nj_rule *r, enum nj_term_kind k, uint32_t v, uint32_t v2)
+{
+	struct nj_term *t = term(r, k);
+
+	t->val = v;
+	t->val2 = v2;
+}
+
+void
 rt_set(struct nj_rule *r, enum nj_term_kind k, int set)
 {
 	term(r, k)->set = set;
@@ -206,8 +215,7 @@ rt_listener(struct nj_rule *r, int family, const struct nj_target *t,
 	rt_port(r, NJ_DPORT, proto, t->port);
 }
 
-/* A listener as the source of its answers: its address (or family), port. */
-static void
+void
 rt_listener_src(struct nj_rule *r, const struct nj_target *t, int proto)
 {
 	struct nj_term *a;
@@ -230,6 +238,18 @@ void
 rb_drop(struct nj_build *b, const struct nj_rule *match, const char *tag,
     bool reject)
 {
+	rb_drop_wl(b, match, tag, NULL, reject);
+}
+
+/*
+ * The same, the workload's name after the tag in the comment (status
+ * counts each workload's drops by it); the log prefix stays the tag's,
+ * which a name of 32 bytes would not fit.
+ */
+void
+rb_drop_wl(struct nj_build *b, const struct nj_rule *match, const char *tag,
+    const char *wl, bool reject)
+{
 	struct nj_rule *r;
 	char prefix[48];
 
@@ -242,7 +262,10 @@ rb_drop(struct nj_build *b, const struct nj_rule *match, const char *tag,
 	*r = *match;
 	rt_kind(r, NJ_COUNTER);
 	rt_kind(r, reject ? NJ_REJECT : NJ_DROP);
-	snprintf(r->comment, sizeof(r->comment), "%s", tag);
+	if (wl != NULL)
+		snprintf(r->comment, sizeof(r->comment), "%s %s", tag, wl);
+	else
+		snprintf(r->comment, sizeof(r->comment), "%s", tag);
 }
 
 /*
@@ -502,6 +525,7 @@ guard_local(struct nj_build *b)
 		rt_kind(r, NJ_SYNACK);
 		rt_str(r, NJ_JUMP, syn);
 	}
+	rules_wl_local_guard(b);
 }
 
 /* Owner gates: only connectd's uid reaches the hops, dohd's the DoH servers. */
@@ -665,6 +689,7 @@ rules_build_with(const struct eg_config *cfg, const struct nj_wlregs *wl,
 	b->mark = cfg->jail.fwmark;
 	b->dbit = rules_direct_bit(cfg->jail.fwmark);
 	b->wl = wl;
+	b->wlfield = rules_wl_field(b->mark, b->dbit, &b->wlshift);
 	if (rules_sets_fill(rs, cfg, err, errlen) == -1 ||
 	    build_targets(b, err, errlen) == -1 ||
 	    rules_wl_check(b, err, errlen) == -1)

@@ -94,11 +94,15 @@ enum nj_term_kind {
 	NJ_OIF_NAME,		/* oifname str */
 	NJ_FIB_SADDR_MISSING,	/* no route back to saddr by the iif */
 	NJ_SADDR_NET,		/* ip/ip6 saddr addr/val (a prefix) */
+	NJ_SKUID,		/* meta skuid val */
+	NJ_CTMARK_EQ,		/* ct mark & val == val2 */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,
 	NJ_CTMARK_OR,		/* ct mark set ct mark | val */
 	NJ_JUMP,		/* str: chain name */
+	/* ct mark set ct mark & ~val | val2: the bits val cleared, val2 set */
+	NJ_CTMARK_SETF,
 	NJ_TERM__MAX
 };
 
@@ -108,6 +112,7 @@ struct nj_term {
 	int proto;		/* IPPROTO_TCP / IPPROTO_UDP */
 	int set;		/* enum nj_setid */
 	uint32_t val;		/* port, mark, uid, icmpv6 type, rate */
+	uint32_t val2;		/* NJ_CTMARK_EQ, NJ_CTMARK_SETF */
 	bool has_addr;
 	uint8_t addr[16];
 	char str[IFNAMSIZ > 48 ? IFNAMSIZ : 48];	/* ifname, log prefix */

@@ -38,6 +38,8 @@ struct nj_build {
 	uint16_t pports[NJ_MAX_PROXY];	/* their ports, each once */
 	size_t npports;
 	const struct nj_wlregs *wl;	/* workload listeners; NULL: none */
+	uint32_t wlfield;		/* ct mark field of the workload id */
+	unsigned wlshift;		/* its lowest bit */
 	/*
 	 * Out of memory: set once a rule could not be added.  The builders
 	 * go on writing into spill and rules_build() fails at the end, so
@@ -57,6 +59,9 @@ struct nj_rule *rb_match(struct nj_rule *m, int chain);
  */
 void rb_drop(struct nj_build *b, const struct nj_rule *match,
     const char *tag, bool reject);
+/* The same, comment "TAG WORKLOAD" (status sums a workload's drops). */
+void rb_drop_wl(struct nj_build *b, const struct nj_rule *match,
+    const char *tag, const char *wl, bool reject);
 
 enum rb_direct {
 	RB_DIRECT_ACCEPT,	/* direct endpoints pass */
@@ -73,6 +78,8 @@ void rb_dns_to_dohd(struct nj_build *b, int chain, enum nj_term_kind who,
 /* Terms: each appends one term (or the few a match needs) to r. */
 void rt_kind(struct nj_rule *r, enum nj_term_kind k);
 void rt_val(struct nj_rule *r, enum nj_term_kind k, uint32_t v);
+void rt_val2(struct nj_rule *r, enum nj_term_kind k, uint32_t v,
+    uint32_t v2);
 void rt_set(struct nj_rule *r, enum nj_term_kind k, int set);
 void rt_str(struct nj_rule *r, enum nj_term_kind k, const char *s);
 void rt_nfproto(struct nj_rule *r, int family);
@@ -89,6 +96,9 @@ void rt_nat(struct nj_rule *r, enum nj_term_kind k, int family,
  * then holds the port on all of them).
  */
 void rt_listener(struct nj_rule *r, int family, const struct nj_target *t,
+    int proto);
+/* A listener as the source of its answers: its address (or family), port. */
+void rt_listener_src(struct nj_rule *r, const struct nj_target *t,
     int proto);
 
 /* input: the host answers a bridge at listener t (rules_bridge.c). */
@@ -108,6 +118,25 @@ void rules_wl_nat_tcp(struct nj_build *b);
 void rules_wl_input(struct nj_build *b);
 void rules_wl_guard(struct nj_build *b);
 void rules_build_local(struct nj_build *b);	/* rules_local.c */
+/*
+ * rules_wl_local.c: each uid: workload's TCP detour by the id in the ct
+ * mark field (out_route, then pre_mangle's TPROXY), its DNS and explicit
+ * proxy by uid (out_nat, out_filter), the listener guard on lo.
+ * rules_wl_field: the field (WL_ID_BITS free of fwmark and the direct
+ * bit), 0 when there is none.  rules_wl_local_check: -1 with err when
+ * match m of w cannot be steered.
+ */
+uint32_t rules_wl_field(uint32_t fwmark, uint32_t dbit, unsigned *shift);
+struct eg_workload;
+struct eg_wl_match;
+int rules_wl_local_check(const struct nj_build *b,
+    const struct eg_workload *w, const struct eg_wl_match *m, char *err,
+    size_t errlen);
+void rules_wl_local_route(struct nj_build *b);
+void rules_wl_local_tproxy(struct nj_build *b);
+void rules_wl_local_nat(struct nj_build *b);
+void rules_wl_local_filter(struct nj_build *b);
+void rules_wl_local_guard(struct nj_build *b);
 /* rules_sets.c: the sets and their configured elements; -1 with err */
 int rules_sets_fill(struct nj_ruleset *rs, const struct eg_config *cfg,
     char *err, size_t errlen);

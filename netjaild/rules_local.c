@@ -26,6 +26,8 @@ local_divert(struct nj_build *b)
 	struct nj_rule *r, m;
 	int i;
 
+	/* the workloads' flows first, by the id in their ct mark */
+	rules_wl_local_tproxy(b);
 	for (i = 0; i < (b->v6 ? 2 : 1); i++) {
 		r = rb_rule(b, NJ_CH_PRE_MANGLE);
 		rt_str(r, NJ_IIF_NAME, "lo");
@@ -47,6 +49,7 @@ local_divert(struct nj_build *b)
 	rt_val(r, NJ_MARK_SET, b->mark);
 	rb_direct(b, NJ_CH_OUT_ROUTE, NJ_SKUID_SET, NJ_SET_UIDS,
 	    RB_DIRECT_FLOWS);
+	rules_wl_local_route(b);
 	r = rb_rule(b, NJ_CH_OUT_ROUTE);
 	rt_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
 	rt_port(r, NJ_DPORT_NE, IPPROTO_TCP, 53);
@@ -113,6 +116,8 @@ local_out_filter(struct nj_build *b)
 	}
 	rb_direct(b, NJ_CH_OUT_FILTER, NJ_SKUID_SET, NJ_SET_UIDS,
 	    RB_DIRECT_FLOWS_MARK);
+	/* a workload's uids reach their own listeners, not [policy]'s */
+	rules_wl_local_filter(b);
 	for (p = 0; p < 2 && b->dns4.present; p++) {
 		r = rb_rule(b, NJ_CH_OUT_FILTER);
 		rt_set(r, NJ_SKUID_SET, NJ_SET_UIDS);
@@ -183,6 +188,7 @@ rules_build_local(struct nj_build *b)
 {
 	if (b->tp4.present)
 		local_divert(b);
+	rules_wl_local_nat(b);
 	rb_dns_to_dohd(b, NJ_CH_OUT_NAT, NJ_SKUID_SET, NJ_SET_UIDS, false);
 	local_out_filter(b);
 	local_post(b);

@@ -469,6 +469,22 @@ x_ctmark_has(const struct term_def *d, const struct nj_term *t,
 	e_cmp(r, NFT_CMP_EQ, &t->val, 4);
 }
 
+/* ct mark & val == val2: a field of the ct mark (a workload's id) */
+static void
+p_ctmark_eq(const struct term_def *d, const struct nj_term *t, FILE *out)
+{
+	fprintf(out, "%s0x%08x == 0x%08x", d->text, t->val, t->val2);
+}
+
+static void
+x_ctmark_eq(const struct term_def *d, const struct nj_term *t,
+    struct nftnl_rule *r)
+{
+	e_ct(r, NFT_CT_MARK);
+	e_bitwise(r, t->val, 0);
+	e_cmp(r, NFT_CMP_EQ, &t->val2, 4);
+}
+
 static void
 x_socket_mark(const struct term_def *d, const struct nj_term *t,
     struct nftnl_rule *r)
@@ -529,6 +545,30 @@ x_ctmark_or(const struct term_def *d, const struct nj_term *t,
 
 	e_ct(r, NFT_CT_MARK);
 	e_bitwise(r, ~t->val, t->val);
+	e = exa(r, "ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+}
+
+/*
+ * ct mark set ct mark & ~val | val2: the kernel runs (mark & ~val) ^ val2
+ * (val2 lies inside val), and nft lists the mask with val2's bits in it,
+ * so the text says the same.
+ */
+static void
+p_ctmark_setf(const struct term_def *d, const struct nj_term *t, FILE *out)
+{
+	fprintf(out, "%s0x%08x | 0x%08x", d->text, ~t->val | t->val2, t->val2);
+}
+
+static void
+x_ctmark_setf(const struct term_def *d, const struct nj_term *t,
+    struct nftnl_rule *r)
+{
+	struct nftnl_expr *e;
+
+	e_ct(r, NFT_CT_MARK);
+	e_bitwise(r, ~t->val, t->val2);
 	e = exa(r, "ct");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
@@ -742,6 +782,9 @@ static const struct term_def defs[NJ_TERM__MAX] = {
 	    .key = NFT_META_OIFNAME, .op = NFT_CMP_EQ },
 	[NJ_FIB_SADDR_MISSING] = { p_text, x_fib_rpf,
 	    "fib saddr . iif oif missing" },
+	[NJ_SKUID] = { p_dec, x_meta_u32, "meta skuid ",
+	    .key = NFT_META_SKUID, .op = NFT_CMP_EQ },
+	[NJ_CTMARK_EQ] = { p_ctmark_eq, x_ctmark_eq, "ct mark & " },
 	/* statements */
 	[NJ_MARK_SET] = { p_hex, x_mark_set, "meta mark set " },
 	[NJ_COUNTER] = { p_text, x_counter, "counter" },
@@ -757,6 +800,8 @@ static const struct term_def defs[NJ_TERM__MAX] = {
 	[NJ_TPROXY] = { p_target, x_tproxy, "tproxy " },
 	[NJ_CTMARK_OR] = { p_hex, x_ctmark_or, "ct mark set ct mark | " },
 	[NJ_JUMP] = { p_jump, x_jump, "jump " },
+	[NJ_CTMARK_SETF] = { p_ctmark_setf, x_ctmark_setf,
+	    "ct mark set ct mark & " },
 };
 
 /* A kind without an entry is a bug in the builder: stop, install nothing. */

@@ -18,9 +18,9 @@
  * like the default ones.
  *
  * The ports are literals: a registration change rebuilds the table and
- * replaces it in one batch (nj_wl_steer), as a reload does.  uid: and
- * cgroup: matches need a mark field and port maps in the local users'
- * chains, not written yet: rules_wl_check refuses them, so such a
+ * replaces it in one batch (nj_wl_steer), as a reload does.  uid:
+ * matches are steered in the local users' chains (rules_wl_local.c);
+ * cgroup: matches are not yet: rules_wl_check refuses them, so such a
  * workload is never silently left on [policy].
  */
 #include <stdio.h>
@@ -51,8 +51,14 @@ rules_wl_check(const struct nj_build *b, char *err, size_t errlen)
 			m = &cfg->workloads[i].matches[j];
 			if (m->kind == EG_WL_IFACE || m->kind == EG_WL_CIDR)
 				continue;
+			if (m->kind == EG_WL_UID) {
+				if (rules_wl_local_check(b, &cfg->workloads[i],
+				    m, err, errlen) == -1)
+					return -1;
+				continue;
+			}
 			snprintf(err, errlen, "%s:%d: workload %s: match = %s "
-			    "is not steered yet (iface: and cidr: are)",
+			    "is not steered yet (iface:, cidr: and uid: are)",
 			    m->at.file ? m->at.file : "config",
 			    m->at.line, cfg->workloads[i].name,
 			    eg_wl_match_str(m, buf, sizeof(buf)));
@@ -153,7 +159,7 @@ wl_steer(struct nj_build *b, const struct eg_workload *w,
 	else
 		rt_l4(r, proto);
 	if (!reg)
-		rb_drop(b, r, TAG_UNREG, false);
+		rb_drop_wl(b, r, TAG_UNREG, w->name, false);
 	else if (tg.has_addr)
 		rt_nat(r, NJ_DNAT, tg.family, &tg);
 	else
@@ -187,7 +193,8 @@ wl_conflicts(struct nj_build *b)
 			rb_match(&mm, NJ_CH_PRE_NAT);
 			rt_str(&mm, NJ_IIF_NAME, f->text);
 			wl_saddr(&mm, c);
-			rb_drop(b, &mm, TAG_CONFLICT, false);
+			rb_drop_wl(b, &mm, TAG_CONFLICT,
+			    cfg->workloads[i].name, false);
 		}
 	}
 }

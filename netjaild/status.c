@@ -11,6 +11,7 @@
 #include "netjaild.h"
 #include "ports.h"
 #include "route.h"
+#include "status_wl.h"
 
 static void
 keyify(const char *in, char *out, size_t len)
@@ -22,12 +23,49 @@ keyify(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/*
+ * drop_<comment>_packets= and _bytes= for each counted drop, rules with
+ * one key (the workloads' drops, under their tag) summed in one line.
+ */
+#define OUT(...) do { int n_ = snprintf(buf + off, len - off, __VA_ARGS__); \
+	if (n_ > 0) off = off + (size_t)n_ < len ? off + (size_t)n_ : len - 1; } while (0)
+static void
+counters(const struct nj_readback *rb, char *buf, size_t len, size_t *offp)
+{
+	char key[NJ_COMMENT_MAX];
+	unsigned long long pk, by;
+	const char *k;
+	size_t off = *offp, i, j;
+
+	for (i = 0; i < rb->ncounters; i++) {
+		k = nj_status_counter_key(rb->counters[i].comment);
+		for (j = 0; j < i; j++)
+			if (strcmp(nj_status_counter_key(
+			    rb->counters[j].comment), k) == 0)
+				break;
+		if (j < i)
+			continue;	/* summed at its first rule */
+		pk = by = 0;
+		for (j = i; j < rb->ncounters; j++)
+			if (strcmp(nj_status_counter_key(
+			    rb->counters[j].comment), k) == 0) {
+				pk += rb->counters[j].packets;
+				by += rb->counters[j].bytes;
+			}
+		keyify(k, key, sizeof(key));
+		OUT("drop_%s_packets=%llu\ndrop_%s_bytes=%llu\n", key, pk,
+		    key, by);
+	}
+	*offp = off;
+}
+#undef OUT
+
 size_t
 nj_status_text(struct nj_state *st, char *buf, size_t len)
 {
 	struct nj_readback rb;
 	struct nj_route_report rep;
-	char rerr[256], key[NJ_COMMENT_MAX], lwhy[256];
+	char rerr[256], lwhy[256];
 	struct ports_count pc;
 	size_t off = 0, i;
 	bool links_ok = false;
@@ -68,12 +106,7 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 		    rb.nrules, rb.nsets);
 		for (i = 0; i < NJ_SET__MAX; i++)
 			OUT("set_%s=%zu\n", nj_set_names[i], rb.set_elems[i]);
-		for (i = 0; i < rb.ncounters; i++) {
-			keyify(rb.counters[i].comment, key, sizeof(key));
-			OUT("drop_%s_packets=%llu\ndrop_%s_bytes=%llu\n", key,
-			    (unsigned long long)rb.counters[i].packets, key,
-			    (unsigned long long)rb.counters[i].bytes);
-		}
+		counters(&rb, buf, len, &off);
 	}
 	OUT("routes=%s\n", rt == 1 ? "ok" : "missing");
 	/* whole, repaired (whole again, netjaild had to), displaced, missing */
@@ -93,6 +126,8 @@ nj_status_text(struct nj_state *st, char *buf, size_t len)
 		OUT("bridge_ports=%zu\nbridge_ports_isolated=%zu\n"
 		    "bridge_ports_switched=%zu\n", pc.ports,
 		    pc.isolated, pc.switched);
+	off += nj_status_workloads(st->cfg, &st->wlregs, rc == 0 ? &rb : NULL,
+	    buf + off, len - off);
 	install_readback_free(&rb);
 	st->ready = rc == 0 && rb.whole && rt == 1 && links_ok && pr == 0 &&
 	    pc.isolated == pc.ports;

@@ -57,14 +57,19 @@ def udp(port, banner="dns"):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, LISTENER_MARK)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
         s.bind((addr, port))
         socks.append(s)
     print("listening", flush=True)
     while True:
         r, _, _ = select.select(socks, [], [])
         for s in r:
-            _, peer = s.recvfrom(2048)
-            s.sendto((banner + "\n").encode(), peer)
+            # the answer leaves from the address asked (a DNAT to ::1
+            # is undone only then), as dohd's does
+            _, anc, _, peer = s.recvmsg(2048, 256)
+            anc = [a for a in anc if a[0] == socket.IPPROTO_IPV6 and
+                   a[1] == socket.IPV6_PKTINFO]
+            s.sendmsg([(banner + "\n").encode()], anc, 0, peer)
 
 
 if __name__ == "__main__":

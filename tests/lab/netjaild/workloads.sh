@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317 # functions run through lab_expect
-# workloads.sh - per-workload steering of jailed bridges (issue 15,
+# workloads.sh - per-workload steering of jailed bridges, then of jailed
+# local users (uid:, the "wlocallab" config: see its part below) (issue 15,
 # docs/WORKLOADS.md), with the ruleset of the "workloads" unit-test config
 # (tests/unit/netjaild/cfgs.c) installed by nj_tool in the lab's host
 # namespace: netjaild itself still refuses [workload] sections, so its
@@ -23,7 +24,7 @@ set -eu
 : "${EJ_LAB_PREFIX:=nw}"
 . "${EJ_SRC:-$(dirname "$0")/../../..}/tests/lab/lib.sh"
 lab_require_root
-lab_need socat python3 nft
+lab_need socat python3 nft curl
 TOOL=$EJ_BUILD/tests/unit/netjaild/nj_tool
 SI=$EJ_SRC/tests/lab/netjaild/standin.py
 [ -x "$TOOL" ] || lab_die "$TOOL is not built"
@@ -82,7 +83,7 @@ nothing() {	# CMD...: no bytes come back
 }
 unregistered() {	# packets of the pre_nat drops "workload unregistered"
 	lab_exec host nft list chain inet egressjail pre_nat |
-		awk 'index($0, "comment \"workload unregistered\"") {
+		awk 'index($0, "comment \"workload unregistered ") {
 			for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) }
 			END { print n + 0 }'
 }
@@ -114,4 +115,101 @@ lab_expect "the unregistered drops counted every one of them" \
 lab_expect_eq "no packet reached the address every client aimed at" 0 \
 	"$(lab_count "$LAB_EXIT")"
 lab_expect_eq "nor its IPv6 address" 0 "$(lab_count "$LAB_EXIT6")"
+
+# ---- uid: workloads (the "wlocallab" config: jailed local users only)
+#   agent  uid:ejagent  transparent :41001 (v4, v6), DNS :41053 (v4),
+#                       proxy :41080 (v4)
+#   ci     uid:ejwlb    transparent :41002 (v4 only), DNS :41054 (v4, v6),
+#                       proxy :41081 (v4)
+#   bare   uid:ejwlc    nothing registered
+#   ejwld is a jailed user no workload names: [policy]'s listeners.
+# The detoured TCP carries its workload's id in the ct mark and is
+# TPROXYed by it; DNS and the explicit proxy (127.0.0.1:3128) are DNATed
+# by uid.  Nothing reaches the exit: every listener is a stand-in.
+lab__user ejwlb
+lab__user ejwlc
+lab__user ejwld
+lab_expect "the uid workloads ruleset installs" lab_exec host "$TOOL" install wlocallab
+lab_expect "the fwmark rule and local route are in" lab_exec host "$TOOL" routes
+lab_spawn nw-agent host python3 "$SI" tcp 41001 agent
+lab_spawn nw-ci2 host python3 "$SI" tcp 41002 ci
+lab_spawn nw-agentdns host python3 "$SI" udp 41053 agent-dns
+lab_spawn nw-agentdnst host python3 "$SI" tcp 41053 agent-dnstcp
+lab_spawn nw-cidns2 host python3 "$SI" udp 41054 ci-dns
+lab_spawn nw-agentpx host python3 "$SI" tcp 41080 agent-proxy
+lab_spawn nw-cipx host python3 "$SI" tcp 41081 ci-proxy
+lab_spawn nw-proxy host python3 "$SI" tcp 3128 proxy
+for p in 41001 41002 41053 41080 41081 3128; do lab_wait_listen host 127.0.0.1 $p; done
+lab_wait_udp host 127.0.0.1 41053
+lab_wait_udp host 127.0.0.1 41054
+
+tcp_as() {	# USER ADDR:PORT
+	lab_as "$1" host timeout 5 socat -T3 - "TCP:$2,connect-timeout=3" </dev/null 2>/dev/null
+}
+udp_as() {	# USER ADDR:PORT
+	echo q | lab_as "$1" host timeout 4 socat -T2 - "UDP:$2" 2>/dev/null
+}
+wl_unreg() {	# WORKLOAD: packets of its "workload unregistered" drops
+	lab_exec host nft list table inet egressjail |
+		awk -v c="comment \"workload unregistered $1\"" 'index($0, c) {
+			for (i = 1; i <= NF; i++) if ($i == "packets") n += $(i + 1) }
+			END { print n + 0 }'
+}
+
+lab_count_reset
+ci0=$(wl_unreg ci)
+b0=$(wl_unreg bare)
+lab_expect_match "agent's TCP lands on agent's listener" '^agent 10\.78\.0\.10$' \
+	tcp_as ejagent "$LAB_EXIT:80"
+lab_expect_match "agent's IPv6 TCP lands on agent's listener" '^agent fd78::10$' \
+	tcp_as ejagent "[$LAB_EXIT6]:80"
+lab_expect_match "ci's TCP lands on ci's listener" '^ci 10\.78\.0\.10$' \
+	tcp_as ejwlb "$LAB_EXIT:443"
+lab_expect_match "the [policy] user's TCP lands on [policy]'s" \
+	'^connectd 10\.78\.0\.10$' tcp_as ejwld "$LAB_EXIT:80"
+lab_expect_match "agent's DNS over UDP lands on agent's DNS" '^agent-dns$' \
+	udp_as ejagent "$LAB_EXIT:53"
+lab_expect_match "agent's DNS over TCP lands on agent's DNS" '^agent-dnstcp ' \
+	tcp_as ejagent "$LAB_EXIT:53"
+lab_expect_match "ci's DNS over UDP lands on ci's DNS" '^ci-dns$' \
+	udp_as ejwlb "$LAB_EXIT:53"
+lab_expect_match "ci's IPv6 DNS lands on ci's DNS" '^ci-dns$' \
+	udp_as ejwlb "[$LAB_EXIT6]:53"
+lab_expect_match "the [policy] user's DNS lands on [policy]'s" '^dns$' \
+	udp_as ejwld "$LAB_EXIT:53"
+lab_expect_match "agent's explicit proxy is agent's" '^agent-proxy 127\.0\.0\.1$' \
+	tcp_as ejagent 127.0.0.1:3128
+lab_expect_match "ci's explicit proxy is ci's" '^ci-proxy 127\.0\.0\.1$' \
+	tcp_as ejwlb 127.0.0.1:3128
+lab_expect_match "the [policy] user's explicit proxy is [policy]'s" \
+	'^proxy 127\.0\.0\.1$' tcp_as ejwld 127.0.0.1:3128
+lab_expect_eq "ci: nothing dropped as unregistered so far" "$ci0" "$(wl_unreg ci)"
+lab_expect "ci's IPv6 TCP (only IPv4 registered) reaches no listener" \
+	nothing tcp_as ejwlb "[$LAB_EXIT6]:80"
+lab_expect "... counted" test "$(wl_unreg ci)" -gt "$ci0"
+lab_expect "bare's TCP reaches no listener" nothing tcp_as ejwlc "$LAB_EXIT:80"
+lab_expect "bare's DNS reaches no listener" nothing udp_as ejwlc "$LAB_EXIT:53"
+lab_expect "bare's explicit proxy reaches no listener" \
+	nothing tcp_as ejwlc 127.0.0.1:3128
+lab_expect "bare's drops were counted (TCP, DNS, proxy)" \
+	test "$(wl_unreg bare)" -ge $((b0 + 3))
+lab_expect "agent reaches not ci's DNS port directly" \
+	nothing udp_as ejagent 127.0.0.1:41054
+lab_expect "agent reaches not ci's proxy port directly" \
+	nothing tcp_as ejagent 127.0.0.1:41081
+lab_expect "agent reaches not [policy]'s dohd directly" \
+	nothing udp_as ejagent 127.0.0.1:15353
+lab_expect "the [policy] user reaches not agent's DNS port" \
+	nothing udp_as ejwld 127.0.0.1:41053
+# escape door 1: a socket bound to the uplink skips the detour's route
+lab_expect "agent bound to the uplink gets nothing" nothing \
+	lab_as ejagent host timeout 5 curl -sS --max-time 3 --interface "$LAB_UPLINK" \
+	"http://$LAB_EXIT:80/"
+lab_expect "bare bound to the uplink gets nothing" nothing \
+	lab_as ejwlc host timeout 5 curl -sS --max-time 3 --interface "$LAB_UPLINK" \
+	"http://$LAB_EXIT:80/"
+lab_expect_eq "no packet of a uid workload reached the exit" 0 \
+	"$(lab_count "$LAB_EXIT")"
+lab_expect_eq "nor its IPv6 address" 0 "$(lab_count "$LAB_EXIT6")"
+lab_exec host "$TOOL" unroute >/dev/null 2>&1 || true
 lab_finish

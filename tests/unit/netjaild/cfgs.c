@@ -13,7 +13,7 @@
 
 const char *const nj_test_config_names[] = {
 	"bridge", "local", "both", "ipv6drop", "directs", "nohops", "example",
-	"inbounddrop", "patterns", "workloads", NULL
+	"inbounddrop", "patterns", "workloads", "wlocal", NULL
 };
 
 static struct eg_ip
@@ -55,6 +55,7 @@ static char *interfaces[] = { "br-ej", "br-ej2" };
 static char *pat_if[] = { "docker0", "br-*", "cni0" };
 static char *proxy_listen[] = { "10.77.0.1:3128", "127.0.0.1:3128" };
 static char *dns_listen[] = { "127.0.0.1:15353" };
+static char *wl_dns_listen[] = { "127.0.0.1:15353", "[::1]:15353" };
 
 static char *lab_if[] = { "br-ej" };
 static char *lab_proxy[] = { "10.77.0.1:3128" };
@@ -117,10 +118,67 @@ add_workloads(struct eg_config *c)
 	wl_match(&w[2], 2, "iface:br-ej");
 }
 
+/*
+ * "wlocal" (and "wlocallab", the same with the lab's users): jailed local
+ * users only, three of them in uid: workloads, one left to [policy].
+ * agent has every kind but IPv6 DNS and proxy, ci its IPv4 transparent
+ * listener, DNS in both families and an IPv4 proxy, bare nothing.
+ */
+static char wl_agent[] = "agent", wl_bare[] = "bare";
+static const struct nj_wlreg wlocal_reg_v[] = {
+	{ "agent", EG_WLL_TRANSPARENT, AF_INET, 41001, NULL },
+	{ "agent", EG_WLL_TRANSPARENT, AF_INET6, 41001, NULL },
+	{ "agent", EG_WLL_DNS_UDP, AF_INET, 41053, NULL },
+	{ "agent", EG_WLL_DNS_TCP, AF_INET, 41053, NULL },
+	{ "agent", EG_WLL_PROXY, AF_INET, 41080, NULL },
+	{ "ci", EG_WLL_TRANSPARENT, AF_INET, 41002, NULL },
+	{ "ci", EG_WLL_DNS_UDP, AF_INET, 41054, NULL },
+	{ "ci", EG_WLL_DNS_UDP, AF_INET6, 41054, NULL },
+	{ "ci", EG_WLL_DNS_TCP, AF_INET, 41054, NULL },
+	{ "ci", EG_WLL_DNS_TCP, AF_INET6, 41054, NULL },
+	{ "ci", EG_WLL_PROXY, AF_INET, 41081, NULL },
+};
+static const struct nj_wlregs wlocal_regs = {
+	(struct nj_wlreg *)wlocal_reg_v,
+	sizeof(wlocal_reg_v) / sizeof(wlocal_reg_v[0]),
+	sizeof(wlocal_reg_v) / sizeof(wlocal_reg_v[0])
+};
+
 const struct nj_wlregs *
 nj_test_wlregs(const char *name)
 {
+	if (strcmp(name, "wlocal") == 0 || strcmp(name, "wlocallab") == 0)
+		return &wlocal_regs;
 	return strcmp(name, "workloads") == 0 ? &wl_regs : NULL;
+}
+
+static void
+wl_uid(struct eg_workload *w, size_t wi, uid_t uid)
+{
+	struct eg_wl_match *m = &w->matches[w->nmatches];
+	char v[32];
+
+	snprintf(v, sizeof(v), "uid:u%u", (unsigned)uid);
+	wl_match(w, wi, v);
+	m->has_uid = true;
+	m->uid = uid;
+}
+
+static void
+add_local_workloads(struct eg_config *c)
+{
+	struct eg_workload *w;
+	size_t i;
+
+	c->workloads = w = calloc(3, sizeof(*w));
+	c->nworkloads = 3;
+	w[0].name = wl_agent;
+	w[1].name = wl_ci;
+	w[2].name = wl_bare;
+	for (i = 0; i < 3; i++) {
+		w[i].matches = calloc(1, sizeof(struct eg_wl_match));
+		wl_uid(&w[i], i, c->jail.users[i].uid);
+	}
 }
 static char *ex_proxy[] = { "127.0.0.1:3128" };
 
@@ -215,6 +273,52 @@ lab_config(const char *name)
 	return c;
 }
 
+static char *wlocal_proxy[] = { "127.0.0.1:3128", "[::1]:3128" };
+
+/* "wlocal": fixed uids 1001-1004; "wlocallab": the lab's users. */
+static struct eg_config *
+wlocal_config(const char *name)
+{
+	static const char *const lab_users[4] = { "ejagent", "ejwlb",
+	    "ejwlc", "ejwld" };
+	struct eg_config *c = calloc(1, sizeof(*c));
+	bool lab = strcmp(name, "wlocallab") == 0;
+	size_t i;
+
+	c->jail.fwmark = 0x1;
+	c->jail.listener_mark = EG_LISTENER_MARK;
+	c->jail.route_table = 100;
+	c->jail.ipv6 = EG_IPV6_JAIL;
+	c->jail.users = calloc(4, sizeof(*c->jail.users));
+	for (i = 0; i < 4; i++)
+		c->jail.users[i].uid = lab ? uid_of(lab_users[i],
+		    (uid_t)(1001 + i)) : (uid_t)(1001 + i);
+	c->jail.nusers = 4;
+	c->jail.direct = calloc(1, sizeof(*c->jail.direct));
+	direct(c, "10.78.0.20", 32, 5432, NULL);
+	c->chain.hops = calloc(1, sizeof(*c->chain.hops));
+	c->chain.hops[0].host_is_ip = true;
+	c->chain.hops[0].ip = ip("10.78.0.2");
+	c->chain.hops[0].port = 3128;
+	c->chain.nhops = 1;
+	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
+	c->dohd.upstreams[0].port = 443;
+	c->dohd.upstreams[0].bootstrap = calloc(1, sizeof(struct eg_ip));
+	c->dohd.upstreams[0].bootstrap[0] = ip("10.78.0.4");
+	c->dohd.upstreams[0].nbootstrap = 1;
+	c->dohd.nupstreams = 1;
+	c->dohd.listen = wl_dns_listen;
+	c->dohd.nlisten = 2;
+	c->dohd.max_ttl = 3600;
+	c->dohd.user.uid = lab ? uid_of("egress-dns", 996) : 996;
+	c->connectd.user.uid = lab ? uid_of("egress-connect", 997) : 997;
+	c->connectd.transparent_listen = "127.0.0.1:15001";
+	c->connectd.proxy_listen = wlocal_proxy;
+	c->connectd.nproxy_listen = 2;
+	add_local_workloads(c);
+	return c;
+}
+
 struct eg_config *
 nj_test_config(const char *name)
 {
@@ -223,6 +327,8 @@ nj_test_config(const char *name)
 
 	if (!strcmp(name, "lab") || !strcmp(name, "lab6drop"))
 		return lab_config(name);
+	if (!strcmp(name, "wlocal") || !strcmp(name, "wlocallab"))
+		return wlocal_config(name);
 	if (!strcmp(name, "example"))
 		return example_config();
 	bridge = !strcmp(name, "bridge") || !strcmp(name, "both") ||

@@ -7,6 +7,7 @@
  *   nj_tool nldump NAME: the payload of every netlink message the install
  *   batch carries (table, sets, elements, chains, rules), as hex, one a
  *   line; tests/unit/netjaild/nl_compare.sh diffs two builds with it.
+ *   nj_tool wlbench NAME N: build and replace a table with N uid: workloads
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include "route.h"
 #include "rules.h"
 #include "sets.h"
+#include "wlreg.h"
+#include "workload.h"
 
 #include <time.h>
 #include <arpa/inet.h>
@@ -122,6 +125,81 @@ nldump(const struct nj_ruleset *rs)
 	return 0;
 }
 
+/*
+ * wlbench NAME N: N uid: workloads (jailed uids 20000..), each with all
+ * four kinds in both families registered: how long netjaild takes to
+ * build the table and to replace it in one batch, which it does on every
+ * registration change (steer.c).
+ */
+static int
+wlbench(struct nj_nl *nl, int n, char *err, size_t errlen)
+{
+	struct eg_config *cfg = nj_test_config("wlocal");
+	struct nj_wlregs regs = { NULL, 0, 0 };
+	struct nj_ruleset *rs;
+	char v[32], *name;
+	double t0, tb, ti;
+	int i, k, f, rc;
+
+	if (cfg == NULL || n < 1 || n > 1000)
+		return 1;
+	for (i = 0; i < (int)cfg->nworkloads; i++)
+		free(cfg->workloads[i].matches);
+	cfg->jail.users = realloc(cfg->jail.users, (size_t)n *
+	    sizeof(*cfg->jail.users));
+	cfg->workloads = realloc(cfg->workloads, (size_t)n *
+	    sizeof(*cfg->workloads));
+	regs.v = calloc((size_t)n * 8, sizeof(*regs.v));
+	if (cfg->jail.users == NULL || cfg->workloads == NULL || !regs.v)
+		return 1;
+	for (i = 0; i < n; i++) {
+		struct eg_workload *w = &cfg->workloads[i];
+		struct eg_wl_match *m;
+
+		memset(&cfg->jail.users[i], 0, sizeof(cfg->jail.users[i]));
+		cfg->jail.users[i].uid = (uid_t)(20000 + i);
+		memset(w, 0, sizeof(*w));
+		if (asprintf(&name, "w%d", i) < 0 ||
+		    (m = calloc(1, sizeof(*m))) == NULL)
+			return 1;
+		w->name = name;
+		w->matches = m;
+		w->nmatches = 1;
+		snprintf(v, sizeof(v), "uid:u%d", 20000 + i);
+		if (!eg_wl_match_parse(v, m, err))
+			return 1;
+		m->has_uid = true;
+		m->uid = (uid_t)(20000 + i);
+		m->wl = (size_t)i;
+		m->wl_name = name;
+		for (k = EG_WLL_TRANSPARENT; k < EG_WLL__MAX; k++)
+			for (f = 0; f < 2; f++) {
+				struct nj_wlreg *r = &regs.v[regs.n++];
+
+				snprintf(r->name, sizeof(r->name), "%s", name);
+				r->kind = (uint8_t)k;
+				r->family = f ? AF_INET6 : AF_INET;
+				r->port = (uint16_t)(30000 + i * 4 + k);
+			}
+	}
+	cfg->jail.nusers = (size_t)n;
+	cfg->nworkloads = (size_t)n;
+	t0 = now_ms();
+	if ((rs = rules_build_with(cfg, &regs, err, errlen)) == NULL)
+		return 1;
+	tb = now_ms() - t0;
+	/* the first install creates the table, the second replaces it */
+	rc = install_table(nl, rs, err, errlen) < 0;
+	t0 = now_ms();
+	rc = rc || install_table(nl, rs, err, errlen) < 0;
+	ti = now_ms() - t0;
+	if (!rc)
+		printf("%d uid workloads: %zu rules, build %.1f ms, replace "
+		    "%.1f ms\n", n, rs->nrules, tb, ti);
+	rules_free(rs);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,6 +298,9 @@ main(int argc, char **argv)
 			printf("read-back %zu elements: %.1f ms\n",
 			    rb.set_elems[NJ_SET_DIRECT4], now_ms() - t0);
 		install_readback_free(&rb);
+	} else if (strcmp(argv[1], "wlbench") == 0) {
+		rc = wlbench(&nl, argc > 3 ? atoi(argv[3]) : 100, err,
+		    sizeof(err));
 	} else if (strcmp(argv[1], "set") == 0) {
 		/* set add|del ADDR PORT TIMEOUT_MS: one update to direct */
 		struct eg_set_elem el;

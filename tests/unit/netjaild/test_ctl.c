@@ -78,13 +78,23 @@ sets_update(struct nj_nl *nl, const struct nj_ruleset *rs, enum eg_set which,
 	return kernel.rc;
 }
 
-/* steer.c: the table rebuilt with the registrations; counted here */
+/* steer.c: the table rebuilt with the registrations; counted here, and
+ * the answer given at once (steer.c's batching is not under test) */
 static int steers;
 
 void
-nj_wl_steer(struct nj_state *s)
+nj_wl_steer_later(struct nj_state *s, struct eg_ctl_conn *c, uint32_t id,
+    bool changed)
 {
-	steers++;
+	if (changed)
+		steers++;
+	if (c != NULL)
+		nj_wl_ack(c, id, 0);
+}
+
+void
+nj_wl_steer_forget(struct nj_state *s, const struct eg_ctl_conn *c)
+{
 }
 
 /* ---- helpers ---- */

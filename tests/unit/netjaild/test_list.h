@@ -42,6 +42,10 @@
 	T(test_links_malformed, NULL, NULL) \
 	T(test_links_safe_name, NULL, NULL)
 
+/* test_steer.c */
+#define STEER_TESTS(T) \
+	T(test_steer_batches_and_answers_after, NULL, NULL)
+
 /* test_route.c */
 #define ROUTE_TESTS(T) \
 	T(test_route_rule_ours, NULL, NULL) \
@@ -68,6 +72,8 @@
 	T(test_rules_bridge_spoofed_source, NULL, NULL) \
 	T(test_rules_every_term_kind, NULL, NULL) \
 	T(test_rules_build_errors, NULL, NULL) \
-	T(test_rules_workloads_fail_closed, NULL, NULL)
+	T(test_rules_workloads_fail_closed, NULL, NULL) \
+	T(test_rules_status_workloads, NULL, NULL) \
+	T(test_rules_workloads_uid, NULL, NULL)
 
 #endif

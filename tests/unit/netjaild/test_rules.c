@@ -21,6 +21,9 @@
 #include "rules_term.h"
 #include "wlreg.h"
 #include "workload.h"
+#include "status_wl.h"
+#include "rules_build.h"
+#include "install.h"
 
 #include "test_list.h"
 
@@ -1087,23 +1090,27 @@ test_rules_workloads_fail_closed(void **state)
 	buf = print_with(cfg, NULL);
 	/* ci: 2 families x 3 kinds; web: 2 prefixes x 3; db: 2 x 3 */
 	assert_int_equal(count_of(buf, "counter drop comment \"workload "
-	    "unregistered\""), 18);
+	    "unregistered "), 18);
+	assert_int_equal(count_of(buf, "counter drop comment \"workload "
+	    "unregistered db\""), 6);
 	assert_null(strstr(buf, "127.0.0.1:4"));
 	assert_null(strstr(buf, "redirect to :4"));
 	/* before any default steering in pre_nat */
-	assert_true(strstr(buf, "comment \"workload unregistered\"") <
+	assert_true(strstr(buf, "comment \"workload unregistered ") <
 	    strstr(buf, "dnat ip to 127.0.0.1:15353"));
 	free(buf);
 	buf = print_with(cfg, &regs);
 	assert_int_equal(count_of(buf, "counter drop comment \"workload "
-	    "unregistered\""), 17);
+	    "unregistered "), 17);
+	assert_int_equal(count_of(buf, "counter drop comment \"workload "
+	    "unregistered db\""), 5);
 	assert_int_equal(count_of(buf, "iifname \"br-ej\" meta l4proto tcp "
 	    "dnat ip to 127.0.0.1:41000"), 1);
 	assert_int_equal(count_of(buf, "ip daddr 127.0.0.1 tcp dport 41000 "
 	    "accept"), 1);
 	assert_int_equal(count_of(buf, "tcp sport 41000 tcp flags"), 1);
 	free(buf);
-	/* db by uid instead: not steered yet, so no table */
+	/* db by a uid that is no [jail] user: never steered, no table */
 	assert_true(eg_wl_match_parse("uid:root", &cfg->workloads[2].matches[0],
 	    err));
 	cfg->workloads[2].matches[0].at.file = "workloads.conf";
@@ -1111,7 +1118,146 @@ test_rules_workloads_fail_closed(void **state)
 	err[0] = '\0';
 	assert_null(rules_build_with(cfg, &regs, err, sizeof(err)));
 	assert_string_equal(err, "workloads.conf:31: workload db: match = "
-	    "uid:root is not steered yet (iface: and cidr: are)");
+	    "uid:root is no [jail] user");
+	/* by cgroup: not steered yet, so no table */
+	assert_true(eg_wl_match_parse("cgroup:/system.slice/ci.service",
+	    &cfg->workloads[2].matches[0], err));
+	cfg->workloads[2].matches[0].at.file = "workloads.conf";
+	cfg->workloads[2].matches[0].at.line = 32;
+	err[0] = '\0';
+	assert_null(rules_build_with(cfg, &regs, err, sizeof(err)));
+	assert_non_null(strstr(err, "workloads.conf:32: workload db: match = "
+	    "cgroup:/system.slice/ci.service "));
+	nj_test_config_free(cfg);
+}
+
+static const char *
+after(const char *buf, const char *a, const char *b)
+{
+	const char *pa = strstr(buf, a), *pb = strstr(buf, b);
+
+	if (pa == NULL || pb == NULL)
+		fail_msg("missing: %s", pa == NULL ? a : b);
+	return pa < pb ? pb : NULL;
+}
+
+/*
+ * uid: workloads: each uid's detoured TCP carries its workload's id in
+ * the ct mark field and is TPROXYed to its own listener ahead of
+ * [policy]'s, or dropped (bare, nothing registered; a family not
+ * registered); its DNS and explicit proxy are DNATed by uid, and in
+ * out_filter it reaches those ports only, never [policy]'s listeners.
+ * The default user 1004 is steered as before.
+ */
+static void
+test_rules_workloads_uid(void **state)
+{
+	struct eg_config *cfg = nj_test_config("wlocal");
+	char err[256], *buf;
+	unsigned sh;
+
+	(void)state;
+	buf = print_with(cfg, nj_test_wlregs("wlocal"));
+	assert_non_null(after(buf, "meta skuid 1003 tcp dport != 53 fib daddr "
+	    "type != local meta mark set 0x00000001 ct mark set ct mark & "
+	    "0xffffe00f | 0x0000000d accept", "meta skuid @jailed_uids tcp "
+	    "dport != 53 fib daddr type != local meta mark set 0x00000001"));
+	assert_non_null(after(buf, "ct mark & 0x00001ffc == 0x00000004 meta "
+	    "l4proto tcp tproxy ip6 to [::1]:41001 accept", "counter drop "
+	    "comment \"workload unregistered agent\""));
+	assert_non_null(after(buf, "counter drop comment \"workload "
+	    "unregistered bare\"", "meta mark 0x00000001 meta l4proto tcp "
+	    "tproxy ip to 127.0.0.1:15001 accept"));
+	/* ci: IPv4 only, bare: nothing */
+	assert_int_equal(count_of(buf, "== 0x00000008 meta l4proto tcp "
+	    "tproxy"), 1);
+	assert_int_equal(count_of(buf, "== 0x0000000c meta l4proto tcp"), 0);
+	assert_int_equal(count_of(buf, "meta skuid 1002 meta nfproto ipv6 udp "
+	    "dport 53 dnat ip6 to [::1]:41054"), 1);
+	assert_int_equal(count_of(buf, "meta skuid 1001 ip daddr 127.0.0.1 "
+	    "tcp dport 3128 dnat ip to 127.0.0.1:41080"), 1);
+	/* DNS 2 protocols x 2 families, the 2 proxies, the detour */
+	assert_int_equal(count_of(buf, "counter drop comment \"workload "
+	    "unregistered bare\""), 7);
+	/* out_filter: own ports, then the drop, before [policy]'s dohd */
+	assert_non_null(after(buf, "meta skuid 1002 ip daddr 127.0.0.1 tcp "
+	    "dport 41081 accept", "meta skuid 1002 counter drop comment "
+	    "\"local\""));
+	assert_non_null(after(buf, "meta skuid 1003 counter drop comment "
+	    "\"local\"", "meta skuid @jailed_uids ip daddr 127.0.0.1 udp "
+	    "dport 15353 accept"));
+	/* the door-1/2 verdict holds for them: they are jailed uids */
+	assert_int_equal(count_of(buf, "meta skuid @jailed_uids oifname != "
+	    "\"lo\" jump post_local"), 1);
+	free(buf);
+	/* the field: 11 bits the fwmark and the direct bit leave free */
+	assert_int_equal(rules_wl_field(0x1, 0x2, &sh), 0x1ffc);
+	assert_int_equal(sh, 2);
+	assert_int_equal(rules_wl_field(0xff00, 0x1, &sh), 0x7ff0000);
+	assert_int_equal(rules_wl_field(0x0f0f0f0f, 0x10, &sh), 0);
+	cfg->jail.fwmark = 0x0f0f0f0f;
+	err[0] = '\0';
+	assert_null(rules_build_with(cfg, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "workload agent: match = uid:u1001: [jail] "
+	    "fwmark 0xf0f0f0f leaves no 11 free bits"));
+	cfg->jail.fwmark = 0x1;
+	/* a uid that is no [jail] user is never steered */
+	cfg->jail.nusers = 2;
+	assert_null(rules_build_with(cfg, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "workload bare: match = uid:u1003 is no "
+	    "[jail] user"));
+	cfg->jail.nusers = 4;
+	nj_test_config_free(cfg);
+}
+
+/*
+ * STATUS: one line per workload with its matches, its registrations
+ * (none: reg=none) and its drops summed from the rules that carry its
+ * name; the generic drop_* keys sum a tag over every workload.
+ */
+static void
+test_rules_status_workloads(void **state)
+{
+	struct eg_config *cfg = nj_test_config("workloads");
+	struct nj_counter c[4] = {
+		{ "pre_nat", "workload unregistered db", 3, 300 },
+		{ "pre_nat", "workload unregistered db", 4, 400 },
+		{ "pre_nat", "workload unregistered dbx", 50, 500 },
+		{ "pre_nat", "workload conflict web", 2, 200 },
+	};
+	struct nj_readback rb;
+	char buf[1024], small[200];
+
+	(void)state;
+	memset(&rb, 0, sizeof(rb));
+	rb.counters = c;
+	rb.ncounters = 4;
+	nj_status_workloads(cfg, nj_test_wlregs("workloads"), &rb, buf,
+	    sizeof(buf));
+	assert_string_equal(buf, "workloads=3\n"
+	    "workload=ci match=iface:br-ci* reg=transparent/ipv4/40001,"
+	    "transparent/ipv6/40001,dns_udp/ipv4/40053,dns_tcp/ipv4/40053 "
+	    "drop_unregistered_packets=0 drop_conflict_packets=0\n"
+	    "workload=web match=cidr:172.17.0.0/24 match=cidr:2001:db8:17::5/128 "
+	    "reg=transparent/ipv4/40002 drop_unregistered_packets=0 "
+	    "drop_conflict_packets=2\n"
+	    "workload=db match=iface:br-ej reg=none "
+	    "drop_unregistered_packets=7 drop_conflict_packets=0\n");
+	assert_string_equal(nj_status_counter_key("workload unregistered db"),
+	    "workload unregistered");
+	assert_string_equal(nj_status_counter_key("workload unregisteredx"),
+	    "workload unregisteredx");
+	assert_string_equal(nj_status_counter_key("local"), "local");
+	/* what does not fit is said, never a line cut short */
+	nj_status_workloads(cfg, NULL, NULL, small, sizeof(small));
+	assert_non_null(strstr(small, "workloads_truncated="));
+	assert_null(strstr(small, "drop_conflict_packets=0\nworkload="
+	    "web"));
+	assert_int_equal(nj_status_workloads(cfg, NULL, NULL, small, 0), 0);
+	cfg->nworkloads = 0;
+	assert_int_equal(nj_status_workloads(cfg, NULL, NULL, buf,
+	    sizeof(buf)), 0);
+	cfg->nworkloads = 3;
 	nj_test_config_free(cfg);
 }
 
@@ -1119,7 +1265,7 @@ int
 main(void)
 {
 	static const struct CMUnitTest listed[] = TEST_LIST(RULES_TESTS);
-	struct CMUnitTest t[32];
+	struct CMUnitTest t[40];
 	size_t n = 0, i;
 
 	for (i = 0; nj_test_config_names[i]; i++) {
