@@ -17,11 +17,25 @@ struct wlent {
 	size_t			 nmatch;
 };
 
+/*
+ * The matches a source of one side (bridge: iface:, cidr:; local: uid:,
+ * cgroup:) can satisfy, in config order, a cidr: one's prefix inline: a
+ * connection's cross-check scans a few bytes per workload, not the whole
+ * struct eg_wl_match (its text buffer) of every match.
+ */
+struct side {
+	uint32_t		*idx;		/* into all[] */
+	struct eg_cidr		*cidr;		/* valid where kind is cidr: */
+	bool			*is_cidr;
+	size_t			 n;
+};
+
 struct eg_wlpol {
 	struct wlent		*wl;		/* [0] is [policy] */
 	size_t			 n;
 	struct eg_wl_match	*all;		/* every match, by workload */
 	size_t			 nall;
+	struct side		 bridge, local;
 };
 
 void
@@ -37,7 +51,42 @@ eg_wlpol_free(struct eg_wlpol *w)
 	}
 	free(w->wl);
 	free(w->all);
+	free(w->bridge.idx);
+	free(w->bridge.cidr);
+	free(w->bridge.is_cidr);
+	free(w->local.idx);
+	free(w->local.cidr);
+	free(w->local.is_cidr);
 	free(w);
+}
+
+/* The side index of every match (after copy_matches). */
+static bool
+index_sides(struct eg_wlpol *w, char *err)
+{
+	struct side *sd[2] = { &w->bridge, &w->local };
+	size_t i, k, n = w->nall ? w->nall : 1;
+
+	for (k = 0; k < 2; k++)
+		if ((sd[k]->idx = calloc(n, sizeof(*sd[k]->idx))) == NULL ||
+		    (sd[k]->cidr = calloc(n, sizeof(*sd[k]->cidr))) == NULL ||
+		    (sd[k]->is_cidr = calloc(n, sizeof(bool))) == NULL) {
+			eg_seterr(err, "workloads: out of memory");
+			return false;
+		}
+	for (i = 0; i < w->nall; i++) {
+		const struct eg_wl_match *m = &w->all[i];
+		struct side *s = m->kind == EG_WL_IFACE ||
+		    m->kind == EG_WL_CIDR ? &w->bridge : &w->local;
+
+		s->idx[s->n] = (uint32_t)i;
+		if (m->kind == EG_WL_CIDR) {
+			s->is_cidr[s->n] = true;
+			s->cidr[s->n] = m->cidr;
+		}
+		s->n++;
+	}
+	return true;
 }
 
 /* Workload i >= 1's engine from its own section (see wlpolicy.h). */
@@ -143,7 +192,7 @@ eg_wlpol_new(const struct eg_config *cfg, const struct eg_cidr *extra_deny,
 		if ((w->wl[i + 1].pol = build_one(cfg, &cfg->workloads[i],
 		    extra_deny, nextra, err)) == NULL)
 			goto fail;
-	if (!copy_matches(w, cfg, err))
+	if (!copy_matches(w, cfg, err) || !index_sides(w, err))
 		goto fail;
 	return w;
 fail:
@@ -217,12 +266,20 @@ eg_wlpol_set_host_addrs(struct eg_wlpol *w, const struct eg_cidr *extra,
 	return true;
 }
 
+/*
+ * eg_wl_lookup's answer (the first match that holds; a conflict when one
+ * of another workload holds too) over the matches of the source's side
+ * only: a bridge source never satisfies uid: or cgroup:, a local one
+ * never iface: or cidr: (eg_wl_match_source).
+ */
 enum eg_wl_found
 eg_wlpol_lookup(const struct eg_wlpol *w, const struct eg_wl_source *src,
     size_t *idx, size_t *other, const struct eg_wl_match **hit)
 {
-	const struct eg_wl_match *h = NULL, *o = NULL;
-	enum eg_wl_found f;
+	const struct eg_wl_match *h = NULL, *m;
+	const struct side *s;
+	size_t i;
+	bool holds;
 
 	*idx = 0;
 	if (other != NULL)
@@ -231,15 +288,35 @@ eg_wlpol_lookup(const struct eg_wlpol *w, const struct eg_wl_source *src,
 		*hit = NULL;
 	if (w == NULL || src == NULL || w->nall == 0)
 		return EG_WL_NONE;
-	f = eg_wl_lookup(w->all, w->nall, src, &h, &o);
-	if (f == EG_WL_NONE)
-		return f;
+	s = src->bridge ? &w->bridge : &w->local;
+	for (i = 0; i < s->n; i++) {
+		if (s->is_cidr[i])
+			holds = src->has_addr &&
+			    eg_cidr_contains(&s->cidr[i], &src->addr);
+		else
+			holds = eg_wl_match_source(&w->all[s->idx[i]], src);
+		if (!holds)
+			continue;
+		m = &w->all[s->idx[i]];
+		if (h == NULL) {
+			h = m;
+			continue;
+		}
+		if (m->wl != h->wl) {
+			*idx = h->wl;
+			if (other != NULL)
+				*other = m->wl;
+			if (hit != NULL)
+				*hit = h;
+			return EG_WL_CONFLICT;
+		}
+	}
+	if (h == NULL)
+		return EG_WL_NONE;
 	*idx = h->wl;
-	if (f == EG_WL_CONFLICT && other != NULL)
-		*other = o->wl;
 	if (hit != NULL)
 		*hit = h;
-	return f;
+	return EG_WL_FOUND;
 }
 
 const struct eg_wl_match *

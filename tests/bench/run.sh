@@ -15,6 +15,8 @@
 #      connectd   tests/bench/connectd/bench.sh
 #      dohd       tests/bench/dohd/dnsperf_dohd.sh (lab prefix EJ_LAB_PREFIX,
 #                 default nbdp here)
+#      workloads  tests/bench/workloads/bench.sh (issue 15: 100 workloads of
+#                 1,000 rules against one policy)
 #    A part that is missing or fails leaves a NOTE and the run goes on;
 # 4. every stdout line of a part that starts with "RESULT " or "NOTE " goes
 #    to bench-results/<UTC stamp>/results.txt, with the part's whole output
@@ -30,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 quick=0 rounds='' only='' nodoc=0 report_only=''
 usage() {
-	echo "usage: $0 [--quick] [--rounds N] [--only connectd,dohd,netjaild,libegress,rig] [--no-doc]" >&2
+	echo "usage: $0 [--quick] [--rounds N] [--only connectd,dohd,netjaild,libegress,workloads,rig] [--no-doc]" >&2
 	echo "       $0 --report-only RESULTS_DIR [--no-doc]" >&2
 	exit 2
 }
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $rounds in '' | [1-9] | [1-9][0-9]) ;; *) echo "--rounds: 1 to 99" >&2; exit 2 ;; esac
-all_parts="rig netjaild libegress connectd dohd"
+all_parts="rig netjaild libegress connectd dohd workloads"
 parts=$all_parts
 if [ -n "$only" ]; then
 	parts=''
@@ -182,6 +184,7 @@ script_for() {
 	libegress) echo "$here/libegress/bench.sh" ;;
 	connectd) echo "$here/connectd/bench.sh" ;;
 	dohd) echo "$here/dohd/dnsperf_dohd.sh" ;;
+	workloads) echo "$here/workloads/bench.sh" ;;
 	esac
 }
 

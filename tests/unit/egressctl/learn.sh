@@ -67,6 +67,30 @@ grep -q stale "$dir/out" && fail "--since kept a stale record"
     2>"$dir/err" || fail "learn --workload failed"
 grep -qx 'ci-only.example:443' "$dir/out" || fail "--workload ci"
 
+# --log --workload: the daemons' lines carry workload=NAME (none: default);
+# each workload gets only what it was seen doing
+cat >"$dir/log" <<'LOG'
+ts=2026-12-07T22:43:46.786Z level=warn daemon=connectd event=report src=127.0.0.1:1 host=ci-a.example port=8443 reason=no_rule workload=ci
+ts=2026-12-07T22:43:46.786Z level=warn daemon=connectd event=report src=127.0.0.1:2 workload=web host=web-a.example port=443 reason=no_rule
+ts=2026-12-07T22:43:46.786Z level=info daemon=dohd event=decision src=10.0.0.2 proto=udp name="ci-b.example" qtype=TXT decision=report reason=no_rule workload=ci
+ts=2026-12-07T22:43:46.786Z level=warn daemon=connectd event=learn workload=web name="web-b.example" port=443 qtype=0 count=3 first=1796683426 last=1796683426
+ts=2026-12-07T22:43:46.786Z level=warn daemon=connectd event=report src=127.0.0.1:3 host=def.example port=443 reason=no_rule
+LOG
+"$ctl" learn --log "$dir/log" --workload ci >"$dir/out" 2>"$dir/err" ||
+	fail "learn --log --workload ci failed"
+grep -qx 'ci-a.example:8443' "$dir/out" || fail "--log --workload ci: connectd"
+grep -q '^ci-b.example.*qtype=TXT' "$dir/out" || fail "--log --workload ci: dohd"
+grep -q 'web-\|def\.' "$dir/out" && fail "--log --workload ci: another's name"
+"$ctl" learn --log "$dir/log" --workload web >"$dir/out" 2>"$dir/err" ||
+	fail "learn --log --workload web failed"
+grep -qx 'web-a.example:443' "$dir/out" || fail "--log --workload web: report"
+grep -qx 'web-b.example:443' "$dir/out" || fail "--log --workload web: learn"
+grep -q 'ci-\|def\.' "$dir/out" && fail "--log --workload web: another's name"
+"$ctl" learn --log "$dir/log" >"$dir/out" 2>"$dir/err" ||
+	fail "learn --log (default) failed"
+grep -qx 'def.example:443' "$dir/out" || fail "--log default"
+grep -q 'ci-\|web-' "$dir/out" && fail "--log default: a workload's name"
+
 # one bad line: no allowlist, the line named, exit 1
 printf 'default ok.example 443 0 1 1 2\ndefault 10.0.0.1 443 0 1 1 2\n' |
     "$ctl" learn --records - >"$dir/out" 2>"$dir/err"

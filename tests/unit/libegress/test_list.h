@@ -216,7 +216,8 @@
 	T(test_wlpolicy_permit_and_direct_own, NULL, NULL) \
 	T(test_wlpolicy_mode_per_workload, NULL, NULL) \
 	T(test_wlpolicy_host_addrs_every_engine, NULL, NULL) \
-	T(test_wlpolicy_lookup_source, NULL, NULL)
+	T(test_wlpolicy_lookup_source, NULL, NULL) \
+	T(test_wlpolicy_lookup_same_as_wl_lookup, NULL, NULL)
 
 /* test_workload.c */
 #define WORKLOAD_TESTS(T) \

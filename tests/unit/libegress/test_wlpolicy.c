@@ -350,6 +350,69 @@ test_wlpolicy_lookup_source(void **state)
 	eg_wlpol_free(w);
 }
 
+/*
+ * eg_wlpol_lookup scans only the source's side, cidr: prefixes inline:
+ * on every mix of sources it answers what eg_wl_lookup over every match
+ * answers (the same hit, the same conflict).
+ */
+static void
+test_wlpolicy_lookup_same_as_wl_lookup(void **state)
+{
+	static const char *const ifs[] = { "br-a", "br-b", "br-c", NULL };
+	static const char *const addrs[] = { "10.1.2.3", "10.2.0.1",
+	    "10.3.0.1", "fd00::1" };
+	static const char *const users[] = { "ci", "agent", NULL };
+	static const char *const cgs[] = { "/ci.slice/x", "/web.slice",
+	    "/other", NULL };
+	const struct eg_wl_match *all, *h1, *o1, *h2, *m;
+	struct eg_wl_source src;
+	struct eg_wlpol *w;
+	enum eg_wl_found f1, f2;
+	size_t n = 0, k, i, idx, other, seen[3] = { 0, 0, 0 };
+	unsigned x = 12345;
+
+	(void)state;
+	w = build(BASE "[policy]\nallow = d.example\n"
+	    "[workload one]\nmatch = iface:br-a\nmatch = cidr:10.1.0.0/16\n"
+	    "[workload two]\nmatch = cidr:10.2.0.0/16\nmatch = iface:br-b\n"
+	    "[workload three]\nmatch = uid:ci\nmatch = cgroup:/ci.slice\n"
+	    "[workload four]\nmatch = cgroup:/web.slice\nmatch = uid:agent\n");
+	all = eg_wlpol_matches(w, 1, &k);
+	for (i = 1; i < eg_wlpol_count(w); i++) {
+		assert_ptr_equal(eg_wlpol_matches(w, i, &k), all + n);
+		n += k;
+	}
+	for (k = 0; k < 2000; k++) {
+		x = x * 1103515245u + 12345u;
+		memset(&src, 0, sizeof(src));
+		src.bridge = x >> 31;
+		if (src.bridge) {
+			src.ifname = ifs[(x >> 8) % 4];
+			if ((src.has_addr = (x >> 12) & 1))
+				assert_true(eg_ip_parse(addrs[(x >> 14) % 4],
+				    &src.addr, false));
+		} else {
+			src.user = users[(x >> 8) % 3];
+			src.cgroup = cgs[(x >> 12) % 4];
+		}
+		f1 = eg_wl_lookup(all, n, &src, &h1, &o1);
+		f2 = eg_wlpol_lookup(w, &src, &idx, &other, &h2);
+		assert_int_equal(f1, f2);
+		seen[f2]++;
+		assert_ptr_equal(h1, h2);
+		if (f1 != EG_WL_NONE)
+			assert_int_equal(idx, h1->wl);
+		if (f1 == EG_WL_CONFLICT)
+			assert_int_equal(other, o1->wl);
+	}
+	/* every answer came up */
+	assert_true(seen[EG_WL_NONE] > 0 && seen[EG_WL_FOUND] > 0 &&
+	    seen[EG_WL_CONFLICT] > 0);
+	m = eg_wlpol_matches(w, 2, &k);
+	assert_int_equal(m[0].kind, EG_WL_CIDR);
+	eg_wlpol_free(w);
+}
+
 int
 main(void)
 {
