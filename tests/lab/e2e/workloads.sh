@@ -140,9 +140,18 @@ s_proxy() {
 	esac
 }
 
-# upstream: packets at the first hop and straight at the exit
-upstream() {
-	echo $(($(lab_count "$HOPA") + $(lab_count "$LAB_EXIT")))
+# direct: packets from the host straight at the exit (a leak past the chain)
+direct() {
+	lab_count "$LAB_EXIT"
+}
+
+# asked NAME: how often the last hop was asked for NAME (every tunnel
+# connectd builds ends there with "CONNECT NAME:PORT"; the first hop
+# sees only the second's address, and connectd's probes of its own)
+asked() {
+	local n
+	n=$(grep -c "CONNECT $1:" "$LAB_DIR/tinyproxy-$LAB_HOP_B-$LAB_HOP_PORT.log" 2>/dev/null) || true
+	echo "${n:-0}"
 }
 
 # seen PATH: how often the exit's nginx served PATH
@@ -153,10 +162,13 @@ seen() {
 }
 
 # refused SRC HOW NAME: SRC's request for NAME (HOW: t transparent, p
-# explicit proxy) is refused, nothing of it reached the upstream.
+# explicit proxy) is refused, and nothing of it reached the upstream: the
+# last hop was not asked for NAME, the exit did not serve the probe's
+# path, no packet went straight to the exit.
 refused() {
-	local s=$1 how=$2 name=$3 path out rc=0 args
+	local s=$1 how=$2 name=$3 path out rc=0 args a0
 	path=probe-$s-$how-$name-$RANDOM
+	a0=$(asked "$name")
 	lab_count_reset
 	if [ "$how" = p ]; then
 		args=(-x "$(s_proxy "$s")")
@@ -169,7 +181,8 @@ refused() {
 	case $out in *exit-ok*) return 1 ;; esac
 	sleep 0.2
 	[ "$(seen "$path")" = 0 ] || { echo "the exit served $path"; return 1; }
-	[ "$(upstream)" = 0 ] || { echo "packets upstream: $(upstream)"; return 1; }
+	[ "$(asked "$name")" = "$a0" ] || { echo "the last hop was asked for $name"; return 1; }
+	[ "$(direct)" = 0 ] || { echo "packets straight at the exit: $(direct)"; return 1; }
 }
 
 # served SRC HOW NAME: SRC gets NAME from the exit
@@ -224,7 +237,12 @@ reloaded() {	# NAME N: the daemon logged its Nth good reload
 
 lab_up
 lab_users
+# the second jailed user, under lab_users' lock (tests run two at a time)
+exec {ulock}>/run/lock/egressjail-lab-users.lock
+flock "$ulock"
 lab__user "$U2"
+flock -u "$ulock"
+exec {ulock}>&-
 lab_start_all
 wl_topology
 mkdir -p "$LAB_DIR/run"
@@ -286,7 +304,8 @@ for s in w8 w2 u v; do
 done
 lab_expect "connectd down: the unregistered drops counted them" \
 	test "$(dropped)" -ge $((d0 + 4))
-lab_expect_eq "connectd down: nothing went upstream" 0 "$(upstream)"
+lab_expect_eq "connectd down: nothing went upstream" 0 \
+	"$(($(lab_count "$LAB_HOP_A") + $(direct)))"
 
 lab_expect "connectd restarts" e2e_start_connectd
 lab_expect "connectd back: w8 reaches wla.test again" lab_retry 10 served w8 t wla.test
@@ -298,6 +317,7 @@ n0=$(grep -c 'event=reload result=ok' "$LAB_DIR/netjaild.log") || true
 hup netjaild
 lab_expect "netjaild reloads with workload late" lab_retry 10 reloaded netjaild $((n0 + 1))
 d0=$(dropped)
+a0=$(asked smoke.test)
 lab_count_reset
 lab_expect "late unregistered: w3's TCP to smoke.test reaches no listener" \
 	nothing_back w3 "$LAB_EXIT" 80
@@ -307,7 +327,9 @@ lab_expect_fail "late unregistered: w3's DNS gets no answer" \
 	s_run w3 dig +time=2 +tries=1 +short smoke.test A
 lab_expect "late unregistered: the drops were counted" \
 	test "$(dropped)" -gt "$d0"
-lab_expect_eq "late unregistered: nothing went upstream" 0 "$(upstream)"
+lab_expect_eq "late unregistered: the last hop was not asked for smoke.test" \
+	"$a0" "$(asked smoke.test)"
+lab_expect_eq "late unregistered: no packet went straight to the exit" 0 "$(direct)"
 lab_expect "w1 (still default) is served meanwhile" served w1 t smoke.test
 
 c0=$(grep -c 'event=reload result=ok' "$LAB_DIR/connectd.log") || true
