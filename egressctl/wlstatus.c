@@ -159,6 +159,10 @@ wl_one(const struct eg_config *cfg, const struct eg_workload *w,
 	printf("    %s (%s): ", w->name, eg_mode_str(w->policy.mode));
 	if (nj == NULL)
 		printf("netjaild did not answer\n");
+	else if (!listed && ctl_text_get(nj, "workloads_truncated", du,
+	    sizeof(du)) != NULL)
+		printf("not in netjaild's reply (too many workloads for one "
+		    "message)\n");
 	else if (!listed)
 		printf("netjaild does not report it (an older config?)\n");
 	else if (strcmp(reg, "none") == 0)
