@@ -15,6 +15,7 @@
 struct dupstream;
 struct dfeed;
 struct dlisten;
+struct dwl;
 
 struct dohd_app {
 	uv_loop_t *loop;
@@ -25,6 +26,7 @@ struct dohd_app {
 	struct dupstream *ups;
 	struct dfeed *feed;
 	struct dlisten *listen;
+	struct dwl *wl;			/* workloads' listeners */
 	struct eg_ctl_server *ctl;
 	struct eg_cidr *extra_deny;
 	size_t nextra;

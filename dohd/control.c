@@ -23,6 +23,7 @@
 #include "control.h"
 #include "own.h"
 #include "upstream.h"
+#include "wl.h"
 
 #define DCTL_TEXT_MAX (EG_IPC_MAX_PAYLOAD - 64)
 
@@ -127,6 +128,7 @@ reply_status(struct dohd_app *a, struct eg_ctl_conn *c, uint32_t id)
 	if (a->ups != NULL)
 		n += dupstream_stats_text(a->ups, rbuf + n,
 		    sizeof(rbuf) - n);
+	n += dwl_status_text(a, rbuf + n, sizeof(rbuf) - n);
 	memset(&st, 0, sizeof(st));
 	st.ready = a->ready;
 	st.generation = a->generation;

@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "own.h"
 #include "upstream.h"
+#include "wl.h"
 
 /* On top of eg_sandbox_base_syscalls: UDP with pktinfo, TCP to the
  * upstreams, reading the config, CA and data files again on reload. */
@@ -77,6 +78,7 @@ start_clients(struct dohd_app *a, const struct eg_config *cfg)
 	if ((a->feed = dfeed_new(a->loop, cfg)) == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "feed", "error=\"out of memory\"");
 	dfeed_feeder(a->feed, &a->core.feeder);
+	dwl_start(a, dfeed_client(a->feed));
 }
 
 /* The level eg_daemon_init gave the log (a reload keeps it). */
@@ -137,6 +139,10 @@ main(int argc, char **argv)
 	if ((app.listen = dlisten_open(app.loop, &app.core, cfg, err,
 	    sizeof(err))) == NULL)
 		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
+	/* the workloads' own, marked now or from the pool later */
+	if (dwl_init(&app, cfg, err, sizeof(err)) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "listen", "what=workloads "
+		    "error=\"%s\"", err);
 	if (eg_daemon_rundir(cfg, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "rundir", "error=\"%s\"", err);
 	if (dohd_control_start(&app, err, sizeof(err)) < 0)

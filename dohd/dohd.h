@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "policy.h"
+#include "workload.h"
 
 #include "dns.h"
 
@@ -81,12 +82,25 @@ struct dohd {
 	uint64_t (*now_ms)(void);
 	unsigned inflight;
 	unsigned max_inflight;
+	unsigned wlgen;		/* policy generation: dquery_wl.idx valid */
 	bool log_info;		/* INFO lines are written: format them */
 	uint8_t out[DNS_MAX_MSG];	/* reply buffer: one thread */
 };
 
+/*
+ * The workload a query arrived for (the listener's): its name ("" for
+ * [policy], "default" in logs) and, for the policy generation gen, its
+ * index in the per-workload engines.
+ */
+struct dquery_wl {
+	char name[EG_WL_NAME_MAX + 1];
+	unsigned idx;
+	unsigned gen;
+};
+
 /* Where a query came from, and what the listener needs to answer it. */
 struct dquery_src {
+	struct dquery_wl wl;
 	struct eg_ip ip;
 	uint16_t port;
 	bool tcp;

@@ -90,3 +90,9 @@ dfeed_feeder(struct dfeed *f, struct dohd_feeder *out)
 	out->feed = dfeed_feed;
 	out->ctx = f;
 }
+
+struct eg_ctl_client *
+dfeed_client(struct dfeed *f)
+{
+	return f->cl;
+}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lmark.h"
+#include "wllisten.h"
 #include "log.h"
 #include "notify.h"
 
@@ -53,9 +54,13 @@ struct dl_out {
 
 struct dl_udp {
 	struct dlisten *l;
+	struct dl_udp *next;		/* every UDP socket, for the flush */
+	struct dquery_wl wl;		/* a workload's own; "": default */
 	uv_poll_t poll;
 	int fd;
 	int family;
+	int refs;			/* the socket, and queries in flight */
+	bool closing;
 	unsigned nout;
 	struct dl_out out[DL_UDP_BATCH];
 	struct mmsghdr omsg[DL_UDP_BATCH];
@@ -90,12 +95,26 @@ struct dl_rx {
 	uint8_t buf[DL_UDP_BATCH][DNS_MAX_MSG];
 };
 
+/* A TCP listener. */
+struct dl_srv {
+	struct dlisten *l;
+	struct dquery_wl wl;		/* "": default */
+	uv_tcp_t tcp;
+};
+
+/* One workload's listeners (dlisten_wl_open). */
+struct dl_wl {
+	struct dlisten *l;
+	struct dl_udp *udp[2];		/* IPv4, IPv6; NULL: none */
+	struct dl_srv *tcp[2];
+};
+
 struct dlisten {
 	uv_loop_t *loop;
 	struct dohd *d;
-	struct dl_udp *udp[DL_MAX_SOCKS];
-	size_t nudp;
-	uv_tcp_t tcp[DL_MAX_SOCKS];
+	struct dl_udp *udps;		/* default and workloads' */
+	size_t nudp;			/* default ones */
+	struct dl_srv *tcp[DL_MAX_SOCKS];
 	size_t ntcp;
 	unsigned nconns;
 	uv_check_t flush;	/* answers completed in this loop turn */
@@ -231,9 +250,9 @@ flush_all(uv_check_t *h)
 {
 	struct dlisten *l = h->data;
 
-	for (size_t i = 0; i < l->nudp; i++)
-		if (l->udp[i]->nout > 0)
-			udp_flush(l->udp[i]);
+	for (struct dl_udp *u = l->udps; u != NULL; u = u->next)
+		if (u->nout > 0)
+			udp_flush(u);
 }
 
 /* An answer too large for a batch slot (never for UDP in practice). */
@@ -263,8 +282,27 @@ udp_send_one(struct dl_udp *u, const struct dquery_src *src,
 	(void)sendmsg(u->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+static void
+udp_closed(uv_handle_t *h)
+{
+	struct dl_udp *u = h->data;
+
+	close(u->fd);
+	u->fd = -1;
+	if (--u->refs == 0)
+		free(u);
+}
+
+static void
+udp_unref(struct dl_udp *u)
+{
+	if (--u->refs == 0)
+		free(u);
+}
+
 /* Queue the answer; it leaves with the batch, at the latest at the end
- * of this loop turn (the check handle). */
+ * of this loop turn (the check handle).  A socket closed meanwhile (its
+ * workload left the config) sends nothing. */
 static void
 udp_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
     size_t len)
@@ -272,10 +310,13 @@ udp_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
 	struct dl_udp *u = arg;
 	struct dl_out *o;
 
-	if (wire == NULL || len == 0)
+	if (u->closing || wire == NULL || len == 0) {
+		udp_unref(u);
 		return;
+	}
 	if (len > sizeof(o->wire) || src->peerlen > sizeof(o->peer)) {
 		udp_send_one(u, src, wire, len);
+		udp_unref(u);
 		return;
 	}
 	if (u->nout == DL_UDP_BATCH)
@@ -286,6 +327,7 @@ udp_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
 	memcpy(&o->peer, &src->peer, src->peerlen);
 	o->peerlen = src->peerlen;
 	o->cmsglen = put_pktinfo(src, o->cb.buf);
+	udp_unref(u);
 }
 
 static void
@@ -296,7 +338,7 @@ udp_readable(uv_poll_t *p, int status, int events)
 	struct dl_rx *rx = l->rx;
 	int n;
 
-	if (status < 0)
+	if (status < 0 || u->closing)
 		return;
 	for (int i = 0; i < DL_UDP_BATCH; i++) {
 		struct msghdr *mh = &rx->msg[i].msg_hdr;
@@ -319,6 +361,7 @@ udp_readable(uv_poll_t *p, int status, int events)
 		struct cmsghdr *cm;
 
 		memset(&src, 0, sizeof(src));
+		src.wl = u->wl;
 		/* A cut datagram (never a whole query): dropped unanswered. */
 		if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC) ||
 		    mh->msg_namelen > sizeof(src.peer))
@@ -349,10 +392,11 @@ udp_readable(uv_poll_t *p, int status, int events)
 				src.has_local = true;
 			}
 		}
+		u->refs++;
 		dquery_handle(l->d, rx->buf[i], rx->msg[i].msg_len, &src,
 		    udp_reply, u);
 	}
-	if (u->nout > 0)
+	if (u->nout > 0 && !u->closing)
 		udp_flush(u);
 }
 
@@ -497,7 +541,8 @@ tcp_idle(uv_timer_t *t)
 static void
 tcp_accept(uv_stream_t *srv, int status)
 {
-	struct dlisten *l = srv->data;
+	struct dl_srv *sv = srv->data;
+	struct dlisten *l = sv->l;
 	struct dl_tcp_conn *c;
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
@@ -519,6 +564,7 @@ tcp_accept(uv_stream_t *srv, int status)
 		return;
 	}
 	c->src.tcp = true;
+	c->src.wl = sv->wl;
 	uv_timer_start(&c->idle, tcp_idle, DL_TCP_IDLE_MS, DL_TCP_IDLE_MS);
 	uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_on_read);
 }
@@ -561,71 +607,99 @@ guard(struct dlisten *l, int fd, const char *proto, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-add_udp(struct dlisten *l, int fd, char *err, size_t errlen)
+/* wl: a workload's socket (no limit: the pool bounds them), else one of
+ * [dohd] listen. */
+static struct dl_udp *
+add_udp(struct dlisten *l, int fd, const struct dquery_wl *wl, char *err,
+    size_t errlen)
 {
 	struct dl_udp *u;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
-	if (l->nudp == DL_MAX_SOCKS) {
+	if (wl == NULL && l->nudp == DL_MAX_SOCKS) {
 		snprintf(err, errlen, "too many listen addresses");
-		return -1;
+		return NULL;
 	}
 	if (guard(l, fd, "udp", err, errlen) < 0)
-		return -1;
+		return NULL;
 	/* Bound to one address, the answers leave from it: no control
 	 * message to build, send and parse for each of them. */
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
 	    (is_wildcard(&ss) && set_pktinfo(fd, ss.ss_family) < 0)) {
 		snprintf(err, errlen, "udp pktinfo: %s", strerror(errno));
-		return -1;
+		return NULL;
 	}
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	l->udp[l->nudp++] = u;
+	if (wl != NULL)
+		u->wl = *wl;
+	else
+		l->nudp++;
+	u->next = l->udps;
+	l->udps = u;
 	u->l = l;
 	u->fd = fd;
+	u->refs = 1;
 	u->family = ss.ss_family;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uv_poll_init(l->loop, &u->poll, fd);
 	u->poll.data = u;
 	uv_poll_start(&u->poll, UV_READABLE, udp_readable);
-	return 0;
+	return u;
 }
 
-static int
-add_tcp(struct dlisten *l, int fd, const struct sockaddr_storage *ss,
-    socklen_t sl, char *err, size_t errlen)
+static void
+srv_closed(uv_handle_t *h)
 {
-	uv_tcp_t *t;
+	free(h->data);
+}
+
+/* Bound by uv (ss) or already bound (fd); wl as for add_udp.  On failure
+ * the handle is closed. */
+static struct dl_srv *
+add_tcp(struct dlisten *l, int fd, const struct sockaddr_storage *ss,
+    const struct dquery_wl *wl, char *err, size_t errlen)
+{
+	struct dl_srv *sv;
 	int r;
 
-	if (l->ntcp == DL_MAX_SOCKS) {
+	if (wl == NULL && l->ntcp == DL_MAX_SOCKS) {
 		snprintf(err, errlen, "too many listen addresses");
-		return -1;
+		return NULL;
 	}
-	t = &l->tcp[l->ntcp++];
-	uv_tcp_init(l->loop, t);
-	t->data = l;
+	if ((sv = calloc(1, sizeof(*sv))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sv->l = l;
+	if (wl != NULL)
+		sv->wl = *wl;
+	uv_tcp_init(l->loop, &sv->tcp);
+	sv->tcp.data = sv;
 	if (fd >= 0)
-		r = uv_tcp_open(t, fd);
+		r = uv_tcp_open(&sv->tcp, fd);
 	else
-		r = uv_tcp_bind(t, (const struct sockaddr *)ss,
+		r = uv_tcp_bind(&sv->tcp, (const struct sockaddr *)ss,
 		    ss->ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
 	/* marked before listen(): it never takes a connection unmarked */
-	if (r == 0 && (r = uv_fileno((uv_handle_t *)t, &fd)) == 0 &&
-	    guard(l, fd, "tcp", err, errlen) < 0)
-		return -1;
+	if (r == 0 && (r = uv_fileno((uv_handle_t *)&sv->tcp, &fd)) == 0 &&
+	    guard(l, fd, "tcp", err, errlen) < 0) {
+		uv_close((uv_handle_t *)&sv->tcp, srv_closed);
+		return NULL;
+	}
 	if (r == 0)
-		r = uv_listen((uv_stream_t *)t, 128, tcp_accept);
+		r = uv_listen((uv_stream_t *)&sv->tcp, 128, tcp_accept);
 	if (r < 0) {
 		snprintf(err, errlen, "tcp listen: %s", uv_strerror(r));
-		return -1;
+		uv_close((uv_handle_t *)&sv->tcp, srv_closed);
+		return NULL;
 	}
-	return 0;
+	if (wl == NULL)
+		l->tcp[l->ntcp++] = sv;
+	return sv;
 }
 
 struct dlisten *
@@ -656,9 +730,10 @@ dlisten_open(uv_loop_t *loop, struct dohd *d, const struct eg_config *cfg,
 	ufd = eg_listen_fd("dns-udp");
 	tfd = eg_listen_fd("dns-tcp");
 	if (ufd >= 0 || tfd >= 0) {
-		if (ufd >= 0 && add_udp(l, ufd, err, errlen) < 0)
+		if (ufd >= 0 && add_udp(l, ufd, NULL, err, errlen) == NULL)
 			goto fail;
-		if (tfd >= 0 && add_tcp(l, tfd, NULL, 0, err, errlen) < 0)
+		if (tfd >= 0 && add_tcp(l, tfd, NULL, NULL, err, errlen) ==
+		    NULL)
 			goto fail;
 		return l;
 	}
@@ -674,11 +749,11 @@ dlisten_open(uv_loop_t *loop, struct dohd *d, const struct eg_config *cfg,
 		}
 		if ((ufd = udp_socket(&ss, sl, err, errlen)) < 0)
 			goto fail;
-		if (add_udp(l, ufd, err, errlen) < 0) {
+		if (add_udp(l, ufd, NULL, err, errlen) == NULL) {
 			close(ufd);
 			goto fail;
 		}
-		if (add_tcp(l, -1, &ss, sl, err, errlen) < 0)
+		if (add_tcp(l, -1, &ss, NULL, err, errlen) == NULL)
 			goto fail;
 	}
 	if (l->nudp == 0) {
@@ -689,4 +764,94 @@ dlisten_open(uv_loop_t *loop, struct dohd *d, const struct eg_config *cfg,
  fail:
 	/* Start-up failure: the process exits, the kernel closes fds. */
 	return NULL;
+}
+
+/* ---- a workload's own listeners ---- */
+
+static void
+udp_close(struct dl_udp *u)
+{
+	struct dl_udp **pp;
+
+	for (pp = &u->l->udps; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	if (u->nout > 0)
+		udp_flush(u);
+	u->closing = true;
+	uv_poll_stop(&u->poll);
+	uv_close((uv_handle_t *)&u->poll, udp_closed);
+}
+
+void
+dlisten_wl_close(struct dl_wl *w)
+{
+	if (w == NULL)
+		return;
+	for (int f = 0; f < 2; f++) {
+		if (w->udp[f] != NULL)
+			udp_close(w->udp[f]);
+		if (w->tcp[f] != NULL)
+			uv_close((uv_handle_t *)&w->tcp[f]->tcp, srv_closed);
+	}
+	free(w);
+}
+
+struct dl_wl *
+dlisten_wl_open(struct dlisten *l, struct eg_wll_pool *pool,
+    const struct dquery_wl *tag, uint16_t ports[EG_WLL__SLOTS], char *err,
+    size_t errlen)
+{
+	struct dl_wl *w;
+	char e[EG_ERR_MAX];
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->l = l;
+	for (int s = 0; s < EG_WLL__SLOTS; s++) {
+		int f = eg_wll_family(s) == AF_INET ? 0 : 1;
+		int fd;
+
+		ports[s] = 0;
+		fd = eg_wll_open(pool, s, &ports[s], e, sizeof(e));
+		/* A host without ::1 serves IPv4 only; netjaild drops the
+		 * workload's IPv6 DNS, as for anything unregistered. */
+		if (fd < 0 && f == 1 && errno == EADDRNOTAVAIL)
+			continue;
+		if (fd < 0) {
+			snprintf(err, errlen, "%s", e);
+			goto fail;
+		}
+		if (eg_wll_tcp(s)) {
+			if ((w->tcp[f] = add_tcp(l, fd, NULL, tag, e,
+			    sizeof(e))) == NULL) {
+				snprintf(err, errlen, "%s", e);
+				goto fail;
+			}
+		} else if ((w->udp[f] = add_udp(l, fd, tag, e, sizeof(e))) ==
+		    NULL) {
+			close(fd);
+			snprintf(err, errlen, "%s", e);
+			goto fail;
+		}
+	}
+	return w;
+ fail:
+	dlisten_wl_close(w);
+	return NULL;
+}
+
+void
+dlisten_wl_retag(struct dl_wl *w, const struct dquery_wl *tag)
+{
+	for (int f = 0; f < 2; f++) {
+		if (w->udp[f] != NULL)
+			w->udp[f]->wl = *tag;
+		if (w->tcp[f] != NULL)
+			w->tcp[f]->wl = *tag;
+	}
 }

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "cache.h"
 #include "own.h"
+#include "wl.h"
 
 int
 dohd_reload(struct dohd_app *a, char *text, size_t len)
@@ -58,6 +59,8 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	if (a->cfg != a->boot_cfg)
 		eg_config_free(a->cfg);
 	a->cfg = cfg;
+	a->core.wlgen++;
+	dwl_reload(a, cfg);
 	a->generation++;
 	snprintf(text, len, "reloaded: %zu rules, %zu local records; "
 	    "upstreams and listeners change on restart",

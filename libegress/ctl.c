@@ -413,6 +413,9 @@ struct eg_ctl_client {
 	char path[108];
 	struct ctl_link *link;		/* NULL when not connected */
 	uv_timer_t retry;
+	uv_timer_t connected;		/* runs on_connect in its own turn */
+	eg_ctl_connect_cb on_connect;
+	void *on_connect_arg;
 	uint64_t backoff_ms;
 	uint32_t next_id;
 	int nhandles;
@@ -579,6 +582,16 @@ client_poll_cb(uv_poll_t *h, int status, int events)
 			break;
 }
 
+/* Never from inside client_connect: that may run inside a request. */
+static void
+connected_cb(uv_timer_t *t)
+{
+	struct eg_ctl_client *cl = t->data;
+
+	if (cl->link != NULL && !cl->freeing && cl->on_connect != NULL)
+		cl->on_connect(cl->on_connect_arg);
+}
+
 static void
 client_connect(struct eg_ctl_client *cl)
 {
@@ -603,8 +616,12 @@ client_connect(struct eg_ctl_client *cl)
 	cl->link = l;
 	cl->backoff_ms = CTL_BACKOFF_MIN_MS;
 	if (uv_poll_start(&l->poll, UV_READABLE | UV_DISCONNECT,
-	    client_poll_cb) != 0)
+	    client_poll_cb) != 0) {
 		client_reset(cl, -ECONNRESET);
+		return;
+	}
+	if (cl->on_connect != NULL)
+		uv_timer_start(&cl->connected, connected_cb, 0, 0);
 	return;
 retry_fd:
 	close(fd);
@@ -630,13 +647,25 @@ eg_ctl_client_new(uv_loop_t *loop, const char *path)
 	cl->next_id = 1;
 	uv_timer_init(loop, &cl->retry);
 	cl->retry.data = cl;
-	cl->nhandles = 1;
+	uv_timer_init(loop, &cl->connected);
+	cl->connected.data = cl;
+	cl->nhandles = 2;
 	client_connect(cl);
 	return cl;
 }
 
+void
+eg_ctl_client_on_connect(struct eg_ctl_client *cl, eg_ctl_connect_cb cb,
+    void *arg)
+{
+	cl->on_connect = cb;
+	cl->on_connect_arg = arg;
+	if (cb != NULL && cl->link != NULL)
+		uv_timer_start(&cl->connected, connected_cb, 0, 0);
+}
+
 static void
-retry_closed(uv_handle_t *h)
+timer_closed(uv_handle_t *h)
 {
 	client_handle_closed(h->data);
 }
@@ -655,7 +684,9 @@ eg_ctl_client_free(struct eg_ctl_client *cl)
 		uv_close((uv_handle_t *)&l->poll, link_closed);
 	}
 	uv_timer_stop(&cl->retry);
-	uv_close((uv_handle_t *)&cl->retry, retry_closed);
+	uv_close((uv_handle_t *)&cl->retry, timer_closed);
+	uv_timer_stop(&cl->connected);
+	uv_close((uv_handle_t *)&cl->connected, timer_closed);
 	fail_all(cl, -ECANCELED);
 }
 

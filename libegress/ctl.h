@@ -79,6 +79,16 @@ typedef void (*eg_ctl_reply_cb)(int status, const struct eg_ipc_msg *msg,
 
 struct eg_ctl_client *eg_ctl_client_new(uv_loop_t *loop, const char *path);
 void eg_ctl_client_free(struct eg_ctl_client *cl);
+/*
+ * cb(arg) after every connection the client makes (the first, and each
+ * reconnect after the peer went away), in a loop turn of its own, once
+ * requests can be sent.  Whatever the peer kept per connection (a
+ * registration) is sent again from here.  Set when already connected, it
+ * runs for the current connection too.
+ */
+typedef void (*eg_ctl_connect_cb)(void *arg);
+void eg_ctl_client_on_connect(struct eg_ctl_client *cl, eg_ctl_connect_cb cb,
+    void *arg);
 int eg_ctl_client_connected(const struct eg_ctl_client *cl);
 int eg_ctl_request(struct eg_ctl_client *cl, uint16_t type,
     const void *payload, size_t len, uint64_t timeout_ms,

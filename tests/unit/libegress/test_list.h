@@ -234,4 +234,11 @@
 	T(test_landlock_enforced, setup, teardown) \
 	T(test_landlock_workload_allow_files, setup, teardown)
 
+/* test_wllisten.c */
+#define WLLISTEN_TESTS(T) \
+	T(test_wllisten_unmarked_opens_each_slot, NULL, NULL) \
+	T(test_wllisten_pool_marked_and_bounded, NULL, NULL) \
+	T(test_wllisten_unprivileged_refuses, NULL, NULL) \
+	T(test_wlreg_client_registers_again, NULL, NULL)
+
 #endif
