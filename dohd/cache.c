@@ -22,9 +22,9 @@ struct dcache {
 
 static uint64_t
 key_hash(const struct dcache *c, const uint8_t *name, size_t len,
-    uint16_t qtype, uint16_t qclass)
+    uint16_t qtype, uint32_t qclass)
 {
-	return eg_htab_hash(&c->tab, (uint64_t)qtype << 16 | qclass, name,
+	return eg_htab_hash(&c->tab, (uint64_t)qtype << 32 | qclass, name,
 	    len);
 }
 
@@ -107,7 +107,7 @@ dcache_free(struct dcache *c)
 
 static struct dcache_ent *
 find(struct dcache *c, uint64_t h, const uint8_t *name, size_t len,
-    uint16_t qtype, uint16_t qclass)
+    uint16_t qtype, uint32_t qclass)
 {
 	struct eg_hnode *n;
 	struct dcache_ent *e;
@@ -123,7 +123,7 @@ find(struct dcache *c, uint64_t h, const uint8_t *name, size_t len,
 
 bool
 dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
-    size_t namelen, uint16_t qtype, uint16_t qclass, const uint8_t *wire,
+    size_t namelen, uint16_t qtype, uint32_t qclass, const uint8_t *wire,
     size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t ttl,
     bool negative, const struct dcache_dec *dec, uint64_t now_ms)
 {
@@ -179,14 +179,14 @@ dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
 
 uint64_t
 dcache_hash(const struct dcache *c, const uint8_t *name, size_t namelen,
-    uint16_t qtype, uint16_t qclass)
+    uint16_t qtype, uint32_t qclass)
 {
 	return key_hash(c, name, namelen, qtype, qclass);
 }
 
 const struct dcache_ent *
 dcache_get(struct dcache *c, const uint8_t *name, size_t namelen,
-    uint16_t qtype, uint16_t qclass, uint64_t now_ms, bool allow_stale,
+    uint16_t qtype, uint32_t qclass, uint64_t now_ms, bool allow_stale,
     uint32_t *age, bool *stale)
 {
 	return dcache_get_hashed(c, key_hash(c, name, namelen, qtype, qclass),
@@ -195,7 +195,7 @@ dcache_get(struct dcache *c, const uint8_t *name, size_t namelen,
 
 const struct dcache_ent *
 dcache_get_hashed(struct dcache *c, uint64_t h, const uint8_t *name,
-    size_t namelen, uint16_t qtype, uint16_t qclass, uint64_t now_ms,
+    size_t namelen, uint16_t qtype, uint32_t qclass, uint64_t now_ms,
     bool allow_stale, uint32_t *age, bool *stale)
 {
 	struct dcache_ent *e;
@@ -240,7 +240,7 @@ dcache_stats(const struct dcache *c, struct dcache_stats *st)
 /* Flushing needs nothing here: a slot of an earlier epoch never matches. */
 const struct dcache_deny *
 dcache_deny_get(const struct dcache *c, uint64_t h, const uint8_t *name,
-    size_t namelen, uint16_t qtype)
+    size_t namelen, uint32_t qtype)
 {
 	const struct dcache_deny *m;
 
@@ -255,7 +255,7 @@ dcache_deny_get(const struct dcache *c, uint64_t h, const uint8_t *name,
 
 void
 dcache_deny_put(struct dcache *c, uint64_t epoch, uint64_t h,
-    const uint8_t *name, size_t namelen, uint16_t qtype, int rcode,
+    const uint8_t *name, size_t namelen, uint32_t qtype, int rcode,
     int reason, const char *where)
 {
 	struct dcache_deny *m;

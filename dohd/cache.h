@@ -26,6 +26,15 @@ struct dcache;
 
 #define DCACHE_WHERE_MAX	128
 
+/*
+ * Answers and denials are kept per workload: a workload's filtered answer
+ * or its policy's denial is never served to another.  The key's class
+ * (and a denial's type) carries the workload's index in the policy
+ * generation (the cache is flushed with it) above the DNS value; the
+ * default workload, index 0, keys as before.
+ */
+#define DCACHE_WL(v, wl)	((uint32_t)(v) | (uint32_t)(wl) << 16)
+
 /* The decision for (name, type) at the time the answer was stored. */
 struct dcache_dec {
 	int reason;			/* enum eg_reason */
@@ -39,7 +48,8 @@ struct dcache_ent {
 	struct dcache_ent *lprev, *lnext;	/* LRU list, head = newest */
 	uint64_t stored_ms;
 	uint32_t ttl;			/* seconds the answer stays fresh */
-	uint16_t qtype, qclass;
+	uint16_t qtype;
+	uint32_t qclass;		/* DCACHE_WL(class, workload) */
 	uint16_t len;			/* bytes of wire */
 	uint16_t nttl;
 	bool negative;
@@ -69,7 +79,7 @@ uint64_t dcache_epoch(const struct dcache *c);
  * (may be NULL) is copied into the entry.
  */
 bool dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
-    size_t namelen, uint16_t qtype, uint16_t qclass, const uint8_t *wire,
+    size_t namelen, uint16_t qtype, uint32_t qclass, const uint8_t *wire,
     size_t len, const uint16_t *ttl_off, size_t nttl, uint32_t ttl,
     bool negative, const struct dcache_dec *dec, uint64_t now_ms);
 
@@ -78,16 +88,16 @@ bool dcache_put(struct dcache *c, uint64_t epoch, const uint8_t *name,
  * seconds ago (*stale set).  *age is whole seconds since it was stored.
  */
 const struct dcache_ent *dcache_get(struct dcache *c, const uint8_t *name,
-    size_t namelen, uint16_t qtype, uint16_t qclass, uint64_t now_ms,
+    size_t namelen, uint16_t qtype, uint32_t qclass, uint64_t now_ms,
     bool allow_stale, uint32_t *age, bool *stale);
 
 /* The keyed hash of a key, computed once per query for the lookups below
  * (the query path asks both the cache and the denials). */
 uint64_t dcache_hash(const struct dcache *c, const uint8_t *name,
-    size_t namelen, uint16_t qtype, uint16_t qclass);
+    size_t namelen, uint16_t qtype, uint32_t qclass);
 /* dcache_get() with h = dcache_hash() of the same key. */
 const struct dcache_ent *dcache_get_hashed(struct dcache *c, uint64_t h,
-    const uint8_t *name, size_t namelen, uint16_t qtype, uint16_t qclass,
+    const uint8_t *name, size_t namelen, uint16_t qtype, uint32_t qclass,
     uint64_t now_ms, bool allow_stale, uint32_t *age, bool *stale);
 
 void dcache_stats(const struct dcache *c, struct dcache_stats *st);
@@ -103,7 +113,7 @@ void dcache_stats(const struct dcache *c, struct dcache_stats *st);
 struct dcache_deny {
 	uint64_t hash;
 	uint64_t epoch;			/* epoch + 1: 0 is an empty slot */
-	uint16_t qtype;
+	uint32_t qtype;			/* DCACHE_WL(type, workload) */
 	uint8_t namelen;
 	uint8_t rcode;
 	int reason;			/* enum eg_reason */
@@ -113,10 +123,10 @@ struct dcache_deny {
 
 /* h is dcache_hash() of (name, qtype, the question's class). */
 const struct dcache_deny *dcache_deny_get(const struct dcache *c,
-    uint64_t h, const uint8_t *name, size_t namelen, uint16_t qtype);
+    uint64_t h, const uint8_t *name, size_t namelen, uint32_t qtype);
 /* Remember a denial decided in epoch (ignored when that is past). */
 void dcache_deny_put(struct dcache *c, uint64_t epoch, uint64_t h,
-    const uint8_t *name, size_t namelen, uint16_t qtype, int rcode,
+    const uint8_t *name, size_t namelen, uint32_t qtype, int rcode,
     int reason, const char *where);
 
 #endif

@@ -92,7 +92,8 @@ explain(struct dohd_app *a, const char *host, char *text, size_t len)
 		char where[128], tb[16];
 		int n;
 
-		dec = eg_policy_check_dns(a->core.pol, host, types[i]);
+		dec = eg_policy_check_dns(eg_wlpol_get(a->core.wlpol, 0),
+		    host, types[i]);
 		if (dec.rule != NULL)
 			eg_rule_where(dec.rule, where, sizeof(where));
 		else

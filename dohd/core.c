@@ -16,10 +16,10 @@
 
 int
 dcore_init(struct dohd *d, const struct eg_config *cfg,
-    struct eg_policy *pol, struct dlocal *local, char *err, size_t errlen)
+    struct eg_wlpol *wlpol, struct dlocal *local, char *err, size_t errlen)
 {
 	*d = (struct dohd){
-		.cfg = cfg, .pol = pol, .local = local, .now_ms = eg_now_ms,
+		.cfg = cfg, .wlpol = wlpol, .local = local, .now_ms = eg_now_ms,
 		.max_inflight = DCORE_MAX_INFLIGHT, .log_info = true,
 	};
 	d->cache = dcache_new(cfg->dohd.cache_size, cfg->dohd.stale_ttl);
@@ -34,6 +34,28 @@ dcore_init(struct dohd *d, const struct eg_config *cfg,
 		return -1;
 	}
 	return 0;
+}
+
+bool
+dcore_policy(const struct dohd *d, const struct dquery_wl *t,
+    struct dpolicy *p)
+{
+	long i;
+
+	memset(p, 0, sizeof(*p));
+	p->wl = dquery_wl_name(t);
+	/* the listener's index, unless a reload renumbered since */
+	if (t->name[0] == '\0')
+		i = 0;
+	else if (t->gen == d->wlgen)
+		i = (long)t->idx;
+	else if ((i = eg_wlpol_find(d->wlpol, t->name)) <= 0)
+		return false;
+	if ((p->pol = eg_wlpol_get(d->wlpol, (size_t)i)) == NULL)
+		return false;
+	p->idx = (unsigned)i;
+	p->learn = eg_policy_mode(p->pol) == EG_MODE_LEARN;
+	return true;
 }
 
 void

@@ -102,7 +102,7 @@ main(int argc, char **argv)
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	char err[EG_ERR_MAX];
 	const struct eg_config *cfg;
-	struct eg_policy *pol;
+	struct eg_wlpol *wlpol;
 	struct dlocal *local = NULL;
 	static uv_timer_t own_timer;
 	int rc;
@@ -123,7 +123,8 @@ main(int argc, char **argv)
 	if ((rc = downaddrs_read(cfg, &app.extra_deny, &app.nextra)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start",
 		    "what=host_addrs error=\"%s\"", strerror(-rc));
-	if ((pol = eg_policy_new(cfg, app.extra_deny, app.nextra, err)) == NULL)
+	if ((wlpol = eg_wlpol_new(cfg, app.extra_deny, app.nextra, err)) ==
+	    NULL)
 		eg_fatal(EG_EXIT_CONFIG, "start",
 		    "what=policy error=\"%s\"", err);
 	if ((cfg->dohd.hosts_file != NULL || cfg->dohd.zone_file != NULL) &&
@@ -131,7 +132,7 @@ main(int argc, char **argv)
 	    err, sizeof(err))) == NULL)
 		eg_fatal(EG_EXIT_CONFIG, "start",
 		    "what=local_data error=\"%s\"", err);
-	if (dcore_init(&app.core, cfg, pol, local, err, sizeof(err)) < 0)
+	if (dcore_init(&app.core, cfg, wlpol, local, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start", "error=\"%s\"", err);
 	app.core.log_info = log_info(&app.dm, cfg);
 
@@ -165,8 +166,9 @@ main(int argc, char **argv)
 
 	app.ready = true;
 	eg_log(EG_LOG_INFO, "ready", "listen=%zu upstreams=%zu rules=%zu "
-	    "local=%zu", cfg->dohd.nlisten, cfg->dohd.nupstreams,
-	    eg_policy_nrules(pol), dlocal_count(local));
+	    "workloads=%zu local=%zu", cfg->dohd.nlisten, cfg->dohd.nupstreams,
+	    eg_policy_nrules(eg_wlpol_get(wlpol, 0)), cfg->nworkloads,
+	    dlocal_count(local));
 	eg_notify_ready();
 	uv_run(app.loop, UV_RUN_DEFAULT);
 	dlog_flush();

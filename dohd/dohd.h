@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "policy.h"
+#include "wlpolicy.h"
 #include "workload.h"
 
 #include "dns.h"
@@ -72,7 +73,7 @@ struct dohd_stats {
 
 struct dohd {
 	const struct eg_config *cfg;
-	struct eg_policy *pol;
+	struct eg_wlpol *wlpol;	/* one engine per workload, 0: [policy] */
 	struct dcache *cache;
 	struct dlocal *local;
 	struct drate *rate;
@@ -111,6 +112,32 @@ struct dquery_src {
 	bool has_local;
 };
 
+/*
+ * Whose rules decide a query: its workload's engine in the current
+ * generation (dcore_policy), valid until the loop runs again (a reload
+ * frees engines).
+ */
+struct dpolicy {
+	const struct eg_policy *pol;
+	const char *wl;		/* "default" or the workload's name */
+	unsigned idx;		/* its index: the cache key (DCACHE_WL) */
+	bool learn;		/* mode = learn */
+};
+
+/*
+ * The engine of the workload t names, as of now.  false when it has none
+ * (it left the config in a reload): the query is refused.
+ */
+bool dcore_policy(const struct dohd *d, const struct dquery_wl *t,
+    struct dpolicy *p);
+
+/* "default" for [policy]'s listeners, else the workload's name. */
+static inline const char *
+dquery_wl_name(const struct dquery_wl *t)
+{
+	return t->name[0] != '\0' ? t->name : EG_WL_DEFAULT;
+}
+
 /* wire NULL: send nothing.  src is the listener's own, copied. */
 typedef void (*dquery_reply_fn)(void *arg, const struct dquery_src *src,
     const uint8_t *wire, size_t len);
@@ -118,7 +145,7 @@ typedef void (*dquery_reply_fn)(void *arg, const struct dquery_src *src,
 /* core.c: set up the core from a loaded config and policy (owned by the
  * caller), and tear it down. */
 int dcore_init(struct dohd *d, const struct eg_config *cfg,
-    struct eg_policy *pol, struct dlocal *local, char *err, size_t errlen);
+    struct eg_wlpol *wlpol, struct dlocal *local, char *err, size_t errlen);
 void dcore_free(struct dohd *d);
 /* key=value lines of counters for STATUS_REP. */
 size_t dcore_stats_text(const struct dohd *d, char *buf, size_t len);
@@ -175,8 +202,9 @@ struct dfilter {
  * Returns 0 with f filled (free with dfilter_clear), or -1: malformed or
  * not an answer to q (the upstream is at fault).
  */
-int dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
-    const uint8_t *wire, size_t len, struct dfilter *f);
+int dfilter_run(const struct dohd *d, const struct dpolicy *p,
+    const struct dns_query *q, bool infra, const uint8_t *wire, size_t len,
+    struct dfilter *f);
 void dfilter_clear(struct dfilter *f);
 
 /* Is name acceptable under the length/label limits of the config? */

@@ -62,8 +62,8 @@ rdf_name(const ldns_rdf *r, char *out, unsigned *labels)
 
 /* May a name on the chain be served for this question? */
 static bool
-chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
-    char *name)
+chain_name_ok(const struct dohd *d, const struct dpolicy *p,
+    const ldns_rdf *r, uint16_t qtype, char *name)
 {
 	struct eg_decision dec;
 	unsigned labels;
@@ -71,19 +71,19 @@ chain_name_ok(const struct dohd *d, const ldns_rdf *r, uint16_t qtype,
 	if (!rdf_name(r, name, &labels) ||
 	    !dfilter_name_within_limits(d->cfg, name, labels))
 		return false;
-	dec = eg_policy_check_dns(d->pol, name, qtype);
+	dec = eg_policy_check_dns(p->pol, name, qtype);
 	/* learn mode: a name on the chain needs a rule as much as the
 	 * question's own */
-	if (dec.reported && d->cfg->policy.mode == EG_MODE_LEARN &&
-	    eg_learn_note(EG_WL_DEFAULT, eg_reason_str(dec.reason), name, 0,
-	    qtype))
+	if (dec.reported && p->learn && eg_learn_note(p->wl,
+	    eg_reason_str(dec.reason), name, 0, qtype))
 		return true;
 	if (dec.reported) {
 		char qb[EG_NAME_MAX * 4 + 8];
 
 		eg_log(EG_LOG_INFO, "cname", "name=%s decision=report "
-		    "reason=%s", eg_log_quote(name, strlen(name), EG_NAME_MAX,
-		    qb, sizeof(qb)), eg_reason_str(dec.reason));
+		    "reason=%s workload=%s", eg_log_quote(name, strlen(name),
+		    EG_NAME_MAX, qb, sizeof(qb)), eg_reason_str(dec.reason),
+		    p->wl);
 	}
 	return dec.verdict == EG_ALLOW;
 }
@@ -98,10 +98,10 @@ static struct eg_ratelimit strip_rl = EG_RATELIMIT_INIT(10000, 20);
  * they are often internal, so only the host's own addresses are stripped.
  */
 static bool
-addr_ok(const struct dohd *d, const struct eg_ip *ip, bool infra,
+addr_ok(const struct dpolicy *p, const struct eg_ip *ip, bool infra,
     unsigned *stripped)
 {
-	struct eg_decision dec = eg_policy_check_addr(d->pol, ip);
+	struct eg_decision dec = eg_policy_check_addr(p->pol, ip);
 	char b[64];
 
 	if (dec.verdict == EG_ALLOW && !dec.reported)
@@ -109,9 +109,9 @@ addr_ok(const struct dohd *d, const struct eg_ip *ip, bool infra,
 	if (infra && dec.reason != EG_R_HOST_ADDR)
 		return true;
 	eg_log_rl(&strip_rl, EG_LOG_INFO, "strip",
-	    "addr=%s reason=%s decision=%s",
+	    "addr=%s reason=%s decision=%s workload=%s",
 	    eg_ip_str(ip, b, sizeof(b)), eg_reason_str(dec.reason),
-	    dec.verdict == EG_ALLOW ? "report" : "strip");
+	    dec.verdict == EG_ALLOW ? "report" : "strip", p->wl);
 	if (dec.verdict == EG_ALLOW)
 		return true;
 	(*stripped)++;
@@ -120,7 +120,7 @@ addr_ok(const struct dohd *d, const struct eg_ip *ip, bool infra,
 
 /* Check the address hints of an HTTPS/SVCB record (RFC 9460 7.3). */
 static bool
-svcb_ok(const struct dohd *d, const ldns_rr *rr, unsigned *stripped)
+svcb_ok(const struct dpolicy *p, const ldns_rr *rr, unsigned *stripped)
 {
 	uint8_t *buf = NULL, tmp[DNS_NAME_WIRE];
 	size_t sz = 0, off = 0, end;
@@ -161,7 +161,7 @@ svcb_ok(const struct dohd *d, const ldns_rr *rr, unsigned *stripped)
 				memset(&ip, 0, sizeof(ip));
 				ip.family = step == 4 ? AF_INET : AF_INET6;
 				memcpy(ip.addr, buf + off + i, step);
-				if (!addr_ok(d, &ip, false, stripped))
+				if (!addr_ok(p, &ip, false, stripped))
 					goto out;
 			}
 		}
@@ -206,6 +206,7 @@ new_body(const ldns_rr *qrr, const struct dns_query *q)
 /* What the walk along the CNAME chain has gathered so far. */
 struct chain {
 	const struct dohd *d;
+	const struct dpolicy *p;	/* the query's workload's */
 	const struct dns_query *q;
 	bool infra;		/* hop or direct names: no allowlist */
 	struct dfilter *f;
@@ -275,7 +276,7 @@ chain_continues(struct chain *k, const ldns_rdf *r)
 {
 	char name[EG_NAME_MAX + 1];
 
-	if (k->infra || chain_name_ok(k->d, r, k->q->qtype, name))
+	if (k->infra || chain_name_ok(k->d, k->p, r, k->q->qtype, name))
 		return true;
 	k->f->cut = true;
 	memcpy(k->f->cut_name, name, sizeof(k->f->cut_name));
@@ -307,14 +308,14 @@ judge_rr(struct chain *k, const ldns_rr *rr, const ldns_rdf *cur,
 		 * to repair. */
 		if (!rr_addr(rr, t, &ip))
 			return RR_BAD;
-		if (!addr_ok(k->d, &ip, k->infra, &k->f->stripped))
+		if (!addr_ok(k->p, &ip, k->infra, &k->f->stripped))
 			return RR_SKIP;
 		if (k->f->naddrs < DF_MAX_ADDRS)
 			k->f->addrs[k->f->naddrs++] = ip;
 		return RR_KEEP;
 	}
 	if ((t == DNS_T_HTTPS || t == DNS_T_SVCB) && !k->infra &&
-	    !svcb_ok(k->d, rr, &k->f->stripped)) {
+	    !svcb_ok(k->p, rr, &k->f->stripped)) {
 		k->f->dropped_https++;
 		return RR_SKIP;
 	}
@@ -469,11 +470,12 @@ body_wire(const ldns_pkt *out, struct dfilter *f)
 }
 
 int
-dfilter_run(const struct dohd *d, const struct dns_query *q, bool infra,
-    const uint8_t *wire, size_t len, struct dfilter *f)
+dfilter_run(const struct dohd *d, const struct dpolicy *p,
+    const struct dns_query *q, bool infra, const uint8_t *wire, size_t len,
+    struct dfilter *f)
 {
 	struct chain k = {
-		.d = d, .q = q, .infra = infra, .f = f, .minttl = UINT32_MAX,
+		.d = d, .p = p, .q = q, .infra = infra, .f = f, .minttl = UINT32_MAX,
 	};
 	ldns_pkt *in;
 	const ldns_rr *qrr;

@@ -72,8 +72,8 @@ downaddrs_refresh(struct dohd_app *a)
 		free(v);
 		return 0;
 	}
-	if (a->core.pol != NULL &&
-	    !eg_policy_set_host_addrs(a->core.pol, v, n, err)) {
+	if (a->core.wlpol != NULL &&
+	    !eg_wlpol_set_host_addrs(a->core.wlpol, v, n, err)) {
 		free(v);
 		eg_log(EG_LOG_WARN, "host_addrs", "error=\"%s\"", err);
 		return -EINVAL;

@@ -44,6 +44,7 @@ struct dquery {
 	bool direct;		/* a [jail] direct name: feed netjaild */
 	bool heap;
 	bool nocache;
+	struct dpolicy p;	/* its workload's engine (dquery_repolicy) */
 	char where[DCACHE_WHERE_MAX];	/* the rule's file:line (a reload
 					 * frees rules) */
 	uint64_t epoch;		/* the cache's when the policy was asked */
@@ -101,10 +102,11 @@ dquery_log(struct dquery *x, int rcode, size_t len)
 		    sizeof(nb));
 	else
 		snprintf(nb, sizeof(nb), "-");
-	dquery_emit("src=%s proto=%s name=%s qtype=%s decision=%s reason=%s "
-	    "rule=%s rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
+	dquery_emit("src=%s workload=%s proto=%s name=%s qtype=%s decision=%s "
+	    "reason=%s rule=%s rcode=%s answer=%s bytes=%zu dur_ms=%llu%s",
 	    x->src.ip.family == 0 ? "connectd" :
 	    eg_ip_str(&x->src.ip, src, sizeof(src)),
+	    dquery_wl_name(&x->src.wl),
 	    x->src.ip.family == 0 ? "ctl" : x->src.tcp ? "tcp" : "udp", nb,
 	    dns_type_str(x->q.qtype, tb, sizeof(tb)), x->decision,
 	    x->why != NULL ? x->why : eg_reason_str(x->dec.reason),
@@ -164,8 +166,9 @@ feed_done(void *arg, int status)
 	if (status != 0) {
 		x->d->st.feed_fail++;
 		x->why = "feed_failed";
-		eg_log(EG_LOG_WARN, "feed", "name=%s status=%d answer=withheld",
-		    x->q.name, status);
+		eg_log(EG_LOG_WARN, "feed", "name=%s workload=%s status=%d "
+		    "answer=withheld", x->q.name, dquery_wl_name(&x->src.wl),
+		    status);
 		dquery_error(x, DNS_R_SERVFAIL);
 		return;
 	}
@@ -276,7 +279,7 @@ dquery_serve_stale(struct dquery *x)
 	if (x->nocache)
 		return false;
 	e = dcache_get(d->cache, x->q.lname, x->q.qname_len, x->q.qtype,
-	    x->q.qclass, d->now_ms(), true, &age, &stale);
+	    DCACHE_WL(x->q.qclass, x->p.idx), d->now_ms(), true, &age, &stale);
 	if (e == NULL)
 		return false;
 	d->st.stale++;
@@ -293,6 +296,12 @@ dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 	struct dohd *d = x->d;
 	struct dfilter f;
 
+	/* A reload may have renumbered or removed its workload meanwhile. */
+	if (!dcore_policy(d, &x->src.wl, &x->p)) {
+		x->why = "workload_gone";
+		dquery_error(x, DNS_R_REFUSED);
+		return 0;
+	}
 	if (err != 0 || wire == NULL) {
 		d->st.upstream_fail++;
 		if (dquery_serve_stale(x))
@@ -301,7 +310,8 @@ dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		dquery_error(x, DNS_R_SERVFAIL);
 		return 0;
 	}
-	if (dfilter_run(d, &x->q, x->infra || x->direct, wire, len, &f) < 0) {
+	if (dfilter_run(d, &x->p, &x->q, x->infra || x->direct, wire, len,
+	    &f) < 0) {
 		d->st.upstream_bad++;
 		return -1;
 	}
@@ -313,9 +323,9 @@ dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		d->st.cname_cut++;
 		x->decision = "deny";
 		x->why = "cname_denied";
-		eg_log(EG_LOG_INFO, "cname", "name=%s target=%s decision=deny",
-		    x->q.name, eg_log_quote(f.cut_name, strlen(f.cut_name),
-		    EG_NAME_MAX, nb, sizeof(nb)));
+		eg_log(EG_LOG_INFO, "cname", "name=%s target=%s decision=deny "
+		    "workload=%s", x->q.name, eg_log_quote(f.cut_name,
+		    strlen(f.cut_name), EG_NAME_MAX, nb, sizeof(nb)), x->p.wl);
 	}
 	if (f.cacheable && !x->nocache) {
 		struct dcache_dec dec;
@@ -326,7 +336,8 @@ dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		dec.direct = x->direct;
 		memcpy(dec.where, x->where, sizeof(dec.where));
 		(void)dcache_put(d->cache, x->epoch, x->q.lname,
-		    x->q.qname_len, x->q.qtype, x->q.qclass, f.wire, f.len,
+		    x->q.qname_len, x->q.qtype, DCACHE_WL(x->q.qclass,
+		    x->p.idx), f.wire, f.len,
 		    f.w.ttl_off, f.w.nttl, f.ttl, f.negative, &dec,
 		    d->now_ms());
 	}
@@ -372,9 +383,9 @@ dquery_upstream(struct dquery *x)
 /* ---- the decision ---- */
 
 static bool
-is_direct_name(const struct dohd *d, const char *name)
+is_direct_name(const struct dquery *x, const char *name)
 {
-	return eg_policy_is_direct_name(d->pol, name, 0);
+	return eg_policy_is_direct_name(x->p.pol, name, 0);
 }
 
 /*
@@ -408,7 +419,7 @@ dquery_local(struct dquery *x, bool exact)
 		    cfg->dohd.search[i]) >= (int)sizeof(full) - 1)
 			continue;
 		/* Only a qualified name the allowlist would answer. */
-		dec = eg_policy_check_dns(d->pol, full, x->q.qtype);
+		dec = eg_policy_check_dns(x->p.pol, full, x->q.qtype);
 		if (dec.verdict != EG_ALLOW || dec.reported)
 			continue;
 		if (!dns_name_wire(full, qual, &ql))
@@ -445,8 +456,8 @@ dquery_count_allowed(struct dquery *x)
 		x->d->st.reported++;
 		/* learn mode records it (event=learn); "learn" here keeps
 		 * egressctl learn --log from counting the query twice */
-		x->decision = x->d->cfg->policy.mode == EG_MODE_LEARN &&
-		    eg_learn_note(EG_WL_DEFAULT, eg_reason_str(x->dec.reason),
+		x->decision = x->p.learn &&
+		    eg_learn_note(x->p.wl, eg_reason_str(x->dec.reason),
 		    x->q.name, 0, x->q.qtype) ? "learn" : "report";
 	} else {
 		x->d->st.allowed++;
@@ -487,7 +498,8 @@ dquery_denied_before(struct dquery *x)
 	const struct dcache_deny *m;
 
 	if (x->q.qclass != DNS_C_IN || (m = dcache_deny_get(d->cache,
-	    x->hash, x->q.lname, x->q.qname_len, x->q.qtype)) == NULL)
+	    x->hash, x->q.lname, x->q.qname_len, DCACHE_WL(x->q.qtype,
+	    x->p.idx))) == NULL)
 		return false;
 	x->dec.verdict = EG_DENY;
 	x->dec.reason = (enum eg_reason)m->reason;
@@ -555,7 +567,8 @@ dquery_deny(struct dquery *x)
 	if (x->q.labels == 1 && dquery_local(x, false))
 		return;
 	dcache_deny_put(d->cache, x->epoch, x->hash, x->q.lname,
-	    x->q.qname_len, x->q.qtype, rcode, (int)x->dec.reason, x->where);
+	    x->q.qname_len, DCACHE_WL(x->q.qtype, x->p.idx), rcode,
+	    (int)x->dec.reason, x->where);
 	d->st.denied++;
 	x->decision = "deny";
 	dquery_error(x, rcode);
@@ -574,16 +587,17 @@ dquery_decide(struct dquery *x, const struct dcache_ent **e, uint32_t *age)
 	bool stale;
 
 	x->hash = dcache_hash(d->cache, x->q.lname, x->q.qname_len,
-	    x->q.qtype, x->q.qclass);
+	    x->q.qtype, DCACHE_WL(x->q.qclass, x->p.idx));
 	*e = dcache_get_hashed(d->cache, x->hash, x->q.lname, x->q.qname_len,
-	    x->q.qtype, x->q.qclass, x->start_ms, false, age, &stale);
+	    x->q.qtype, DCACHE_WL(x->q.qclass, x->p.idx), x->start_ms, false,
+	    age, &stale);
 	if (*e != NULL && (*e)->dec != NULL) {
 		dquery_cached(x, *e, *age);
 		return true;
 	}
 	if (*e == NULL && dquery_denied_before(x))
 		return true;
-	x->dec = eg_policy_check_dns(d->pol, x->q.name, x->q.qtype);
+	x->dec = eg_policy_check_dns(x->p.pol, x->q.name, x->q.qtype);
 	if (x->dec.rule != NULL && d->log_info)
 		eg_rule_where(x->dec.rule, x->where, sizeof(x->where));
 	x->dec.rule = NULL;
@@ -594,7 +608,7 @@ dquery_decide(struct dquery *x, const struct dcache_ent **e, uint32_t *age)
 	}
 	dquery_count_allowed(x);
 	x->direct = x->dec.direct || ((x->q.qtype == DNS_T_A ||
-	    x->q.qtype == DNS_T_AAAA) && is_direct_name(d, x->q.name));
+	    x->q.qtype == DNS_T_AAAA) && is_direct_name(x, x->q.name));
 	return dquery_local(x, true);
 }
 
@@ -606,6 +620,15 @@ dquery_run(struct dquery *x)
 	uint32_t age = 0;
 
 	x->epoch = dcache_epoch(d->cache);
+	/* The listener's workload left the config (a TCP connection
+	 * outlives its listener): nothing of it is answered. */
+	if (!dcore_policy(d, &x->src.wl, &x->p)) {
+		d->st.refused++;
+		x->decision = "refused";
+		x->why = "workload_gone";
+		dquery_error(x, DNS_R_REFUSED);
+		return;
+	}
 	if (dquery_refused(x))
 		return;
 	if (x->infra) {

@@ -20,7 +20,7 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 {
 	struct eg_config_errors errs = { 0 };
 	struct eg_config *cfg;
-	struct eg_policy *pol;
+	struct eg_wlpol *wlpol;
 	struct dlocal *local;
 	char err[EG_ERR_MAX], why[EG_ERR_MAX + 32];
 
@@ -35,7 +35,8 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	eg_config_errors_free(&errs);
 	/* the host's addresses as they are now (the old set if unreadable) */
 	(void)downaddrs_refresh(a);
-	if ((pol = eg_policy_new(cfg, a->extra_deny, a->nextra, err)) == NULL) {
+	if ((wlpol = eg_wlpol_new(cfg, a->extra_deny, a->nextra, err)) ==
+	    NULL) {
 		snprintf(why, sizeof(why), "policy: %s", err);
 		eg_config_free(cfg);
 		goto fail;
@@ -45,15 +46,15 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	    (local = dlocal_load(cfg->dohd.hosts_file, cfg->dohd.zone_file,
 	    err, sizeof(err))) == NULL) {
 		snprintf(why, sizeof(why), "local data: %s", err);
-		eg_policy_free(pol);
+		eg_wlpol_free(wlpol);
 		eg_config_free(cfg);
 		goto fail;
 	}
 	/* Nothing cached under the old policy may be served under the new. */
 	dcache_flush(a->core.cache);
-	eg_policy_free(a->core.pol);
+	eg_wlpol_free(a->core.wlpol);
 	dlocal_free(a->core.local);
-	a->core.pol = pol;
+	a->core.wlpol = wlpol;
 	a->core.local = local;
 	a->core.cfg = cfg;
 	if (a->cfg != a->boot_cfg)
@@ -62,11 +63,13 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	a->core.wlgen++;
 	dwl_reload(a, cfg);
 	a->generation++;
-	snprintf(text, len, "reloaded: %zu rules, %zu local records; "
-	    "upstreams and listeners change on restart",
-	    eg_policy_nrules(pol), dlocal_count(local));
-	eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u rules=%zu",
-	    a->generation, eg_policy_nrules(pol));
+	snprintf(text, len, "reloaded: %zu rules, %zu workloads, %zu local "
+	    "records; upstreams and [dohd] listen change on restart",
+	    eg_policy_nrules(eg_wlpol_get(wlpol, 0)), cfg->nworkloads,
+	    dlocal_count(local));
+	eg_log(EG_LOG_INFO, "reload", "result=ok generation=%u rules=%zu "
+	    "workloads=%zu", a->generation,
+	    eg_policy_nrules(eg_wlpol_get(wlpol, 0)), cfg->nworkloads);
 	eg_notify_ready();
 	return 0;
  fail:

@@ -24,6 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dfilter fl;
 	uint8_t qw[512];
 	size_t ql;
+	struct dpolicy dp;
+	const struct dquery_wl def = { .name = "" };
 
 	if (f == NULL) {
 		eg_log_init("fuzz", EG_LOG_ERR);
@@ -31,13 +33,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
+	assert(dcore_policy(f->d, &def, &dp));
 	(void)doh_status_ok(data, size > 8 ? 8 : size);
 	(void)doh_ctype_ok(data, size > 40 ? 40 : size);
 	ql = mkquery(qw, 1, names[(data[0] >> 4) % 4],
 	    types[(data[0] & 0xf) % 6], 0);
 	assert(dns_query_parse(qw, ql, &q) == DNS_PARSE_OK);
-	if (dfilter_run(f->d, &q, (data[0] & 0x80) != 0, data + 1, size - 1,
-	    &fl) == 0) {
+	if (dfilter_run(f->d, &dp, &q, (data[0] & 0x80) != 0, data + 1,
+	    size - 1, &fl) == 0) {
 		struct dns_walk w;
 		struct eg_ip ips[DF_MAX_ADDRS];
 		uint32_t t;

@@ -35,7 +35,8 @@ struct fake {
 	struct eg_config *cfg;
 	struct fake_slot slot[FAKE_SLOTS];
 	size_t nslot;
-	struct eg_policy *pol;
+	const struct eg_policy *pol;	/* the default workload's */
+	struct eg_wlpol *wlpol;
 	struct dohd *d;
 	/* upstream */
 	int nresolve;
@@ -135,8 +136,9 @@ fake_reply(void *arg, const struct dquery_src *src, const uint8_t *wire,
 	f->replylen = len;
 }
 
+/* flags: added to EG_CONFIG_NO_USERS (EG_CONFIG_WORKLOADS). */
 HELPER struct fake *
-fake_new(const char *conf)
+fake_new_flags(const char *conf, unsigned flags)
 {
 	struct eg_config_errors e = { NULL, 0 };
 	struct fake *f = calloc(1, sizeof(*f));
@@ -145,20 +147,21 @@ fake_new(const char *conf)
 	if (f == NULL)
 		abort();
 	f->cfg = eg_config_load_buf("t.conf", conf, strlen(conf),
-	    EG_CONFIG_NO_USERS, &e);
+	    EG_CONFIG_NO_USERS | flags, &e);
 	if (f->cfg == NULL) {
 		for (size_t i = 0; i < e.n; i++)
 			fprintf(stderr, "config: %s\n", e.msgs[i]);
 		abort();
 	}
 	eg_config_errors_free(&e);
-	if ((f->pol = eg_policy_new(f->cfg, NULL, 0, err)) == NULL) {
+	if ((f->wlpol = eg_wlpol_new(f->cfg, NULL, 0, err)) == NULL) {
 		fprintf(stderr, "policy: %s\n", err);
 		abort();
 	}
+	f->pol = eg_wlpol_get(f->wlpol, 0);
 	if ((f->d = calloc(1, sizeof(*f->d))) == NULL)
 		abort();
-	if (dcore_init(f->d, f->cfg, f->pol, NULL, err, sizeof(err)) < 0)
+	if (dcore_init(f->d, f->cfg, f->wlpol, NULL, err, sizeof(err)) < 0)
 		abort();
 	f->d->now_ms = fake_now;
 	f->d->res.resolve = fake_resolve;
@@ -166,6 +169,12 @@ fake_new(const char *conf)
 	f->d->feeder.feed = fake_feed;
 	f->d->feeder.ctx = f;
 	return f;
+}
+
+HELPER struct fake *
+fake_new(const char *conf)
+{
+	return fake_new_flags(conf, 0);
 }
 
 HELPER void
@@ -177,7 +186,7 @@ fake_free(struct fake *f)
 	dcore_free(f->d);
 	dlocal_free(f->d->local);
 	free(f->d);
-	eg_policy_free(f->pol);
+	eg_wlpol_free(f->wlpol);
 	eg_config_free(f->cfg);
 	free(f);
 }

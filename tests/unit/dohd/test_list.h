@@ -88,4 +88,10 @@
 	T(test_upstream_order, setup, teardown) \
 	T(test_upstream_all_refused, setup, teardown)
 
+/* test_wl.c */
+#define WL_TESTS(T) \
+	T(test_wl_each_workload_its_own_names, setup, teardown) \
+	T(test_wl_cache_per_workload, setup, teardown) \
+	T(test_wl_reload_renumbers_and_removes, setup, teardown)
+
 #endif

@@ -96,6 +96,7 @@ test_own_refresh_picks_up_new_addresses(void **state)
 	(void)state;
 	if ((pid = fork()) == 0) {
 		static struct dohd_app a;
+		const struct eg_policy *pol;
 		char err[EG_ERR_MAX];
 
 		if (unshare(CLONE_NEWNET) != 0)
@@ -105,23 +106,24 @@ test_own_refresh_picks_up_new_addresses(void **state)
 			_exit(77);
 		a.boot_cfg = a.cfg = load();
 		CHECK(downaddrs_read(a.boot_cfg, &a.extra_deny, &a.nextra) == 0);
-		CHECK((a.core.pol = eg_policy_new(a.cfg, a.extra_deny,
+		CHECK((a.core.wlpol = eg_wlpol_new(a.cfg, a.extra_deny,
 		    a.nextra, err)) != NULL);
-		CHECK(eg_policy_check_addr(a.core.pol, &ip).verdict ==
+		pol = eg_wlpol_get(a.core.wlpol, 0);
+		CHECK(eg_policy_check_addr(pol, &ip).verdict ==
 		    EG_ALLOW);
 		CHECK(downaddrs_refresh(&a) == 0);
 		CHECK(system("ip addr add 10.66.0.1/24 dev ejo0") == 0);
 		CHECK(downaddrs_refresh(&a) == 1);
-		CHECK(denied_as_host(a.core.pol, &ip));
+		CHECK(denied_as_host(pol, &ip));
 		/* the rest of its subnet is not the host's */
 		ip.addr[3] = 2;
-		CHECK(eg_policy_check_addr(a.core.pol, &ip).verdict ==
+		CHECK(eg_policy_check_addr(pol, &ip).verdict ==
 		    EG_ALLOW);
 		CHECK(downaddrs_refresh(&a) == 0);
 		CHECK(system("ip addr del 10.66.0.1/24 dev ejo0") == 0);
 		CHECK(downaddrs_refresh(&a) == 1);
 		ip.addr[3] = 1;
-		CHECK(eg_policy_check_addr(a.core.pol, &ip).verdict ==
+		CHECK(eg_policy_check_addr(pol, &ip).verdict ==
 		    EG_ALLOW);
 		_exit(0);
 	}
