@@ -191,6 +191,31 @@ fake_free(struct fake *f)
 	free(f);
 }
 
+/* What dohd_reload() does: flush the cache, swap in the config and the
+ * engines, a new policy generation.  flags as for fake_new_flags. */
+HELPER void
+fake_reload(struct fake *f, const char *c, unsigned flags)
+{
+	struct eg_config_errors e = { NULL, 0 };
+	struct eg_config *cfg;
+	struct eg_wlpol *wp;
+	char err[EG_ERR_MAX];
+
+	cfg = eg_config_load_buf("t2.conf", c, strlen(c), EG_CONFIG_NO_USERS |
+	    flags, &e);
+	if (cfg == NULL || (wp = eg_wlpol_new(cfg, NULL, 0, err)) == NULL)
+		abort();
+	eg_config_errors_free(&e);
+	dcache_flush(f->d->cache);
+	eg_wlpol_free(f->wlpol);
+	eg_config_free(f->cfg);
+	f->wlpol = f->d->wlpol = wp;
+	f->pol = eg_wlpol_get(wp, 0);
+	f->cfg = cfg;
+	f->d->cfg = cfg;
+	f->d->wlgen++;
+}
+
 /* A client query; udp 0: no EDNS. */
 HELPER size_t
 mkquery(uint8_t *b, uint16_t id, const char *name, uint16_t type,

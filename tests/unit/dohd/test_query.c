@@ -437,25 +437,7 @@ test_query_no_upstream(void **st)
 static void
 reload(struct fake *f, const char *c)
 {
-	struct eg_config_errors e = { NULL, 0 };
-	struct eg_config *cfg;
-	struct eg_wlpol *wp;
-	char err[EG_ERR_MAX];
-
-	cfg = eg_config_load_buf("t2.conf", c, strlen(c), EG_CONFIG_NO_USERS,
-	    &e);
-	assert_non_null(cfg);
-	eg_config_errors_free(&e);
-	wp = eg_wlpol_new(cfg, NULL, 0, err);
-	assert_non_null(wp);
-	dcache_flush(f->d->cache);
-	eg_wlpol_free(f->wlpol);
-	eg_config_free(f->cfg);
-	f->wlpol = f->d->wlpol = wp;
-	f->pol = eg_wlpol_get(wp, 0);
-	f->d->wlgen++;
-	f->cfg = cfg;
-	f->d->cfg = cfg;
+	fake_reload(f, c, 0);
 }
 
 static const char conf_narrow[] =

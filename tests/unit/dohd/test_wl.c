@@ -171,31 +171,6 @@ test_wl_cache_per_workload(void **st)
 	assert_int_equal(f->d->st.denied, 3);
 }
 
-/* What dohd_reload() does: flush, swap the engines, a new generation. */
-static void
-reload(struct fake *f, const char *c)
-{
-	struct eg_config_errors e = { NULL, 0 };
-	struct eg_config *cfg;
-	struct eg_wlpol *wp;
-	char err[EG_ERR_MAX];
-
-	cfg = eg_config_load_buf("t2.conf", c, strlen(c), EG_CONFIG_NO_USERS |
-	    EG_CONFIG_WORKLOADS, &e);
-	assert_non_null(cfg);
-	eg_config_errors_free(&e);
-	wp = eg_wlpol_new(cfg, NULL, 0, err);
-	assert_non_null(wp);
-	dcache_flush(f->d->cache);
-	eg_wlpol_free(f->wlpol);
-	eg_config_free(f->cfg);
-	f->wlpol = f->d->wlpol = wp;
-	f->pol = eg_wlpol_get(wp, 0);
-	f->cfg = cfg;
-	f->d->cfg = cfg;
-	f->d->wlgen++;
-}
-
 static void
 test_wl_reload_renumbers_and_removes(void **st)
 {
@@ -207,7 +182,7 @@ test_wl_reload_renumbers_and_removes(void **st)
 	/* a query of ci in flight across the reload that removes ci */
 	ask_from(f, &ci, 1, "ci.example.com");
 	assert_int_equal(f->nresolve, 1);
-	reload(f, conf2);
+	fake_reload(f, conf2, EG_CONFIG_WORKLOADS);
 	assert_int_equal(answer_a(f, "ci.example.com. 300 IN A 192.0.2.10"),
 	    0);
 	assert_int_equal(f->nreply, 1);
