@@ -249,6 +249,15 @@ enum {
 	 */
 	EG_CONFIG_WORKLOADS = 1 << 3,
 	/*
+	 * Take cgroup: matches.  netjaild steers iface:, cidr: and uid:
+	 * workloads, not yet cgroup: ones (a unit's cgroup comes and goes
+	 * with it: docs/WORKLOADS.md), so without this flag such a match is
+	 * an error naming its line, for every daemon and egressctl check
+	 * alike, never a section that silently leaves its sources on
+	 * [policy].  Unit tests and the fuzzer pass it.
+	 */
+	EG_CONFIG_CGROUP = 1 << 5,
+	/*
 	 * Take mode = ask.  Only connectd holds and asks yet; dohd denies an
 	 * unknown name instead of holding it (docs/ASK.md), so until both
 	 * do, a config that says ask is refused unless the build enables the

@@ -164,6 +164,11 @@ check_jailed(struct loader *ld, const struct eg_workload *w)
 			    "jails no interface";
 		else if (m->kind == EG_WL_UID && !uid_jailed(c, m))
 			why = "not a jailed user: add it to [jail] user";
+		else if (m->kind == EG_WL_CGROUP &&
+		    !(ld->flags & EG_CONFIG_CGROUP))
+			why = "cgroup: matches are not enforced by this "
+			    "version (iface:, cidr: and uid: are; "
+			    "docs/WORKLOADS.md)";
 		if (why != NULL)
 			cfg_key_error(ld, m->at, label, "match",
 			    eg_wl_match_str(m, text, sizeof(text)), why);

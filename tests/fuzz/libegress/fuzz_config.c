@@ -46,7 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* [workload] sections taken, so their success path is reached */
 	cfg = eg_config_load_buf("fuzz.conf", (const char *)data, size,
-	    EG_CONFIG_NO_USERS | EG_CONFIG_WORKLOADS, &errs);
+	    EG_CONFIG_NO_USERS | EG_CONFIG_WORKLOADS |
+	    EG_CONFIG_CGROUP, &errs);
 	/* exactly one of: a config, or at least one error */
 	if ((cfg == NULL) == (errs.n == 0))
 		abort();

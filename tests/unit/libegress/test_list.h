@@ -59,6 +59,7 @@
 #define CONFIG_WORKLOAD_TESTS(T) \
 	T(test_config_workload_loads, NULL, NULL) \
 	T(test_config_workload_gate, NULL, NULL) \
+	T(test_config_workload_cgroup_gate, NULL, NULL) \
 	T(test_config_workload_header_errors, NULL, NULL) \
 	T(test_config_workload_key_errors, NULL, NULL) \
 	T(test_config_workload_cross_checks, NULL, NULL) \

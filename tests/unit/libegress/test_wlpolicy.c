@@ -34,7 +34,7 @@
 	"[dohd]\n" \
 	"upstream = https://dns.example/dns-query 192.0.2.53\n"
 
-#define FLAGS (EG_CONFIG_NO_USERS | EG_CONFIG_WORKLOADS)
+#define FLAGS (EG_CONFIG_NO_USERS | EG_CONFIG_WORKLOADS | EG_CONFIG_CGROUP)
 
 #define THREE BASE \
 	"[policy]\n" \
