@@ -128,6 +128,7 @@ struct cd_listener {
 	struct sockaddr_storage addr;
 	bool open;
 	bool nodelay;		/* set on the listener: accepted sockets inherit it */
+	bool read_now;		/* try the head's read right after accept */
 };
 
 struct cd {
@@ -286,10 +287,15 @@ struct cd_relay_opts {
 	struct judge *judge;
 	uint64_t judge_ms;
 	bool observe;
+	/* the client stream is reading still: the relay takes the reads
+	 * over as they are, without a stop and a start */
+	bool cli_reading;
 };
 struct cd_relay *cd_relay_start(uv_loop_t *loop, uv_tcp_t *cli,
     struct ustream *up, const struct cd_relay_opts *o,
     const struct cd_relay_cbs *cbs, void *arg);
+/* Client bytes read before the relay started, as if it had read them. */
+void cd_relay_cli_bytes(struct cd_relay *r, const char *p, size_t n);
 void cd_relay_stats(const struct cd_relay *r, uint64_t *up, uint64_t *down);
 bool cd_relay_spliced(const struct cd_relay *r);
 void cd_relay_close(struct cd_relay *r);

@@ -45,6 +45,9 @@ open_listener(struct cd *cd, const char *spec, enum cd_mode mode, int fd,
 	/* Linux copies TCP_NODELAY to every accepted socket: one call here
 	 * instead of one per connection. */
 	l->nodelay = uv_tcp_nodelay(&l->h, 1) == 0;
+	/* An explicit client speaks first, and its head is often in the
+	 * socket by the time it is accepted: conn.c tries a read at once. */
+	l->read_now = mode == CD_MODE_EXPLICIT;
 	if ((rc = uv_listen((uv_stream_t *)&l->h, 1024, on_accept)) != 0) {
 		snprintf(err, errlen, "listen %s: %s", spec, uv_strerror(rc));
 		return -1;

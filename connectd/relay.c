@@ -146,6 +146,74 @@ on_cli_write(uv_write_t *req, int status)
 		relay_maybe_splice(r);
 }
 
+static int
+cli_fd(struct cd_relay *r)
+{
+	uv_os_fd_t fd;
+
+	if (r->cli == NULL || uv_fileno((uv_handle_t *)r->cli, &fd) != 0)
+		return -1;
+	return fd;
+}
+
+/*
+ * Shut the client's write side (the upstream ended).  With nothing
+ * queued, straight away: uv_shutdown would wait for the next turn of the
+ * loop and re-arm the socket for writing, two epoll_ctl calls more per
+ * tunnel.  A failed shutdown (the client reset) is left to the read side
+ * to report, as uv_shutdown's callback leaves it.
+ */
+static int
+cli_shutdown(struct cd_relay *r)
+{
+	int fd;
+
+	r->cli_shut = true;
+	if (relay_cli_queued(r) == 0 && (fd = cli_fd(r)) >= 0) {
+		(void)shutdown(fd, SHUT_WR);
+		return 0;
+	}
+	r->sreq.data = r;
+	return uv_shutdown(&r->sreq, (uv_stream_t *)r->cli, on_cli_shutdown);
+}
+
+/*
+ * A short answer and the upstream's end of stream often arrive together
+ * (a server that answers and closes).  When the FIN already waits behind
+ * the bytes just read, send them with MSG_MORE and shut the client's side
+ * at once: the FIN rides on the data segment, and the client, seeing
+ * both, acknowledges them with its own FIN - two segments fewer per
+ * tunnel (a FIN of its own and the data's ACK), each of which loopback
+ * makes the sender's CPU receive too.  The peek costs one recv per short
+ * read, so only a plain tunnel's first CD_FIN_PEEK_MAX bytes down pay it:
+ * past that a tunnel is bulk (it splices) or long-lived.  Returns how
+ * many bytes went out this way: n, and the FIN with them; fewer, and the
+ * rest goes the usual way, whose next write pushes these too; 0, not
+ * such a read (a send error is left to the usual way to meet again).
+ */
+#define CD_FIN_PEEK_MAX	(64 * 1024)
+static size_t
+up_send_with_fin(struct cd_relay *r, const char *p, size_t n)
+{
+	char c;
+	ssize_t k;
+	int ufd, fd;
+
+	if (n >= CD_READ_BUF || r->bytes_down > CD_FIN_PEEK_MAX ||
+	    r->cli_shut || us_ntls(r->up) != 0 ||
+	    (ufd = us_fileno(r->up)) < 0 || (fd = cli_fd(r)) < 0 ||
+	    recv(ufd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0)
+		return 0;
+	k = send(fd, p, n, MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (k <= 0)
+		return 0;
+	if ((size_t)k == n) {
+		r->cli_shut = true;
+		(void)shutdown(fd, SHUT_WR);
+	}
+	return (size_t)k;
+}
+
 /* tunnel -> client */
 static void
 up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
@@ -161,6 +229,12 @@ up_on_read(struct ustream *us, const char *p, size_t n, void *arg)
 	r->m->bytes_down += n;
 	r->last = r->up_last = eg_now_ms();
 	if (relay_cli_queued(r) == 0) {
+		size_t sent = up_send_with_fin(r, p, n);
+
+		if (sent == n)
+			return;
+		p += sent;
+		n -= sent;
 		b = uv_buf_init((char *)p, (unsigned)n);
 		k = uv_try_write((uv_stream_t *)r->cli, &b, 1);
 		if (k == (int)n) {
@@ -202,14 +276,9 @@ up_on_eof(struct ustream *us, void *arg)
 	relay_fin_release(r);
 	if (r->done)
 		return;
-	if (!r->cli_shut) {
-		r->cli_shut = true;
-		r->sreq.data = r;
-		if (uv_shutdown(&r->sreq, (uv_stream_t *)r->cli,
-		    on_cli_shutdown) != 0) {
-			relay_end(r, NULL);
-			return;
-		}
+	if (!r->cli_shut && cli_shutdown(r) != 0) {
+		relay_end(r, NULL);
+		return;
 	}
 	maybe_finish(r);
 }
@@ -359,18 +428,30 @@ cli_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		r->cli_eof = true;
 		if (r->fin_hold_ms > 0 && !r->up_eof && relay_answer_pending(r))
 			relay_fin_hold(r);
-		else
+		else if (!r->up_eof || us_ntls(r->up) != 0 ||
+		    us_queued(r->up) != 0)
 			us_shutdown(r->up);
+		/* else both ended and nothing is queued: maybe_finish ends
+		 * the tunnel now, and the close sends the FIN a shutdown
+		 * would have. */
 		maybe_finish(r);
 		return;
 	}
+	cd_relay_cli_bytes(r, b->base, (size_t)n);
+}
+
+void
+cd_relay_cli_bytes(struct cd_relay *r, const char *p, size_t n)
+{
+	if (r->done || r->spliced || n == 0)
+		return;
 	r->last = eg_now_ms();
 	if (r->judge != NULL) {
-		judge_bytes(r, b->base, (size_t)n);
+		judge_bytes(r, p, n);
 		if (r->done)
 			return;
 	} else {
-		if (us_write(r->up, b->base, (size_t)n) != 0)
+		if (us_write(r->up, p, n) != 0)
 			return;	/* the stream reported its error */
 		r->bytes_up += (uint64_t)n;
 		r->m->bytes_up += (uint64_t)n;
@@ -496,7 +577,19 @@ cd_relay_start(uv_loop_t *loop, uv_tcp_t *cli, struct ustream *up,
 		uv_timer_start(&r->jtimer, on_judge_timer, r->judge_ms, 0);
 	us_set_cbs(up, &relay_cbs, r);
 	us_read_start(up);
-	cli_read_start(r);
+	if (o->cli_reading) {
+		/*
+		 * The intake kept the client reading through the dial: take
+		 * the callbacks over (public fields, read afresh for every
+		 * read).  uv_read_stop then uv_read_start would make libuv
+		 * re-add the socket to epoll, an ADD that fails with EEXIST
+		 * and then a MOD, on every tunnel.
+		 */
+		cli->alloc_cb = cli_alloc;
+		cli->read_cb = cli_on_read;
+		r->cli_reading = true;
+	} else
+		cli_read_start(r);
 	return r;
 }
 

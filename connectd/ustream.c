@@ -362,6 +362,15 @@ us_connect(struct ustream *us, const struct sockaddr *sa, us_done_cb cb,
 		return rc;
 	}
 	uv_tcp_nodelay(&us->tcp, 1);
+	/*
+	 * Every dial reads as soon as it is connected (chain.c's on_tcp).
+	 * Asking now makes one epoll registration serve the connect and the
+	 * reads (an ADD, and a MOD once connected); asked in the callback,
+	 * libuv re-adds the socket it had stopped watching, an ADD that fails
+	 * with EEXIST and then a MOD.  libuv finishes the connect (and runs
+	 * the callback) before it reads anything.
+	 */
+	us_read_start(us);
 	return 0;
 }
 
@@ -460,7 +469,7 @@ on_shutdown(uv_shutdown_t *req, int status)
 int
 us_shutdown(struct ustream *us)
 {
-	int i;
+	int i, fd;
 
 	if (us->shut || us->closing || us->failed)
 		return 0;
@@ -471,6 +480,12 @@ us_shutdown(struct ustream *us)
 		i = us->ntls - 1;
 		SSL_shutdown(us->tls[i].ssl);
 		us_flush(us);
+		return 0;
+	}
+	/* Nothing queued: shut now, not on the loop's next turn after two
+	 * epoll_ctl calls (relay.c's cli_shutdown says the same). */
+	if (us_queued(us) == 0 && (fd = us_fileno(us)) >= 0) {
+		(void)shutdown(fd, SHUT_WR);
 		return 0;
 	}
 	return uv_shutdown(&us->sreq, (uv_stream_t *)&us->tcp, on_shutdown);

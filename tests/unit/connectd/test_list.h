@@ -67,6 +67,8 @@
 #define RELAY_TESTS(T) \
 	T(test_relay_switch_with_deferred_write, NULL, NULL) \
 	T(test_relay_short_tunnel_stays_buffered, NULL, NULL) \
+	T(test_relay_answer_and_fin_in_one_segment, NULL, NULL) \
+	T(test_relay_takes_over_client_reads, NULL, NULL) \
 	T(test_relay_half_close_held_buffered, NULL, NULL) \
 	T(test_relay_half_close_passed_at_once, NULL, NULL) \
 	T(test_relay_half_close_upstream_ends_first, NULL, NULL) \

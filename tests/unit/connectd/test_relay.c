@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,26 @@ nonblock(int fd)
 }
 
 static bool rig_observe;	/* report mode for the next rig */
+static bool rig_cli_reading;	/* the next rig's client reads already */
+
+static void
+t_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	static char buf[64];
+
+	(void)h;
+	(void)hint;
+	*b = uv_buf_init(buf, sizeof(buf));
+}
+
+/* The intake's reader: once the relay took over it must never run. */
+static void
+t_intake_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	(void)s;
+	(void)b;
+	fail_msg("the intake's read callback ran with %zd", n);
+}
 
 static void
 rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
@@ -204,6 +225,11 @@ rig_up_judged(struct rig *g, uint64_t hold_ms, struct judge *jd)
 	o.judge_ms = 300;
 	o.observe = rig_observe;
 	o.m = &g->m;
+	if (rig_cli_reading) {
+		assert_int_equal(uv_read_start((uv_stream_t *)&g->conn.cli,
+		    t_alloc, t_intake_read), 0);
+		o.cli_reading = true;
+	}
 	g->r = cd_relay_start(&g->loop, &g->conn.cli, g->conn.up, &o, &t_cbs,
 	    &g->conn);
 	assert_non_null(g->r);
@@ -426,6 +452,82 @@ eof_within(struct rig *g, int fd, uint64_t ms)
 		usleep(2000);
 		uv_update_time(&g->loop);
 	}
+}
+
+/* Segments fd has received so far (TCP_INFO).  glibc's struct tcp_info
+ * stops at tcpi_total_retrans (uv.h pulls it in, so linux/tcp.h cannot
+ * come too): the kernel's fields after it, up to tcpi_segs_in (4.2). */
+struct tcp_info_segs {
+	struct tcp_info base;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in;
+};
+
+static unsigned
+segs_in(int fd)
+{
+	struct tcp_info_segs ti;
+	socklen_t sl = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl), 0);
+	assert_true(sl == sizeof(ti));
+	return ti.segs_in;
+}
+
+/*
+ * A server that answers and closes: its bytes and its EOF reach the
+ * client in one segment (the FIN rides on the data), not a data segment
+ * and a FIN of its own.  Both wait in the relay's socket before the loop
+ * turns, as they do when the server writes and closes at once.
+ */
+static void
+test_relay_answer_and_fin_in_one_segment(void **state)
+{
+	struct rig g;
+	const char ans[] = "HTTP/1.0 200 OK\r\n\r\nhello";
+	unsigned before;
+
+	(void)state;
+	rig_up(&g, 0);
+	before = segs_in(g.cli_peer);
+	put(&g, g.up_peer, ans, sizeof(ans) - 1);
+	assert_int_equal(shutdown(g.up_peer, SHUT_WR), 0);
+	usleep(20000);		/* both are in connectd's socket */
+	expect(&g, g.cli_peer, ans, sizeof(ans) - 1);
+	assert_true(eof_within(&g, g.cli_peer, 1000) < 1000);
+	assert_int_equal(segs_in(g.cli_peer) - before, 1);
+	/* and the client's own EOF still ends the tunnel */
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	while (!g.conn.done)
+		uv_run(&g.loop, UV_RUN_ONCE);
+	assert_string_equal(g.conn.err, "-");
+	rig_down(&g);
+}
+
+/*
+ * The intake kept the client reading through the dial: the relay takes
+ * the reads over (the intake's callback never runs again), and bytes
+ * the intake read meanwhile (cd_relay_cli_bytes) go first.
+ */
+static void
+test_relay_takes_over_client_reads(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_cli_reading = true;
+	rig_up(&g, 0);
+	rig_cli_reading = false;
+	cd_relay_cli_bytes(g.r, "early,", 6);
+	put(&g, g.cli_peer, "late", 4);
+	expect(&g, g.up_peer, "early,late", 10);
+	put(&g, g.up_peer, "back", 4);
+	expect(&g, g.cli_peer, "back", 4);
+	assert_int_equal(shutdown(g.cli_peer, SHUT_WR), 0);
+	assert_true(eof_within(&g, g.up_peer, 1000) < 1000);
+	assert_false(g.conn.done);
+	rig_down(&g);
 }
 
 /*
