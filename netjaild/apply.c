@@ -267,12 +267,29 @@ direct_still(int family, const uint8_t *dst, uint16_t port, void *arg)
 	const struct nj_state *st = arg;
 	const struct eg_config *cfg = st->cfg;
 	struct nj_elem e;
-	size_t i;
+	struct eg_ip ip;
+	size_t i, j;
 
 	for (i = 0; i < cfg->jail.ndirect; i++)
 		if (cfg->jail.direct[i].ep.is_name &&
 		    cfg->jail.direct[i].ep.port == port)
 			return true;
+	/*
+	 * A workload's own (literals only): the flow's source is not known
+	 * here, so one to any workload's endpoint is kept.
+	 */
+	memset(&ip, 0, sizeof(ip));
+	ip.family = family;
+	memcpy(ip.addr, dst, family == AF_INET ? 4 : 16);
+	for (i = 0; i < cfg->nworkloads; i++)
+		for (j = 0; j < cfg->workloads[i].ndirect; j++) {
+			const struct eg_endpoint *ep =
+			    &cfg->workloads[i].direct[j].ep;
+
+			if (!ep->is_name && ep->port == port &&
+			    eg_cidr_contains(&ep->cidr, &ip))
+				return true;
+		}
 	rules_elem_addr(&e, family, dst, -1, port);
 	return rules_set_covers(&st->rs->sets[family == AF_INET ?
 	    NJ_SET_DIRECT4 : NJ_SET_DIRECT6], &e) != 0;

@@ -333,6 +333,8 @@ rb_direct(struct nj_build *b, int chain, enum nj_term_kind who, int whoset,
 			rt_val(r, NJ_CTMARK_OR, dbit);
 		rt_kind(r, NJ_ACCEPT);
 	}
+	/* each workload's own, for its own sources (rules_wl_direct.c) */
+	rules_wl_direct(b, chain, who, mode == RB_DIRECT_FLOWS_MARK ? dbit : 0);
 	if (dbit == 0)
 		return;
 	r = rb_rule(b, chain);
@@ -692,7 +694,8 @@ rules_build_with(const struct eg_config *cfg, const struct nj_wlregs *wl,
 	b->wlfield = rules_wl_field(b->mark, b->dbit, &b->wlshift);
 	if (rules_sets_fill(rs, cfg, err, errlen) == -1 ||
 	    build_targets(b, err, errlen) == -1 ||
-	    rules_wl_check(b, err, errlen) == -1)
+	    rules_wl_check(b, err, errlen) == -1 ||
+	    rules_wl_direct_check(b, err, errlen) == -1)
 		goto fail;
 
 	/* first: its input rules come before any accept there */

@@ -96,6 +96,7 @@ enum nj_term_kind {
 	NJ_SADDR_NET,		/* ip/ip6 saddr addr/val (a prefix) */
 	NJ_SKUID,		/* meta skuid val */
 	NJ_CTMARK_EQ,		/* ct mark & val == val2 */
+	NJ_DADDR_NET,		/* ip/ip6 daddr addr/val (a prefix) */
 	/* statements */
 	NJ_MARK_SET, NJ_COUNTER, NJ_LIMIT, NJ_LOG, NJ_ACCEPT, NJ_DROP,
 	NJ_REJECT, NJ_RETURN, NJ_DNAT, NJ_REDIRECT, NJ_TPROXY,

@@ -137,6 +137,16 @@ void rules_wl_local_tproxy(struct nj_build *b);
 void rules_wl_local_nat(struct nj_build *b);
 void rules_wl_local_filter(struct nj_build *b);
 void rules_wl_local_guard(struct nj_build *b);
+/*
+ * rules_wl_direct.c: each workload's own literal direct endpoints in
+ * chain, for its sources of kind who (NJ_IIF_SET bridges, NJ_SKUID_SET
+ * local users), ctbit ORed into the ct mark (0: none).  _check: -1 with
+ * err (file:line) for a name in a workload's direct.
+ */
+void rules_wl_direct(struct nj_build *b, int chain, enum nj_term_kind who,
+    uint32_t ctbit);
+int rules_wl_direct_check(const struct nj_build *b, char *err,
+    size_t errlen);
 /* rules_sets.c: the sets and their configured elements; -1 with err */
 int rules_sets_fill(struct nj_ruleset *rs, const struct eg_config *cfg,
     char *err, size_t errlen);

@@ -785,6 +785,8 @@ static const struct term_def defs[NJ_TERM__MAX] = {
 	[NJ_SKUID] = { p_dec, x_meta_u32, "meta skuid ",
 	    .key = NFT_META_SKUID, .op = NFT_CMP_EQ },
 	[NJ_CTMARK_EQ] = { p_ctmark_eq, x_ctmark_eq, "ct mark & " },
+	[NJ_DADDR_NET] = { p_addr_net, x_addr_net, "daddr ", .arg = IP_DADDR,
+	    .arg6 = IP6_DADDR },
 	/* statements */
 	[NJ_MARK_SET] = { p_hex, x_mark_set, "meta mark set " },
 	[NJ_COUNTER] = { p_text, x_counter, "counter" },

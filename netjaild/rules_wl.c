@@ -57,8 +57,16 @@ rules_wl_check(const struct nj_build *b, char *err, size_t errlen)
 					return -1;
 				continue;
 			}
+			/*
+			 * cgroup: (docs/WORKLOADS.md): a unit's cgroup gets
+			 * a new id each time it starts, and until the new id
+			 * were in the table its jailed users' traffic would
+			 * meet [policy]'s listeners.  Refused, never weaker.
+			 */
 			snprintf(err, errlen, "%s:%d: workload %s: match = %s "
-			    "is not steered yet (iface:, cidr: and uid: are)",
+			    "is not steered by netjaild (a restarted unit's "
+			    "cgroup would get [policy]'s rules until its new "
+			    "id is in the ruleset); use uid:, iface: or cidr:",
 			    m->at.file ? m->at.file : "config",
 			    m->at.line, cfg->workloads[i].name,
 			    eg_wl_match_str(m, buf, sizeof(buf)));

@@ -118,7 +118,7 @@ lab_expect_eq "nor its IPv6 address" 0 "$(lab_count "$LAB_EXIT6")"
 
 # ---- uid: workloads (the "wlocallab" config: jailed local users only)
 #   agent  uid:ejagent  transparent :41001 (v4, v6), DNS :41053 (v4),
-#                       proxy :41080 (v4)
+#                       proxy :41080 (v4); its own direct fd78::/64:5432
 #   ci     uid:ejwlb    transparent :41002 (v4 only), DNS :41054 (v4, v6),
 #                       proxy :41081 (v4)
 #   bare   uid:ejwlc    nothing registered
@@ -201,6 +201,17 @@ lab_expect "agent reaches not [policy]'s dohd directly" \
 	nothing udp_as ejagent 127.0.0.1:15353
 lab_expect "the [policy] user reaches not agent's DNS port" \
 	nothing udp_as ejwld 127.0.0.1:41053
+# agent's own direct endpoint (fd78::/64:5432, a plain server on
+# $LAB_DIRECT6) is agent's alone: ci's TCP there is detoured (IPv6 not
+# registered: dropped), the [policy] user's goes to [policy]'s connectd
+lab_spawn nw-direct up python3 "$SI" plain46 "$LAB_DIRECT_PORT"
+lab_wait_listen up 0.0.0.0 "$LAB_DIRECT_PORT"
+lab_expect_match "agent reaches its own direct endpoint" '^upstream fd78::20$' \
+	tcp_as ejagent "[$LAB_DIRECT6]:$LAB_DIRECT_PORT"
+lab_expect "ci does not (its detour, IPv6 not registered)" \
+	nothing tcp_as ejwlb "[$LAB_DIRECT6]:$LAB_DIRECT_PORT"
+lab_expect_match "the [policy] user's TCP there goes to [policy]'s connectd" \
+	"^connectd $LAB_DIRECT6\$" tcp_as ejwld "[$LAB_DIRECT6]:$LAB_DIRECT_PORT"
 # escape door 1: a socket bound to the uplink skips the detour's route
 lab_expect "agent bound to the uplink gets nothing" nothing \
 	lab_as ejagent host timeout 5 curl -sS --max-time 3 --interface "$LAB_UPLINK" \

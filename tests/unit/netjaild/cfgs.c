@@ -99,6 +99,25 @@ wl_match(struct eg_workload *w, size_t wi, const char *v)
 	m->at.line = (int)(10 * wi + w->nmatches);
 }
 
+/* A literal direct endpoint of workload w. */
+static void
+wl_direct(struct eg_workload *w, const char *addr, int plen, uint16_t port)
+{
+	struct eg_direct *d;
+
+	w->direct = realloc(w->direct, (w->ndirect + 1) * sizeof(*d));
+	if (w->direct == NULL)
+		abort();
+	d = &w->direct[w->ndirect++];
+	memset(d, 0, sizeof(*d));
+	d->ep.port = port;
+	d->ep.cidr.ip = ip(addr);
+	d->ep.cidr.plen = (uint8_t)plen;
+	d->ep.is_cidr = plen != (d->ep.cidr.ip.family == AF_INET ? 32 : 128);
+	d->at.file = "workloads.conf";
+	d->at.line = 40 + (int)w->ndirect;
+}
+
 static void
 add_workloads(struct eg_config *c)
 {
@@ -116,6 +135,9 @@ add_workloads(struct eg_config *c)
 	wl_match(&w[1], 1, "cidr:172.17.0.0/24");
 	wl_match(&w[1], 1, "cidr:2001:db8:17::5/128");
 	wl_match(&w[2], 2, "iface:br-ej");
+	/* their own direct endpoints: web's IPv4 one for its IPv4 prefix */
+	wl_direct(&w[0], "10.0.9.5", 32, 6379);
+	wl_direct(&w[1], "10.0.9.6", 32, 80);
 }
 
 /*
@@ -179,6 +201,8 @@ add_local_workloads(struct eg_config *c)
 		w[i].matches = calloc(1, sizeof(struct eg_wl_match));
 		wl_uid(&w[i], i, c->jail.users[i].uid);
 	}
+	wl_direct(&w[0], "fd78::", 64, 5432);
+	wl_direct(&w[1], "2001:db8:9::5", 128, 443);
 }
 static char *ex_proxy[] = { "127.0.0.1:3128" };
 
@@ -234,6 +258,25 @@ uid_of(const char *name, uid_t dflt)
 	return pw ? pw->pw_uid : dflt;
 }
 
+/* The lab's direct endpoint, hop and DoH server (tests/lab/lib.sh). */
+static void
+lab_upstream(struct eg_config *c)
+{
+	c->jail.direct = calloc(1, sizeof(*c->jail.direct));
+	direct(c, "10.78.0.20", 32, 5432, NULL);
+	c->chain.hops = calloc(1, sizeof(*c->chain.hops));
+	c->chain.hops[0].host_is_ip = true;
+	c->chain.hops[0].ip = ip("10.78.0.2");
+	c->chain.hops[0].port = 3128;
+	c->chain.nhops = 1;
+	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
+	c->dohd.upstreams[0].port = 443;
+	c->dohd.upstreams[0].bootstrap = calloc(1, sizeof(struct eg_ip));
+	c->dohd.upstreams[0].bootstrap[0] = ip("10.78.0.4");
+	c->dohd.upstreams[0].nbootstrap = 1;
+	c->dohd.nupstreams = 1;
+}
+
 /* The topology of tests/lab/lib.sh, as tests/lab/netjaild/jail.sh uses it. */
 static struct eg_config *
 lab_config(const char *name)
@@ -249,19 +292,7 @@ lab_config(const char *name)
 	c->jail.users = calloc(1, sizeof(*c->jail.users));
 	c->jail.users[0].uid = uid_of("ejagent", 65534);
 	c->jail.nusers = 1;
-	c->jail.direct = calloc(1, sizeof(*c->jail.direct));
-	direct(c, "10.78.0.20", 32, 5432, NULL);
-	c->chain.hops = calloc(1, sizeof(*c->chain.hops));
-	c->chain.hops[0].host_is_ip = true;
-	c->chain.hops[0].ip = ip("10.78.0.2");
-	c->chain.hops[0].port = 3128;
-	c->chain.nhops = 1;
-	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
-	c->dohd.upstreams[0].port = 443;
-	c->dohd.upstreams[0].bootstrap = calloc(1, sizeof(struct eg_ip));
-	c->dohd.upstreams[0].bootstrap[0] = ip("10.78.0.4");
-	c->dohd.upstreams[0].nbootstrap = 1;
-	c->dohd.nupstreams = 1;
+	lab_upstream(c);
 	c->dohd.listen = dns_listen;
 	c->dohd.nlisten = 1;
 	c->dohd.max_ttl = 3600;
@@ -294,19 +325,7 @@ wlocal_config(const char *name)
 		c->jail.users[i].uid = lab ? uid_of(lab_users[i],
 		    (uid_t)(1001 + i)) : (uid_t)(1001 + i);
 	c->jail.nusers = 4;
-	c->jail.direct = calloc(1, sizeof(*c->jail.direct));
-	direct(c, "10.78.0.20", 32, 5432, NULL);
-	c->chain.hops = calloc(1, sizeof(*c->chain.hops));
-	c->chain.hops[0].host_is_ip = true;
-	c->chain.hops[0].ip = ip("10.78.0.2");
-	c->chain.hops[0].port = 3128;
-	c->chain.nhops = 1;
-	c->dohd.upstreams = calloc(1, sizeof(*c->dohd.upstreams));
-	c->dohd.upstreams[0].port = 443;
-	c->dohd.upstreams[0].bootstrap = calloc(1, sizeof(struct eg_ip));
-	c->dohd.upstreams[0].bootstrap[0] = ip("10.78.0.4");
-	c->dohd.upstreams[0].nbootstrap = 1;
-	c->dohd.nupstreams = 1;
+	lab_upstream(c);
 	c->dohd.listen = wl_dns_listen;
 	c->dohd.nlisten = 2;
 	c->dohd.max_ttl = 3600;
@@ -413,8 +432,10 @@ nj_test_config_free(struct eg_config *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nworkloads; i++)
+	for (i = 0; i < c->nworkloads; i++) {
 		free(c->workloads[i].matches);
+		free(c->workloads[i].direct);
+	}
 	free(c->workloads);
 	free(c->jail.users);
 	free(c->jail.direct);

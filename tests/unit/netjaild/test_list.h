@@ -74,6 +74,7 @@
 	T(test_rules_build_errors, NULL, NULL) \
 	T(test_rules_workloads_fail_closed, NULL, NULL) \
 	T(test_rules_status_workloads, NULL, NULL) \
-	T(test_rules_workloads_uid, NULL, NULL)
+	T(test_rules_workloads_uid, NULL, NULL) \
+	T(test_rules_workloads_direct, NULL, NULL)
 
 #endif

@@ -458,7 +458,10 @@ test_rules_published_inbound(void **state)
 					in_at = (long)j;
 				}
 			} else if (has_kind(r, NJ_IIF_SET))
+				/* [jail] direct, a workload's own, a flow */
 				assert_true(has_kind(r, NJ_ADDRPORT_SET) ||
+				    (has_kind(r, NJ_DADDR_NET) &&
+				    has_kind(r, NJ_DPORT)) ||
 				    direct_established(rs, r));
 		}
 		if (drop) {
@@ -791,7 +794,11 @@ test_rules_local_verdict_postrouting(void **state)
 				continue;
 			last = r;
 			/* a direct endpoint, or a flow that began as one */
-			if (has_kind(r, NJ_ACCEPT)) {
+			if (has_kind(r, NJ_ACCEPT) && has_kind(r, NJ_SKUID)) {
+				/* a workload's own direct endpoint */
+				assert_true(has_kind(r, NJ_DADDR_NET) &&
+				    has_kind(r, NJ_DPORT));
+			} else if (has_kind(r, NJ_ACCEPT)) {
 				assert_true(has_kind(r, NJ_SKUID_SET));
 				assert_true(direct_term(r) >= 0 ||
 				    direct_established(rs, r));
@@ -1207,6 +1214,58 @@ test_rules_workloads_uid(void **state)
 	assert_non_null(strstr(err, "workload bare: match = uid:u1003 is no "
 	    "[jail] user"));
 	cfg->jail.nusers = 4;
+	nj_test_config_free(cfg);
+}
+
+/*
+ * A workload's own direct endpoints hold for its own sources only, in
+ * every chain where [jail] direct's are accepted; a flow's first accept
+ * marks it direct; a name in a workload's direct is refused.
+ */
+static void
+test_rules_workloads_direct(void **state)
+{
+	struct eg_config *cfg = nj_test_config("wlocal");
+	char err[256], *buf;
+
+	(void)state;
+	buf = print_with(cfg, nj_test_wlregs("wlocal"));
+	/* out_route, out_filter (marked), post_local */
+	assert_int_equal(count_of(buf, "meta skuid 1001 ip6 daddr fd78::/64 "
+	    "tcp dport 5432 accept"), 2);
+	assert_int_equal(count_of(buf, "meta skuid 1001 ip6 daddr fd78::/64 "
+	    "tcp dport 5432 ct mark set ct mark | 0x00000002 accept"), 1);
+	/* nobody else's, and before the workload's detour */
+	assert_null(strstr(buf, "meta skuid 1002 ip6 daddr fd78::/64"));
+	assert_null(strstr(buf, "@jailed_uids ip6 daddr fd78::/64"));
+	assert_non_null(after(buf, "meta skuid 1001 ip6 daddr fd78::/64 tcp "
+	    "dport 5432 accept", "meta skuid 1001 tcp dport != 53 fib daddr "
+	    "type != local"));
+	assert_int_equal(count_of(buf, "meta skuid 1002 ip6 daddr "
+	    "2001:db8:9::5 tcp dport 443"), 3);
+	free(buf);
+	nj_test_config_free(cfg);
+	/* bridges: pre_mangle, pre_nat, input, forward; a cidr: source
+	 * only for endpoints of its own family */
+	cfg = nj_test_config("workloads");
+	buf = print_with(cfg, nj_test_wlregs("workloads"));
+	assert_int_equal(count_of(buf, "iifname \"br-ci*\" ip daddr 10.0.9.5 "
+	    "tcp dport 6379 "), 4);
+	assert_int_equal(count_of(buf, "ip saddr 172.17.0.0/24 ip daddr "
+	    "10.0.9.6 tcp dport 80 "), 4);
+	assert_null(strstr(buf, "ip6 saddr 2001:db8:17::5 ip daddr"));
+	assert_non_null(after(buf, "iifname \"br-ci*\" ip daddr 10.0.9.5 tcp "
+	    "dport 6379 accept", "iifname \"br-ci*\" meta l4proto tcp dnat "
+	    "ip to 127.0.0.1:40001"));
+	free(buf);
+	/* a name: its addresses would reach every workload's set */
+	cfg->workloads[0].direct[0].ep.is_name = true;
+	snprintf(cfg->workloads[0].direct[0].ep.name,
+	    sizeof(cfg->workloads[0].direct[0].ep.name), "db.internal");
+	err[0] = '\0';
+	assert_null(rules_build_with(cfg, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "workloads.conf:41: workload ci: direct "
+	    "= db.internal:6379: a name is not taken"));
 	nj_test_config_free(cfg);
 }
 
