@@ -20,6 +20,16 @@
  * Fail closed: no decider, ask_timeout, a decider that disconnects, a line
  * it sends that does not parse (it is then dropped), a decider that does
  * not read its questions (64 KiB queued) all deny.
+ *
+ * dohd asks too (EG_MSG_ASK_REQ): a DNS question for a name no rule admits
+ * is a question of kind dns about NAME, whatever its qtype (A and AAAA ask
+ * once), answered to dohd with EG_MSG_ASK_REP.  Its answer is about the
+ * name, so its grant holds for any port: "allow DURATION" and "always"
+ * admit the name's lookups and its connections for that long, "once" the
+ * asking sources' lookups and connections for ask_timeout (the connection
+ * the lookup was for, and the client's retry when the answer came after
+ * dohd stopped holding).  A grant of either kind admits lookups of its
+ * name.  One table, so a name and its connection are decided once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +42,9 @@
 
 #include "ask.h"
 #include "cd.h"
+#include "ctl.h"
 #include "daemon.h"
+#include "workload.h"
 
 #define GRANTS_MAX 4096
 #define WQ_MAX (64 * 1024)
@@ -48,15 +60,28 @@ struct cd_ask_wait {
 struct question {
 	struct question *next;
 	uint32_t id;
+	enum eg_ask_kind kind;
+	char wl[EG_ASK_WL_MAX + 1];	/* the workload asking */
 	char name[EG_NAME_MAX + 1];
-	uint16_t port;
+	uint16_t port;			/* tcp; 0 for dns */
+	uint16_t qtype;			/* dns */
 	uint64_t deadline;
 	struct cd_ask_wait *waiters;
 };
 
+/* A waiter for dohd: its control connection, its request. */
+struct dns_wait {
+	struct eg_ctl_conn *c;
+	uint32_t id;
+	struct eg_ip src;
+};
+
 struct grant {
+	char wl[EG_ASK_WL_MAX + 1];	/* a workload's grants are its own */
 	char name[EG_NAME_MAX + 1];
-	uint16_t port;
+	uint16_t port;			/* 0: any (a dns question's) */
+	bool has_src;			/* for this source only ("once", dns) */
+	struct eg_ip src;
 	uint64_t until;			/* eg_now_ms(); UINT64_MAX: always */
 };
 
@@ -111,8 +136,14 @@ question_end(struct cd_ask *a, struct question *q, bool allow,
 			a->nqs--;
 			break;
 		}
-	eg_log(allow ? EG_LOG_INFO : EG_LOG_WARN, "ask", "id=%u host=%s "
-	    "port=%u result=%s", q->id, q->name, q->port, reason);
+	if (q->kind == EG_ASK_DNS)
+		eg_log(allow ? EG_LOG_INFO : EG_LOG_WARN, "ask", "id=%u "
+		    "kind=dns host=%s qtype=%u result=%s", q->id, q->name,
+		    q->qtype, reason);
+	else
+		eg_log(allow ? EG_LOG_INFO : EG_LOG_WARN, "ask", "id=%u "
+		    "host=%s port=%u result=%s", q->id, q->name, q->port,
+		    reason);
 	answer_all(q, allow, reason);
 	free(q);
 }
@@ -137,8 +168,13 @@ deny_all(struct cd_ask *a, const char *reason)
 
 /* ---- grants */
 
+/*
+ * A live grant for name that admits port from src; port 0 asks for a
+ * lookup, which any grant of the name admits.  Expired grants go.
+ */
 static struct grant *
-grant_find(struct cd_ask *a, const char *name, uint16_t port)
+grant_find(struct cd_ask *a, const char *wl, const char *name, uint16_t port,
+    const struct eg_ip *src)
 {
 	uint64_t now = eg_now_ms();
 	size_t i;
@@ -150,7 +186,34 @@ grant_find(struct cd_ask *a, const char *name, uint16_t port)
 			a->grants[i] = a->grants[--a->ngrants];
 			continue;
 		}
-		if (g->port == port && strcmp(g->name, name) == 0)
+		if ((port == 0 || g->port == 0 || g->port == port) &&
+		    (!g->has_src || (src != NULL && eg_ip_equal(&g->src,
+		    src))) && strcmp(g->name, name) == 0 &&
+		    strcmp(g->wl, wl) == 0)
+			return g;
+		i++;
+	}
+	return NULL;
+}
+
+/* The grant with exactly this key, expired ones pruned. */
+static struct grant *
+grant_same(struct cd_ask *a, const char *wl, const char *name, uint16_t port,
+    const struct eg_ip *src)
+{
+	uint64_t now = eg_now_ms();
+	size_t i;
+
+	for (i = 0; i < a->ngrants; ) {
+		struct grant *g = &a->grants[i];
+
+		if (g->until <= now) {
+			a->grants[i] = a->grants[--a->ngrants];
+			continue;
+		}
+		if (g->port == port && g->has_src == (src != NULL) &&
+		    (src == NULL || eg_ip_equal(&g->src, src)) &&
+		    strcmp(g->name, name) == 0 && strcmp(g->wl, wl) == 0)
 			return g;
 		i++;
 	}
@@ -158,12 +221,13 @@ grant_find(struct cd_ask *a, const char *name, uint16_t port)
 }
 
 static void
-grant_add(struct cd_ask *a, const char *name, uint16_t port, uint64_t until)
+grant_add(struct cd_ask *a, const char *wl, const char *name, uint16_t port,
+    const struct eg_ip *src, uint64_t until)
 {
 	struct grant *g;
 	size_t i, soonest = 0;
 
-	if ((g = grant_find(a, name, port)) == NULL) {
+	if ((g = grant_same(a, wl, name, port, src)) == NULL) {
 		if (a->ngrants == GRANTS_MAX) {
 			/* Full: the grant that ends first goes. */
 			for (i = 1; i < a->ngrants; i++)
@@ -173,10 +237,18 @@ grant_add(struct cd_ask *a, const char *name, uint16_t port, uint64_t until)
 			g = &a->grants[soonest];
 		} else
 			g = &a->grants[a->ngrants++];
+		memset(g, 0, sizeof(*g));
+		snprintf(g->wl, sizeof(g->wl), "%s", wl);
 		snprintf(g->name, sizeof(g->name), "%s", name);
 		g->port = port;
+		if (src != NULL) {
+			g->has_src = true;
+			g->src = *src;
+		}
 	}
-	g->until = until;
+	/* never shorten a grant already given */
+	if (until > g->until)
+		g->until = until;
 }
 
 /* ---- the decider */
@@ -239,13 +311,30 @@ dec_send(struct cd_ask *a, const char *line, size_t n)
 	return 0;
 }
 
+static void on_dns_answer(void *arg, bool allow, const char *reason);
+
+/*
+ * "once" for a dns question: each source that asked may look the name up
+ * and connect to it for ask_timeout, and no other source.
+ */
+static void
+grant_once_dns(struct cd_ask *a, const struct question *q)
+{
+	uint64_t until = eg_now_ms() + a->cd->gen->cfg->ask.timeout_ms;
+	const struct cd_ask_wait *w;
+
+	for (w = q->waiters; w != NULL; w = w->next)
+		if (w->cb == on_dns_answer)
+			grant_add(a, q->wl, q->name, 0,
+			    &((const struct dns_wait *)w->arg)->src, until);
+}
+
 static void
 dec_line(struct cd_ask *a, const char *line, size_t n)
 {
 	struct eg_ask_answer ans;
 	struct question *q;
-	char err[EG_ERR_MAX], name[EG_NAME_MAX + 1];
-	uint16_t port;
+	char err[EG_ERR_MAX];
 
 	if (!eg_ask_parse_answer(line, n, &ans, err)) {
 		dec_drop(a, err);
@@ -256,12 +345,13 @@ dec_line(struct cd_ask *a, const char *line, size_t n)
 		    "pending question, ignored\"", ans.id);
 		return;
 	}
-	snprintf(name, sizeof(name), "%s", q->name);
-	port = q->port;
 	if (ans.verdict == EG_ASK_FOR)
-		grant_add(a, name, port, eg_now_ms() + ans.for_ms);
+		grant_add(a, q->wl, q->name, q->port, NULL,
+		    eg_now_ms() + ans.for_ms);
 	else if (ans.verdict == EG_ASK_ALWAYS)
-		grant_add(a, name, port, UINT64_MAX);
+		grant_add(a, q->wl, q->name, q->port, NULL, UINT64_MAX);
+	else if (ans.verdict == EG_ASK_ONCE && q->kind == EG_ASK_DNS)
+		grant_once_dns(a, q);
 	question_end(a, q, ans.verdict != EG_ASK_DENY,
 	    ans.verdict == EG_ASK_DENY ? "ask-deny" :
 	    ans.verdict == EG_ASK_ONCE ? "ask-once" :
@@ -429,17 +519,20 @@ cd_ask_wanted(const struct eg_config *cfg, const struct cd_verdict *v)
 	return cfg->policy.mode == EG_MODE_ASK && !v->allow &&
 	    v->reason != NULL &&
 	    (strcmp(v->reason, eg_reason_str(EG_R_NO_RULE)) == 0 ||
-	    strcmp(v->reason, eg_reason_str(EG_R_PORT)) == 0);
+	    strcmp(v->reason, eg_reason_str(EG_R_PORT)) == 0 ||
+	    strcmp(v->reason, eg_reason_str(EG_R_EMPTY)) == 0);
 }
 
-struct cd_ask_wait *
-cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
-    const uv_tcp_t *cli, cd_ask_cb cb, void *arg, const char **now)
+/*
+ * Wait on the question about name (port for tcp, 0 for dns), asking it
+ * when nobody has.  NULL when decided at once: *now NULL is allowed (a
+ * grant), else the reason of the denial.
+ */
+static struct cd_ask_wait *
+ask_wait(const struct eg_config *cfg, enum eg_ask_kind kind, const char *wl,
+    const char *name, uint16_t port, uint16_t qtype, const struct eg_ip *src,
+    cd_ask_cb cb, void *arg, const char **now)
 {
-	struct sockaddr_storage ss;
-	int sl = sizeof(ss);
-	struct eg_ip src;
-	uint16_t sport;
 	struct cd_ask *a = the_ask;
 	struct eg_ask_question eq;
 	struct cd_ask_wait *w;
@@ -447,39 +540,42 @@ cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
 	char line[EG_ASK_LINE_MAX];
 	size_t n;
 
-	memset(&eq, 0, sizeof(eq));
 	*now = "ask-no-decider";
-	if (a == NULL || !eg_name_normalise(host, eq.name, NULL) ||
-	    uv_tcp_getpeername(cli, (struct sockaddr *)&ss, &sl) != 0 ||
-	    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &src, &sport))
+	if (a == NULL)
 		return NULL;
-	if (grant_find(a, eq.name, port) != NULL) {
+	if (grant_find(a, wl, name, port, src) != NULL) {
 		*now = NULL;		/* allowed */
 		return NULL;
 	}
 	if (a->dec == NULL)
 		return NULL;
 	for (q = a->qs; q != NULL; q = q->next)
-		if (q->port == port && strcmp(q->name, eq.name) == 0)
+		if (q->kind == kind && q->port == port &&
+		    strcmp(q->name, name) == 0 && strcmp(q->wl, wl) == 0)
 			break;
 	if (q == NULL) {
 		*now = "ask-busy";
 		if (a->nqs >= cfg->ask.max)
 			return NULL;
 		*now = "ask-no-decider";
+		memset(&eq, 0, sizeof(eq));
 		eq.id = a->next_id++;
 		if (a->next_id == 0)
 			a->next_id = 1;
-		snprintf(eq.workload, sizeof(eq.workload), "default");
-		eq.kind = EG_ASK_TCP;
-		eq.arg = port;
-		eq.source = src;
+		snprintf(eq.workload, sizeof(eq.workload), "%s", wl);
+		eq.kind = kind;
+		snprintf(eq.name, sizeof(eq.name), "%s", name);
+		eq.arg = kind == EG_ASK_TCP ? port : qtype;
+		eq.source = *src;
 		if ((n = eg_ask_format_question(&eq, line)) == 0 ||
 		    (q = calloc(1, sizeof(*q))) == NULL)
 			return NULL;
 		q->id = eq.id;
+		q->kind = kind;
+		memcpy(q->wl, eq.workload, sizeof(q->wl));
 		memcpy(q->name, eq.name, sizeof(q->name));
 		q->port = port;
+		q->qtype = qtype;
 		q->deadline = eg_now_ms() + cfg->ask.timeout_ms;
 		if (dec_send(a, line, n) != 0) {
 			free(q);
@@ -490,8 +586,10 @@ cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
 		a->nqs++;
 		if (!uv_is_active((uv_handle_t *)&a->tick))
 			uv_timer_start(&a->tick, on_tick, TICK_MS, TICK_MS);
-		eg_log(EG_LOG_INFO, "ask", "id=%u host=%s port=%u asked=yes",
-		    q->id, q->name, port);
+		eg_log(EG_LOG_INFO, "ask", "id=%u kind=%s host=%s %s=%u "
+		    "asked=yes", q->id, kind == EG_ASK_TCP ? "tcp" : "dns",
+		    q->name, kind == EG_ASK_TCP ? "port" : "qtype",
+		    kind == EG_ASK_TCP ? port : qtype);
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		*now = "out-of-memory";
@@ -505,6 +603,108 @@ cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
 		q->waiters->prev = w;
 	q->waiters = w;
 	return w;
+}
+
+struct cd_ask_wait *
+cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
+    const uv_tcp_t *cli, cd_ask_cb cb, void *arg, const char **now)
+{
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss);
+	struct eg_ip src;
+	uint16_t sport;
+	char name[EG_NAME_MAX + 1];
+
+	*now = "ask-no-decider";
+	if (port == 0 || !eg_name_normalise(host, name, NULL) ||
+	    uv_tcp_getpeername(cli, (struct sockaddr *)&ss, &sl) != 0 ||
+	    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &src, &sport))
+		return NULL;
+	/* "default" until connectd knows a connection's workload */
+	return ask_wait(cfg, EG_ASK_TCP, EG_WL_DEFAULT, name, port, 0, &src, cb,
+	    arg, now);
+}
+
+/* ---- dohd's questions */
+
+static void
+dns_reply(struct eg_ctl_conn *c, uint32_t id, bool allow, const char *reason)
+{
+	struct eg_msg_ask_rep r;
+
+	memset(&r, 0, sizeof(r));
+	r.allow = allow ? 1 : 0;
+	r.reasonlen = (uint8_t)strlen(reason);
+	if (!eg_ctl_conn_closed(c))
+		(void)eg_ctl_reply2(c, EG_MSG_ASK_REP, id, &r, sizeof(r),
+		    reason, r.reasonlen);
+}
+
+static void
+on_dns_answer(void *arg, bool allow, const char *reason)
+{
+	struct dns_wait *dw = arg;
+
+	dns_reply(dw->c, dw->id, allow, reason);
+	eg_ctl_conn_unref(dw->c);
+	free(dw);
+}
+
+/*
+ * dohd's question: one per name from dohd at a time (it holds the rest),
+ * but dohd stops waiting after ask_dns_hold and may ask again while the
+ * decider still thinks.  The question keeps one waiter per dohd
+ * connection, answering the newest request: waiters stay bounded by
+ * ask_max whatever dohd sends.
+ */
+void
+cd_ask_dns(struct cd *cd, struct eg_ctl_conn *c, const struct eg_ipc_msg *m)
+{
+	const struct eg_config *cfg = cd->gen->cfg;
+	const struct eg_msg_ask_req *rq;
+	char name[EG_NAME_MAX + 1], wl[EG_IPC_WL_NAME_MAX + 1];
+	struct cd_ask *a = the_ask;
+	struct cd_ask_wait *w;
+	struct dns_wait *dw;
+	struct question *q;
+	struct eg_ip src;
+	const char *now;
+
+	if ((rq = eg_ipc_ask_req(m, name, wl)) == NULL) {
+		dns_reply(c, m->hdr.id, false, "ask-bad-request");
+		return;
+	}
+	if (cfg->policy.mode != EG_MODE_ASK || a == NULL) {
+		dns_reply(c, m->hdr.id, false, "ask-off");
+		return;
+	}
+	memset(&src, 0, sizeof(src));
+	src.family = rq->family;
+	memcpy(src.addr, rq->addr, sizeof(src.addr));
+	for (q = a->qs; q != NULL; q = q->next) {
+		if (q->kind != EG_ASK_DNS || strcmp(q->name, name) != 0 ||
+		    strcmp(q->wl, wl) != 0)
+			continue;
+		for (w = q->waiters; w != NULL; w = w->next) {
+			dw = w->arg;
+			if (w->cb == on_dns_answer && dw->c == c) {
+				dw->id = m->hdr.id;
+				return;
+			}
+		}
+	}
+	if ((dw = calloc(1, sizeof(*dw))) == NULL) {
+		dns_reply(c, m->hdr.id, false, "out-of-memory");
+		return;
+	}
+	dw->c = c;
+	dw->id = m->hdr.id;
+	dw->src = src;
+	eg_ctl_conn_ref(c);
+	if (ask_wait(cfg, EG_ASK_DNS, wl, name, 0, rq->qtype, &src,
+	    on_dns_answer, dw, &now) == NULL)
+		on_dns_answer(dw, now == NULL, now == NULL ? "ask-granted" :
+		    now);
 }
 
 /* The connection went first; its question stays for the others (and for

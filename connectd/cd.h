@@ -89,6 +89,11 @@ struct cd_ask_wait *cd_ask(const struct eg_config *cfg, const char *host,
     const char **now);
 void cd_ask_cancel(struct cd_ask_wait *w);
 size_t cd_ask_pending(void);
+/* dohd's EG_MSG_ASK_REQ: answered with EG_MSG_ASK_REP, now or later. */
+struct eg_ctl_conn;
+struct eg_ipc_msg;
+void cd_ask_dns(struct cd *cd, struct eg_ctl_conn *c,
+    const struct eg_ipc_msg *m);
 
 /* ---- metrics (health.c renders them) */
 enum cd_dec { CD_DEC_ALLOW, CD_DEC_DENY, CD_DEC_REPORT, CD_DEC_ERROR,

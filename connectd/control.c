@@ -1,6 +1,6 @@
 /*
  * control.c - connectd's control socket: admin's STATUS, RELOAD and
- * EXPLAIN.  Peers are classified by libegress (SO_PEERCRED) and the
+ * EXPLAIN, dohd's ASK_REQ (ask.c).  Peers are classified by libegress (SO_PEERCRED) and the
  * types they may send were checked against ipc_roles.c's table; no other
  * peer may send connectd anything.
  */
@@ -102,6 +102,8 @@ connectd_dispatch(struct eg_ctl_conn *c, enum eg_role role,
 
 	if (role == EG_ROLE_ADMIN)
 		connectd_dispatch_admin(cd, c, msg);
+	else if (role == EG_ROLE_DOHD && msg->hdr.type == EG_MSG_ASK_REQ)
+		cd_ask_dns(cd, c, msg);	/* mode = ask: ask.c */
 	else
 		unexpected(msg, role);
 }

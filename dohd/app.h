@@ -12,6 +12,7 @@
 
 #include "dohd.h"
 
+struct dask_connectd;
 struct dupstream;
 struct dfeed;
 struct dlisten;
@@ -25,6 +26,7 @@ struct dohd_app {
 	struct dohd core;
 	struct dupstream *ups;
 	struct dfeed *feed;
+	struct dask_connectd *askc;	/* mode = ask: connectd's broker */
 	struct dlisten *listen;
 	struct dwl *wl;			/* workloads' listeners */
 	struct eg_ctl_server *ctl;

@@ -8,6 +8,7 @@
 
 #include "log.h"
 
+#include "ask.h"
 #include "cache.h"
 #include "dlog.h"
 #include "dohd.h"
@@ -115,5 +116,8 @@ dcore_stats_text(const struct dohd *d, char *buf, size_t len)
 	    (unsigned long long)dlog_dropped());
 	if (n < 0)
 		return 0;
+	if ((size_t)n < len && d->ask != NULL &&
+	    d->cfg->policy.mode == EG_MODE_ASK)
+		n += dask_stats_text(d->ask, buf + n, len - (size_t)n);
 	return (size_t)n >= len ? len - 1 : (size_t)n;
 }

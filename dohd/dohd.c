@@ -20,6 +20,7 @@
 #include "policy.h"
 #include "sandbox.h"
 
+#include "ask.h"
 #include "control.h"
 #include "dlog.h"
 #include "feed.h"
@@ -70,6 +71,7 @@ on_signal(uv_signal_t *s, int sig)
 static void
 start_clients(struct dohd_app *a, const struct eg_config *cfg)
 {
+	struct dask_broker broker;
 	char err[EG_ERR_MAX];
 
 	if ((a->ups = dupstream_new(a->loop, cfg, err, sizeof(err))) == NULL)
@@ -79,6 +81,12 @@ start_clients(struct dohd_app *a, const struct eg_config *cfg)
 		eg_fatal(EG_EXIT_RUNTIME, "feed", "error=\"out of memory\"");
 	dfeed_feeder(a->feed, &a->core.feeder);
 	dwl_start(a, dfeed_client(a->feed));
+	/* mode = ask: held queries, connectd's broker (ask.c) */
+	if ((a->askc = dask_connectd_new(a->loop, cfg)) == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "ask", "error=\"out of memory\"");
+	dask_connectd_broker(a->askc, &broker);
+	if ((a->core.ask = dask_new(&broker)) == NULL)
+		eg_fatal(EG_EXIT_RUNTIME, "ask", "error=\"out of memory\"");
 }
 
 /* The level eg_daemon_init gave the log (a reload keeps it). */

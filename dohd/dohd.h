@@ -25,6 +25,7 @@
 
 #include "dns.h"
 
+struct dask;
 struct dcache;
 struct dlocal;
 struct drate;
@@ -79,6 +80,7 @@ struct dohd {
 	struct drate *rate;
 	struct dohd_resolver res;
 	struct dohd_feeder feeder;
+	struct dask *ask;	/* mode = ask: held queries (ask.c) */
 	struct dohd_stats st;
 	uint64_t (*now_ms)(void);
 	unsigned inflight;

@@ -9,6 +9,9 @@
  * allowed), cache, upstream.  Names of [jail] direct endpoints get
  * their addresses into netjaild's direct set before the answer leaves; if
  * netjaild does not acknowledge in time the client gets SERVFAIL.
+ * mode = ask: a denial a rule could change is held while connectd's broker
+ * asks (ask.c), then allowed or denied as asked; neither is cached with
+ * its decision, so the next query asks again (the grant is connectd's).
  *
  * Every query ends in dquery_finish(), which writes the one log line.
  */
@@ -19,9 +22,11 @@
 #include "learn_table.h"
 #include "log.h"
 
+#include "ask.h"
 #include "cache.h"
 #include "dlog.h"
 #include "dohd.h"
+#include "workload.h"
 
 #define DQ_STALE_TTL	30	/* RFC 8767 4: TTL of a stale answer */
 
@@ -45,6 +50,7 @@ struct dquery {
 	bool heap;
 	bool nocache;
 	struct dpolicy p;	/* its workload's engine (dquery_repolicy) */
+	bool asked;		/* mode = ask decided it: no cached decision */
 	char where[DCACHE_WHERE_MAX];	/* the rule's file:line (a reload
 					 * frees rules) */
 	uint64_t epoch;		/* the cache's when the policy was asked */
@@ -338,8 +344,8 @@ dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		(void)dcache_put(d->cache, x->epoch, x->q.lname,
 		    x->q.qname_len, x->q.qtype, DCACHE_WL(x->q.qclass,
 		    x->p.idx), f.wire, f.len,
-		    f.w.ttl_off, f.w.nttl, f.ttl, f.negative, &dec,
-		    d->now_ms());
+		    f.w.ttl_off, f.w.nttl, f.ttl, f.negative,
+		    x->asked ? NULL : &dec, d->now_ms());
 	}
 	dquery_serve(x, f.wire, f.len, f.w.ttl_off, f.w.nttl, 0, 0);
 	dfilter_clear(&f);
@@ -566,12 +572,84 @@ dquery_deny(struct dquery *x)
 
 	if (x->q.labels == 1 && dquery_local(x, false))
 		return;
-	dcache_deny_put(d->cache, x->epoch, x->hash, x->q.lname,
-	    x->q.qname_len, DCACHE_WL(x->q.qtype, x->p.idx), rcode,
-	    (int)x->dec.reason, x->where);
+	if (!x->asked)
+		dcache_deny_put(d->cache, x->epoch, x->hash, x->q.lname,
+		    x->q.qname_len, DCACHE_WL(x->q.qtype, x->p.idx), rcode,
+		    (int)x->dec.reason, x->where);
 	d->st.denied++;
 	x->decision = "deny";
 	dquery_error(x, rcode);
+}
+
+/* The broker answered a held query (its copy h): on as allowed, or deny. */
+static void
+dquery_asked(void *arg, bool allow, const char *reason)
+{
+	struct dquery x = *(struct dquery *)arg;
+	struct dohd *d = x.d;
+	const struct dcache_ent *e;
+	uint32_t age;
+	bool stale;
+
+	free(arg);
+	x.why = reason;
+	/* A reload may have renumbered or removed its workload meanwhile. */
+	if (!dcore_policy(d, &x.src.wl, &x.p)) {
+		x.why = "workload_gone";
+		dquery_error(&x, DNS_R_REFUSED);
+		return;
+	}
+	if (!allow) {
+		dquery_deny(&x);
+		return;
+	}
+	x.dec.verdict = EG_ALLOW;
+	d->st.allowed++;
+	x.decision = "allow";
+	x.direct = (x.q.qtype == DNS_T_A || x.q.qtype == DNS_T_AAAA) &&
+	    is_direct_name(&x, x.q.name);
+	if (dquery_local(&x, true))
+		return;
+	e = dcache_get_hashed(d->cache, x.hash, x.q.lname, x.q.qname_len,
+	    x.q.qtype, DCACHE_WL(x.q.qclass, x.p.idx), d->now_ms(), false,
+	    &age, &stale);
+	if (e != NULL) {
+		d->st.cache_hits++;
+		x.how = DQ_H_CACHE;
+		dquery_serve(&x, e->wire, e->len, e->ttl_off, e->nttl, age, 0);
+		return;
+	}
+	d->st.cache_misses++;
+	dquery_upstream(&x);
+}
+
+/*
+ * mode = ask: hold a copy of x while the broker asks; a query that cannot
+ * be held (table full, no broker) is denied now.
+ */
+static bool
+dquery_ask(struct dquery *x)
+{
+	struct dohd *d = x->d;
+	struct dquery *h;
+	const char *why = "out-of-memory";
+
+	if (d->ask == NULL || x->q.qclass != DNS_C_IN ||
+	    !dask_wanted(eg_policy_mode(x->p.pol), (int)x->dec.reason,
+	    x->q.qtype))
+		return false;
+	x->asked = true;
+	if ((h = malloc(sizeof(*h))) != NULL) {
+		*h = *x;
+		if (dask_hold(d->ask, d->cfg, dquery_wl_name(&x->src.wl),
+		    x->q.name, x->q.qtype, &x->src.ip, dquery_asked, h,
+		    &why) == 0)
+			return true;
+		free(h);
+	}
+	x->why = why;
+	dquery_deny(x);
+	return true;
 }
 
 /*
@@ -603,7 +681,8 @@ dquery_decide(struct dquery *x, const struct dcache_ent **e, uint32_t *age)
 	x->dec.rule = NULL;
 	x->dec.cidr = NULL;
 	if (x->dec.verdict != EG_ALLOW) {
-		dquery_deny(x);
+		if (!dquery_ask(x))
+			dquery_deny(x);
 		return true;
 	}
 	dquery_count_allowed(x);

@@ -564,11 +564,7 @@ unsigned
 eg_config_flags_for(const char *name)
 {
 	if (strcmp(name, "connectd") == 0)
-#ifdef EG_ASK_PREVIEW
-		return EG_CONFIG_CONNECTD | EG_CONFIG_ASK;
-#else
 		return EG_CONFIG_CONNECTD;
-#endif
 	if (strcmp(name, "dohd") == 0)
 		return EG_CONFIG_DOHD;
 	return 0;

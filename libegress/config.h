@@ -100,6 +100,7 @@ struct eg_ask_conf {
 	char *socket;			/* default RUNDIR/ask.sock */
 	uint64_t timeout_ms;		/* default 30 s */
 	uint32_t max;			/* questions in flight, default 64 */
+	uint64_t dns_hold_ms;		/* dohd holds a query, default 4 s */
 };
 
 struct eg_wl_match;			/* workload.h */
@@ -257,13 +258,6 @@ enum {
 	 * [policy].  Unit tests and the fuzzer pass it.
 	 */
 	EG_CONFIG_CGROUP = 1 << 5,
-	/*
-	 * Take mode = ask.  Only connectd holds and asks yet; dohd denies an
-	 * unknown name instead of holding it (docs/ASK.md), so until both
-	 * do, a config that says ask is refused unless the build enables the
-	 * preview (meson -Dask_preview=true, tests only).
-	 */
-	EG_CONFIG_ASK = 1 << 4,
 };
 
 /* "enforce", "report", "ask", "learn". */

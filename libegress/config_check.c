@@ -62,6 +62,9 @@ cfg_set_defaults(struct loader *ld)
 	c->policy.mode = EG_MODE_ENFORCE;
 	c->ask.timeout_ms = 30 * 1000;
 	c->ask.max = 64;
+	/* under a stub resolver's first retry (glibc: 5 s), so the client
+	 * sees one slow answer rather than a retry or a failure */
+	c->ask.dns_hold_ms = 4 * 1000;
 	c->connectd.user.at = none;
 	c->dohd.user.at = none;
 	c->netjaild.user.at = none;
@@ -298,8 +301,9 @@ check_listen_clash(struct loader *ld)
 }
 
 /*
- * mode = ask holds a connection while a decider answers; until dohd holds
- * DNS questions too, it is refused unless the loader was told otherwise.
+ * mode = ask holds a connection (connectd) or a DNS question (dohd) while
+ * a decider answers.  dohd's hold is the shorter: a question still asked
+ * after ask_timeout would hold a query for nothing.
  */
 static void
 check_ask(struct loader *ld)
@@ -310,10 +314,14 @@ check_ask(struct loader *ld)
 
 	for (i = 0; i < c->nworkloads; i++)
 		ask = ask || c->workloads[i].policy.mode == EG_MODE_ASK;
-	if (ask && !(ld->flags & EG_CONFIG_ASK))
-		conflict_error(ld, S_POLICY, "mode", "mode", "ask is not "
-		    "enforced end to end by this version (dohd does not hold "
-		    "DNS questions yet); use enforce or report");
+	/* the default follows a shorter ask_timeout; a value given does not */
+	if (c->ask.dns_hold_ms > c->ask.timeout_ms &&
+	    cfg_key_seen(ld, S_POLICY, "ask_dns_hold") == 0)
+		c->ask.dns_hold_ms = c->ask.timeout_ms;
+	if (c->ask.dns_hold_ms > c->ask.timeout_ms)
+		conflict_error(ld, S_POLICY, "ask_dns_hold", "ask_timeout",
+		    "longer than ask_timeout: dohd would hold a query after "
+		    "connectd stopped asking");
 	if (ask && c->ask.socket == NULL)
 		cfg_errorf(ld, "%s: [policy] ask_socket: out of memory",
 		    c->path);

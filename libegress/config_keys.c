@@ -807,6 +807,8 @@ const struct keydef cfg_keys[] = {
 	    .min = SEC(1), .max = SEC(300) },
 	{ S_POLICY, "ask_max", set_u32, .off = OFF(ask.max), .min = 1,
 	    .max = 4096 },
+	{ S_POLICY, "ask_dns_hold", set_duration, .off = OFF(ask.dns_hold_ms),
+	    .min = MS(100), .max = SEC(30) },
 
 	/* [workload NAME]: offsets into struct eg_workload */
 	{ S_WORKLOAD, "match", cfg_add_match, .cap = MAX_MATCHES,

@@ -511,6 +511,7 @@ is_reply(uint16_t type)
 	case EG_MSG_RESOLVE_REP:
 	case EG_MSG_EXPLAIN_REP:
 	case EG_MSG_WL_ACK:
+	case EG_MSG_ASK_REP:
 		return true;
 	default:
 		return false;

@@ -11,6 +11,16 @@
 
 #include "../registry.h"
 
+/* test_ask.c */
+#define ASK_TESTS(T) \
+	T(test_ask_wanted, NULL, NULL) \
+	T(test_ask_hold_coalesces, NULL, NULL) \
+	T(test_ask_hold_bounded, NULL, NULL) \
+	T(test_ask_hold_fails_closed, NULL, NULL) \
+	T(test_ask_query_allowed, setup, teardown) \
+	T(test_ask_query_denied, setup, teardown) \
+	T(test_ask_query_not_asked, setup, teardown)
+
 /* test_cache.c */
 #define CACHE_TESTS(T) \
 	T(test_cache_ttl, NULL, NULL) \

@@ -1110,34 +1110,33 @@ test_config_each_daemon_alone(void **state)
 	expect_error(DNSONLY, "[jail] interface: nothing is jailed");
 }
 
-/* mode = ask: refused unless the loader takes it; its keys bounded. */
+/* mode = ask: taken by every loader; its keys bounded, file:line errors. */
 static void
 test_config_ask_mode(void **state)
 {
 	static const char t[] = BASE CHAIN "[policy]\nmode = ask\n"
 	    "ask_timeout = 2s\nask_max = 3\n";
-	struct eg_config_errors e;
 	struct eg_config *c;
 
 	(void)state;
-	expect_error(BASE CHAIN "[policy]\nmode = ask\n",
-	    "t.conf:8: [policy] mode: ask is not enforced end to end");
-	c = eg_config_load_buf("t.conf", t, strlen(t),
-	    EG_CONFIG_NO_USERS | EG_CONFIG_ASK, &e);
-	if (c == NULL)
-		dump(&e);
-	assert_non_null(c);
+	c = expect_ok(t);
 	assert_int_equal(c->policy.mode, EG_MODE_ASK);
 	assert_int_equal(c->ask.timeout_ms, 2000);
 	assert_int_equal(c->ask.max, 3);
 	assert_string_equal(c->ask.socket, "/run/egressjail/ask.sock");
 	assert_string_equal(eg_mode_str(c->policy.mode), "ask");
+	/* the default hold follows a shorter ask_timeout */
+	assert_int_equal(c->ask.dns_hold_ms, 2000);
 	eg_config_free(c);
 	c = expect_ok(BASE CHAIN "[policy]\nask_socket = /run/x/a.sock\n");
 	assert_int_equal(c->policy.mode, EG_MODE_ENFORCE);
 	assert_int_equal(c->ask.timeout_ms, 30000);
 	assert_int_equal(c->ask.max, 64);
+	assert_int_equal(c->ask.dns_hold_ms, 4000);
 	assert_string_equal(c->ask.socket, "/run/x/a.sock");
+	eg_config_free(c);
+	c = expect_ok(BASE CHAIN "[policy]\nmode = ask\nask_dns_hold = 1500ms\n");
+	assert_int_equal(c->ask.dns_hold_ms, 1500);
 	eg_config_free(c);
 	expect_error(BASE CHAIN "[policy]\nask_timeout = 500ms\n",
 	    "ask_timeout");
@@ -1147,6 +1146,14 @@ test_config_ask_mode(void **state)
 	expect_error(BASE CHAIN "[policy]\nask_max = 4097\n", "ask_max");
 	expect_error(BASE CHAIN "[policy]\nask_socket = rel/a.sock\n",
 	    "ask_socket");
+	expect_error(BASE CHAIN "[policy]\nask_dns_hold = 50ms\n",
+	    "t.conf:8: [policy] ask_dns_hold");
+	expect_error(BASE CHAIN "[policy]\nask_dns_hold = 31s\n",
+	    "t.conf:8: [policy] ask_dns_hold");
+	/* given, it may not outlast the question */
+	expect_error(BASE CHAIN "[policy]\nask_timeout = 2s\n"
+	    "ask_dns_hold = 3s\n", "t.conf:9: [policy] ask_dns_hold: longer "
+	    "than ask_timeout");
 }
 
 int
