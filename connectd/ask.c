@@ -169,51 +169,36 @@ deny_all(struct cd_ask *a, const char *reason)
 /* ---- grants */
 
 /*
- * A live grant for name that admits port from src; port 0 asks for a
- * lookup, which any grant of the name admits.  Expired grants go.
+ * A live grant for name in workload wl, expired grants pruned on the way.
+ * exact: the grant with exactly this key (port, source or none), for
+ * grant_add.  Otherwise one that admits port from src: port 0 asks for a
+ * lookup, which any grant of the name admits; a grant for port 0 (a dns
+ * question's) admits every port.
  */
 static struct grant *
-grant_find(struct cd_ask *a, const char *wl, const char *name, uint16_t port,
-    const struct eg_ip *src)
+grant_lookup(struct cd_ask *a, const char *wl, const char *name,
+    uint16_t port, const struct eg_ip *src, bool exact)
 {
 	uint64_t now = eg_now_ms();
 	size_t i;
 
 	for (i = 0; i < a->ngrants; ) {
 		struct grant *g = &a->grants[i];
+		bool hit;
 
 		if (g->until <= now) {
 			a->grants[i] = a->grants[--a->ngrants];
 			continue;
 		}
-		if ((port == 0 || g->port == 0 || g->port == port) &&
-		    (!g->has_src || (src != NULL && eg_ip_equal(&g->src,
-		    src))) && strcmp(g->name, name) == 0 &&
+		if (exact)
+			hit = g->port == port && g->has_src == (src != NULL) &&
+			    (src == NULL || eg_ip_equal(&g->src, src));
+		else
+			hit = (port == 0 || g->port == 0 || g->port == port) &&
+			    (!g->has_src || (src != NULL &&
+			    eg_ip_equal(&g->src, src)));
+		if (hit && strcmp(g->name, name) == 0 &&
 		    strcmp(g->wl, wl) == 0)
-			return g;
-		i++;
-	}
-	return NULL;
-}
-
-/* The grant with exactly this key, expired ones pruned. */
-static struct grant *
-grant_same(struct cd_ask *a, const char *wl, const char *name, uint16_t port,
-    const struct eg_ip *src)
-{
-	uint64_t now = eg_now_ms();
-	size_t i;
-
-	for (i = 0; i < a->ngrants; ) {
-		struct grant *g = &a->grants[i];
-
-		if (g->until <= now) {
-			a->grants[i] = a->grants[--a->ngrants];
-			continue;
-		}
-		if (g->port == port && g->has_src == (src != NULL) &&
-		    (src == NULL || eg_ip_equal(&g->src, src)) &&
-		    strcmp(g->name, name) == 0 && strcmp(g->wl, wl) == 0)
 			return g;
 		i++;
 	}
@@ -227,7 +212,7 @@ grant_add(struct cd_ask *a, const char *wl, const char *name, uint16_t port,
 	struct grant *g;
 	size_t i, soonest = 0;
 
-	if ((g = grant_same(a, wl, name, port, src)) == NULL) {
+	if ((g = grant_lookup(a, wl, name, port, src, true)) == NULL) {
 		if (a->ngrants == GRANTS_MAX) {
 			/* Full: the grant that ends first goes. */
 			for (i = 1; i < a->ngrants; i++)
@@ -543,7 +528,7 @@ ask_wait(const struct eg_config *cfg, enum eg_ask_kind kind, const char *wl,
 	*now = "ask-no-decider";
 	if (a == NULL)
 		return NULL;
-	if (grant_find(a, wl, name, port, src) != NULL) {
+	if (grant_lookup(a, wl, name, port, src, false) != NULL) {
 		*now = NULL;		/* allowed */
 		return NULL;
 	}

@@ -2,7 +2,7 @@
  * ask.h - the ask-mode line protocol between connectd and a decider.
  *
  * connectd listens on [policy] ask_socket (a SOCK_STREAM Unix socket,
- * mode 0660, group the jail group) and holds one decider at a time.  Every
+ * root's, mode 0600) and holds one decider at a time.  Every
  * line is at most EG_ASK_LINE_MAX bytes including its '\n', ASCII, fields
  * separated by one space.  On connect connectd sends
  *
@@ -28,7 +28,11 @@
  *   ID allow DURATION      the name, for DURATION (1s .. 24h; "90s", "5m")
  *   ID allow always        as DURATION 24h in the daemon; `egressctl ask`,
  *                          running as root, also writes an allow.d/ file
- *   ID deny                refuse (also remembered for ask_deny_for)
+ *   ID deny                refuse
+ *
+ * A dns question (dohd holds the query, connectd asks) is about NAME for
+ * any port: "once" admits the asking sources for ask_timeout, a duration
+ * or "always" every source; see docs/ASK.md.
  *
  * Fail closed: no decider, no answer within ask_timeout, a decider that
  * disconnects, or any line connectd cannot parse (it then drops that
