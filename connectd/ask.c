@@ -453,7 +453,7 @@ cd_ask_start(struct cd *cd, const struct eg_config *cfg)
 	mode_t um;
 	int fd;
 
-	if (cfg->policy.mode != EG_MODE_ASK)
+	if (!eg_ask_configured(cfg))
 		return;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -659,7 +659,9 @@ cd_ask_dns(struct cd *cd, struct eg_ctl_conn *c, const struct eg_ipc_msg *m)
 		dns_reply(c, m->hdr.id, false, "ask-bad-request");
 		return;
 	}
-	if (cfg->policy.mode != EG_MODE_ASK || a == NULL) {
+	/* dohd asked because the query's workload is in ask mode; no
+	 * socket here means no policy was when connectd started */
+	if (a == NULL) {
 		dns_reply(c, m->hdr.id, false, "ask-off");
 		return;
 	}

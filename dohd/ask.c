@@ -1,5 +1,5 @@
 /*
- * ask.c - mode = ask in dohd (ask.h): the table of held DNS queries and
+ * ask.c - mode = ask in dohd (dask.h): the table of held DNS queries and
  * the broker it asks, connectd's control socket.
  *
  * Why connectd decides and dohd only holds: a name and its connection
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ask.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -31,7 +32,7 @@
 #include "policy.h"
 #include "rule.h"
 
-#include "ask.h"
+#include "dask.h"
 
 struct hold {
 	struct hold *next;
@@ -308,20 +309,6 @@ connectd_ask(void *ctx, const char *wl, const char *name, uint16_t qtype,
 	return 0;
 }
 
-/* Any policy in ask mode: [policy] or a workload's. */
-static bool
-asks(const struct eg_config *cfg)
-{
-	size_t i;
-
-	if (cfg->policy.mode == EG_MODE_ASK)
-		return true;
-	for (i = 0; i < cfg->nworkloads; i++)
-		if (cfg->workloads[i].policy.mode == EG_MODE_ASK)
-			return true;
-	return false;
-}
-
 /*
  * Connected at once when the config asks, so the first held query finds
  * the connection up; otherwise only when a reload turns ask mode on.
@@ -335,7 +322,7 @@ dask_connectd_new(uv_loop_t *loop, const struct eg_config *cfg)
 		return NULL;
 	c->loop = loop;
 	eg_daemon_sock_path(cfg, "connectd", c->path, sizeof(c->path));
-	if (asks(cfg) && (c->cl = eg_ctl_client_new(loop, c->path)) == NULL) {
+	if (eg_ask_configured(cfg) && (c->cl = eg_ctl_client_new(loop, c->path)) == NULL) {
 		free(c);
 		return NULL;
 	}

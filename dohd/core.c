@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-#include "ask.h"
+#include "dask.h"
 #include "cache.h"
 #include "dlog.h"
 #include "dohd.h"

@@ -20,7 +20,7 @@
 #include "policy.h"
 #include "sandbox.h"
 
-#include "ask.h"
+#include "dask.h"
 #include "control.h"
 #include "dlog.h"
 #include "feed.h"

@@ -22,7 +22,7 @@
 #include "learn_table.h"
 #include "log.h"
 
-#include "ask.h"
+#include "dask.h"
 #include "cache.h"
 #include "dlog.h"
 #include "dohd.h"

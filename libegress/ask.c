@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ask.h"
+#include "config.h"
 #include "errfmt.h"
 
 #define FIELDS_MAX 8
@@ -294,4 +295,17 @@ eg_ask_verdict_str(enum eg_ask_verdict v)
 	default:
 		return "deny";
 	}
+}
+
+bool
+eg_ask_configured(const struct eg_config *cfg)
+{
+	size_t i;
+
+	if (cfg->policy.mode == EG_MODE_ASK)
+		return true;
+	for (i = 0; i < cfg->nworkloads; i++)
+		if (cfg->workloads[i].policy.mode == EG_MODE_ASK)
+			return true;
+	return false;
 }

@@ -94,4 +94,8 @@ size_t eg_ask_format_answer(const struct eg_ask_answer *a, char *buf);
 
 const char *eg_ask_verdict_str(enum eg_ask_verdict v);
 
+/* Is any policy of cfg in mode = ask ([policy] or a workload's)? */
+struct eg_config;
+bool eg_ask_configured(const struct eg_config *cfg);
+
 #endif

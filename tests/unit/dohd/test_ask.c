@@ -10,7 +10,7 @@
 
 #include "helpers.h"
 
-#include "ask.h"
+#include "dask.h"
 #include "test_list.h"
 
 static const char conf_ask[] =

@@ -1,5 +1,5 @@
 /*
- * ask.h - mode = ask in dohd: DNS questions held while connectd's broker
+ * dask.h - mode = ask in dohd: DNS questions held while connectd's broker
  * (connectd/ask.c) asks the decider (docs/ASK.md).
  *
  * A query for a name no rule admits (reason no_rule or port), of a type a
@@ -10,8 +10,8 @@
  * held; beyond that a query is refused at once.  No broker, a broker that
  * does not answer within ask_dns_hold, or one that says no: deny.
  */
-#ifndef DOHD_ASK_H
-#define DOHD_ASK_H
+#ifndef DOHD_DASK_H
+#define DOHD_DASK_H
 
 #include <stdbool.h>
 #include <stddef.h>
