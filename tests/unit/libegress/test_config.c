@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ask.h"
 #include "config.h"
 
 #include "test_list.h"
@@ -1127,9 +1128,13 @@ test_config_ask_mode(void **state)
 	assert_string_equal(eg_mode_str(c->policy.mode), "ask");
 	/* the default hold follows a shorter ask_timeout */
 	assert_int_equal(c->ask.dns_hold_ms, 2000);
+	assert_true(eg_ask_configured(c));
+	c->policy.mode = EG_MODE_ENFORCE;
+	assert_false(eg_ask_configured(c));
 	eg_config_free(c);
 	c = expect_ok(BASE CHAIN "[policy]\nask_socket = /run/x/a.sock\n");
 	assert_int_equal(c->policy.mode, EG_MODE_ENFORCE);
+	assert_false(eg_ask_configured(c));
 	assert_int_equal(c->ask.timeout_ms, 30000);
 	assert_int_equal(c->ask.max, 64);
 	assert_int_equal(c->ask.dns_hold_ms, 4000);
