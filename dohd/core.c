@@ -56,6 +56,7 @@ dcore_policy(const struct dohd *d, const struct dquery_wl *t,
 		return false;
 	p->idx = (unsigned)i;
 	p->learn = eg_policy_mode(p->pol) == EG_MODE_LEARN;
+	p->granted = false;	/* the query path's to say (ask mode) */
 	return true;
 }
 

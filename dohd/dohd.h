@@ -124,6 +124,7 @@ struct dpolicy {
 	const char *wl;		/* "default" or the workload's name */
 	unsigned idx;		/* its index: the cache key (DCACHE_WL) */
 	bool learn;		/* mode = learn */
+	bool granted;		/* mode = ask: the decider allowed the name */
 };
 
 /*

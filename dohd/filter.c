@@ -72,6 +72,13 @@ chain_name_ok(const struct dohd *d, const struct dpolicy *p,
 	    !dfilter_name_within_limits(d->cfg, name, labels))
 		return false;
 	dec = eg_policy_check_dns(p->pol, name, qtype);
+	/* ask mode: the decider allowed the question's name, and what it is
+	 * an alias of is the resolver's business (connectd judges the name
+	 * the client connects to); the addresses are still checked */
+	if (p->granted && dec.verdict != EG_ALLOW &&
+	    (dec.reason == EG_R_NO_RULE || dec.reason == EG_R_PORT ||
+	    dec.reason == EG_R_EMPTY))
+		return true;
 	/* learn mode: a name on the chain needs a rule as much as the
 	 * question's own */
 	if (dec.reported && p->learn && eg_learn_note(p->wl,

@@ -308,6 +308,8 @@ dquery_upstream_done(void *arg, int err, const uint8_t *wire, size_t len)
 		dquery_error(x, DNS_R_REFUSED);
 		return 0;
 	}
+	/* only an allowed query gets here: asked, the decider allowed it */
+	x->p.granted = x->asked;
 	if (err != 0 || wire == NULL) {
 		d->st.upstream_fail++;
 		if (dquery_serve_stale(x))

@@ -367,6 +367,35 @@ test_ask_query_allowed(void **st)
 	assert_int_equal(f->nresolve, 1);
 }
 
+/* A granted name's CNAME chain is followed through names no rule
+ * admits; its addresses are still checked. */
+static void
+test_ask_query_granted_chain(void **st)
+{
+	struct askfake *a = *st;
+	struct fake *f = a->f;
+	const char *rrs[] = { "www.new.example. 300 IN CNAME edge.cdn.example.",
+	    "edge.cdn.example. 300 IN A 203.0.113.9",
+	    "edge.cdn.example. 300 IN A 10.1.2.3", NULL };
+	struct eg_ip ip[4];
+	uint32_t maxttl;
+	uint8_t ans[4096];
+	size_t n;
+
+	query(f, 3, "www.new.example", DNS_T_A);
+	broker_answer(&a->b, 0, true, "ask-for");
+	assert_int_equal(f->nresolve, 1);
+	n = mkanswer(f->q, f->qlen, ans, sizeof(ans), 0, rrs);
+	assert_int_equal(f->cb(f->cbarg, 0, ans, n), 0);
+	assert_int_equal(f->nreply, 1);
+	assert_int_equal(rcode_of(f), DNS_R_NOERROR);
+	/* the internal address is stripped, the public one served */
+	assert_int_equal(dns_answer_addrs(f->reply, f->replylen, ip, 4,
+	    &maxttl), 1);
+	assert_int_equal(ip[0].addr[0], 203);
+	assert_int_equal(f->d->st.cname_cut, 0);
+}
+
 /* Denied: NXDOMAIN, nothing upstream, not remembered. */
 static void
 test_ask_query_denied(void **st)

@@ -18,6 +18,7 @@
 	T(test_ask_hold_bounded, NULL, NULL) \
 	T(test_ask_hold_fails_closed, NULL, NULL) \
 	T(test_ask_query_allowed, setup, teardown) \
+	T(test_ask_query_granted_chain, setup, teardown) \
 	T(test_ask_query_denied, setup, teardown) \
 	T(test_ask_query_not_asked, setup, teardown)
 
