@@ -94,6 +94,7 @@ lab_expect_eq "no decider: the name never went upstream" 0 "$(lab_doh_queries "$
 
 cat >"$LAB_DIR/script1" <<EOF
 once.test once
+alias.test once
 for.test 2s
 no.test deny
 slow.test ignore
@@ -113,6 +114,10 @@ lab_expect_eq "allow once: one question, kind dns" 1 "$(questions dns once.test)
 lab_expect_eq "allow once: the connection was not asked again" 0 "$(questions tcp once.test)"
 lab_expect "allow once: connectd let the connection through" \
 	lab_retry 3 grep -q 'event=access .*host="once.test" .*decision=allow ' "$LAB_DIR/connectd.log"
+
+# a granted name's CNAME chain (alias2.test, then smoke.test) is followed
+lab_expect_match "allow once: a granted name's CNAME chain is followed" "^$E\$" \
+	sh -c "ip netns exec $(lab_ns w1) dig +time=4 +tries=1 +short alias.test A | tail -n 1"
 
 # allow for 2 s
 lab_expect_match "allow 2s: resolved and connected" '^exit-ok for\.test' http_body http://for.test/
