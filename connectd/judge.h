@@ -50,8 +50,9 @@ struct judge {
 	uint16_t port;
 	bool host_is_ip;		/* an address: no SNI to compare */
 	bool http;			/* an HTTP request was seen */
-	char *buf;			/* held, not yet judged */
-	size_t n, cap;
+	char *buf;			/* held, not yet judged: allocated on
+					 * the first byte held, grown to cap */
+	size_t n, cap, alloc;
 	uint64_t left;			/* body or chunk bytes to pass */
 	uint64_t requests;		/* HTTP requests judged */
 	const char *why;		/* on a cut: a short token */

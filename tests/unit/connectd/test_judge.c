@@ -136,6 +136,40 @@ test_judge_tls_sni(void **state)
 	free(h);
 }
 
+/*
+ * The held-bytes buffer comes with the first byte held and grows to what
+ * a unit needs: a judge waiting for a tunnel's first bytes (every idle
+ * tunnel) holds none.  A request head of 5 KiB, byte by byte, still
+ * passes whole.
+ */
+static void
+test_judge_buffer_on_demand(void **state)
+{
+	static struct out o;
+	char req[6000];
+	struct judge j;
+	size_t i, n;
+
+	(void)state;
+	n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n"
+	    "Host: allowed.test\r\nX-Pad: %05000d\r\n\r\n", 0);
+	o.n = 0;
+	assert_int_equal(judge_init(&j, "allowed.test", 80, false, 16384), 0);
+	assert_null(j.buf);
+	assert_int_equal(j.alloc, 0);
+	assert_int_equal(judge_feed(&j, req, 1, take, &o), JUDGE_OK);
+	assert_non_null(j.buf);
+	assert_int_equal(j.alloc, 2048);
+	for (i = 1; i < n; i++)
+		assert_int_equal(judge_feed(&j, req + i, 1, take, &o),
+		    JUDGE_OK);
+	assert_int_equal(o.n, n);
+	assert_memory_equal(o.buf, req, n);
+	assert_int_equal(j.alloc, 8192);
+	judge_free(&j);
+	assert_null(j.buf);
+}
+
 static void
 test_judge_tls_no_sni_and_ech(void **state)
 {

@@ -44,6 +44,7 @@
 /* test_judge.c */
 #define JUDGE_TESTS(T) \
 	T(test_judge_tls_sni, NULL, NULL) \
+	T(test_judge_buffer_on_demand, NULL, NULL) \
 	T(test_judge_tls_no_sni_and_ech, NULL, NULL) \
 	T(test_judge_http_keepalive, NULL, NULL) \
 	T(test_judge_http_chunked, NULL, NULL) \
