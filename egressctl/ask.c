@@ -157,6 +157,12 @@ send_answer(struct ask_state *s, const struct eg_ask_question *q,
 		return -1;
 	if (a->verdict == EG_ASK_ALWAYS && q->kind == EG_ASK_TCP)
 		write_always(s, q);
+	else if (a->verdict == EG_ASK_ALWAYS)
+		/* A dns question names no port, and a rule without one means
+		 * 443 only: writing it would keep less than was granted. */
+		fprintf(stderr, "egressctl ask: %s: always for a DNS question "
+		    "holds until connectd restarts; for good, add NAME:PORT "
+		    "to an allow file\n", q->name);
 	printf("answer %.*s", (int)n, buf);
 	fflush(stdout);
 	return write(s->fd, buf, n) == (ssize_t)n ? 0 : -1;
@@ -189,10 +195,15 @@ prompt(struct ask_state *s)
 		return;
 	q = &s->queue[0];
 	eg_ip_str(&q->source, src, sizeof(src));
-	fprintf(stderr, "[%u] %s %s %s:%u from %s\n"
-	    "  a: allow once  A DURATION: allow for  p: allow always  "
-	    "d: deny > ", q->id, q->workload, q->kind == EG_ASK_TCP ? "tcp" :
-	    "dns", q->name, q->arg, src);
+	if (q->kind == EG_ASK_TCP)
+		fprintf(stderr, "[%u] %s tcp %s:%u from %s\n", q->id,
+		    q->workload, q->name, q->arg, src);
+	else
+		fprintf(stderr, "[%u] %s dns %s (type %u; an answer holds for "
+		    "every port) from %s\n", q->id, q->workload, q->name,
+		    q->arg, src);
+	fprintf(stderr, "  a: allow once  A DURATION: allow for  "
+	    "p: allow always  d: deny > ");
 	s->prompted = true;
 }
 
