@@ -10,7 +10,8 @@
 # deny (NXDOMAIN, a connection by address refused too), timeout (NXDOMAIN
 # after ask_dns_hold), an answer later than the hold (the retry finds the
 # grant), a flood of unknown names (bounded by ask_max, the rest at once),
-# connectd gone (NXDOMAIN at once).  Judged by what the client saw and at
+# connectd gone (NXDOMAIN at once), "once" kept to the source that asked.
+# Judged by what the client saw and at
 # the upstream: packets at the forbidden target and the "internet", lines
 # in the exit's access log, queries the DoH server got.
 set -eu
@@ -114,6 +115,12 @@ lab_expect_eq "allow once: one question, kind dns" 1 "$(questions dns once.test)
 lab_expect_eq "allow once: the connection was not asked again" 0 "$(questions tcp once.test)"
 lab_expect "allow once: connectd let the connection through" \
 	lab_retry 3 grep -q 'event=access .*host="once.test" .*decision=allow ' "$LAB_DIR/connectd.log"
+
+# once is the asking source's: w2's connection to the name is a question
+# of its own (this decider allows it once too)
+lab_expect_match "allow once: another source connects" '^exit-ok once\.test' \
+	lab_exec w2 curl -sS --max-time 6 --resolve "once.test:80:$E" http://once.test/
+lab_expect_eq "allow once: and was asked itself (the grant was w1's)" 1 "$(questions tcp once.test)"
 
 # a granted name's CNAME chain (alias2.test, then smoke.test) is followed
 lab_expect_match "allow once: a granted name's CNAME chain is followed" "^$E\$" \
