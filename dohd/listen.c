@@ -817,8 +817,12 @@ dlisten_wl_open(struct dlisten *l, struct eg_wll_pool *pool,
 		int fd;
 
 		ports[s] = 0;
-		fd = eg_wll_open(pool, s, &ports[s], e, sizeof(e));
-		/* A host without ::1 serves IPv4 only; netjaild drops the
+		/* IPv6 on [::]: a bridge's IPv6 DNS is redirected to the
+		 * bridge's address (no route_localnet), a local user's
+		 * DNATed to ::1; netjaild's input rules take only what its
+		 * own NAT sent there from jailed sources. */
+		fd = eg_wll_open(pool, s, true, &ports[s], e, sizeof(e));
+		/* A host without IPv6 serves IPv4 only; netjaild drops the
 		 * workload's IPv6 DNS, as for anything unregistered. */
 		if (fd < 0 && f == 1 && errno == EADDRNOTAVAIL)
 			continue;

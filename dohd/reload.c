@@ -25,7 +25,8 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 	char err[EG_ERR_MAX], why[EG_ERR_MAX + 32];
 
 	eg_notify_reloading();
-	cfg = eg_config_load(a->dm.config_path, EG_CONFIG_DOHD, &errs);
+	cfg = eg_config_load(a->dm.config_path, eg_config_flags_for("dohd"),
+	    &errs);
 	if (cfg == NULL) {
 		snprintf(why, sizeof(why), "%s",
 		    errs.n > 0 ? errs.msgs[0] : "config");

@@ -565,8 +565,9 @@ eg_config_flags_for(const char *name)
 {
 	if (strcmp(name, "connectd") == 0)
 		return EG_CONFIG_CONNECTD;
+	/* dohd opens, registers and decides by each workload's listeners */
 	if (strcmp(name, "dohd") == 0)
-		return EG_CONFIG_DOHD;
+		return EG_CONFIG_DOHD | EG_CONFIG_WORKLOADS;
 	return 0;
 }
 

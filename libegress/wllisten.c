@@ -124,8 +124,8 @@ eg_wll_pool_left(const struct eg_wll_pool *p, enum eg_wll_slot s)
 }
 
 int
-eg_wll_open(struct eg_wll_pool *p, enum eg_wll_slot s, uint16_t *port,
-    char *err, size_t errlen)
+eg_wll_open(struct eg_wll_pool *p, enum eg_wll_slot s, bool any6,
+    uint16_t *port, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
@@ -165,7 +165,7 @@ eg_wll_open(struct eg_wll_pool *p, enum eg_wll_slot s, uint16_t *port,
 		sl = sizeof(*sin);
 	} else {
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_addr = any6 ? in6addr_any : in6addr_loopback;
 		sl = sizeof(*sin6);
 	}
 	/* No SO_REUSEADDR (a socket from a pool never had it): another
@@ -177,7 +177,8 @@ eg_wll_open(struct eg_wll_pool *p, enum eg_wll_slot s, uint16_t *port,
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		e = errno;
 		snprintf(err, errlen, "bind %s: %s", eg_wll_family(s) ==
-		    AF_INET ? "127.0.0.1" : "[::1]", strerror(e));
+		    AF_INET ? "127.0.0.1" : any6 ? "[::]" : "[::1]",
+		    strerror(e));
 		close(fd);
 		errno = e;
 		return -1;

@@ -44,14 +44,16 @@ void eg_wll_pool_free(struct eg_wll_pool *p);
 size_t eg_wll_pool_left(const struct eg_wll_pool *p, enum eg_wll_slot s);
 
 /*
- * A listener socket for slot s: taken from the pool (mark 0: a new one), bound to 127.0.0.1 or ::1 (IPv6 only) on a port the
- * kernel picks, non-blocking and close-on-exec; TCP is not listening yet
- * (the caller's loop does that).  Returns the fd and sets *port, or -1
- * with err and errno set: ENOSPC when the pool has no socket for s left,
- * EPERM when it was never marked.
+ * A listener socket for slot s: taken from the pool (mark 0: a new one),
+ * bound to 127.0.0.1, or for IPv6 (IPv6 only) to ::1 or with any6 to ::
+ * (netjaild redirects a bridge's IPv6 to the bridge's own address: IPv6
+ * has no route_localnet), on a port the kernel picks, non-blocking and
+ * close-on-exec; TCP is not listening yet (the caller's loop does that).
+ * Returns the fd and sets *port, or -1 with err and errno set: ENOSPC
+ * when the pool has no socket for s left, EPERM when it was never marked.
  */
-int eg_wll_open(struct eg_wll_pool *p, enum eg_wll_slot s, uint16_t *port,
-    char *err, size_t errlen);
+int eg_wll_open(struct eg_wll_pool *p, enum eg_wll_slot s, bool any6,
+    uint16_t *port, char *err, size_t errlen);
 
 /* AF_INET or AF_INET6, and whether s is a TCP slot. */
 int eg_wll_family(enum eg_wll_slot s);

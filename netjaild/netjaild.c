@@ -193,6 +193,7 @@ state_free(struct nj_state *st)
 	nl_close(&st->nl);
 	nl_close(&st->route_watch);
 	rules_free(st->rs);
+	nj_wlreg_free(&st->wlregs);
 	for (i = 0; i < NJ_SET__MAX; i++) {
 		free(st->learned[i].elems);
 		free(st->learned_until[i]);

@@ -74,7 +74,7 @@ test_wllisten_unmarked_opens_each_slot(void **state)
 	assert_non_null(p);
 	for (int s = 0; s < EG_WLL__SLOTS; s++) {
 		uint16_t port = 0;
-		int fd = eg_wll_open(p, s, &port, err, sizeof(err));
+		int fd = eg_wll_open(p, s, false, &port, err, sizeof(err));
 
 		if (fd < 0 && s % 2 == 1 && errno == EADDRNOTAVAIL)
 			continue;	/* no ::1 on this host */
@@ -82,8 +82,8 @@ test_wllisten_unmarked_opens_each_slot(void **state)
 		assert_int_equal(eg_lmark_get(fd), 0);
 		close(fd);
 	}
-	assert_int_equal(eg_wll_open(NULL, EG_WLL_UDP4, &(uint16_t){ 0 }, err,
-	    sizeof(err)), -1);
+	assert_int_equal(eg_wll_open(NULL, EG_WLL_UDP4, false,
+	    &(uint16_t){ 0 }, err, sizeof(err)), -1);
 	eg_wll_pool_free(p);
 }
 
@@ -103,17 +103,18 @@ test_wllisten_pool_marked_and_bounded(void **state)
 	assert_non_null(p);
 	assert_int_equal(eg_wll_pool_left(p, EG_WLL_TCP4), 2);
 	for (int i = 0; i < 2; i++) {
-		fd = eg_wll_open(p, EG_WLL_TCP4, &port, err, sizeof(err));
+		fd = eg_wll_open(p, EG_WLL_TCP4, false, &port, err,
+		    sizeof(err));
 		check_bound(fd, EG_WLL_TCP4, port);
 		assert_int_equal(eg_lmark_get(fd), TEST_MARK);
 		close(fd);
 	}
 	assert_int_equal(eg_wll_pool_left(p, EG_WLL_TCP4), 0);
-	assert_int_equal(eg_wll_open(p, EG_WLL_TCP4, &port, err, sizeof(err)),
-	    -1);
+	assert_int_equal(eg_wll_open(p, EG_WLL_TCP4, false, &port, err,
+	    sizeof(err)), -1);
 	assert_int_equal(errno, ENOSPC);
 	/* the other slots are untouched */
-	fd = eg_wll_open(p, EG_WLL_UDP4, &port, err, sizeof(err));
+	fd = eg_wll_open(p, EG_WLL_UDP4, false, &port, err, sizeof(err));
 	check_bound(fd, EG_WLL_UDP4, port);
 	assert_int_equal(eg_lmark_get(fd), TEST_MARK);
 	close(fd);
@@ -164,7 +165,7 @@ unprivileged_pool(void)
 	CHECK(strstr(err, "SO_MARK") != NULL);
 	for (int s = 0; s < EG_WLL__SLOTS; s++) {
 		CHECK(eg_wll_pool_left(p, s) == 0);
-		CHECK(eg_wll_open(p, s, &port, err, sizeof(err)) == -1);
+		CHECK(eg_wll_open(p, s, false, &port, err, sizeof(err)) == -1);
 		CHECK(errno == EPERM);
 	}
 	eg_wll_pool_free(p);
