@@ -40,6 +40,7 @@ struct ps_family {
 #define DEC(k) { "dohd", "queries_by_decision_total", C, \
 	"DNS queries by what dohd decided (a query allowed and then answered " \
 	"from local data counts twice).", k, NULL, "decision", k, false }
+#define WL(n, h, pre) { "dohd", n, C, h, pre, "", "workload", NULL, false }
 #define UPS(n, t, h, s, ms) { "dohd", n, t, h, "upstream.", s, "upstream", \
 	NULL, ms }
 
@@ -90,6 +91,18 @@ static const struct ps_family fam[] = {
 	    "inflight", NULL, NULL, NULL, false },
 	{ "dohd", "log_dropped_total", C, "Decision-log lines dropped because "
 	    "the log reader stalled.", "log_dropped", NULL, NULL, NULL, false },
+	WL("workload_queries_total", "DNS queries dohd received on a "
+	    "workload's listeners (default: [policy]'s).", "wl_queries."),
+	WL("workload_allowed_total", "DNS queries of a workload its "
+	    "allowlist allowed.", "wl_allowed."),
+	WL("workload_denied_total", "DNS queries of a workload its "
+	    "allowlist denied.", "wl_denied."),
+	WL("workload_reported_total", "DNS queries of a workload let through "
+	    "in report or learn mode.", "wl_reported."),
+	WL("workload_refused_total", "DNS queries of a workload refused "
+	    "(type, name limits, its workload gone).", "wl_refused."),
+	WL("workload_local_total", "DNS queries of a workload answered from "
+	    "local data.", "wl_local."),
 	UPS("upstream_up", G, "1 when the DoH upstream is not marked down.",
 	    ".up", false),
 	UPS("upstream_latency_seconds", G, "Smoothed (EWMA) answer latency of "
@@ -127,6 +140,7 @@ static const struct ps_family fam[] = {
 #undef G
 #undef DEC
 #undef UPS
+#undef WL
 
 #define NFAM (sizeof(fam) / sizeof(fam[0]))
 

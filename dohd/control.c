@@ -129,6 +129,7 @@ reply_status(struct dohd_app *a, struct eg_ctl_conn *c, uint32_t id)
 	if (a->ups != NULL)
 		n += dupstream_stats_text(a->ups, rbuf + n,
 		    sizeof(rbuf) - n);
+	n += dwlstat_text(&a->core, rbuf + n, sizeof(rbuf) - n);
 	n += dwl_status_text(a, rbuf + n, sizeof(rbuf) - n);
 	memset(&st, 0, sizeof(st));
 	st.ready = a->ready;

@@ -65,6 +65,7 @@ dcore_free(struct dohd *d)
 {
 	dcache_free(d->cache);
 	drate_free(d->rate);
+	dwlstat_free(d);
 	d->cache = NULL;
 	d->rate = NULL;
 }

@@ -143,6 +143,8 @@ main(int argc, char **argv)
 	if (dcore_init(&app.core, cfg, wlpol, local, err, sizeof(err)) < 0)
 		eg_fatal(EG_EXIT_RUNTIME, "start", "error=\"%s\"", err);
 	app.core.log_info = log_info(&app.dm, cfg);
+	if (dwlstat_sync(&app.core) < 0)
+		eg_fatal(EG_EXIT_RUNTIME, "start", "error=\"out of memory\"");
 
 	/* Privileged part: ports below 1024, the runtime directory. */
 	if ((app.listen = dlisten_open(app.loop, &app.core, cfg, err,

@@ -86,6 +86,8 @@ struct dohd {
 	unsigned inflight;
 	unsigned max_inflight;
 	unsigned wlgen;		/* policy generation: dquery_wl.idx valid */
+	struct dwlstat *wlstat;	/* per workload, by index (wlstat.c) */
+	size_t nwlstat;
 	bool log_info;		/* INFO lines are written: format them */
 	uint8_t out[DNS_MAX_MSG];	/* reply buffer: one thread */
 };
@@ -133,6 +135,18 @@ struct dpolicy {
  */
 bool dcore_policy(const struct dohd *d, const struct dquery_wl *t,
     struct dpolicy *p);
+
+/*
+ * wlstat.c: counters per workload.  sync after the engines changed (start,
+ * reload; -1: out of memory, the old counters stay); count at the end of
+ * every query; text for STATUS.
+ */
+struct dwlstat;
+int dwlstat_sync(struct dohd *d);
+void dwlstat_free(struct dohd *d);
+void dwlstat_count(struct dohd *d, const struct dquery_wl *t,
+    const char *decision);
+size_t dwlstat_text(const struct dohd *d, char *buf, size_t len);
 
 /* "default" for [policy]'s listeners, else the workload's name. */
 static inline const char *

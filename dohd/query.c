@@ -143,6 +143,7 @@ dquery_finish(struct dquery *x, const uint8_t *wire, size_t len)
 	if (rcode == DNS_R_SERVFAIL)
 		x->d->st.servfail++;
 	dquery_log(x, rcode < 0 ? DNS_R_NOERROR : rcode, len);
+	dwlstat_count(x->d, &x->src.wl, x->decision);
 	x->fn(x->arg, &x->src, len > 0 ? wire : NULL, len);
 	dquery_free(x);
 }

@@ -62,6 +62,7 @@ dohd_reload(struct dohd_app *a, char *text, size_t len)
 		eg_config_free(a->cfg);
 	a->cfg = cfg;
 	a->core.wlgen++;
+	(void)dwlstat_sync(&a->core);
 	dwl_reload(a, cfg);
 	a->generation++;
 	snprintf(text, len, "reloaded: %zu rules, %zu workloads, %zu local "

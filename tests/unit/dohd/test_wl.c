@@ -214,6 +214,47 @@ test_wl_reload_renumbers_and_removes(void **st)
 	assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
 }
 
+/* Counters per workload: by decision, kept by name across a reload. */
+static void
+test_wl_counters(void **st)
+{
+	struct fake *f = *st;
+	struct dquery_src def = src_of("", 0, 0), ci = src_of("ci", 1, 0),
+	    web = src_of("web", 2, 0);
+	char text[2048];
+
+	assert_int_equal(dwlstat_sync(f->d), 0);
+	ask_from(f, &ci, 1, "api.example.com");		/* denied */
+	ask_from(f, &ci, 2, "api.example.com");
+	ask_from(f, &def, 3, "ci.example.com");		/* denied */
+	ask_from(f, &web, 4, "web.example.com");	/* allowed, upstream */
+	assert_int_equal(answer_a(f, "web.example.com. 300 IN A 192.0.2.13"),
+	    0);
+	dwlstat_text(f->d, text, sizeof(text));
+	assert_non_null(strstr(text, "wl_queries.ci=2\n"));
+	assert_non_null(strstr(text, "wl_denied.ci=2\n"));
+	assert_non_null(strstr(text, "wl_allowed.ci=0\n"));
+	assert_non_null(strstr(text, "wl_denied.default=1\n"));
+	assert_non_null(strstr(text, "wl_allowed.web=1\n"));
+	/* the global counters as before */
+	assert_int_equal(f->d->st.denied, 3);
+	assert_int_equal(f->d->st.allowed, 1);
+
+	/* web renumbered (index 1 now), ci gone, db new */
+	fake_reload(f, conf2, EG_CONFIG_WORKLOADS);
+	assert_int_equal(dwlstat_sync(f->d), 0);
+	ask_from(f, &web, 5, "db.example.com");		/* old tag: by name */
+	dwlstat_text(f->d, text, sizeof(text));
+	assert_non_null(strstr(text, "wl_allowed.web=1\n"));
+	assert_non_null(strstr(text, "wl_denied.web=1\n"));
+	assert_non_null(strstr(text, "wl_queries.db=0\n"));
+	assert_null(strstr(text, ".ci="));
+	ask_from(f, &ci, 6, "ci.example.com");		/* gone: nowhere */
+	dwlstat_text(f->d, text, sizeof(text));
+	assert_null(strstr(text, ".ci="));
+	assert_non_null(strstr(text, "wl_queries.default=1\n"));
+}
+
 int
 main(void)
 {
