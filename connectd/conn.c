@@ -433,6 +433,8 @@ on_asked(void *arg, bool allow, const char *reason)
 	c->v.allow = true;
 	c->v.status = 0;
 	c->v.reason = reason;
+	/* the access line says how (ask-once, ask-for, ask-granted, ...) */
+	snprintf(c->reason, sizeof(c->reason), "%s", reason);
 	conn_dial(c);
 }
 

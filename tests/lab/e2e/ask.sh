@@ -114,7 +114,7 @@ lab_expect_match "allow once: the client's connection passes" '^exit-ok once\.te
 lab_expect_eq "allow once: one question, kind dns" 1 "$(questions dns once.test)"
 lab_expect_eq "allow once: the connection was not asked again" 0 "$(questions tcp once.test)"
 lab_expect "allow once: connectd let the connection through" \
-	lab_retry 3 grep -q 'event=access .*host="once.test" .*decision=allow ' "$LAB_DIR/connectd.log"
+	lab_retry 3 grep -q 'event=access .*host="once.test" .*decision=allow .*reason="ask-granted"' "$LAB_DIR/connectd.log"
 
 # once is the asking source's: w2's connection to the name is a question
 # of its own (this decider allows it once too)
