@@ -11,7 +11,9 @@
 # others NXDOMAIN) over UDP and TCP, IPv4 and IPv6, and dohd's lines name
 # the workload.  netjaild restarted: dohd registers again and the
 # workloads resolve again.  A reload that changes web's list changes what
-# web resolves and nothing of ci (its listeners and ports stay).
+# web resolves and nothing of ci (its listeners and ports stay); one that
+# removes web unregisters and closes its listeners, and web's DNS is
+# dropped (netjaild still has web: unregistered), ci's still served.
 set -eu
 export EJ_LAB_PREFIX=${EJ_LAB_PREFIX:-dwl}
 . "$(dirname "$0")/../lib.sh"
@@ -167,4 +169,16 @@ lab_expect_eq "... on the same ports" "$ports_ci" \
 	"$(grep -o 'event=wl_listen_open workload=ci .*' "$LAB_DIR/dohd.log" | tail -1)"
 lab_expect_eq "nothing was unregistered" 0 \
 	"$(grep -c 'event=wl_listen_closed' "$LAB_DIR/dohd.log" || true)"
+
+# a reload without web: unregistered, then closed; web's DNS is dropped by
+# netjaild (unregistered), never answered by another workload's listener
+sed -i '/^\[workload web\]/,$d' "$conf"
+lab_exec host kill -HUP "$(cat "$LAB_DIR/dohd.pid")"
+lab_retry 10 grep -q "event=wl_listen_closed workload=web" "$LAB_DIR/dohd.log" ||
+	lab_fail "dohd closed web's listeners"
+lab_expect_eq "netjaild unregistered web's four listeners" 4 \
+	"$(grep -c 'event=wl_listen_unregistered role=dohd workload=web ' "$LAB_DIR/netjaild.log" || true)"
+lab_expect_eq "web's query gets no answer at all" "" "$(q w2 "$LAB_INET4" exit.test A)"
+lab_expect_eq "... over TCP neither" "" "$(q w2 "$LAB_INET4" exit.test A +tcp)"
+lab_expect_match "ci still resolves its name" "^$LAB_EXIT\$" q w1 "$LAB_INET4" smoke.test A
 lab_finish
