@@ -265,6 +265,19 @@ main(int argc, char **argv)
 	if (print)
 		return print_ruleset(&d);
 
+	/*
+	 * What the builder refuses (a cgroup: match, a name in a workload's
+	 * direct, a uid: that is no [jail] user) is the config's fault:
+	 * exit 2 with file:line, before the kernel is touched.
+	 */
+	if (!uninstall) {
+		struct nj_ruleset *rs = rules_build(d.cfg, err, sizeof(err));
+
+		if (rs == NULL)
+			eg_fatal(EG_EXIT_CONFIG, "config", "error=\"%s\"",
+			    err);
+		rules_free(rs);
+	}
 	memset(&st, 0, sizeof(st));
 	st.config_path = d.config_path;
 	st.cfg = d.cfg;
