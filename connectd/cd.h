@@ -5,6 +5,7 @@
  *   control.c   the control socket: admin's status, reload, explain
  *   gen.c       one configuration generation: config, policy, TLS context
  *   listen.c    the listening sockets (explicit and transparent)
+ *   wl.c        each [workload]'s own listeners, registered with netjaild
  *   conn.c      one connection: head, decision, dial, refusal, access log
  *   decide.c    policy decision -> what connectd does (pure)
  *   chain.c     the chain dialer
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "peerstat.h"
 #include "policy.h"
+#include "workload.h"
 
 #define CD_MAX_HOPS	16
 #define CD_MAX_TLS	CD_MAX_HOPS
@@ -126,14 +128,60 @@ struct cd_metrics {
 };
 
 /* ---- daemon state */
+struct cd_wl;
 struct cd_listener {
 	uv_tcp_t h;
 	struct cd *cd;
+	struct cd_wl *wl;	/* the workload it names (wl.c) */
 	enum cd_mode mode;
 	struct sockaddr_storage addr;
 	bool open;
 	bool nodelay;		/* set on the listener: accepted sockets inherit it */
 	bool read_now;		/* try the head's read right after accept */
+};
+
+/*
+ * ---- wl.c: a workload and its own listeners (docs/WORKLOADS.md: the
+ * listener a connection arrives on names its workload).  [policy]'s is
+ * cd->wl_default, whose listeners are the configured ones.
+ */
+#define CD_WL_SPARE	16	/* workloads reloads may add (the pool) */
+#define CD_WL_NLIS	4	/* transparent, proxy x IPv4, IPv6 */
+
+enum cd_wlreg {
+	CD_WLR_NONE,		/* not registered (no netjaild, not yet) */
+	CD_WLR_SENT,		/* asked, no answer yet */
+	CD_WLR_OK,		/* netjaild steers to it */
+	CD_WLR_REFUSED,		/* netjaild said no: its traffic is dropped */
+};
+
+struct cd_wl_lis {
+	struct cd_listener l;
+	uint8_t kind;		/* EG_WLL_TRANSPARENT, EG_WLL_PROXY */
+	int family;
+	uint16_t port;
+	bool open;
+	enum cd_wlreg reg;
+	uint32_t seq;		/* of the request in flight */
+	char err[64];		/* why refused */
+};
+
+struct cd_wl {
+	struct cd_wl *next;
+	struct cd *cd;
+	char name[EG_WL_NAME_MAX + 1];
+	int refs;		/* the list, connections, handles, requests */
+	bool gone;		/* not in the config any more */
+	bool refused;		/* no listener: no marked socket for it */
+	size_t nlis;
+	struct cd_wl_lis lis[CD_WL_NLIS];
+	uint64_t conns[CD_DEC__MAX];	/* connections by decision */
+};
+
+/* Unbound sockets, marked while connectd still could (wl.c). */
+struct cd_wlpool {
+	int *fd;
+	size_t n;
 };
 
 struct cd {
@@ -148,6 +196,10 @@ struct cd {
 	size_t nlfd;
 	int health_fd;
 	uv_tcp_t health;
+	struct cd_wl wl_default;	/* [policy]: the configured listeners */
+	struct cd_wl *wls;		/* the [workload]s, config order */
+	struct cd_wlpool wlpool[2][2];	/* [proxy?][IPv6?] */
+	bool wl_hooked;			/* netjaild's on_connect set */
 	bool listeners_up;
 	bool draining;
 	struct eg_ctl_client *dohd;	/* NULL without [dohd] */
@@ -252,6 +304,24 @@ void cd_resolve_all(struct cd *cd, const char *name, uint64_t timeout_ms,
 /* ---- listen.c: the listening sockets */
 int cd_listen_start(struct cd *cd, char *err, size_t errlen);
 void cd_listen_stop(struct cd *cd);
+
+/* ---- wl.c */
+/* Before the drop: the pool of marked sockets for the workloads of cfg
+ * and CD_WL_SPARE more. */
+void cd_wl_pool_open(struct cd *cd, const struct eg_config *cfg);
+/* Make the workload listeners match cfg: open and register new ones,
+ * unregister and close those of workloads cfg no longer has. */
+void cd_wl_sync(struct cd *cd, const struct eg_config *cfg);
+/* Register again what is not registered (the netjaild poll's tick). */
+void cd_wl_tick(struct cd *cd);
+void cd_wl_stop(struct cd *cd);
+struct cd_wl *cd_wl_ref(struct cd_wl *w);
+void cd_wl_unref(struct cd_wl *w);
+const char *cd_wlreg_str(enum cd_wlreg r);
+/* A socket for a listener: options set, the mark applied (mark 0: none);
+ * not bound.  -1 with err set. */
+int cd_sock_new(int family, bool transparent, uint32_t mark,
+    const char *what, char *err, size_t errlen);
 
 /* ---- conn.c: one connection's life */
 struct cd_conn;

@@ -38,6 +38,7 @@ enum cst { C_HEAD, C_DIAL, C_RELAY, C_REFUSE, C_CLOSING };
 struct cd_conn {
 	struct cd *cd;
 	struct cd_gen *gen;
+	struct cd_wl *wl;		/* its listener's workload */
 	struct cd_conn *next, *prev;
 	uv_tcp_t cli;
 	uv_timer_t timer;
@@ -103,6 +104,7 @@ on_handle_closed(uv_handle_t *h)
 		cd->m.tunnels--;
 	cd_relay_close(c->relay);
 	cd->m.conns[c->mode][c->dec]++;
+	c->wl->conns[c->dec]++;
 	if (cd->m.active > 0)
 		cd->m.active--;
 	if (c->gen->cfg->connectd.access_log)
@@ -134,6 +136,7 @@ on_handle_closed(uv_handle_t *h)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	cd_gen_unref(c->gen);
+	cd_wl_unref(c->wl);
 	free(c->buf);
 	free(c->pre);
 	if (c->judge != NULL) {
@@ -891,6 +894,7 @@ cd_conn_accept(struct cd_listener *l)
 		return;
 	c->cd = cd;
 	c->gen = cd_gen_ref(cd->gen);
+	c->wl = cd_wl_ref(l->wl);
 	c->mode = l->mode;
 	c->start = eg_now_ms();
 	c->st = C_HEAD;

@@ -89,31 +89,25 @@ raise_nofile(void)
 /*
  * mark: the listener mark (lmark.h), set before bind so the socket never
  * listens without it; 0 for the health listener, which takes no jailed
- * traffic.
+ * traffic.  The workload listeners' pool (wl.c) makes its sockets here
+ * too.
  */
-static int
-open_tcp(const char *spec, bool transparent, uint32_t mark, char *err,
-    size_t errlen)
+int
+cd_sock_new(int family, bool transparent, uint32_t mark, const char *what,
+    char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char perr[EG_ERR_MAX] = "";
 	int fd, one = 1;
 
-	if (!eg_sockaddr_parse(spec, &ss, &sl, perr)) {
-		snprintf(err, errlen, "%s: %s", spec, perr);
-		return -1;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: socket: %s", spec, strerror(errno));
+		snprintf(err, errlen, "%s: socket: %s", what, strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
+	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (transparent) {
-		int rc = ss.ss_family == AF_INET6 ?
+		int rc = family == AF_INET6 ?
 		    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
 		    sizeof(one)) :
 		    setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
@@ -121,7 +115,7 @@ open_tcp(const char *spec, bool transparent, uint32_t mark, char *err,
 		/* Without privilege only NAT redirect/dnat can deliver here
 		 * (the bridge path); TPROXY needs the option. */
 		if (rc != 0 && geteuid() == 0) {
-			snprintf(err, errlen, "%s: IP_TRANSPARENT: %s", spec,
+			snprintf(err, errlen, "%s: IP_TRANSPARENT: %s", what,
 			    strerror(errno));
 			close(fd);
 			return -1;
@@ -129,12 +123,31 @@ open_tcp(const char *spec, bool transparent, uint32_t mark, char *err,
 		if (rc != 0)
 			eg_log(EG_LOG_WARN, "listen", "addr=%s note=\"no "
 			    "IP_TRANSPARENT (not root): NAT redirect only\"",
-			    spec);
+			    what);
 	}
-	if (mark != 0 && eg_lmark_apply(fd, mark, spec, err, errlen) != 0) {
+	if (mark != 0 && eg_lmark_apply(fd, mark, what, err, errlen) != 0) {
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+static int
+open_tcp(const char *spec, bool transparent, uint32_t mark, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char perr[EG_ERR_MAX] = "";
+	int fd;
+
+	if (!eg_sockaddr_parse(spec, &ss, &sl, perr)) {
+		snprintf(err, errlen, "%s: %s", spec, perr);
+		return -1;
+	}
+	if ((fd = cd_sock_new(ss.ss_family, transparent, mark, spec, err,
+	    errlen)) < 0)
+		return -1;
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    listen(fd, 1024) != 0) {
 		snprintf(err, errlen, "%s: bind: %s", spec, strerror(errno));
@@ -235,7 +248,8 @@ cd_reload(struct cd *cd, char *why, size_t whylen)
 	if (cd->ready_sent)
 		eg_notify_reloading();
 	cd_alog_flush(cd);
-	cfg = eg_config_load(cd->config_path, EG_CONFIG_CONNECTD, &errs);
+	cfg = eg_config_load(cd->config_path, eg_config_flags_for("connectd"),
+	    &errs);
 	if (cfg == NULL) {
 		snprintf(why, whylen, "%s", errs.n > 0 ? errs.msgs[0] :
 		    "config");
@@ -254,6 +268,9 @@ cd_reload(struct cd *cd, char *why, size_t whylen)
 	}
 	cd_gen_unref(cd->gen);
 	cd->gen = g;
+	/* after the swap: a connection on a removed workload's listener,
+	 * open until netjaild let go of it, finds no policy and is refused */
+	cd_wl_sync(cd, cfg);
 	/* Old hop results describe the old chain. */
 	memset(cd->hop, 0, sizeof(cd->hop));
 	cd->nhopstat = 0;
@@ -297,6 +314,7 @@ begin_drain(struct cd *cd)
 	cd->draining = true;
 	eg_log(EG_LOG_INFO, "stop", "draining=1 open=%zu", cd_conns_count(cd));
 	cd_listen_stop(cd);
+	cd_wl_stop(cd);
 	cd_probe_stop(cd);
 	uv_timer_init(cd->loop, &drain_check);
 	drain_check.data = cd;
@@ -370,6 +388,7 @@ main(int argc, char **argv)
 
 	raise_nofile();
 	open_listeners(cd, cfg);
+	cd_wl_pool_open(cd, cfg);
 
 	cd->loop = uv_default_loop();
 	cd_control_start(cd, cfg);
@@ -392,6 +411,7 @@ main(int argc, char **argv)
 
 	if (cd_listen_start(cd, err, sizeof(err)) != 0)
 		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);
+	cd_wl_sync(cd, cfg);
 	if (cd->health_fd >= 0 &&
 	    cd_health_start(cd, cd->health_fd, err, sizeof(err)) != 0)
 		eg_fatal(EG_EXIT_RUNTIME, "listen", "error=\"%s\"", err);

@@ -34,6 +34,7 @@ open_listener(struct cd *cd, const char *spec, enum cd_mode mode, int fd,
 	l = &cd->lis[cd->nlis];
 	memset(l, 0, sizeof(*l));
 	l->cd = cd;
+	l->wl = &cd->wl_default;
 	l->mode = mode;
 	uv_tcp_init(cd->loop, &l->h);
 	l->h.data = l;

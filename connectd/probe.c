@@ -457,6 +457,8 @@ on_status_timer(uv_timer_t *t)
 		p = netjaild_poll(cd);
 		not_connected(&p);
 	}
+	/* a registration that failed for want of an answer, again */
+	cd_wl_tick(cd);
 	uv_timer_start(&cd->status_timer, on_status_timer, STATUS_EVERY_MS, 0);
 }
 
