@@ -32,6 +32,7 @@
 #include "log.h"
 #include "peerstat.h"
 #include "policy.h"
+#include "wlpolicy.h"
 #include "workload.h"
 
 #define CD_MAX_HOPS	16
@@ -47,7 +48,8 @@ struct cd_gen {
 	int refs;
 	unsigned id;
 	struct eg_config *cfg;
-	struct eg_policy *pol;
+	struct eg_wlpol *wp;	/* one engine per workload (wlpolicy.h) */
+	const struct eg_policy *pol;	/* [policy]'s, index 0 of wp */
 	SSL_CTX *ssl;		/* client context for https:// hops */
 };
 
@@ -176,6 +178,9 @@ struct cd_wl {
 	size_t nlis;
 	struct cd_wl_lis lis[CD_WL_NLIS];
 	uint64_t conns[CD_DEC__MAX];	/* connections by decision */
+	uint64_t conflicts;	/* refused: the address said another */
+	unsigned gen_id;	/* idx is the workload's index in gen_id */
+	size_t idx;
 };
 
 /* Unbound sockets, marked while connectd still could (wl.c). */
@@ -281,13 +286,14 @@ typedef void (*cd_stage_cb)(int stage, int ok, uint64_t ms, const char *why,
 
 /*
  * Dial host:port through the chain of gen (or directly when direct or
- * exit = direct).  upto > 0 stops after hop upto (probes), with a tunnel
- * through hops 1..upto.  The callback runs exactly once, unless the dial
- * was cancelled first.
+ * exit = direct); pol, one of gen's engines (the connection's workload's),
+ * checks the target's addresses.  upto > 0 stops after hop upto (probes),
+ * with a tunnel through hops 1..upto.  The callback runs exactly once,
+ * unless the dial was cancelled first.
  */
 struct cd_dial *cd_dial_start(struct cd *cd, struct cd_gen *gen,
-    const char *host, uint16_t port, bool direct, int upto, cd_dial_cb cb,
-    cd_stage_cb stage, void *arg);
+    const struct eg_policy *pol, const char *host, uint16_t port, bool direct,
+    int upto, cd_dial_cb cb, cd_stage_cb stage, void *arg);
 void cd_dial_cancel(struct cd_dial *d);
 
 /* ---- resolve.c */
@@ -318,6 +324,16 @@ void cd_wl_stop(struct cd *cd);
 struct cd_wl *cd_wl_ref(struct cd_wl *w);
 void cd_wl_unref(struct cd_wl *w);
 const char *cd_wlreg_str(enum cd_wlreg r);
+/*
+ * The engine for a connection from src (NULL: unknown) on one of w's
+ * listeners: w's in g.  NULL with *reason set when g has no w (a reload
+ * removed it while its listeners waited for netjaild to let go) or when
+ * src belongs to another workload by a cidr: match (a conflict, detail
+ * names both).
+ */
+const struct eg_policy *cd_wl_policy(struct cd_wl *w, const struct cd_gen *g,
+    const struct eg_ip *src, const char **reason, char *detail,
+    size_t detaillen);
 /* A socket for a listener: options set, the mark applied (mark 0: none);
  * not bound.  -1 with err set. */
 int cd_sock_new(int family, bool transparent, uint32_t mark,

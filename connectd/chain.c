@@ -33,6 +33,7 @@
 struct cd_dial {
 	struct cd *cd;
 	struct cd_gen *gen;
+	const struct eg_policy *pol;	/* the workload's, of gen */
 	char host[EG_NAME_MAX + 3];
 	uint16_t port;
 	bool direct;		/* dial host:port itself */
@@ -559,7 +560,7 @@ on_resolved(int status, const struct eg_ip *addrs, size_t n, const char *why,
 		/* We are the last hop: every address must pass the address
 		 * policy (no rebinding into the deny list). */
 		for (i = 0; i < n; i++) {
-			dec = eg_policy_check_addr(d->gen->pol, &addrs[i]);
+			dec = eg_policy_check_addr(d->pol, &addrs[i]);
 			if (dec.verdict == EG_ALLOW && !dec.reported)
 				break;
 			/* A [jail] direct name is the operator's own choice
@@ -621,7 +622,7 @@ on_checked(int status, const struct eg_ip *addrs, size_t n, const char *why,
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		dec = eg_policy_check_addr(d->gen->pol, &addrs[i]);
+		dec = eg_policy_check_addr(d->pol, &addrs[i]);
 		if (dec.verdict == EG_ALLOW)
 			continue;
 		eg_ip_str(&addrs[i], ab, sizeof(ab));
@@ -653,7 +654,7 @@ dial_begin(struct cd_dial *d)
 		if (eg_ip_parse(d->host, &ip, true)) {
 			/* Only a direct endpoint reaches here with a literal;
 			 * the address policy still has the last word. */
-			dec = eg_policy_check_addr(d->gen->pol, &ip);
+			dec = eg_policy_check_addr(d->pol, &ip);
 			if (!d->direct && (dec.verdict != EG_ALLOW ||
 			    dec.reported)) {
 				dial_fail(d, 403, "target: address denied");
@@ -689,9 +690,9 @@ on_begin(uv_timer_t *t)
 }
 
 struct cd_dial *
-cd_dial_start(struct cd *cd, struct cd_gen *gen, const char *host,
-    uint16_t port, bool direct, int upto, cd_dial_cb cb, cd_stage_cb stage,
-    void *arg)
+cd_dial_start(struct cd *cd, struct cd_gen *gen, const struct eg_policy *pol,
+    const char *host, uint16_t port, bool direct, int upto, cd_dial_cb cb,
+    cd_stage_cb stage, void *arg)
 {
 	struct cd_dial *d;
 	size_t off = 0;
@@ -704,6 +705,7 @@ cd_dial_start(struct cd *cd, struct cd_gen *gen, const char *host,
 	memset(d, 0, offsetof(struct cd_dial, resp));
 	d->cd = cd;
 	d->gen = cd_gen_ref(gen);
+	d->pol = pol;
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	/* A bracketed v6 literal dials without its brackets. */
 	if (d->host[0] == '[') {

@@ -39,6 +39,8 @@ struct cd_conn {
 	struct cd *cd;
 	struct cd_gen *gen;
 	struct cd_wl *wl;		/* its listener's workload */
+	const struct eg_policy *pol;	/* that workload's engine in gen */
+	enum eg_policy_mode pmode;	/* and its mode */
 	struct cd_conn *next, *prev;
 	uv_tcp_t cli;
 	uv_timer_t timer;
@@ -109,13 +111,13 @@ on_handle_closed(uv_handle_t *h)
 		cd->m.active--;
 	if (c->gen->cfg->connectd.access_log)
 		cd_alog(cd, EG_LOG_INFO, "access", "src=%s mode=%s kind=%s dst=%s host=%s port=%u rule=%s "
-		    "decision=%s status=%d reason=%s hops=%s up=%llu down=%llu "
-		    "ms=%llu%s error=%s",
+		    "workload=%s decision=%s status=%d reason=%s hops=%s "
+		    "up=%llu down=%llu ms=%llu%s error=%s",
 		    c->src, cd_mode_str(c->mode), c->kind ? c->kind : "-",
 		    c->odst[0] ? c->odst : "-",
 		    eg_log_quote(c->host, strlen(c->host), 64, qh, sizeof(qh)),
 		    c->port, eg_log_quote(c->v.rule, strlen(c->v.rule), 128, qr,
-		    sizeof(qr)),
+		    sizeof(qr)), c->wl->name,
 		    c->dec == CD_DEC_ALLOW ? "allow" :
 		    c->dec == CD_DEC_REPORT ? "report" :
 		    c->dec == CD_DEC_DENY ? "deny" : "error",
@@ -211,8 +213,8 @@ tunnel_cut(void *arg, const char *why, const char *seen, bool observe)
 
 	c->cd->m.tunnel_cuts += observe ? 0 : 1;
 	cd_alog(c->cd, EG_LOG_WARN, "tunnel-cut", "src=%s mode=%s kind=%s "
-	    "host=%s port=%u reason=%s seen=%s%s", c->src, cd_mode_str(c->mode),
-	    c->kind ? c->kind : "-",
+	    "workload=%s host=%s port=%u reason=%s seen=%s%s", c->src,
+	    cd_mode_str(c->mode), c->kind ? c->kind : "-", c->wl->name,
 	    eg_log_quote(c->host, strlen(c->host), 64, qh, sizeof(qh)),
 	    c->port, why, eg_log_quote(seen, strlen(seen), 256, qs,
 	    sizeof(qs)), observe ? " note=\"would be cut in enforce mode\"" :
@@ -388,7 +390,7 @@ on_dial(const struct cd_dial_result *r, void *arg)
 	o.fin_hold_ms = fin_hold_ms(c);
 	o.judge = c->judge;
 	o.judge_ms = c->gen->cfg->connectd.head_timeout_ms;
-	o.observe = eg_mode_reports(c->gen->cfg->policy.mode);
+	o.observe = eg_mode_reports(c->pmode);
 	o.m = &cd->m;
 	o.cli_reading = c->reading;
 	c->relay = cd_relay_start(cd->loop, &c->cli, c->up, &o, &relay_cbs, c);
@@ -447,9 +449,11 @@ conn_go(struct cd_conn *c, const struct http_req *r, size_t rest)
 	const char *now = NULL;
 	bool ask;
 
-	cd_decide(c->gen->pol, c->mode, c->host, c->port, &c->v);
+	cd_decide(c->pol, c->mode, c->host, c->port, &c->v);
 	c->decided = true;
-	ask = cd_ask_wanted(c->gen->cfg, &c->v);
+	/* the broker serves [policy]'s ask mode: a workload asks only when
+	 * it is in ask mode too */
+	ask = c->pmode == EG_MODE_ASK && cd_ask_wanted(c->gen->cfg, &c->v);
 	if (!c->v.allow && !ask) {
 		refuse(c, c->v.status, CD_DEC_DENY, c->v.reason, NULL);
 		return;
@@ -477,11 +481,12 @@ static void
 conn_dial(struct cd_conn *c)
 {
 	/* learn mode records what a rule could admit; the rest is reported */
-	if (c->v.reported && !(c->gen->cfg->policy.mode == EG_MODE_LEARN &&
-	    eg_learn_note(EG_WL_DEFAULT, c->v.reason, c->host, c->port, 0))) {
-		cd_alog(c->cd, EG_LOG_WARN, "report", "src=%s host=%s port=%u "
-		    "reason=%s note=\"would be denied in enforce mode\"", c->src,
-		    c->host, c->port, c->v.reason);
+	if (c->v.reported && !(c->pmode == EG_MODE_LEARN &&
+	    eg_learn_note(c->wl->name, c->v.reason, c->host, c->port, 0))) {
+		cd_alog(c->cd, EG_LOG_WARN, "report", "src=%s workload=%s "
+		    "host=%s port=%u reason=%s note=\"would be denied in "
+		    "enforce mode\"", c->src, c->wl->name, c->host, c->port,
+		    c->v.reason);
 	}
 	c->dec = c->v.reported ? CD_DEC_REPORT : CD_DEC_ALLOW;
 	c->st = C_DIAL;
@@ -497,8 +502,8 @@ conn_dial(struct cd_conn *c)
 		cli_read_stop(c);
 	/* The head deadline stops here; each chain stage has its own. */
 	uv_timer_stop(&c->timer);
-	c->dial = cd_dial_start(c->cd, c->gen, c->host, c->port, c->v.direct,
-	    0, on_dial, NULL, c);
+	c->dial = cd_dial_start(c->cd, c->gen, c->pol, c->host, c->port,
+	    c->v.direct, 0, on_dial, NULL, c);
 	if (c->dial == NULL)
 		refuse(c, 502, CD_DEC_ERROR, "chain: out of memory", NULL);
 }
@@ -553,7 +558,7 @@ judge_start(struct cd_conn *c, const struct http_req *r, const char *rest,
     size_t nrest)
 {
 	struct eg_ip ip;
-	bool observe = eg_mode_reports(c->gen->cfg->policy.mode);
+	bool observe = eg_mode_reports(c->pmode);
 	int rc = JUDGE_OK;
 
 	if (!c->gen->cfg->connectd.tunnel_check) {
@@ -889,6 +894,9 @@ cd_conn_accept(struct cd_listener *l)
 	struct cd_conn *c;
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
+	struct eg_ip src;
+	bool has_src = false;
+	const char *why;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return;
@@ -916,9 +924,11 @@ cd_conn_accept(struct cd_listener *l)
 	}
 	if (!l->nodelay)
 		uv_tcp_nodelay(&c->cli, 1);
-	if (uv_tcp_getpeername(&c->cli, (struct sockaddr *)&ss, &sl) == 0)
+	if (uv_tcp_getpeername(&c->cli, (struct sockaddr *)&ss, &sl) == 0) {
 		fmt_addr(&ss, c->src, sizeof(c->src), NULL);
-	else
+		has_src = eg_ip_from_sockaddr((struct sockaddr *)&ss, &src,
+		    NULL);
+	} else
 		snprintf(c->src, sizeof(c->src), "-");
 	c->cap = c->gen->cfg->connectd.max_head_bytes;
 	if (c->cap < 1024)
@@ -929,6 +939,14 @@ cd_conn_accept(struct cd_listener *l)
 		conn_close(c);
 		return;
 	}
+	/* the listener names the workload; its address may not say another */
+	c->pol = cd_wl_policy(c->wl, c->gen, has_src ? &src : NULL, &why,
+	    c->err, sizeof(c->err));
+	if (c->pol == NULL) {
+		refuse(c, 403, CD_DEC_DENY, why, NULL);
+		return;
+	}
+	c->pmode = eg_policy_mode(c->pol);
 	if (c->mode == CD_MODE_TRANSPARENT && !original_dst(c, l)) {
 		snprintf(c->err, sizeof(c->err), "no original destination");
 		c->dec = CD_DEC_DENY;

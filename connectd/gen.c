@@ -38,12 +38,13 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 		    strerror(errno));
 		goto bad;
 	}
-	g->pol = eg_policy_new(cfg, own, nown, perr);
+	g->wp = eg_wlpol_new(cfg, own, nown, perr);
 	free(own);
-	if (g->pol == NULL) {
+	if (g->wp == NULL) {
 		snprintf(err, errlen, "policy: %s", perr);
 		goto bad;
 	}
+	g->pol = eg_wlpol_get(g->wp, 0);
 	if ((g->ssl = SSL_CTX_new(TLS_client_method())) == NULL) {
 		snprintf(err, errlen, "TLS context failed");
 		goto bad;
@@ -69,8 +70,7 @@ cd_gen_new(struct eg_config *cfg, char *err, size_t errlen)
 	}
 	return g;
 bad:
-	if (g->pol != NULL)
-		eg_policy_free(g->pol);
+	eg_wlpol_free(g->wp);
 	SSL_CTX_free(g->ssl);
 	free(g);
 	return NULL;
@@ -88,7 +88,7 @@ cd_gen_unref(struct cd_gen *g)
 {
 	if (g == NULL || --g->refs > 0)
 		return;
-	eg_policy_free(g->pol);
+	eg_wlpol_free(g->wp);
 	SSL_CTX_free(g->ssl);
 	eg_config_free(g->cfg);
 	free(g);

@@ -72,7 +72,78 @@ cd_wl_unref(struct cd_wl *w)
 	free(w);
 }
 
+/* ---- a connection's policy */
+
+const struct eg_policy *
+cd_wl_policy(struct cd_wl *w, const struct cd_gen *g, const struct eg_ip *src,
+    const char **reason, char *detail, size_t detaillen)
+{
+	struct eg_wl_source s;
+	size_t idx, other;
+	long i;
+
+	if (w->gen_id != g->id) {
+		if ((i = eg_wlpol_find(g->wp, w->name)) < 0) {
+			*reason = "workload-gone";
+			snprintf(detail, detaillen, "workload %s is no longer "
+			    "in the config", w->name);
+			return NULL;
+		}
+		w->idx = (size_t)i;
+		w->gen_id = g->id;
+	}
+	if (src == NULL)
+		return eg_wlpol_get(g->wp, w->idx);
+	/* Only the address is known here (a bridge source after DNAT): an
+	 * iface: match cannot hold, a cidr: one can. */
+	memset(&s, 0, sizeof(s));
+	s.bridge = true;
+	s.has_addr = true;
+	s.addr = *src;
+	switch (eg_wlpol_lookup(g->wp, &s, &idx, &other, NULL)) {
+	case EG_WL_NONE:
+		break;
+	case EG_WL_FOUND:
+		if (idx == w->idx)
+			break;
+		/* FALLTHROUGH */
+	case EG_WL_CONFLICT:
+		w->conflicts++;
+		*reason = "workload-conflict";
+		snprintf(detail, detaillen, "listener of workload %s, source "
+		    "address of workload %s", w->name,
+		    eg_wlpol_name(g->wp, idx == w->idx ? other : idx));
+		return NULL;
+	}
+	return eg_wlpol_get(g->wp, w->idx);
+}
+
 /* ---- the pool, before the drop */
+
+/* As cd_sock_new would, once per pool instead of once per socket. */
+static bool
+transparent(int fd, int family, const char *what, char *err, size_t errlen)
+{
+	static bool said;
+	int one = 1, rc;
+
+	rc = family == AF_INET6 ?
+	    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) :
+	    setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
+	if (rc == 0)
+		return true;
+	if (geteuid() == 0) {
+		snprintf(err, errlen, "%s: IP_TRANSPARENT: %s", what,
+		    strerror(errno));
+		return false;
+	}
+	if (!said)
+		eg_log(EG_LOG_WARN, "wl_pool", "note=\"no IP_TRANSPARENT (not "
+		    "root): workloads' transparent listeners take NAT "
+		    "redirect only\"");
+	said = true;
+	return true;
+}
 
 void
 cd_wl_pool_open(struct cd *cd, const struct eg_config *cfg)
@@ -95,10 +166,15 @@ cd_wl_pool_open(struct cd *cd, const struct eg_config *cfg)
 			snprintf(what, sizeof(what), "workload %s ipv%d",
 			    eg_wl_listener_name(kinds[k]), f ? 6 : 4);
 			while (p->n < want) {
-				fd = cd_sock_new(fams[f], k == 0, mark, what,
+				fd = cd_sock_new(fams[f], false, mark, what,
 				    err, sizeof(err));
 				if (fd < 0)
 					break;
+				if (k == 0 && !transparent(fd, fams[f], what,
+				    err, sizeof(err))) {
+					close(fd);
+					break;
+				}
 				p->fd[p->n++] = fd;
 			}
 			/* IPv6 may be off on the host; anything else is
