@@ -321,6 +321,16 @@ void cd_wl_sync(struct cd *cd, const struct eg_config *cfg);
 /* Register again what is not registered (the netjaild poll's tick). */
 void cd_wl_tick(struct cd *cd);
 void cd_wl_stop(struct cd *cd);
+/* Every workload served: its listeners registered (there is a netjaild). */
+bool cd_wl_ready(struct cd *cd, char *why, size_t whylen);
+struct sbuf;
+enum cd_wl_fmt { CD_WLF_STATUS, CD_WLF_READY, CD_WLF_JSON };
+/* Each workload and its listeners' registration state: STATUS lines
+ * "workload=NAME listeners=KIND/ipvN:PORT:STATE,...", /ready lines, or
+ * /health's "workloads":[...], member (with its comma). */
+void cd_wl_describe(struct cd *cd, struct sbuf *b, enum cd_wl_fmt fmt);
+/* connectd_workload_* families */
+void cd_wl_metrics(struct cd *cd, struct sbuf *b);
 struct cd_wl *cd_wl_ref(struct cd_wl *w);
 void cd_wl_unref(struct cd_wl *w);
 const char *cd_wlreg_str(enum cd_wlreg r);

@@ -11,6 +11,7 @@
 #include "cd.h"
 #include "daemon.h"
 #include "log.h"
+#include "sbuf.h"
 
 /* Replies carry printable ASCII and newlines only (ipc.c). */
 static void
@@ -29,31 +30,50 @@ unexpected(const struct eg_ipc_msg *msg, enum eg_role role)
 	    eg_msg_name(msg->hdr.type), eg_role_name(role));
 }
 
+/* The numbers, then one line per workload (its listeners' states). */
+static void
+status_reply(struct cd *cd, struct eg_ctl_conn *c,
+    const struct eg_ipc_msg *msg)
+{
+	struct eg_msg_status st;
+	struct sbuf b = SBUF_INIT;
+	char why[256] = "", *text;
+	size_t n;
+
+	memset(&st, 0, sizeof(st));
+	st.ready = cd_ready(cd, why, sizeof(why)) ? 1 : 0;
+	st.generation = cd->gen->id;
+	sb_printf(&b, "active=%llu\nhops=%zu\nchain_ever_ok=%d\nreason=%s\n",
+	    (unsigned long long)cd->m.active, cd->nhopstat,
+	    cd->chain_ever_ok, st.ready ? "-" : why);
+	cd_wl_describe(cd, &b, CD_WLF_STATUS);
+	if ((text = sb_take(&b, &n)) == NULL)
+		return;
+	/* one message: past its size, the last lines are cut */
+	if (n > EG_IPC_MAX_PAYLOAD - sizeof(st))
+		n = EG_IPC_MAX_PAYLOAD - sizeof(st);
+	text[n] = '\0';
+	printable(text);
+	st.textlen = (uint32_t)n;
+	eg_ctl_reply2(c, EG_MSG_STATUS_REP, msg->hdr.id, &st, sizeof(st),
+	    text, n);
+	free(text);
+}
+
 static void
 connectd_dispatch_admin(struct cd *cd, struct eg_ctl_conn *c,
     const struct eg_ipc_msg *msg)
 {
-	struct eg_msg_status st;
 	struct eg_msg_result res;
 	const struct eg_msg_explain_req *ex;
 	struct cd_verdict v;
-	char text[1024], why[256] = "", host[EG_NAME_MAX + 1];
+	char text[1024], host[EG_NAME_MAX + 1];
 	char rwhy[EG_ERR_MAX + 64];
 	int n;
 
 	switch (msg->hdr.type) {
 	case EG_MSG_STATUS_REQ:
-		memset(&st, 0, sizeof(st));
-		st.ready = cd_ready(cd, why, sizeof(why)) ? 1 : 0;
-		st.generation = cd->gen->id;
-		n = snprintf(text, sizeof(text), "active=%llu\nhops=%zu\n"
-		    "chain_ever_ok=%d\nreason=%s\n",
-		    (unsigned long long)cd->m.active, cd->nhopstat,
-		    cd->chain_ever_ok, st.ready ? "-" : why);
-		printable(text);
-		st.textlen = (uint32_t)n;
-		eg_ctl_reply2(c, EG_MSG_STATUS_REP, msg->hdr.id, &st,
-		    sizeof(st), text, (size_t)n);
+		status_reply(cd, c, msg);
 		break;
 	case EG_MSG_RELOAD_REQ:
 		if (cd_reload(cd, rwhy, sizeof(rwhy)) == 0) {

@@ -181,6 +181,7 @@ cd_render_metrics(struct cd *cd, size_t *len)
 		    *(const uint64_t *)((const char *)&cd->m + sc->off));
 	}
 	hop_metrics(&b, cd);
+	cd_wl_metrics(cd, &b);
 	family(&b, "connectd_ready", "gauge", "1 when /ready answers 200.");
 	sb_printf(&b, "connectd_ready %d\n", cd_ready(cd, why, sizeof(why)) ?
 	    1 : 0);
@@ -208,6 +209,7 @@ cd_render_health(struct cd *cd, size_t *len)
 	    (unsigned long long)(now - cd->started_ms), cd->gen->id,
 	    cd->listeners_up ? "true" : "false",
 	    cd->draining ? "true" : "false", (unsigned long long)cd->m.active);
+	cd_wl_describe(cd, &b, CD_WLF_JSON);
 	sb_printf(&b, "\"netjaild\":{\"ready\":%s,\"age_ms\":%lld,\"error\":\"",
 	    cd->netjaild_ready ? "true" : "false",
 	    cd->netjaild_at ? (long long)(now - cd->netjaild_at) : -1LL);
@@ -314,7 +316,7 @@ static void
 route(struct hconn *c, const struct http_probe *p)
 {
 	struct cd *cd = c->cd;
-	char path[64], why[256] = "", body[320];
+	char path[64], why[256] = "";
 	char *out;
 	size_t len = 0;
 
@@ -327,20 +329,25 @@ route(struct hconn *c, const struct http_probe *p)
 	if (strcmp(path, "/live") == 0) {
 		answer(c, 200, "text/plain", "ok\n", 3);
 	} else if (strcmp(path, "/ready") == 0) {
-		if (cd_ready(cd, why, sizeof(why))) {
+		struct sbuf rb = SBUF_INIT;
+		bool ok = cd_ready(cd, why, sizeof(why));
+
+		if (ok)
 			/* and which jailed bridges netjaild has set up */
-			int n = snprintf(body, sizeof(body), "ready\n%s%s%s",
+			sb_printf(&rb, "ready\n%s%s%s",
 			    cd->netjaild_ifaces[0] ? "jailed interfaces: " : "",
 			    cd->netjaild_ifaces, cd->netjaild_ifaces[0] ?
 			    "\n" : "");
-			answer(c, 200, "text/plain", body, (size_t)n <
-			    sizeof(body) ? (size_t)n : sizeof(body) - 1);
-		} else {
-			int n = snprintf(body, sizeof(body), "not ready: %s\n",
-			    why);
-			answer(c, 503, "text/plain", body, (size_t)n <
-			    sizeof(body) ? (size_t)n : sizeof(body) - 1);
+		else
+			sb_printf(&rb, "not ready: %s\n", why);
+		/* each workload and whether netjaild steers it here */
+		cd_wl_describe(cd, &rb, CD_WLF_READY);
+		if ((out = sb_take(&rb, &len)) == NULL) {
+			answer(c, 503, "text/plain", "oom\n", 4);
+			return;
 		}
+		answer(c, ok ? 200 : 503, "text/plain", out, len);
+		free(out);
 	} else if (strcmp(path, "/health") == 0) {
 		if ((out = cd_render_health(cd, &len)) == NULL) {
 			answer(c, 503, "text/plain", "oom\n", 4);

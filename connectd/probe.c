@@ -297,6 +297,8 @@ cd_ready(struct cd *cd, char *why, size_t whylen)
 		    cd->netjaild_err[0] ? cd->netjaild_err : "no answer");
 		return false;
 	}
+	if (!cd_wl_ready(cd, why, whylen))
+		return false;
 	if (cd->dohd != NULL && (!cd->dohd_ready ||
 	    now - cd->dohd_at > STATUS_FRESH_MS)) {
 		snprintf(why, whylen, "dohd not ready: %s",

@@ -37,6 +37,7 @@
 #include "daemon.h"
 #include "lmark.h"
 #include "log.h"
+#include "sbuf.h"
 
 #define WL_REQ_MS	5000	/* a registration's answer */
 
@@ -552,4 +553,140 @@ cd_wl_stop(struct cd *cd)
 
 	for (w = cd->wls; w != NULL; w = w->next)
 		close_workload(w);
+}
+
+/* ---- what /ready, /health, /metrics and STATUS say */
+
+/*
+ * Ready while every workload is served: each listener it has registered
+ * (with a netjaild to register with).  A refused or lost registration
+ * means that workload's traffic is dropped: say so, with its name.
+ */
+bool
+cd_wl_ready(struct cd *cd, char *why, size_t whylen)
+{
+	const struct cd_wl *w;
+	const struct cd_wl_lis *l;
+	size_t i;
+
+	for (w = cd->wls; w != NULL; w = w->next) {
+		if (w->refused) {
+			snprintf(why, whylen, "workload %s: no listener (no "
+			    "marked socket left)", w->name);
+			return false;
+		}
+		for (i = 0; cd->netjaild != NULL && i < w->nlis; i++) {
+			l = &w->lis[i];
+			if (!l->open || l->reg == CD_WLR_OK)
+				continue;
+			snprintf(why, whylen, "workload %s: %s listener ipv%d "
+			    "port %u %s%s%s", w->name,
+			    eg_wl_listener_name(l->kind),
+			    l->family == AF_INET6 ? 6 : 4, l->port,
+			    cd_wlreg_str(l->reg), l->err[0] ? ": " : "",
+			    l->err);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *
+lis_state(const struct cd *cd, const struct cd_wl_lis *l)
+{
+	if (!l->open)
+		return "closed";
+	return cd->netjaild == NULL ? "no-netjaild" : cd_wlreg_str(l->reg);
+}
+
+void
+cd_wl_describe(struct cd *cd, struct sbuf *b, enum cd_wl_fmt fmt)
+{
+	const struct cd_wl *w;
+	const struct cd_wl_lis *l;
+	size_t i;
+
+	if (fmt == CD_WLF_JSON)
+		sb_printf(b, "\"workloads\":[");
+	for (w = cd->wls; w != NULL; w = w->next) {
+		if (fmt == CD_WLF_JSON)
+			sb_printf(b, "%s{\"name\":\"%s\",\"served\":%s,"
+			    "\"conflicts\":%llu,\"listeners\":[",
+			    w == cd->wls ? "" : ",", w->name,
+			    w->refused ? "false" : "true",
+			    (unsigned long long)w->conflicts);
+		else
+			sb_printf(b, fmt == CD_WLF_STATUS ? "workload=%s "
+			    "listeners=%s" : "workload %s:%s", w->name,
+			    w->refused ? "refused" : "");
+		for (i = 0; i < w->nlis; i++) {
+			l = &w->lis[i];
+			if (fmt == CD_WLF_JSON)
+				sb_printf(b, "%s{\"kind\":\"%s\",\"family\":"
+				    "\"ipv%d\",\"port\":%u,\"state\":\"%s\","
+				    "\"error\":\"%s\"}", i ? "," : "",
+				    eg_wl_listener_name(l->kind),
+				    l->family == AF_INET6 ? 6 : 4, l->port,
+				    lis_state(cd, l), l->err);
+			else
+				sb_printf(b, "%s%s/ipv%d/%u/%s",
+				    fmt == CD_WLF_STATUS ? (i ? "," : "") : " ",
+				    eg_wl_listener_name(l->kind),
+				    l->family == AF_INET6 ? 6 : 4, l->port,
+				    lis_state(cd, l));
+		}
+		sb_printf(b, fmt == CD_WLF_JSON ? "]}" : "\n");
+	}
+	if (fmt == CD_WLF_JSON)
+		sb_printf(b, "],");
+}
+
+static void
+wl_conn_metrics(struct sbuf *b, const struct cd_wl *w)
+{
+	static const char *const dec[CD_DEC__MAX] = { "allow", "deny",
+	    "report", "error" };
+	size_t k;
+
+	for (k = 0; k < CD_DEC__MAX; k++)
+		sb_printf(b, "connectd_workload_connections_total{workload="
+		    "\"%s\",decision=\"%s\"} %llu\n", w->name, dec[k],
+		    (unsigned long long)w->conns[k]);
+}
+
+void
+cd_wl_metrics(struct cd *cd, struct sbuf *b)
+{
+	const struct cd_wl *w;
+	const struct cd_wl_lis *l;
+	size_t i;
+
+	sb_printf(b, "# HELP connectd_workload_connections_total Connections "
+	    "by workload and decision.\n# TYPE "
+	    "connectd_workload_connections_total counter\n");
+	wl_conn_metrics(b, &cd->wl_default);
+	for (w = cd->wls; w != NULL; w = w->next)
+		wl_conn_metrics(b, w);
+	sb_printf(b, "# HELP connectd_workload_conflicts_total Connections "
+	    "refused: the source address belongs to another workload.\n"
+	    "# TYPE connectd_workload_conflicts_total counter\n");
+	sb_printf(b, "connectd_workload_conflicts_total{workload=\"%s\"} "
+	    "%llu\n", cd->wl_default.name,
+	    (unsigned long long)cd->wl_default.conflicts);
+	for (w = cd->wls; w != NULL; w = w->next)
+		sb_printf(b, "connectd_workload_conflicts_total{workload="
+		    "\"%s\"} %llu\n", w->name,
+		    (unsigned long long)w->conflicts);
+	sb_printf(b, "# HELP connectd_workload_listener_registered 1 when "
+	    "netjaild steers the workload's traffic to the listener.\n"
+	    "# TYPE connectd_workload_listener_registered gauge\n");
+	for (w = cd->wls; w != NULL; w = w->next)
+		for (i = 0; i < w->nlis; i++) {
+			l = &w->lis[i];
+			sb_printf(b, "connectd_workload_listener_registered{"
+			    "workload=\"%s\",kind=\"%s\",family=\"ipv%d\"} "
+			    "%d\n", w->name, eg_wl_listener_name(l->kind),
+			    l->family == AF_INET6 ? 6 : 4,
+			    l->open && l->reg == CD_WLR_OK);
+		}
 }
