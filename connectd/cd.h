@@ -165,6 +165,7 @@ struct cd_wl_lis {
 	bool open;
 	enum cd_wlreg reg;
 	uint32_t seq;		/* of the request in flight */
+	uint64_t refused_at;	/* eg_now_ms() of the last refusal */
 	char err[64];		/* why refused */
 };
 

@@ -40,6 +40,7 @@
 #include "sbuf.h"
 
 #define WL_REQ_MS	5000	/* a registration's answer */
+#define WL_RETRY_MS	5000	/* a refused registration, asked again */
 
 static const uint8_t kinds[2] = { EG_WLL_TRANSPARENT, EG_WLL_PROXY };
 static const int fams[2] = { AF_INET, AF_INET6 };
@@ -251,12 +252,26 @@ on_wl_ack(int status, const struct eg_ipc_msg *msg, void *arg)
 		snprintf(l->err, sizeof(l->err), "%s", status != 0 ?
 		    strerror(-status) : "bad answer");
 		wl_log(EG_LOG_WARN, w, l, op, "failed", l->err);
-	} else if (res->code != 0) {
+	} else if (res->code != 0 && !(rq->op == EG_WL_UNREGISTER &&
+	    res->code == ENOENT)) {
+		/*
+		 * A refused registration is said once; the tick asks again
+		 * now and then (netjaild may not have reloaded the workload
+		 * yet).  ENOENT to an unregister is no refusal: netjaild's
+		 * reload took the workload out first, as it should.
+		 */
+		if (rq->op == EG_WL_REGISTER && l->refused_at == 0)
+			wl_log(EG_LOG_ERR, w, l, op, "refused",
+			    strerror(res->code));
+		else if (rq->op != EG_WL_REGISTER)
+			wl_log(EG_LOG_WARN, w, l, op, "refused",
+			    strerror(res->code));
 		l->reg = rq->op == EG_WL_REGISTER ? CD_WLR_REFUSED :
 		    CD_WLR_NONE;
+		l->refused_at = eg_now_ms();
 		snprintf(l->err, sizeof(l->err), "%s", strerror(res->code));
-		wl_log(EG_LOG_ERR, w, l, op, "refused", l->err);
 	} else {
+		l->refused_at = 0;
 		l->reg = rq->op == EG_WL_REGISTER ? CD_WLR_OK : CD_WLR_NONE;
 		l->err[0] = '\0';
 		wl_log(EG_LOG_INFO, w, l, op, "ok", "-");
@@ -530,18 +545,29 @@ cd_wl_sync(struct cd *cd, const struct eg_config *cfg)
 		cd_wl_tick(cd);
 }
 
+/*
+ * What is not registered, again: an answer lost (NONE), or a refusal some
+ * time ago (netjaild may have reloaded the workload since; connectd's
+ * reload may come first).
+ */
 void
 cd_wl_tick(struct cd *cd)
 {
 	struct cd_wl *w;
+	struct cd_wl_lis *l;
+	uint64_t now = eg_now_ms();
 	size_t i;
 
 	if (cd->netjaild == NULL || !eg_ctl_client_connected(cd->netjaild))
 		return;
 	for (w = cd->wls; w != NULL; w = w->next)
-		for (i = 0; i < w->nlis; i++)
-			if (w->lis[i].open && w->lis[i].reg == CD_WLR_NONE)
+		for (i = 0; i < w->nlis; i++) {
+			l = &w->lis[i];
+			if (l->open && (l->reg == CD_WLR_NONE ||
+			    (l->reg == CD_WLR_REFUSED &&
+			    now - l->refused_at >= WL_RETRY_MS)))
 				wl_send(cd, w, i, EG_WL_REGISTER);
+		}
 }
 
 /* Drain: the listeners close with the others (netjaild forgets them when

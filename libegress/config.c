@@ -563,8 +563,9 @@ eg_mode_reports(enum eg_policy_mode m)
 unsigned
 eg_config_flags_for(const char *name)
 {
+	/* connectd enforces [workload] sections (its own listeners) */
 	if (strcmp(name, "connectd") == 0)
-		return EG_CONFIG_CONNECTD;
+		return EG_CONFIG_CONNECTD | EG_CONFIG_WORKLOADS;
 	/* dohd opens, registers and decides by each workload's listeners */
 	if (strcmp(name, "dohd") == 0)
 		return EG_CONFIG_DOHD | EG_CONFIG_WORKLOADS;
