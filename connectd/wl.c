@@ -704,7 +704,7 @@ cd_wl_metrics(struct cd *cd, struct sbuf *b)
 		    "\"%s\"} %llu\n", w->name,
 		    (unsigned long long)w->conflicts);
 	sb_printf(b, "# HELP connectd_workload_listener_registered 1 when "
-	    "netjaild steers the workload's traffic to the listener.\n"
+	    "netjaild steers the traffic of the workload to the listener.\n"
 	    "# TYPE connectd_workload_listener_registered gauge\n");
 	for (w = cd->wls; w != NULL; w = w->next)
 		for (i = 0; i < w->nlis; i++) {
