@@ -115,6 +115,7 @@ ask_dohd(struct cd *cd, const char *name, uint16_t qtype,
 {
 	struct eg_msg_resolve_req req;
 
+	memset(&req, 0, sizeof(req));	/* wllen 0: [policy]'s rules */
 	req.qtype = qtype;
 	req.namelen = (uint16_t)strlen(name);
 	return eg_ctl_request2(cd->dohd, EG_MSG_RESOLVE_REQ, &req, sizeof(req),

@@ -146,8 +146,11 @@ resolve(struct dohd_app *a, struct eg_ctl_conn *c, const struct eg_ipc_msg *m)
 	const struct eg_msg_resolve_req *rq;
 	struct resolve_ctx *r;
 	char name[EG_NAME_MAX + 1], norm[EG_NAME_MAX + 1], e[EG_ERR_MAX];
+	char wl[EG_IPC_WL_NAME_MAX + 1];
+	long i;
+	bool ask;
 
-	if ((rq = eg_ipc_resolve_req(m, name)) == NULL ||
+	if ((rq = eg_ipc_resolve_req_wl(m, name, wl)) == NULL ||
 	    (rq->qtype != DNS_T_A && rq->qtype != DNS_T_AAAA) ||
 	    !eg_name_normalise(name, norm, e) ||
 	    (r = malloc(sizeof(*r))) == NULL) {
@@ -159,9 +162,13 @@ resolve(struct dohd_app *a, struct eg_ctl_conn *c, const struct eg_ipc_msg *m)
 	eg_ctl_conn_ref(c);
 	/* In ask mode connectd resolves a target only after it allowed it,
 	 * by a rule or by the decider (connectd/ask.c): the decision is
-	 * connectd's, and only connectd's user can send this. */
+	 * connectd's, and only connectd's user can send this.  The mode is
+	 * the workload's the lookup is for (wl, "" for [policy]). */
+	i = eg_wlpol_find(a->core.wlpol, wl[0] != '\0' ? wl : EG_WL_DEFAULT);
+	ask = i >= 0 && eg_policy_mode(eg_wlpol_get(a->core.wlpol,
+	    (size_t)i)) == EG_MODE_ASK;
 	dquery_resolve(&a->core, norm, rq->qtype, is_infra_name(a->cfg, norm) ||
-	    a->cfg->policy.mode == EG_MODE_ASK, resolve_done, r);
+	    ask, wl, resolve_done, r);
 }
 
 static void

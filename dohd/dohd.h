@@ -185,11 +185,12 @@ void dquery_handle(struct dohd *d, const uint8_t *pkt, size_t n,
 /*
  * A lookup for connectd over the same path.  infra (a hop or the canary
  * name): the name allowlist and address checks are skipped and nothing is
- * cached; otherwise the allowlist applies as to any client.  fn gets the
- * answer message (or NULL).
+ * cached; otherwise the allowlist of workload wl ("" or NULL: [policy])
+ * applies as to its clients (a workload the config does not have is
+ * refused).  fn gets the answer message (or NULL).
  */
 void dquery_resolve(struct dohd *d, const char *name, uint16_t qtype,
-    bool infra, dquery_reply_fn fn, void *arg);
+    bool infra, const char *wl, dquery_reply_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* filter.c: an upstream answer checked and reduced to what may pass. */

@@ -798,7 +798,7 @@ dquery_handle(struct dohd *d, const uint8_t *pkt, size_t n,
 
 void
 dquery_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
-    dquery_reply_fn fn, void *arg)
+    const char *wlname, dquery_reply_fn fn, void *arg)
 {
 	struct dquery x;
 	uint8_t wire[DNS_NAME_WIRE];
@@ -809,6 +809,10 @@ dquery_resolve(struct dohd *d, const char *name, uint16_t qtype, bool infra,
 	x.fn = fn;
 	x.arg = arg;
 	x.infra = infra;
+	/* found by name (an index of no generation): dcore_policy */
+	if (wlname != NULL && strlen(wlname) < sizeof(x.src.wl.name))
+		memcpy(x.src.wl.name, wlname, strlen(wlname) + 1);
+	x.src.wl.gen = d->wlgen - 1;
 	x.src.tcp = true;	/* no size limit: it is not UDP */
 	x.start_ms = d->now_ms();
 	x.q.flags = DNS_F_RD;

@@ -216,20 +216,40 @@ name_copy(const uint8_t *p, size_t n, char out[EG_NAME_MAX + 1])
 	return eg_name_normalise(raw, out, NULL);
 }
 
+static bool wl_name_copy(const uint8_t *p, size_t n,
+    char out[EG_IPC_WL_NAME_MAX + 1]);
+
+/* The name, then nothing ([policy]'s) or a workload's name (never
+ * "default": that is the empty rest). */
 static bool
-decode_resolve_req(const uint8_t *p, size_t n)
+decode_resolve_req_wl(const uint8_t *p, size_t n,
+    char name[EG_NAME_MAX + 1], char wl[EG_IPC_WL_NAME_MAX + 1])
 {
 	struct eg_msg_resolve_req r;
-	char name[EG_NAME_MAX + 1];
+	size_t rest;
 
 	if (n < sizeof(r))
 		return false;
 	memcpy(&r, p, sizeof(r));
 	if (r.qtype != 1 && r.qtype != 28)
 		return false;
-	if (r.namelen != n - sizeof(r))
+	if (r.pad[0] != 0 || r.pad[1] != 0 || r.pad[2] != 0 ||
+	    r.wllen > EG_IPC_WL_NAME_MAX ||
+	    (size_t)r.namelen + r.wllen != n - sizeof(r))
 		return false;
-	return name_copy(p + sizeof(r), r.namelen, name);
+	if (!name_copy(p + sizeof(r), r.namelen, name))
+		return false;
+	rest = r.wllen;
+	wl[0] = '\0';
+	return rest == 0 || wl_name_copy(p + sizeof(r) + r.namelen, rest, wl);
+}
+
+static bool
+decode_resolve_req(const uint8_t *p, size_t n)
+{
+	char name[EG_NAME_MAX + 1], wl[EG_IPC_WL_NAME_MAX + 1];
+
+	return decode_resolve_req_wl(p, n, name, wl);
 }
 
 static bool
@@ -505,17 +525,21 @@ eg_ipc_set_update(const struct eg_ipc_msg *m, const struct eg_set_elem **elems)
 }
 
 const struct eg_msg_resolve_req *
+eg_ipc_resolve_req_wl(const struct eg_ipc_msg *m, char name[EG_NAME_MAX + 1],
+    char wl[EG_IPC_WL_NAME_MAX + 1])
+{
+	if (m->hdr.type != EG_MSG_RESOLVE_REQ ||
+	    !decode_resolve_req_wl(m->payload, m->hdr.len, name, wl))
+		return NULL;
+	return (const struct eg_msg_resolve_req *)(const void *)m->payload;
+}
+
+const struct eg_msg_resolve_req *
 eg_ipc_resolve_req(const struct eg_ipc_msg *m, char name[EG_NAME_MAX + 1])
 {
-	const struct eg_msg_resolve_req *r;
+	char wl[EG_IPC_WL_NAME_MAX + 1];
 
-	if (m->hdr.type != EG_MSG_RESOLVE_REQ ||
-	    !decode_resolve_req(m->payload, m->hdr.len))
-		return NULL;
-	r = (const struct eg_msg_resolve_req *)(const void *)m->payload;
-	if (!name_copy(m->payload + sizeof(*r), r->namelen, name))
-		return NULL;
-	return r;
+	return eg_ipc_resolve_req_wl(m, name, wl);
 }
 
 const struct eg_msg_resolve_rep *

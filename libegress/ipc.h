@@ -108,9 +108,17 @@ struct eg_msg_set_update {
 	uint16_t count;		/* 1..EG_SET_MAX_ELEMS elements follow */
 };
 
+/*
+ * The name follows, then wllen bytes of the name of the workload whose
+ * connection connectd resolves for, so dohd answers under that workload's
+ * rules: 0 for [policy]'s, else 1-32 bytes as the config allows a
+ * workload name (never "default").  No NULs; pad is zero.
+ */
 struct eg_msg_resolve_req {
 	uint16_t qtype;		/* 1 (A) or 28 (AAAA) */
 	uint16_t namelen;	/* 1..253, name bytes follow, no NUL */
+	uint8_t wllen;		/* 0..32, workload name bytes after it */
+	uint8_t pad[3];
 };
 
 #define EG_RESOLVE_MAX_ADDRS 16
@@ -281,6 +289,10 @@ const struct eg_msg_set_update *eg_ipc_set_update(const struct eg_ipc_msg *m,
     const struct eg_set_elem **elems);
 const struct eg_msg_resolve_req *eg_ipc_resolve_req(const struct eg_ipc_msg *m,
     char name[EG_NAME_MAX + 1]);
+/* The same, and the workload's name in wl ("" for [policy]'s). */
+const struct eg_msg_resolve_req *eg_ipc_resolve_req_wl(
+    const struct eg_ipc_msg *m, char name[EG_NAME_MAX + 1],
+    char wl[EG_IPC_WL_NAME_MAX + 1]);
 const struct eg_msg_resolve_rep *eg_ipc_resolve_rep(const struct eg_ipc_msg *m,
     const struct eg_ip **addrs);
 const struct eg_msg_status *eg_ipc_status(const struct eg_ipc_msg *m,

@@ -104,6 +104,7 @@
 	T(test_wl_each_workload_its_own_names, setup, teardown) \
 	T(test_wl_cache_per_workload, setup, teardown) \
 	T(test_wl_reload_renumbers_and_removes, setup, teardown) \
-	T(test_wl_counters, setup, teardown)
+	T(test_wl_counters, setup, teardown) \
+	T(test_wl_connectd_lookup, setup, teardown)
 
 #endif

@@ -214,6 +214,38 @@ test_wl_reload_renumbers_and_removes(void **st)
 	assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
 }
 
+static void
+resolved(void *arg, const struct dquery_src *src, const uint8_t *wire,
+    size_t len)
+{
+	fake_reply(arg, src, wire, len);
+}
+
+/* connectd's lookups for a workload's connection: that workload's rules. */
+static void
+test_wl_connectd_lookup(void **st)
+{
+	struct fake *f = *st;
+
+	dquery_resolve(f->d, "ci.example.com", DNS_T_A, false, "ci", resolved,
+	    f);
+	assert_int_equal(f->nresolve, 1);
+	assert_int_equal(answer_a(f, "ci.example.com. 300 IN A 192.0.2.10"),
+	    0);
+	assert_int_equal(rcode_of(f), DNS_R_NOERROR);
+	f->nreply = 0;
+	dquery_resolve(f->d, "ci.example.com", DNS_T_A, false, "", resolved,
+	    f);
+	assert_int_equal(f->nreply, 1);
+	assert_int_equal(rcode_of(f), DNS_R_NXDOMAIN);
+	f->nreply = 0;
+	dquery_resolve(f->d, "api.example.com", DNS_T_A, false, "nosuch",
+	    resolved, f);
+	assert_int_equal(f->nreply, 1);
+	assert_int_equal(rcode_of(f), DNS_R_REFUSED);
+	assert_int_equal(f->nresolve, 1);
+}
+
 /* Counters per workload: by decision, kept by name across a reload. */
 static void
 test_wl_counters(void **st)

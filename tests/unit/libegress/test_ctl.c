@@ -327,7 +327,7 @@ test_ctl_disallowed_type(void **state)
 	struct res r = { 0 };
 	struct eg_ctl_server *srv;
 	struct eg_ctl_client *cl;
-	uint8_t p[4 + 9];
+	uint8_t p[sizeof(struct eg_msg_resolve_req) + 9];
 	struct eg_msg_resolve_req rq = { .qtype = 1, .namelen = 9 };
 
 	(void)state;

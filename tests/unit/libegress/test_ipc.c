@@ -355,6 +355,16 @@ mk_resolve(uint8_t *p, uint16_t qtype, uint16_t namelen, const char *name,
 	return mk_text(p, sizeof(r), &r, name, len);
 }
 
+static size_t
+mk_resolve_wl(uint8_t *p, uint16_t namelen, uint8_t wllen, const char *text,
+    size_t len)
+{
+	struct eg_msg_resolve_req r = { .qtype = 1, .namelen = namelen,
+	    .wllen = wllen };
+
+	return mk_text(p, sizeof(r), &r, text, len);
+}
+
 static void
 test_ipc_resolve_req(void **state)
 {
@@ -404,6 +414,54 @@ test_ipc_resolve_req(void **state)
 	memset(longname, 'b', 64);
 	memcpy(longname + 64, ".cc", 3);
 	n = mk_resolve(p, 1, 67, longname, 67);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+}
+
+/* After the name, the workload the lookup is for: a valid name or
+ * nothing; "default", a bad name, a NUL, 33 bytes are refused. */
+static void
+test_ipc_resolve_req_workload(void **state)
+{
+	uint8_t p[600];
+	char name[EG_NAME_MAX + 1], wl[EG_IPC_WL_NAME_MAX + 1];
+	struct eg_ipc_msg m;
+	size_t n;
+
+	(void)state;
+	n = mk_resolve_wl(p, 9, 4, "a.example" "ci-2", 13);
+	exact(EG_MSG_RESOLVE_REQ, p, n);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_RESOLVE_REQ, p, n), &m),
+	    0);
+	assert_non_null(eg_ipc_resolve_req_wl(&m, name, wl));
+	assert_string_equal(name, "a.example");
+	assert_string_equal(wl, "ci-2");
+	/* the old accessor takes it too (and drops the workload) */
+	assert_non_null(eg_ipc_resolve_req(&m, name));
+	n = mk_resolve(p, 1, 9, "a.example", 9);
+	assert_int_equal(eg_ipc_decode(wire, mk(EG_MSG_RESOLVE_REQ, p, n), &m),
+	    0);
+	assert_non_null(eg_ipc_resolve_req_wl(&m, name, wl));
+	assert_string_equal(wl, "");
+	n = mk_resolve_wl(p, 9, 7, "a.example" "default", 16);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve_wl(p, 9, 2, "a.example" "Ci", 11);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve_wl(p, 9, 2, "a.example" "c\0", 11);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	/* the lengths must add up; a trailing byte is not a workload */
+	n = mk_resolve_wl(p, 9, 1, "a.example" "ci", 11);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve(p, 1, 9, "a.example" "c", 10);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve_wl(p, 9, 33, "a.example"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 9 + 33);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
+	n = mk_resolve_wl(p, 9, 32, "a.example"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 9 + 32);
+	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), 0);
+	/* pad is zero */
+	n = mk_resolve_wl(p, 9, 2, "a.example" "ci", 11);
+	p[5] = 1;
 	assert_int_equal(dec(EG_MSG_RESOLVE_REQ, p, n), -1);
 }
 

@@ -104,6 +104,7 @@
 	T(test_ipc_status, NULL, NULL) \
 	T(test_ipc_set_update, NULL, NULL) \
 	T(test_ipc_resolve_req, NULL, NULL) \
+	T(test_ipc_resolve_req_workload, NULL, NULL) \
 	T(test_ipc_resolve_rep, NULL, NULL) \
 	T(test_ipc_explain_req, NULL, NULL) \
 	T(test_ipc_wl_listen, NULL, NULL) \
