@@ -79,8 +79,9 @@ def handle(c, data):
         text = TEXTS.get(name, b'fake=1\n') + HOSTILE
         send(c, STATUS_REP, mid, struct.pack('=B3xII', ready, 1, len(text)) + text)
     elif typ == RESOLVE_REQ:
-        qtype, nl = struct.unpack('=HH', body[:4])
-        qname = body[4:4 + nl].decode()
+        # struct eg_msg_resolve_req: qtype, namelen, wllen, 3 pad bytes
+        qtype, nl, _wll = struct.unpack('=HHB3x', body[:8])
+        qname = body[8:8 + nl].decode()
         addr = names.get(qname)
         if addr is None or qtype != 1:
             send(c, RESOLVE_REP, mid, struct.pack('=iIHH', 0 if addr else 3, 60, 0, 0))
