@@ -86,52 +86,6 @@ raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-/*
- * mark: the listener mark (lmark.h), set before bind so the socket never
- * listens without it; 0 for the health listener, which takes no jailed
- * traffic.  The workload listeners' pool (wl.c) makes its sockets here
- * too.
- */
-int
-cd_sock_new(int family, bool transparent, uint32_t mark, const char *what,
-    char *err, size_t errlen)
-{
-	int fd, one = 1;
-
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: socket: %s", what, strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (transparent) {
-		int rc = family == AF_INET6 ?
-		    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
-		    sizeof(one)) :
-		    setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
-
-		/* Without privilege only NAT redirect/dnat can deliver here
-		 * (the bridge path); TPROXY needs the option. */
-		if (rc != 0 && geteuid() == 0) {
-			snprintf(err, errlen, "%s: IP_TRANSPARENT: %s", what,
-			    strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (rc != 0)
-			eg_log(EG_LOG_WARN, "listen", "addr=%s note=\"no "
-			    "IP_TRANSPARENT (not root): NAT redirect only\"",
-			    what);
-	}
-	if (mark != 0 && eg_lmark_apply(fd, mark, what, err, errlen) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int
 open_tcp(const char *spec, bool transparent, uint32_t mark, char *err,
     size_t errlen)

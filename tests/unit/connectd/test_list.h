@@ -26,6 +26,12 @@
 	T(test_decide_direct, NULL, NULL) \
 	T(test_decide_empty_allowlist, NULL, NULL)
 
+/* test_wl.c */
+#define WL_TESTS(T) \
+	T(test_wl_policy_is_the_listeners, NULL, NULL) \
+	T(test_wl_policy_conflict_refused, NULL, NULL) \
+	T(test_wl_policy_gone_refused, NULL, NULL)
+
 /* test_http.c */
 #define HTTP_TESTS(T) \
 	T(test_http_connect_ok, NULL, NULL) \
