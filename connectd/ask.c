@@ -44,7 +44,6 @@
 #include "cd.h"
 #include "ctl.h"
 #include "daemon.h"
-#include "workload.h"
 
 #define GRANTS_MAX 4096
 #define WQ_MAX (64 * 1024)
@@ -499,9 +498,9 @@ cd_ask_start(struct cd *cd, const struct eg_config *cfg)
 }
 
 bool
-cd_ask_wanted(const struct eg_config *cfg, const struct cd_verdict *v)
+cd_ask_wanted(enum eg_policy_mode mode, const struct cd_verdict *v)
 {
-	return cfg->policy.mode == EG_MODE_ASK && !v->allow &&
+	return mode == EG_MODE_ASK && !v->allow &&
 	    v->reason != NULL &&
 	    (strcmp(v->reason, eg_reason_str(EG_R_NO_RULE)) == 0 ||
 	    strcmp(v->reason, eg_reason_str(EG_R_PORT)) == 0 ||
@@ -591,8 +590,9 @@ ask_wait(const struct eg_config *cfg, enum eg_ask_kind kind, const char *wl,
 }
 
 struct cd_ask_wait *
-cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
-    const uv_tcp_t *cli, cd_ask_cb cb, void *arg, const char **now)
+cd_ask(const struct eg_config *cfg, const char *wl, const char *host,
+    uint16_t port, const uv_tcp_t *cli, cd_ask_cb cb, void *arg,
+    const char **now)
 {
 	struct sockaddr_storage ss;
 	int sl = sizeof(ss);
@@ -605,9 +605,8 @@ cd_ask(const struct eg_config *cfg, const char *host, uint16_t port,
 	    uv_tcp_getpeername(cli, (struct sockaddr *)&ss, &sl) != 0 ||
 	    !eg_ip_from_sockaddr((struct sockaddr *)&ss, &src, &sport))
 		return NULL;
-	/* "default" until connectd knows a connection's workload */
-	return ask_wait(cfg, EG_ASK_TCP, EG_WL_DEFAULT, name, port, 0, &src, cb,
-	    arg, now);
+	return ask_wait(cfg, EG_ASK_TCP, wl, name, port, 0, &src, cb, arg,
+	    now);
 }
 
 /* ---- dohd's questions */

@@ -79,18 +79,19 @@ struct cd;
 struct cd_ask_wait;
 /* allow, and the reason for the access log ("ask-once", "ask-deny"...) */
 typedef void (*cd_ask_cb)(void *arg, bool allow, const char *reason);
-/* Before the drop: bind [policy] ask_socket when mode = ask. */
+/* Before the drop: bind [policy] ask_socket when any policy asks. */
 void cd_ask_start(struct cd *cd, const struct eg_config *cfg);
-/* A denial a decider may overturn (mode = ask, no rule for the name). */
-bool cd_ask_wanted(const struct eg_config *cfg, const struct cd_verdict *v);
+/* A denial a decider may overturn (the workload's mode = ask, no rule
+ * for the name). */
+bool cd_ask_wanted(enum eg_policy_mode mode, const struct cd_verdict *v);
 /*
- * Hold host:port for the decider.  Returns the wait (cb runs once, unless
- * cancelled first) or NULL when decided at once: *now NULL is allowed (a
- * grant), else the reason of the denial.
+ * Hold host:port of workload wl for the decider.  Returns the wait (cb
+ * runs once, unless cancelled first) or NULL when decided at once: *now
+ * NULL is allowed (a grant), else the reason of the denial.
  */
-struct cd_ask_wait *cd_ask(const struct eg_config *cfg, const char *host,
-    uint16_t port, const uv_tcp_t *cli, cd_ask_cb cb, void *arg,
-    const char **now);
+struct cd_ask_wait *cd_ask(const struct eg_config *cfg, const char *wl,
+    const char *host, uint16_t port, const uv_tcp_t *cli, cd_ask_cb cb,
+    void *arg, const char **now);
 void cd_ask_cancel(struct cd_ask_wait *w);
 size_t cd_ask_pending(void);
 /* dohd's EG_MSG_ASK_REQ: answered with EG_MSG_ASK_REP, now or later. */

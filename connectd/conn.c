@@ -451,9 +451,8 @@ conn_go(struct cd_conn *c, const struct http_req *r, size_t rest)
 
 	cd_decide(c->pol, c->mode, c->host, c->port, &c->v);
 	c->decided = true;
-	/* the broker serves [policy]'s ask mode: a workload asks only when
-	 * it is in ask mode too */
-	ask = c->pmode == EG_MODE_ASK && cd_ask_wanted(c->gen->cfg, &c->v);
+	/* the workload's mode: ask.c keys questions and grants by it */
+	ask = cd_ask_wanted(c->pmode, &c->v);
 	if (!c->v.allow && !ask) {
 		refuse(c, c->v.status, CD_DEC_DENY, c->v.reason, NULL);
 		return;
@@ -466,8 +465,8 @@ conn_go(struct cd_conn *c, const struct http_req *r, size_t rest)
 		 * and max_connections still counts it. */
 		cli_read_stop(c);
 		uv_timer_stop(&c->timer);
-		c->ask = cd_ask(c->gen->cfg, c->host, c->port, &c->cli,
-		    on_asked, c, &now);
+		c->ask = cd_ask(c->gen->cfg, c->wl->name, c->host, c->port,
+		    &c->cli, on_asked, c, &now);
 		if (c->ask == NULL)
 			on_asked(c, now == NULL, now == NULL ? "ask-granted" :
 			    now);
