@@ -288,14 +288,16 @@ typedef void (*cd_stage_cb)(int stage, int ok, uint64_t ms, const char *why,
 
 /*
  * Dial host:port through the chain of gen (or directly when direct or
- * exit = direct); pol, one of gen's engines (the connection's workload's),
- * checks the target's addresses.  upto > 0 stops after hop upto (probes),
+ * exit = direct); pol, one of gen's engines (the connection's workload's,
+ * wl by name), checks the target's addresses, and dohd resolves the
+ * target by wl's rules.  upto > 0 stops after hop upto (probes),
  * with a tunnel through hops 1..upto.  The callback runs exactly once,
  * unless the dial was cancelled first.
  */
 struct cd_dial *cd_dial_start(struct cd *cd, struct cd_gen *gen,
-    const struct eg_policy *pol, const char *host, uint16_t port, bool direct,
-    int upto, cd_dial_cb cb, cd_stage_cb stage, void *arg);
+    const struct eg_policy *pol, const char *wl, const char *host,
+    uint16_t port, bool direct, int upto, cd_dial_cb cb, cd_stage_cb stage,
+    void *arg);
 void cd_dial_cancel(struct cd_dial *d);
 
 /* ---- resolve.c */
@@ -303,11 +305,13 @@ void cd_dial_cancel(struct cd_dial *d);
  * [dohd] section, asks the host's resolver (sysres.c). */
 typedef void (*cd_resolve_cb)(int status, const struct eg_ip *addrs,
     size_t n, const char *why, void *arg);
-void cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
-    cd_resolve_cb cb, void *arg);
+/* wl: the workload the name is for (dohd answers by its rules and they
+ * are cached apart); NULL or "default" for [policy]'s and the hops. */
+void cd_resolve(struct cd *cd, const char *name, const char *wl,
+    uint64_t timeout_ms, cd_resolve_cb cb, void *arg);
 /* A and AAAA both, the union (the resolve check); any error fails it. */
-void cd_resolve_all(struct cd *cd, const char *name, uint64_t timeout_ms,
-    cd_resolve_cb cb, void *arg);
+void cd_resolve_all(struct cd *cd, const char *name, const char *wl,
+    uint64_t timeout_ms, cd_resolve_cb cb, void *arg);
 
 /* ---- listen.c: the listening sockets */
 int cd_listen_start(struct cd *cd, char *err, size_t errlen);

@@ -34,6 +34,7 @@ struct cd_dial {
 	struct cd *cd;
 	struct cd_gen *gen;
 	const struct eg_policy *pol;	/* the workload's, of gen */
+	char wl[EG_WL_NAME_MAX + 1];	/* its name: the target's lookups */
 	char host[EG_NAME_MAX + 3];
 	uint16_t port;
 	bool direct;		/* dial host:port itself */
@@ -664,13 +665,14 @@ dial_begin(struct cd_dial *d)
 			return;
 		}
 		d->resolving = true;
-		cd_resolve(d->cd, d->host, stage_ms(d),
+		cd_resolve(d->cd, d->host, d->wl, stage_ms(d),
 		    on_resolved, d);
 		return;
 	}
 	if (need_check(d)) {
 		d->resolving = true;
-		cd_resolve_all(d->cd, d->host, stage_ms(d), on_checked, d);
+		cd_resolve_all(d->cd, d->host, d->wl, stage_ms(d), on_checked,
+		    d);
 		return;
 	}
 	h = hop(d, 1);
@@ -678,8 +680,9 @@ dial_begin(struct cd_dial *d)
 		dial_addr(d, &h->ip, h->port);
 		return;
 	}
+	/* a hop is infrastructure: [policy]'s lookup */
 	d->resolving = true;
-	cd_resolve(d->cd, h->host, stage_ms(d),
+	cd_resolve(d->cd, h->host, NULL, stage_ms(d),
 	    on_resolved, d);
 }
 
@@ -691,8 +694,8 @@ on_begin(uv_timer_t *t)
 
 struct cd_dial *
 cd_dial_start(struct cd *cd, struct cd_gen *gen, const struct eg_policy *pol,
-    const char *host, uint16_t port, bool direct, int upto, cd_dial_cb cb,
-    cd_stage_cb stage, void *arg)
+    const char *wl, const char *host, uint16_t port, bool direct, int upto,
+    cd_dial_cb cb, cd_stage_cb stage, void *arg)
 {
 	struct cd_dial *d;
 	size_t off = 0;
@@ -706,6 +709,7 @@ cd_dial_start(struct cd *cd, struct cd_gen *gen, const struct eg_policy *pol,
 	d->cd = cd;
 	d->gen = cd_gen_ref(gen);
 	d->pol = pol;
+	snprintf(d->wl, sizeof(d->wl), "%s", wl ? wl : EG_WL_DEFAULT);
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	/* A bracketed v6 literal dials without its brackets. */
 	if (d->host[0] == '[') {

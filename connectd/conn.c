@@ -501,8 +501,8 @@ conn_dial(struct cd_conn *c)
 		cli_read_stop(c);
 	/* The head deadline stops here; each chain stage has its own. */
 	uv_timer_stop(&c->timer);
-	c->dial = cd_dial_start(c->cd, c->gen, c->pol, c->host, c->port,
-	    c->v.direct, 0, on_dial, NULL, c);
+	c->dial = cd_dial_start(c->cd, c->gen, c->pol, c->wl->name, c->host,
+	    c->port, c->v.direct, 0, on_dial, NULL, c);
 	if (c->dial == NULL)
 		refuse(c, 502, CD_DEC_ERROR, "chain: out of memory", NULL);
 }

@@ -207,7 +207,7 @@ probe_run(struct cd *cd)
 		port = 443;
 	}
 	cd->probe_running = true;
-	if (cd_dial_start(cd, cur.gen, cur.gen->pol, host, port, false,
+	if (cd_dial_start(cd, cur.gen, cur.gen->pol, NULL, host, port, false,
 	    cur.has_canary ? 0 : (int)nh, on_probe_done, on_stage, &cur) ==
 	    NULL) {
 		cd->probe_running = false;

@@ -25,9 +25,24 @@
 #define RCACHE		64			/* entries per cache */
 #define RCACHE_TTL_MAX	300			/* seconds */
 #define BOTH_MAX	(2 * EG_RESOLVE_MAX_ADDRS)	/* the union */
+/* "WORKLOAD/NAME": dohd answers each workload by its own rules */
+#define RKEY_MAX	(EG_IPC_WL_NAME_MAX + 1 + EG_NAME_MAX + 1)
+
+/* The workload a lookup is for: NULL for [policy]'s (and the hops). */
+static const char *
+wl_of(const char *wl)
+{
+	return wl == NULL || strcmp(wl, EG_WL_DEFAULT) == 0 ? NULL : wl;
+}
+
+static void
+rkey(char key[RKEY_MAX], const char *wl, const char *name)
+{
+	snprintf(key, RKEY_MAX, "%s/%s", wl ? wl : "", name);
+}
 
 struct rcache_ent {
-	char name[EG_NAME_MAX + 1];
+	char name[RKEY_MAX];		/* rkey(): the workload's, then name */
 	struct eg_ip addrs[BOTH_MAX];
 	size_t n;
 	uint64_t expires;
@@ -109,17 +124,25 @@ rep_read(int status, const struct eg_ipc_msg *msg,
 	return rep;
 }
 
+/* wl NULL: [policy]'s rules (wllen 0), else that workload's */
 static int
-ask_dohd(struct cd *cd, const char *name, uint16_t qtype,
+ask_dohd(struct cd *cd, const char *name, const char *wl, uint16_t qtype,
     uint64_t timeout_ms, eg_ctl_reply_cb cb, void *arg)
 {
 	struct eg_msg_resolve_req req;
+	char tail[EG_NAME_MAX + EG_IPC_WL_NAME_MAX];
+	size_t wlen = wl ? strlen(wl) : 0;
 
-	memset(&req, 0, sizeof(req));	/* wllen 0: [policy]'s rules */
+	memset(&req, 0, sizeof(req));
 	req.qtype = qtype;
 	req.namelen = (uint16_t)strlen(name);
+	req.wllen = (uint8_t)wlen;
+	if (req.namelen > EG_NAME_MAX || wlen > EG_IPC_WL_NAME_MAX)
+		return -1;
+	memcpy(tail, name, req.namelen);
+	memcpy(tail + req.namelen, wl ? wl : "", wlen);
 	return eg_ctl_request2(cd->dohd, EG_MSG_RESOLVE_REQ, &req, sizeof(req),
-	    name, req.namelen, timeout_ms, cb, arg);
+	    tail, req.namelen + wlen, timeout_ms, cb, arg);
 }
 
 /* ---- the first family that answers */
@@ -127,6 +150,7 @@ ask_dohd(struct cd *cd, const char *name, uint16_t qtype,
 struct rq {
 	struct cd *cd;
 	char name[EG_NAME_MAX + 1];
+	char wl[EG_IPC_WL_NAME_MAX + 1];	/* "": [policy]'s */
 	uint64_t timeout_ms;
 	cd_resolve_cb cb;
 	void *arg;
@@ -148,14 +172,18 @@ on_resolve_rep(int status, const struct eg_ipc_msg *msg, void *arg)
 	if (rep->count == 0 && q->qtype == 1) {
 		/* No IPv4 address: ask for IPv6 before giving up. */
 		q->qtype = 28;
-		if (ask_dohd(q->cd, q->name, 28, q->timeout_ms, on_resolve_rep,
-		    q) == 0)
+		if (ask_dohd(q->cd, q->name, q->wl[0] ? q->wl : NULL, 28,
+		    q->timeout_ms, on_resolve_rep, q) == 0)
 			return;
 		q->cb(-1, NULL, 0, "dohd: request failed", q->arg);
 		goto out;
 	}
-	if (rep->count > 0)
-		rcache_put(&first_cache, q->name, addrs, rep->count, rep->ttl);
+	if (rep->count > 0) {
+		char key[RKEY_MAX];
+
+		rkey(key, q->wl[0] ? q->wl : NULL, q->name);
+		rcache_put(&first_cache, key, addrs, rep->count, rep->ttl);
+	}
 	q->cb(rep->count ? 0 : -1, addrs, rep->count,
 	    rep->count ? NULL : "no address", q->arg);
 out:
@@ -163,17 +191,19 @@ out:
 }
 
 void
-cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
-    cd_resolve_cb cb, void *arg)
+cd_resolve(struct cd *cd, const char *name, const char *wl,
+    uint64_t timeout_ms, cd_resolve_cb cb, void *arg)
 {
 	struct rq *q;
-	char norm[EG_NAME_MAX + 1], err[EG_ERR_MAX];
+	char norm[EG_NAME_MAX + 1], err[EG_ERR_MAX], key[RKEY_MAX];
 
+	wl = wl_of(wl);
 	if (!eg_name_normalise(name, norm, err)) {
 		cb(-1, NULL, 0, "not a valid name", arg);
 		return;
 	}
-	if (rcache_answer(&first_cache, norm, cb, arg))
+	rkey(key, wl, norm);
+	if (rcache_answer(&first_cache, key, cb, arg))
 		return;
 	if (cd->dohd == NULL && cd->sysres != NULL) {
 		sysres_resolve(cd->sysres, norm, timeout_ms, cb, arg);
@@ -185,11 +215,12 @@ cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
 	}
 	q->cd = cd;
 	snprintf(q->name, sizeof(q->name), "%s", norm);
+	snprintf(q->wl, sizeof(q->wl), "%s", wl ? wl : "");
 	q->timeout_ms = timeout_ms;
 	q->cb = cb;
 	q->arg = arg;
 	q->qtype = 1;
-	if (ask_dohd(cd, norm, 1, timeout_ms, on_resolve_rep, q) != 0) {
+	if (ask_dohd(cd, norm, wl, 1, timeout_ms, on_resolve_rep, q) != 0) {
 		free(q);
 		cb(-1, NULL, 0, "dohd: request failed", arg);
 	}
@@ -198,7 +229,7 @@ cd_resolve(struct cd *cd, const char *name, uint64_t timeout_ms,
 /* ---- both families, the union (the resolve check) */
 
 struct rboth {
-	char name[EG_NAME_MAX + 1];
+	char name[RKEY_MAX];		/* the cache key */
 	int pending;
 	struct eg_ip addrs[BOTH_MAX];
 	size_t n;
@@ -248,35 +279,37 @@ on_both_rep(int status, const struct eg_ipc_msg *msg, void *arg)
  * family, unfiltered.
  */
 void
-cd_resolve_all(struct cd *cd, const char *name, uint64_t timeout_ms,
-    cd_resolve_cb cb, void *arg)
+cd_resolve_all(struct cd *cd, const char *name, const char *wl,
+    uint64_t timeout_ms, cd_resolve_cb cb, void *arg)
 {
 	static const uint16_t qtypes[2] = { 1, 28 };
 	struct rboth *b;
-	char norm[EG_NAME_MAX + 1], err[EG_ERR_MAX];
+	char norm[EG_NAME_MAX + 1], err[EG_ERR_MAX], key[RKEY_MAX];
 	size_t i;
 
+	wl = wl_of(wl);
 	if (cd->dohd == NULL) {
-		cd_resolve(cd, name, timeout_ms, cb, arg);
+		cd_resolve(cd, name, wl, timeout_ms, cb, arg);
 		return;
 	}
 	if (!eg_name_normalise(name, norm, err)) {
 		cb(-1, NULL, 0, "not a valid name", arg);
 		return;
 	}
-	if (rcache_answer(&both_cache, norm, cb, arg))
+	rkey(key, wl, norm);
+	if (rcache_answer(&both_cache, key, cb, arg))
 		return;
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		cb(-1, NULL, 0, "out of memory", arg);
 		return;
 	}
-	snprintf(b->name, sizeof(b->name), "%s", norm);
+	snprintf(b->name, sizeof(b->name), "%s", key);
 	b->ttl = UINT32_MAX;
 	b->cb = cb;
 	b->arg = arg;
 	b->pending = 2;
 	for (i = 0; i < 2; i++) {
-		if (ask_dohd(cd, norm, qtypes[i], timeout_ms, on_both_rep,
+		if (ask_dohd(cd, norm, wl, qtypes[i], timeout_ms, on_both_rep,
 		    b) != 0) {
 			snprintf(b->why, sizeof(b->why), "dohd: request failed");
 			both_done(b);

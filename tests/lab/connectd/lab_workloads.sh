@@ -10,8 +10,8 @@
 # at the first hop, the only way out, nor at the exit).  Then netjaild is
 # restarted (connectd registers again on the new control connection), and
 # a reload removes wlb and adds wlc (w3) while wla's open tunnel carries
-# on.  dohd gets the same jail with the names in [policy] and no workload
-# (it resolves connectd's targets; its own workloads are its test's).
+# on.  dohd resolves connectd's targets by the workload's rules (its own
+# listeners are its test's).
 set -eu
 : "${EJ_LAB_PREFIX:=h6n}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,15 +34,13 @@ done)
 export LAB_DOH_EXTRA
 
 # conf WORKLOADS...: the e2e config with brwla jailed and the sections
-# named (wla wlb wlc); dohd's copy has every name in [policy] instead.
+# named (wla wlb wlc), for the three daemons.
 conf() {
 	local w
 	e2e_config
 	sed -i -e "/^\[jail\]/a interface = $BR2" \
 		-e 's/^probe_interval = .*/probe_interval = 300s/' \
 		-e 's/^max_hop_status_age = .*/max_hop_status_age = 600s/' "$E2E_CONF"
-	sed 's/^allow = smoke.test:443,80$/allow = smoke.test:443,80\nallow = wla.test:80,443\nallow = wlb.test:80,443\nallow = wlc.test:80,443/' \
-		"$E2E_CONF" >"$LAB_DIR/dohd.conf"
 	for w in "$@"; do
 		case $w in
 		wla) m="iface:$BR2" ;;
@@ -52,7 +50,7 @@ conf() {
 		printf '\n[workload %s]\nmatch = %s\nallow = %s.test:80,443\npermit_cidr = %s\n' \
 			"$w" "$m" "$w" "$LAB_UPNET4" >>"$E2E_CONF"
 	done
-	chmod 0644 "$E2E_CONF" "$LAB_DIR/dohd.conf"
+	chmod 0644 "$E2E_CONF"
 }
 
 topology() {
@@ -142,8 +140,7 @@ if "$E2E_NJ" -c "$E2E_CONF" --check 2>&1 | grep -q 'per-workload policy is not e
 	lab_skip "netjaild still refuses [workload] sections (the gate), so this test is skipped"
 fi
 e2e_start_netjaild || { e2e_show_log netjaild; lab_die "netjaild did not become ready"; }
-lab_spawn dohd host "$E2E_DOHD" -c "$LAB_DIR/dohd.conf"
-lab_wait_udp host 127.0.0.1 15353 10
+e2e_start_dohd || { e2e_show_log dohd; lab_die "dohd did not start"; }
 # /ready waits for every workload listener's registration
 e2e_start_connectd || { e2e_show_log connectd; lab_die "connectd did not become ready"; }
 
@@ -234,6 +231,7 @@ wlaport=$(lport wla transparent)
 conf wla wlc
 hup netjaild
 hup connectd
+hup dohd
 lab_expect "connectd unregisters wlb" lab_retry 10 grep -q \
 	'event=wl_listen op=unregister result=ok workload=wlb' "$LAB_DIR/connectd.log"
 lab_expect "connectd registers wlc" lab_retry 15 grep -q \
